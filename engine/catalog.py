@@ -1,0 +1,167 @@
+"""The product store: SQLite in WAL mode, the source of truth for products.
+
+Every write bumps a global sequence number stored with the product (or its tombstone), so the
+vector index can record the sequence it reflects and catch up after a crash
+(``changes_since``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import ProductNotFoundError
+from .types import Product
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    category TEXT NOT NULL DEFAULT '',
+    category_predicted INTEGER NOT NULL DEFAULT 0,
+    price REAL,
+    currency TEXT NOT NULL DEFAULT '',
+    attributes TEXT NOT NULL DEFAULT '{}',
+    images TEXT NOT NULL DEFAULT '[]',
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS products_seq ON products(seq);
+CREATE TABLE IF NOT EXISTS deletions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS deletions_seq ON deletions(seq);
+"""
+COLUMNS = "id, title, description, category, category_predicted, price, currency, attributes, images, seq"
+
+
+class Catalog:
+    """Thread-safe SQLite product store. One connection per thread; writes are transactions."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as conn:
+            conn.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- writes -------------------------------------------------------------------------------
+    def upsert(self, products: Iterable[Product]) -> int:
+        """Insert or replace products by id in one transaction; returns the new sequence number.
+
+        A predicted category never overwrites a category that was given.
+        """
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            seq = self._next_seq(conn)
+            for p in products:
+                p = self._keep_given_category(conn, p)
+                conn.execute(
+                    f"INSERT OR REPLACE INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price,
+                     p.currency, json.dumps(dict(p.attributes), ensure_ascii=False),
+                     json.dumps(list(p.images)), seq))
+                conn.execute("DELETE FROM deletions WHERE id = ?", (p.id,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return seq
+
+    def _keep_given_category(self, conn: sqlite3.Connection, p: Product) -> Product:
+        if not p.category_predicted:
+            return p
+        row = conn.execute("SELECT category, category_predicted FROM products WHERE id = ?",
+                           (p.id,)).fetchone()
+        if row and row[0] and not row[1]:
+            return p.with_(category=row[0], category_predicted=False)
+        return p
+
+    def delete(self, product_id: str) -> int:
+        """Delete one product (raises ``ProductNotFoundError``); returns the new sequence number."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("DELETE FROM products WHERE id = ?", (product_id,)).rowcount == 0:
+                raise ProductNotFoundError(product_id)
+            seq = self._next_seq(conn)
+            conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (product_id, seq))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return seq
+
+    @staticmethod
+    def _next_seq(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        seq = int(row[0]) + 1 if row else 1
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(seq),))
+        return seq
+
+    # -- reads --------------------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def __len__(self) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM products").fetchone()[0]
+
+    def get(self, product_id: str) -> Product:
+        row = self._conn().execute(f"SELECT {COLUMNS} FROM products WHERE id = ?", (product_id,)).fetchone()
+        if row is None:
+            raise ProductNotFoundError(product_id)
+        return _row_to_product(row)
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Product]:
+        ids = list(ids)
+        out: dict[str, Product] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn().execute(f"SELECT {COLUMNS} FROM products WHERE id IN ({marks})", chunk):
+                out[row[0]] = _row_to_product(row)
+        return out
+
+    def __iter__(self) -> Iterator[Product]:
+        for row in self._conn().execute(f"SELECT {COLUMNS} FROM products ORDER BY id"):
+            yield _row_to_product(row)
+
+    def changes_since(self, seq: int) -> tuple[list[Product], list[str]]:
+        """Products written and ids deleted after sequence ``seq``."""
+        conn = self._conn()
+        changed = [_row_to_product(r) for r in conn.execute(
+            f"SELECT {COLUMNS} FROM products WHERE seq > ? ORDER BY seq", (seq,))]
+        deleted = [r[0] for r in conn.execute("SELECT id FROM deletions WHERE seq > ?", (seq,))]
+        return changed, deleted
+
+    def categories(self) -> dict[str, int]:
+        """Category path -> number of products."""
+        rows = self._conn().execute(
+            "SELECT category, COUNT(*) FROM products WHERE category != '' GROUP BY category")
+        return {r[0]: r[1] for r in rows}
+
+
+def _row_to_product(row) -> Product:
+    return Product(id=row[0], title=row[1], description=row[2], category=row[3],
+                   category_predicted=bool(row[4]), price=row[5], currency=row[6],
+                   attributes=json.loads(row[7]), images=tuple(json.loads(row[8])))

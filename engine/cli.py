@@ -1,0 +1,241 @@
+"""The command line: ``shopsight demo | sample | import | train | index | search | serve | duplicates``.
+
+Exit codes: 0 success; 1 an engine error (message on stderr); 2 bad usage; 3 an import that
+stored the good rows but refused some (each refused row is listed by line and field).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .config import EngineConfig, load_config
+from .errors import ShopsightError
+from .ingest import PRESETS, ColumnMap
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+def _config(args) -> EngineConfig:
+    cfg = load_config(args.config)
+    if args.data_dir:
+        cfg = replace(cfg, data_dir=args.data_dir)
+    return cfg
+
+
+def _column_map(args) -> ColumnMap:
+    if args.mapping in PRESETS:
+        cmap = PRESETS[args.mapping]
+    elif args.mapping:
+        cmap = ColumnMap.from_file(args.mapping)
+    else:
+        cmap = ColumnMap()
+    overrides = {f: getattr(args, f"map_{f}") for f in ("id", "title", "description", "price", "images")
+                 if getattr(args, f"map_{f}")}
+    if args.map_category:
+        overrides["category"] = args.map_category.split(",") if "," in args.map_category else args.map_category
+    if args.currency:
+        overrides["default_currency"] = args.currency
+    return replace(cmap, **overrides)
+
+
+def cmd_import(args) -> int:
+    from .workflow import import_catalogue
+
+    report = import_catalogue(_config(args), args.file, _column_map(args), progress=not args.quiet)
+    for err in report.errors:
+        print(f"{args.file}: {err}", file=sys.stderr)
+    print(json.dumps({"imported": report.imported, "refused": len(report.errors)}))
+    return EXIT_PARTIAL if report.errors else EXIT_OK
+
+
+def cmd_train(args) -> int:
+    from .workflow import train
+
+    cfg = _config(args)
+    if args.epochs:
+        cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
+    if args.dim:
+        cfg = replace(cfg, space=replace(cfg.space, dim=args.dim))
+    bundle = train(cfg, progress=not args.quiet, start_from=args.start_from)
+    print(json.dumps({"bundle": str(cfg.path / "bundle"), "fingerprint": bundle.fingerprint,
+                      "metrics": bundle.metrics}))
+    return EXIT_OK
+
+
+def cmd_index(args) -> int:
+    from .workflow import build_index
+
+    engine = build_index(_config(args), progress=not args.quiet)
+    print(json.dumps({"products": len(engine.index), "photos": engine.index.photos.n_alive,
+                      "kind": engine.index.photos.kind}))
+    return EXIT_OK
+
+
+def cmd_search(args) -> int:
+    from .engine import SearchEngine
+    from .images import open_image
+    from .types import Filters, Query
+
+    engine = SearchEngine.open(_config(args))
+    query = Query(image=open_image(args.image, field="--image") if args.image else None, text=args.text,
+                  filters=Filters(args.min_price, args.max_price, args.category), k=args.k)
+    response = engine.search(query)
+    if args.json:
+        print(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{response.matching} matching products; plan {response.plan}; "
+          f"{response.timings_ms['total']:.1f} ms")
+    for i, r in enumerate(response.results, 1):
+        why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())
+        price = f"{r.product.price:.2f} {r.product.currency}" if r.product.price is not None else "-"
+        print(f"{i:3d}. {r.score:.3f}  {r.product.id}  {r.product.title}  [{r.product.category}]  {price}  ({why})")
+    return EXIT_OK
+
+
+def cmd_sample(args) -> int:
+    from .sample_shop import generate
+
+    products = generate(args.folder)
+    print(json.dumps({"folder": args.folder, "products": len(products)}))
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    """The embedded default: sample shop -> import -> train -> index -> serve (or print examples)."""
+    from .sample_shop import generate
+    from .workflow import build_index, import_catalogue, train
+
+    cfg = _config(args)
+    folder = cfg.path / "sample-shop"
+    if not (folder / "products.csv").exists():
+        generate(folder)
+    report = import_catalogue(cfg, folder / "products.csv", PRESETS["sample"])
+    print(f"imported {report.imported} sample products into {cfg.path}")
+    if not (cfg.path / "bundle" / "bundle.json").exists():
+        train(cfg, progress=not args.quiet)
+    engine = build_index(cfg, progress=not args.quiet)
+    print(f"indexed {len(engine.index)} products ({engine.index.photos.n_alive} photos)")
+    if args.no_serve:
+        return _print_examples(engine)
+    return _serve(cfg, args.host, args.port, args.workers)
+
+
+def _print_examples(engine) -> int:
+    from .types import Filters, Query
+
+    for text, filters in (("red striped hoodie", Filters()), ("blue bag", Filters(max_price=100)),
+                          ("连衣裙", Filters())):
+        response = engine.search(Query(text=text, filters=filters, k=3))
+        print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f})" for r in response.results))
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    return _serve(_config(args), args.host, args.port, args.workers)
+
+
+def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
+    os.environ["SHOPSIGHT_DATA_DIR"] = str(cfg.path.resolve())
+    argv = ["gunicorn", "--workers", str(workers), "--threads", "4", "--worker-class", "gthread",
+            "--bind", f"{host}:{port}", "--timeout", "120", "server.wsgi:app"]
+    print(f"serving {cfg.path} on http://{host}:{port}/ (gunicorn, {workers} workers)", flush=True)
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+    return EXIT_OK
+
+
+def cmd_duplicates(args) -> int:
+    from .duplicates import find_duplicates
+    from .engine import SearchEngine
+
+    engine = SearchEngine.open(_config(args))
+    groups = find_duplicates(engine.index, args.threshold)
+    ids = engine.index.table.ids
+    for group in groups:
+        print(" ".join(ids[r] for r in group))
+    print(json.dumps({"groups": len(groups)}), file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
+    parser.add_argument("--data-dir", help="data directory (default: shopsight-data)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="build the sample shop, train, index and serve it")
+    p.add_argument("--no-serve", action="store_true", help="print example searches instead of serving")
+    _serve_args(p)
+    p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("sample", help="write the built-in sample shop (CSV + photos) to a folder")
+    p.add_argument("folder")
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("import", help="import a catalogue file (CSV/TSV/JSONL)")
+    p.add_argument("file")
+    p.add_argument("--mapping", help=f"a preset ({', '.join(PRESETS)}) or a JSON column-mapping file")
+    for f in ("id", "title", "description", "price", "images"):
+        p.add_argument(f"--map-{f}", help=f"source column for the product {f}")
+    p.add_argument("--map-category", help="source column(s) for the category path, comma-separated")
+    p.add_argument("--currency", help="currency when the file has no currency column")
+    p.set_defaults(fn=cmd_import)
+
+    p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--dim", type=int, help="size of the shared space")
+    p.add_argument("--start-from", help="fine-tune from this bundle folder instead of from scratch")
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("index", help="embed every product and write a fresh index")
+    p.set_defaults(fn=cmd_index)
+
+    p = sub.add_parser("search", help="search by --image, --text, or both")
+    p.add_argument("--image")
+    p.add_argument("--text")
+    p.add_argument("--min-price", type=float)
+    p.add_argument("--max-price", type=float)
+    p.add_argument("--category", help="category subtree, e.g. Women/Tops")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_search)
+
+    p = sub.add_parser("serve", help="serve the web page and API with gunicorn")
+    _serve_args(p)
+    p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser("duplicates", help="list groups of near-duplicate products")
+    p.add_argument("--threshold", type=float, default=0.97)
+    p.set_defaults(fn=cmd_duplicates)
+    return parser
+
+
+def _serve_args(p) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "search" and not (args.image or args.text):
+        print("shopsight search: give --image, --text, or both", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.fn(args)
+    except ShopsightError as exc:
+        print(f"shopsight {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

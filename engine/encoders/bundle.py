@@ -1,0 +1,100 @@
+"""The model bundle: tower specs + trained heads, saved as safetensors + JSON.
+
+A bundle directory holds ``bundle.json`` (towers, dimensions, preprocessing, version, training
+metrics) and ``heads.safetensors``. Its ``fingerprint`` is stored in every index built with it, so
+loading an index with another bundle fails with a message naming both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+
+from .. import __version__
+from ..config import ImageTowerSpec, SpaceConfig, TextTowerSpec
+from ..errors import IncompatibleModelError
+from .heads import SharedSpace
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ModelBundle:
+    image_tower: ImageTowerSpec
+    text_tower: TextTowerSpec
+    space: SpaceConfig
+    image_dim: int  # tower feature size fed to the image head
+    text_dim: int  # tower feature size fed to the text head
+    heads: SharedSpace
+    metrics: dict = field(default_factory=dict)  # training metrics (held-out recall...)
+    name: str = "custom"
+
+    @classmethod
+    def new(cls, image_tower, text_tower, space, image_dim, text_dim, name="custom") -> "ModelBundle":
+        return cls(image_tower, text_tower, space, image_dim, text_dim,
+                   SharedSpace(image_dim, text_dim, space), name=name)
+
+    def describe(self) -> dict:
+        return {"format": FORMAT_VERSION, "shopsight": __version__, "name": self.name,
+                "image_tower": asdict(self.image_tower), "text_tower": asdict(self.text_tower),
+                "space": asdict(self.space), "image_dim": self.image_dim, "text_dim": self.text_dim,
+                "metrics": self.metrics}
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (16 hex) over the description (minus metrics) and the head weights."""
+        desc = {k: v for k, v in self.describe().items() if k not in ("metrics", "shopsight")}
+        h = hashlib.sha256(json.dumps(desc, sort_keys=True).encode())
+        for key, tensor in sorted(self.heads.state_dict().items()):
+            h.update(key.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return f"{self.name}-{h.hexdigest()[:16]}"
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically: a temporary sibling directory renamed over ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".bundle-", dir=path.parent))
+        state = {k: v.detach().cpu().contiguous() for k, v in self.heads.state_dict().items()}
+        save_file(state, str(tmp / "heads.safetensors"))
+        (tmp / "bundle.json").write_text(json.dumps({**self.describe(), "fingerprint": self.fingerprint},
+                                                    indent=2, ensure_ascii=False))
+        _fsync_dir(tmp)
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ModelBundle":
+        path = Path(path)
+        if not (path / "bundle.json").exists():
+            raise IncompatibleModelError(f"{path} is not a model bundle (no bundle.json)")
+        desc = json.loads((path / "bundle.json").read_text())
+        if desc.get("format") != FORMAT_VERSION:
+            raise IncompatibleModelError(
+                f"bundle {path} has format {desc.get('format')}, this shopsight reads {FORMAT_VERSION}")
+        bundle = cls.new(ImageTowerSpec(**desc["image_tower"]), TextTowerSpec(**desc["text_tower"]),
+                         SpaceConfig(**desc["space"]), desc["image_dim"], desc["text_dim"],
+                         name=desc.get("name", "custom"))
+        bundle.heads.load_state_dict(load_file(str(path / "heads.safetensors")))
+        bundle.heads.eval()
+        bundle.metrics = desc.get("metrics", {})
+        return bundle
+
+
+def _fsync_dir(path: Path) -> None:
+    for child in path.iterdir():
+        with open(child, "rb") as fp:
+            os.fsync(fp.fileno())

@@ -1,0 +1,117 @@
+"""The Embedder: towers + feature cache + heads, i.e. photos and texts -> shared-space vectors.
+
+Ingestion decodes and resizes photos in a thread pool while the tower runs on the previous batch,
+so end-to-end throughput approaches the tower's own.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from ..features import FeatureCache, image_key, text_key, tower_id
+from ..images import open_image
+from . import build_image_tower, build_text_tower
+from .bundle import ModelBundle
+
+log = logging.getLogger(__name__)
+
+
+class Embedder:
+    """Lazily builds the towers named by ``bundle``; caches their features in ``cache``."""
+
+    def __init__(self, bundle: ModelBundle, cache: FeatureCache | None = None, device: str = "auto",
+                 batch_size: int = 32, max_pixels: int = 40_000_000):
+        self.bundle = bundle
+        self.cache = cache
+        self.device = device
+        self.batch_size = batch_size
+        self.max_pixels = max_pixels
+        self._image_tower = None
+        self._text_tower = None
+        self.image_tower_id = tower_id(bundle.image_tower)
+        self.text_tower_id = tower_id(bundle.text_tower)
+
+    @property
+    def image_tower(self):
+        if self._image_tower is None:
+            self._image_tower = build_image_tower(self.bundle.image_tower, self.device)
+        return self._image_tower
+
+    @property
+    def text_tower(self):
+        if self._text_tower is None:
+            self._text_tower = build_text_tower(self.bundle.text_tower, self.device)
+        return self._text_tower
+
+    # -- tower features (cached) -------------------------------------------------------------
+    def image_features(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
+        """(n, image_dim) tower features for image files, computing only those not cached."""
+        keys = [image_key(self.image_tower_id, p) for p in paths]
+        found = self.cache.get_many(keys) if self.cache else {}
+        todo = [i for i, k in enumerate(keys) if k not in found]
+        if todo:
+            fresh = self._compute_image_features([paths[i] for i in todo], progress)
+            new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
+            if self.cache:
+                self.cache.put_many(new)
+            found.update(new)
+        return _stack([found[k] for k in keys], self.bundle.image_dim)
+
+    def _compute_image_features(self, paths: Sequence[str], progress: bool) -> np.ndarray:
+        tower = self.image_tower
+        chunks = [paths[i:i + self.batch_size] for i in range(0, len(paths), self.batch_size)]
+        load: Callable = lambda chunk: tower.prepare([open_image(p, self.max_pixels) for p in chunk])
+        out = []
+        bar = tqdm(total=len(paths), desc="photos", unit="img", disable=not progress)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for batch in _prefetch(pool, load, chunks):
+                out.append(tower.features(batch))
+                bar.update(len(batch))
+        bar.close()
+        return np.concatenate(out) if out else np.zeros((0, self.bundle.image_dim), np.float32)
+
+    def text_features(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        keys = [text_key(self.text_tower_id, role, t) for t in texts]
+        found = self.cache.get_many(keys) if self.cache else {}
+        todo = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
+        if todo:
+            fresh = self.text_tower.encode([texts[i] for i in todo], role=role)
+            new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
+            if self.cache:
+                self.cache.put_many(new)
+            found.update(new)
+        return _stack([found[k] for k in keys], self.bundle.text_dim)
+
+    # -- shared space -----------------------------------------------------------------------
+    def embed_image_files(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.bundle.heads.project_images(self.image_features(paths, progress))
+
+    def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        return self.bundle.heads.project_texts(self.text_features(texts, role))
+
+    def embed_pil(self, images: Sequence) -> np.ndarray:
+        """Query photos (decoded RGB PIL images) -> (n, dim); never cached."""
+        tower = self.image_tower
+        return self.bundle.heads.project_images(tower.features(tower.prepare(images)))
+
+    def embed_query_text(self, text: str) -> np.ndarray:
+        return self.bundle.heads.project_texts(self.text_tower.encode([text], role="query"))[0]
+
+
+def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 2):
+    """Map ``fn`` over ``items`` in ``pool``, keeping ``depth`` results in flight, in order."""
+    pending = [pool.submit(fn, item) for item in items[:depth]]
+    for i in range(len(items)):
+        result = pending.pop(0).result()
+        if i + depth < len(items):
+            pending.append(pool.submit(fn, items[i + depth]))
+        yield result
+
+
+def _stack(vectors: list, dim: int) -> np.ndarray:
+    return np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)

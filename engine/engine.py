@@ -1,0 +1,199 @@
+"""SearchEngine: the whole query flow, short enough to read at once.
+
+    query -> encoders + heads -> query vector -> filter mask -> planner (candidates, exact parts)
+          -> late fusion -> near-duplicate collapse -> results with "why"
+
+Data directory layout: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/``
+(model bundle), ``index/`` (snapshots). The catalogue is the source of truth: on open and before
+every search the index catches up with catalogue changes made by this or any other process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from . import fusion
+from .catalog import Catalog
+from .config import EngineConfig
+from .encoders.bundle import ModelBundle
+from .encoders.embedder import Embedder
+from .errors import BadInputError
+from .features import FeatureCache
+from .index.product_index import ProductIndex
+from .planner import retrieve
+from .rerank import collapse_duplicates
+from .types import Candidate, Product, Query, SearchResponse, SearchResult
+
+log = logging.getLogger(__name__)
+MAX_K = 1000
+
+
+class SearchEngine:
+    def __init__(self, config: EngineConfig, catalog: Catalog, embedder: Embedder, index: ProductIndex):
+        self.config = config
+        self.catalog = catalog
+        self.embedder = embedder
+        self.index = index
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, config: EngineConfig, bundle: ModelBundle | None = None) -> "SearchEngine":
+        """Open the data directory; the index is loaded and brought up to date with the catalogue."""
+        root = config.path
+        bundle = bundle or ModelBundle.load(root / "bundle")
+        catalog = Catalog(root / "catalog.db")
+        embedder = Embedder(bundle, FeatureCache(root / "features.db"), config.device,
+                            config.batch_size, config.max_image_pixels)
+        products = {p.id: p for p in catalog}
+        index = ProductIndex.load(root / "index", config.index, bundle.fingerprint, products)
+        engine = cls(config, catalog, embedder, index)
+        engine.sync()
+        return engine
+
+    @classmethod
+    def build(cls, config: EngineConfig, bundle: ModelBundle, progress: bool = False) -> "SearchEngine":
+        """Embed every catalogue product from scratch and save a fresh index snapshot."""
+        root = config.path
+        catalog = Catalog(root / "catalog.db")
+        embedder = Embedder(bundle, FeatureCache(root / "features.db"), config.device,
+                            config.batch_size, config.max_image_pixels)
+        index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint)
+        engine = cls(config, catalog, embedder, index)
+        index.seq = catalog.seq
+        engine._embed_and_upsert(list(catalog), progress)
+        index.build()
+        index.save(root / "index")
+        return engine
+
+    # -- keeping the index current -----------------------------------------------------------
+    def sync(self) -> int:
+        """Apply catalogue changes made since the index's sequence; returns how many were applied."""
+        seq = self.catalog.seq
+        if seq == self.index.seq:
+            return 0
+        with self.index.lock:
+            changed, deleted = self.catalog.changes_since(self.index.seq)
+            for pid in deleted:
+                self.index.remove(pid)
+            self._embed_and_upsert(changed, progress=False)
+            self.index.seq = seq
+        return len(changed) + len(deleted)
+
+    def _embed_and_upsert(self, products: list[Product], progress: bool) -> None:
+        if not products:
+            return
+        paths = [path for p in products for path in p.images]
+        photo_vecs = self.embedder.embed_image_files(paths, progress) if paths else None
+        text_vecs = self.embedder.embed_texts([p.text() for p in products], "passage")
+        at = 0
+        with self.index.lock:
+            for p, tv in zip(products, text_vecs):
+                n = len(p.images)
+                pv = photo_vecs[at:at + n] if n else np.zeros((0, self.index.dim), np.float32)
+                at += n
+                self.index.upsert(p, pv, tv)
+
+    def add_products(self, products: Iterable[Product]) -> int:
+        """Store products in the catalogue and make them searchable at once; returns the sequence."""
+        products = list(products)
+        self.embedder.image_features([i for p in products for i in p.images])  # warm the cache first
+        self.embedder.text_features([p.text() for p in products], "passage")
+        seq = self.catalog.upsert(products)
+        self.sync()
+        return seq
+
+    def delete_product(self, product_id: str) -> int:
+        seq = self.catalog.delete(product_id)
+        self.sync()
+        return seq
+
+    def save(self) -> None:
+        self.sync()
+        self.index.save(self.config.path / "index")
+
+    # -- querying ------------------------------------------------------------------------------
+    def search(self, query: Query) -> SearchResponse:
+        t0 = time.perf_counter()
+        _validate(query)
+        self.sync()
+        t_sync = time.perf_counter()
+        q = self.query_vector(query)
+        t_enc = time.perf_counter()
+        with self.index.lock:
+            response = self._search_vector(query, q, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
+        response.timings_ms["total"] = _ms(t0, time.perf_counter())
+        return response
+
+    def query_vector(self, query: Query) -> np.ndarray:
+        """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text)."""
+        parts = []
+        if query.image is not None:
+            parts.append(query.image_weight * self.embedder.embed_pil([query.image])[0])
+        if query.text:
+            parts.append(query.text_weight * self.embedder.embed_query_text(query.text))
+        q = np.sum(parts, axis=0)
+        norm = float(np.linalg.norm(q))
+        if norm < 1e-9:
+            raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
+        return (q / norm).astype(np.float32)
+
+    def _search_vector(self, query: Query, q: np.ndarray, timings: dict) -> SearchResponse:
+        t0 = time.perf_counter()
+        table = self.index.table
+        mask = table.mask(query.filters)
+        for pid in query.exclude_ids:
+            if pid in table.row_of:
+                mask[table.row_of[pid]] = False
+        matching = int(mask.sum())
+        n_cand = max(self.config.rerank.candidates, 4 * query.k)
+        found = retrieve(self.index, q, mask, n_cand, self.config.index)
+        t1 = time.perf_counter()
+        ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion)
+        t2 = time.perf_counter()
+        final = self._collapse(ranked, query.k)
+        t3 = time.perf_counter()
+        timings.update(retrieve=_ms(t0, t1), fuse=_ms(t1, t2), rerank=_ms(t2, t3))
+        results = self._results(final)
+        return SearchResponse(tuple(results), timings, found.plan, matching)
+
+    def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
+        cfg = self.config.rerank
+        if not cfg.collapse_duplicates:
+            return ranked[:k]
+        return collapse_duplicates(self.index, ranked, cfg.duplicate_threshold, k)
+
+    def _results(self, cands: list[Candidate]) -> list[SearchResult]:
+        ids = self.index.table.ids
+        products = self.catalog.get_many([ids[c.row] for c in cands] +
+                                         [ids[d] for c in cands for d in c.duplicates])
+        return [SearchResult(products[ids[c.row]], c.score, dict(c.parts),
+                             tuple(ids[d] for d in c.duplicates))
+                for c in cands if ids[c.row] in products]
+
+
+def _validate(query: Query) -> None:
+    if query.image is None and not (query.text and query.text.strip()):
+        raise BadInputError("query", "give a photo, a text, or both")
+    if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
+        raise BadInputError("k", f"{query.k!r} must be an integer from 1 to {MAX_K}")
+    f = query.filters
+    for name in ("min_price", "max_price"):
+        value = getattr(f, name)
+        if value is not None and (not np.isfinite(value) or value < 0):
+            raise BadInputError(name, f"{value!r} must be a finite number >= 0")
+    if f.min_price is not None and f.max_price is not None and f.min_price > f.max_price:
+        raise BadInputError("min_price", f"{f.min_price} is above max_price {f.max_price}")
+    for name in ("image_weight", "text_weight"):
+        value = getattr(query, name)
+        if not np.isfinite(value) or value < 0:
+            raise BadInputError(name, f"{value!r} must be a finite number >= 0")
+
+
+def _ms(a: float, b: float) -> float:
+    return (b - a) * 1000.0
+

@@ -1,0 +1,74 @@
+"""The exception family. Every error names the bad value and, where it helps, the valid choices."""
+
+from __future__ import annotations
+
+
+class ShopsightError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class BadInputError(ShopsightError, ValueError):
+    """A value supplied by a caller (query, product, upload) is invalid."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class BadImageError(BadInputError):
+    """An image could not be decoded, is too large, or is not an image at all."""
+
+
+class RowError(ShopsightError):
+    """One catalogue row is invalid. Carries the 1-based line number and the field."""
+
+    def __init__(self, line: int, field: str, message: str):
+        super().__init__(f"line {line}: {field}: {message}")
+        self.line = line
+        self.field = field
+        self.message = message
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "field": self.field, "message": self.message}
+
+
+class CatalogFormatError(ShopsightError):
+    """A catalogue file as a whole cannot be read (unknown format, missing id column...)."""
+
+
+class ProductNotFoundError(ShopsightError, KeyError):
+    """No product with this id exists in the catalogue."""
+
+    def __init__(self, product_id: str):
+        super().__init__(product_id)
+        self.product_id = product_id
+
+    def __str__(self) -> str:
+        return f"no product with id {self.product_id!r}"
+
+
+class IndexMissingError(ShopsightError):
+    """No index has been built in the data directory yet."""
+
+
+class IncompatibleModelError(ShopsightError):
+    """A model bundle does not match the index (or the features) it is used with."""
+
+
+class UnknownComponentError(ShopsightError, ValueError):
+    """A config names a tower, index kind or device that does not exist."""
+
+    def __init__(self, what: str, name: str, choices):
+        super().__init__(f"unknown {what} {name!r}; choose one of: {', '.join(sorted(choices))}")
+        self.what = what
+        self.name = name
+
+
+class MissingDependencyError(ShopsightError, ImportError):
+    """An optional heavy dependency is not installed; the message names the extra."""
+
+    def __init__(self, module: str, extra: str):
+        super().__init__(f"{module} is not installed; install it with: pip install 'shopsight[{extra}]'")
+        self.module = module
+        self.extra = extra

@@ -1,0 +1,145 @@
+"""``ProductIndex``: the attribute table plus photo and text vector indexes, kept consistent.
+
+Every product owns one attribute row, one vector per photo in the photo index and one text vector.
+Snapshots are written to a fresh version folder and published by atomically replacing the
+``CURRENT`` pointer, so a crash never leaves a half-written index; the snapshot records the
+catalogue sequence it reflects and the bundle fingerprint it was built with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..attributes import AttributeTable
+from ..config import IndexConfig
+from ..errors import IncompatibleModelError, IndexMissingError
+from ..types import Product
+from .vectors import VectorIndex
+
+SNAPSHOT_FORMAT = 1
+
+
+class ProductIndex:
+    def __init__(self, dim: int, cfg: IndexConfig, fingerprint: str):
+        self.dim = dim
+        self.cfg = cfg
+        self.fingerprint = fingerprint
+        self.table = AttributeTable()
+        self.photos = VectorIndex(dim, cfg)
+        self.texts = VectorIndex(dim, cfg)
+        self.seq = 0  # catalogue sequence this index reflects
+        self.lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return self.table.n_alive
+
+    def upsert(self, product: Product, photo_vecs: np.ndarray, text_vec: np.ndarray) -> int:
+        """Replace (or add) a product with its photo vectors (p, dim) and text vector (dim,)."""
+        with self.lock:
+            self.remove(product.id)
+            row = self.table.add(product)
+            self.photos.add(photo_vecs, np.full(len(photo_vecs), row))
+            self.texts.add(text_vec[None, :], np.asarray([row]))
+            return row
+
+    def remove(self, product_id: str) -> bool:
+        with self.lock:
+            row = self.table.kill(product_id)
+            if row is None:
+                return False
+            self.photos.kill_owner(row)
+            self.texts.kill_owner(row)
+            return True
+
+    def build(self) -> None:
+        with self.lock:
+            self.photos.build()
+            self.texts.build()
+
+    # -- snapshots -----------------------------------------------------------------------------
+    def save(self, root: str | Path) -> Path:
+        """Write a new version folder, fsync it, then atomically point CURRENT at it."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        with self.lock:
+            name = f"v{self.seq:09d}-{os.getpid()}-{time.time_ns()}"
+            tmp = root / f".tmp-{name}"
+            tmp.mkdir()
+            self.photos.save(tmp, "photos")
+            self.texts.save(tmp, "texts")
+            meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "fingerprint": self.fingerprint,
+                    "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist()}
+            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
+        _fsync_tree(tmp)
+        os.replace(tmp, root / name)
+        _atomic_write(root / "CURRENT", name)
+        _prune(root, keep=name)
+        return root / name
+
+    @classmethod
+    def load(cls, root: str | Path, cfg: IndexConfig, fingerprint: str, products: dict[str, Product]
+             ) -> "ProductIndex":
+        """Load the CURRENT snapshot; ``products`` (id -> Product from the catalogue) refills the table.
+
+        Raises ``IndexMissingError`` when there is none and ``IncompatibleModelError`` when it was
+        built with another bundle.
+        """
+        root = Path(root)
+        pointer = root / "CURRENT"
+        if not pointer.exists():
+            raise IndexMissingError(f"no index in {root}; run `shopsight index` first")
+        folder = root / pointer.read_text().strip()
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta["fingerprint"] != fingerprint:
+            raise IncompatibleModelError(
+                f"index {folder} was built with model bundle {meta['fingerprint']}, but the loaded "
+                f"bundle is {fingerprint}; rebuild the index with `shopsight index --rebuild`")
+        index = cls(meta["dim"], cfg, fingerprint)
+        index.seq = meta["seq"]
+        for pid, alive in zip(meta["ids"], meta["alive"]):
+            p = products.get(pid)
+            index.table.add(p if p is not None else Product(id=pid, title=pid))
+            if not alive:
+                index.table.kill(pid)
+        index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg)
+        index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
+        for pid in meta["ids"]:
+            if pid not in products:
+                index.remove(pid)
+        return index
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as fp:
+        fp.write(text)
+        fp.flush()
+        os.fsync(fp.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for child in folder.iterdir():
+        with open(child, "rb") as fp:
+            os.fsync(fp.fileno())
+
+
+def _prune(root: Path, keep: str) -> None:
+    """Remove older versions and abandoned temporary folders (best effort)."""
+    for child in root.iterdir():
+        if child.is_dir() and child.name != keep and (child.name.startswith("v") or child.name.startswith(".tmp-")):
+            if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:
+                continue
+            shutil.rmtree(child, ignore_errors=True)

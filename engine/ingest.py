@@ -1,0 +1,267 @@
+"""Catalogue files (CSV or JSONL) to validated ``Product`` rows.
+
+Column names are mapped by a ``ColumnMap`` (from options, a JSON mapping file or a preset), so shop
+exports import without editing. A bad row becomes a ``RowError`` naming its line and field; the other
+rows still import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Iterator
+
+from PIL import Image, UnidentifiedImageError
+
+from .errors import CatalogFormatError, RowError
+from .types import Product
+
+SYNONYMS = {
+    "id": ("id", "sku", "goods_id", "product_id", "item_id"),
+    "title": ("title", "name", "goods_name", "product_name"),
+    "description": ("description", "goods_intro", "desc", "body"),
+    "category": ("category", "category_path", "category_name"),
+    "price": ("price", "selling_price", "sale_price"),
+    "currency": ("currency",),
+    "images": ("images", "image", "image_path", "photos", "photo"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which source column feeds which product field; ``None`` = auto-detect by common names."""
+
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    category: str | list[str] | None = None  # a list of columns is joined into a path with "/"
+    price: str | None = None
+    currency: str | None = None
+    images: str | None = None
+    images_sep: str = "|"  # separator between several image paths in one cell
+    attributes: dict[str, str] = field(default_factory=dict)  # attribute name -> source column
+    default_currency: str = ""  # used when no currency column exists
+    image_root: str | None = None  # image paths are relative to this (default: the file's folder)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "ColumnMap":
+        data = json.loads(Path(path).read_text())
+        valid = {f.name for f in fields(cls)}
+        unknown = set(data) - valid
+        if unknown:
+            raise CatalogFormatError(f"unknown mapping keys {sorted(unknown)}; valid: {sorted(valid)}")
+        return cls(**data)
+
+    def resolve(self, columns: list[str]) -> "ColumnMap":
+        """Fill unset fields from ``SYNONYMS``; raise if no id or title column can be found."""
+        lower = {c.lower(): c for c in columns}
+        resolved = {}
+        for name, options in SYNONYMS.items():
+            given = getattr(self, name)
+            if given is None:
+                given = next((lower[o] for o in options if o in lower), None)
+            resolved[name] = given
+        for required in ("id", "title"):
+            if resolved[required] is None:
+                raise CatalogFormatError(
+                    f"no {required} column: map one with --map-{required}; columns are {columns}")
+        return ColumnMap(**{**self.__dict__, **resolved})
+
+
+PRESETS = {
+    "luma": ColumnMap(id="sku", title="name", attributes={"colour": "colors"}, default_currency="USD"),
+    "fashion": ColumnMap(category=["master_category", "sub_category", "article_type"], images="image",
+                         attributes={"colour": "base_colour", "usage": "usage"}),
+    "newbee": ColumnMap(price="selling_price", default_currency="CNY"),
+    "sample": ColumnMap(attributes={"colour": "colour", "pattern": "pattern", "title_zh": "title_zh"},
+                        default_currency="EUR"),
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: how many rows were stored and every row that was refused."""
+
+    imported: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors]}
+
+
+def read_rows(path: str | Path) -> Iterator[tuple[int, dict | RowError]]:
+    """Yield (line, raw row dict) from CSV or JSONL, or (line, RowError) for undecodable rows."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        yield from _read_jsonl(path)
+    elif suffix in (".csv", ".tsv"):
+        yield from _read_csv(path, "\t" if suffix == ".tsv" else ",")
+    else:
+        raise CatalogFormatError(f"{path}: unknown catalogue format {suffix!r}; use .csv, .tsv or .jsonl")
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | RowError]]:
+    with path.open("rb") as fp:
+        for line_no, raw in enumerate(fp, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield line_no, RowError(line_no, "encoding", f"invalid UTF-8 at byte {exc.start}")
+                continue
+            except json.JSONDecodeError as exc:
+                yield line_no, RowError(line_no, "json", exc.msg)
+                continue
+            if not isinstance(row, dict):
+                yield line_no, RowError(line_no, "json", "a row must be a JSON object")
+                continue
+            yield line_no, row
+
+
+def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, dict | RowError]]:
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    last_line = reader.line_num
+    for cells in reader:
+        line_no, last_line = last_line + 1, reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        bad = next((i for i, c in enumerate(cells) if _has_surrogates(c)), None)
+        if bad is not None:
+            name = header[bad] if bad < len(header) else f"column {bad + 1}"
+            yield line_no, RowError(line_no, name, "invalid UTF-8")
+            continue
+        if len(cells) != len(header):
+            yield line_no, RowError(line_no, "row", f"{len(cells)} cells, header has {len(header)}")
+            continue
+        yield line_no, dict(zip(header, cells))
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path, check_images: bool = True) -> Product:
+    """Validate one raw row into a Product; raise ``RowError`` naming the first bad field."""
+    pid = _text(row.get(cmap.id)).strip()
+    if not pid:
+        raise RowError(line, cmap.id or "id", "missing id")
+    title = _text(row.get(cmap.title)).strip()
+    if not title:
+        raise RowError(line, cmap.title or "title", "missing title")
+    return Product(
+        id=pid, title=title,
+        description=_text(row.get(cmap.description)).strip() if cmap.description else "",
+        category=_category(row, cmap),
+        price=_price(row.get(cmap.price) if cmap.price else None, line, cmap.price or "price"),
+        currency=(_text(row.get(cmap.currency)).strip() if cmap.currency else "") or cmap.default_currency,
+        attributes={k: _text(row.get(col)).strip() for k, col in cmap.attributes.items()
+                    if _text(row.get(col)).strip()},
+        images=_images(row.get(cmap.images) if cmap.images else None, line, cmap, root, check_images),
+    )
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "|".join(str(v) for v in value)
+    return str(value)
+
+
+def _category(row: dict, cmap: ColumnMap) -> str:
+    cols = cmap.category if isinstance(cmap.category, list) else [cmap.category] if cmap.category else []
+    parts = [_text(row.get(c)).strip().strip("/") for c in cols]
+    return "/".join(p for p in parts if p)
+
+
+def _price(value, line: int, field_name: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        price = float(str(value).strip().replace(",", "")) if not isinstance(value, (int, float)) else float(value)
+    except ValueError:
+        raise RowError(line, field_name, f"price {value!r} is not a number") from None
+    if math.isnan(price) or math.isinf(price):
+        raise RowError(line, field_name, f"price {value!r} is not a finite number")
+    if price < 0:
+        raise RowError(line, field_name, f"price {price} is negative")
+    return price
+
+
+def _images(value, line: int, cmap: ColumnMap, root: Path, check: bool) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    refs = value if isinstance(value, list) else [v for v in str(value).split(cmap.images_sep)]
+    paths = []
+    for ref in (str(r).strip() for r in refs):
+        if not ref:
+            continue
+        path = (root / ref).resolve()
+        if check:
+            _check_image(path, line, cmap.images or "images")
+        paths.append(str(path))
+    return tuple(paths)
+
+
+def _check_image(path: Path, line: int, field_name: str) -> None:
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except FileNotFoundError:
+        raise RowError(line, field_name, f"image not found: {path}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise RowError(line, field_name, f"unreadable image {path}: {type(exc).__name__}") from None
+
+
+def parse_file(path: str | Path, cmap: ColumnMap | None = None, check_images: bool = True,
+               ) -> Iterator[Product | RowError]:
+    """Yield a Product or a RowError for every data row of a catalogue file."""
+    path = Path(path)
+    cmap = cmap or ColumnMap()
+    root = Path(cmap.image_root) if cmap.image_root else path.parent
+    resolved: ColumnMap | None = None
+    for line, row in read_rows(path):
+        if isinstance(row, RowError):
+            yield row
+            continue
+        resolved = resolved or cmap.resolve(list(row))
+        try:
+            yield parse_row(row, line, resolved, root, check_images)
+        except RowError as err:
+            yield err
+
+
+def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_size: int = 500,
+                check_images: bool = True, progress: bool = False) -> ImportReport:
+    """Validate ``path`` and upsert the good rows into ``catalog`` in transactions of ``batch_size``.
+
+    A crash loses at most the batch in flight; the catalogue never holds half a batch.
+    """
+    from tqdm import tqdm
+
+    report = ImportReport()
+    batch: list[Product] = []
+    for item in tqdm(parse_file(path, cmap, check_images), desc="rows", unit="row", disable=not progress):
+        if isinstance(item, RowError):
+            report.errors.append(item)
+            continue
+        batch.append(item)
+        if len(batch) >= batch_size:
+            catalog.upsert(batch)
+            report.imported += len(batch)
+            batch = []
+    if batch:
+        catalog.upsert(batch)
+        report.imported += len(batch)
+    return report

@@ -1,0 +1,55 @@
+"""Retrieval with a filter planner: which products to consider for a query, and how.
+
+Plans (the chosen one is reported in the response):
+- ``exact``: score every product that passes the filters (cheap when few match, and always exact);
+- ``ann``: in-index filtered ANN on the photo and text vectors with oversampling;
+- ``ann+exact``: ANN came back short of min(candidates, matching), so an exact pass tops it up.
+Every plan returns ``Candidate`` objects whose parts are exact similarities (see ``rerank.rescore``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import IndexConfig
+from .index.product_index import ProductIndex
+from .rerank import rescore
+from .types import Candidate
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    candidates: list[Candidate]
+    plan: str
+
+
+def retrieve(index: ProductIndex, q: np.ndarray, mask: np.ndarray, n_cand: int, cfg: IndexConfig
+             ) -> Retrieval:
+    """Candidates (product rows) for the unit query vector ``q`` among rows where ``mask`` is True."""
+    matching = int(mask.sum())
+    if matching == 0:
+        return Retrieval([], "empty")
+    use_exact = (matching <= cfg.exact_scan_below or index.photos.kind == "flat"
+                 or matching <= n_cand)
+    if use_exact:
+        return Retrieval(rescore(index, np.flatnonzero(mask), q), "exact")
+    rows = _ann_rows(index, q, mask, n_cand)
+    if len(rows) < min(n_cand, matching):
+        return Retrieval(rescore(index, np.flatnonzero(mask), q), "ann+exact")
+    return Retrieval(rescore(index, rows, q), "ann")
+
+
+def _ann_rows(index: ProductIndex, q: np.ndarray, mask: np.ndarray, n_cand: int) -> np.ndarray:
+    """Distinct product rows found by ANN over photo and text vectors, in-index filtered."""
+    found = []
+    for vecs, oversample in ((index.photos, 3), (index.texts, 1)):
+        if len(vecs) == 0:
+            continue
+        allowed = mask[vecs.owner]
+        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, allowed)
+        hits = hits[0][hits[0] >= 0]
+        found.append(vecs.owner[hits])
+    rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return rows[mask[rows]]

@@ -1,0 +1,162 @@
+"""Training the shared space: a symmetric contrastive (InfoNCE) loss over (photo, text) pairs.
+
+Products are split into train and held-out sets; every epoch samples one photo and one text view
+per product, and the held-out text -> photo recall is logged. The best epoch is kept, and when
+training starts from an existing bundle the result is never worse than that bundle on the held-out
+split (the better of the two is kept and ``metrics["kept"]`` says which).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from .config import TrainConfig
+from .encoders.bundle import ModelBundle
+from .encoders.embedder import Embedder
+from .types import Product
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PairData:
+    """Tower features for training: photos (with their product) and text views (with theirs)."""
+
+    image_feats: np.ndarray  # (n_images, image_dim)
+    image_product: np.ndarray  # (n_images,) product number
+    text_feats: np.ndarray  # (n_texts, text_dim)
+    text_product: np.ndarray  # (n_texts,) product number
+    query_text: np.ndarray  # (n_products,) index into text_feats of the validation query view
+    n_products: int
+
+
+def text_views(p: Product, augment: bool) -> list[str]:
+    """The texts a product is paired with: full text first (the validation query view is the title)."""
+    views = [p.text()[:512], p.title]
+    if augment:
+        leaf = p.category.rsplit("/", 1)[-1] if p.category else ""
+        colour = p.attributes.get("colour", "").split("|")[0]
+        short = " ".join(w for w in (colour, leaf) if w)
+        if short:
+            views.append(short)
+    return views
+
+
+def collect_pairs(products: list[Product], embedder: Embedder, augment: bool = True,
+                  progress: bool = False) -> PairData:
+    products = [p for p in products if p.images]
+    paths, img_prod, texts, txt_prod, query = [], [], [], [], []
+    for i, p in enumerate(products):
+        paths += list(p.images)
+        img_prod += [i] * len(p.images)
+        views = text_views(p, augment)
+        query.append(len(texts) + 1)  # the title view
+        texts += views
+        txt_prod += [i] * len(views)
+    return PairData(embedder.image_features(paths, progress), np.asarray(img_prod),
+                    embedder.text_features(texts, "passage"), np.asarray(txt_prod),
+                    np.asarray(query), len(products))
+
+
+def split_products(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_val = int(round(n * holdout)) if n >= 20 else 0
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def heldout_recall(bundle: ModelBundle, data: PairData, products: np.ndarray) -> dict[str, float]:
+    """Text (title) -> photo recall@1/@10 among ``products``; gallery = each product's first photo."""
+    if len(products) == 0:
+        return {}
+    first = {}
+    for row, prod in enumerate(data.image_product):
+        first.setdefault(int(prod), row)
+    gallery = bundle.heads.project_images(data.image_feats[[first[int(p)] for p in products]])
+    queries = bundle.heads.project_texts(data.text_feats[data.query_text[products]])
+    sims = queries @ gallery.T
+    ranks = (sims > np.diag(sims)[:, None]).sum(1)
+    return {"recall@1": float((ranks < 1).mean()), "recall@10": float((ranks < 10).mean()),
+            "n": int(len(products))}
+
+
+def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress: bool = True,
+                from_existing: bool = False) -> ModelBundle:
+    """Train ``bundle``'s heads in place on ``data`` and return the bundle that was kept."""
+    torch.manual_seed(cfg.seed)
+    train_p, val_p = split_products(data.n_products, cfg.holdout, cfg.seed)
+    start = copy.deepcopy(bundle) if from_existing else None
+    start_metrics = heldout_recall(bundle, data, val_p) if from_existing else {}
+    if not from_existing:
+        bundle.heads.image.set_stats(data.image_feats)
+        bundle.heads.text.set_stats(data.text_feats)
+    best_state, best = _fit(bundle, data, train_p, val_p, cfg, progress)
+    bundle.heads.load_state_dict(best_state)
+    metrics = {"heldout": heldout_recall(bundle, data, val_p), "train_products": int(len(train_p)),
+               "heldout_products": int(len(val_p)), "epochs": cfg.epochs, "kept": "trained"}
+    if start is not None:
+        metrics["start_heldout"] = start_metrics
+        if start_metrics and start_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
+            log.info("fine-tuning did not beat the starting bundle on the held-out split; keeping it")
+            bundle = start
+            metrics["kept"] = "start"
+    bundle.metrics = metrics
+    return bundle
+
+
+def _fit(bundle, data, train_p, val_p, cfg, progress):
+    heads = bundle.heads
+    opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = cfg.epochs * max(1, int(np.ceil(len(train_p) / cfg.batch_size)))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    rng = np.random.default_rng(cfg.seed)
+    img_by_prod = _group(data.image_product, data.n_products)
+    txt_by_prod = _group(data.text_product, data.n_products)
+    best_state, best = copy.deepcopy(heads.state_dict()), -1.0
+    bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
+    for epoch in bar:
+        heads.train()
+        loss = _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched)
+        heads.eval()
+        val = heldout_recall(bundle, data, val_p)
+        score = val.get("recall@10", -loss)
+        if score >= best:
+            best, best_state = score, copy.deepcopy(heads.state_dict())
+        bar.set_postfix(loss=f"{loss:.3f}", **{k: f"{v:.3f}" for k, v in val.items() if k != "n"})
+        log.info("epoch %d loss %.4f held-out %s", epoch + 1, loss, val)
+    return best_state, best
+
+
+def _group(owner: np.ndarray, n: int) -> list[np.ndarray]:
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(n + 1))
+    return [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+
+def _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched) -> float:
+    order = rng.permutation(train_p)
+    losses = []
+    for start in range(0, len(order), cfg.batch_size):
+        batch = order[start:start + cfg.batch_size]
+        if len(batch) < 2:
+            continue
+        img_rows = [rng.choice(img_by_prod[p]) for p in batch]
+        txt_rows = [rng.choice(txt_by_prod[p]) for p in batch]
+        zi = heads.image(torch.from_numpy(data.image_feats[img_rows]))
+        zt = heads.text(torch.from_numpy(data.text_feats[txt_rows]))
+        logits = heads.logit_scale.exp().clamp(max=100) * zi @ zt.T
+        target = torch.arange(len(batch))
+        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return float(np.mean(losses)) if losses else 0.0

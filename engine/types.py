@@ -1,0 +1,130 @@
+"""Frozen value types that travel through the whole query flow.
+
+``Candidate`` is the one type that retrieval, fusion and re-ranking all take and return, so every
+stage can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Product:
+    """A catalogue product. ``images`` are local paths; ``category`` is a '/'-separated path."""
+
+    id: str
+    title: str
+    description: str = ""
+    category: str = ""
+    price: float | None = None
+    currency: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    images: tuple[str, ...] = ()
+    category_predicted: bool = False  # True when ``category`` was predicted from the photo
+
+    def with_(self, **changes) -> "Product":
+        return replace(self, **changes)
+
+    def text(self) -> str:
+        """The text the text tower sees for this product (title, then description)."""
+        return f"{self.title}. {self.description}".strip(" .") if self.description else self.title
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "title": self.title, "description": self.description,
+            "category": self.category, "category_predicted": self.category_predicted,
+            "price": self.price, "currency": self.currency,
+            "attributes": dict(self.attributes), "images": list(self.images),
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard filters: a product that fails one is never returned."""
+
+    min_price: float | None = None
+    max_price: float | None = None
+    category: str | None = None  # category subtree, e.g. "Women/Tops" matches "Women/Tops/Hoodies"
+    attributes: Mapping[str, str] = field(default_factory=dict)  # exact, case-insensitive
+
+    def is_empty(self) -> bool:
+        return (self.min_price is None and self.max_price is None and not self.category
+                and not self.attributes)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Soft preferences: they move products up or down, never remove them."""
+
+    price_target: float | None = None  # products priced near this rank higher
+    category: str | None = None  # products in this subtree rank higher
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search. ``image`` is an RGB PIL image (decode at the edge); text is free text."""
+
+    image: object | None = None
+    text: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    preferences: Preferences = field(default_factory=Preferences)
+    image_weight: float = 1.0  # weight of the photo in the combined query vector
+    text_weight: float = 1.0  # weight of the text in the combined query vector
+    k: int = 10
+    exclude_ids: tuple[str, ...] = ()  # e.g. the product itself in "more like this"
+
+    @property
+    def kind(self) -> str:
+        """'photo', 'text' or 'photo+text' (used for metrics and timings)."""
+        if self.image is not None and self.text:
+            return "photo+text"
+        return "photo" if self.image is not None else "text"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A product being considered for a query.
+
+    ``row`` is the product's dense row in the index's attribute table; ``parts`` holds the named
+    similarity/fit components, ``score`` the fused score (equal to the similarity before fusion).
+    """
+
+    row: int
+    score: float
+    parts: Mapping[str, float] = field(default_factory=dict)
+    duplicates: tuple[int, ...] = ()  # rows collapsed into this one as near-duplicates
+
+    def with_score(self, score: float, **parts: float) -> "Candidate":
+        return replace(self, score=float(score), parts={**self.parts, **parts})
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A product returned to the caller, with the score and its breakdown ("why")."""
+
+    product: Product
+    score: float
+    why: Mapping[str, float]
+    duplicates: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"product": self.product.as_dict(), "score": round(self.score, 6),
+                "why": {k: round(v, 6) for k, v in self.why.items()},
+                "duplicates": list(self.duplicates)}
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    results: tuple[SearchResult, ...]
+    timings_ms: Mapping[str, float]
+    plan: str
+    matching: int  # how many products satisfy the hard filters
+    predicted_category: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"results": [r.as_dict() for r in self.results],
+                "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+                "plan": self.plan, "matching": self.matching,
+                "predicted_category": self.predicted_category}

@@ -1,0 +1,60 @@
+"""The steps the CLI and the server share: import, train, index, and the default demo shop."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .catalog import Catalog
+from .config import EngineConfig
+from .encoders.bundle import ModelBundle
+from .encoders.embedder import Embedder
+from .engine import SearchEngine
+from .features import FeatureCache
+from .ingest import ColumnMap, ImportReport, import_file
+from .train import collect_pairs, train_space
+
+log = logging.getLogger(__name__)
+
+
+def import_catalogue(config: EngineConfig, path: str | Path, cmap: ColumnMap | None = None,
+                     progress: bool = False) -> ImportReport:
+    catalog = Catalog(config.path / "catalog.db")
+    try:
+        return import_file(catalog, path, cmap, progress=progress)
+    finally:
+        catalog.close()
+
+
+def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
+    """An untrained bundle for the configured towers (feature sizes probed from the towers)."""
+    from .encoders import build_image_tower, build_text_tower
+
+    image = build_image_tower(config.image_tower, config.device)
+    text = build_text_tower(config.text_tower, config.device)
+    bundle = ModelBundle.new(config.image_tower, config.text_tower, config.space,
+                             image.feature_dim, text.feature_dim)
+    embedder = Embedder(bundle, FeatureCache(config.path / "features.db"), config.device,
+                        config.batch_size, config.max_image_pixels)
+    embedder._image_tower, embedder._text_tower = image, text
+    return bundle, embedder
+
+
+def train(config: EngineConfig, progress: bool = True, start_from: str | Path | None = None) -> ModelBundle:
+    """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``."""
+    if start_from:
+        bundle = ModelBundle.load(start_from)
+        embedder = Embedder(bundle, FeatureCache(config.path / "features.db"), config.device,
+                            config.batch_size, config.max_image_pixels)
+    else:
+        bundle, embedder = new_bundle(config)
+    catalog = Catalog(config.path / "catalog.db")
+    data = collect_pairs(list(catalog), embedder, config.train.augment_text, progress)
+    bundle = train_space(bundle, data, config.train, progress, from_existing=bool(start_from))
+    bundle.save(config.path / "bundle")
+    return bundle
+
+
+def build_index(config: EngineConfig, progress: bool = True) -> SearchEngine:
+    bundle = ModelBundle.load(config.path / "bundle")
+    return SearchEngine.build(config, bundle, progress)

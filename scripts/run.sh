@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job on its embedded default: build the sample shop, train the shared space, index it,
+# and serve the web page and API on http://127.0.0.1:8000/ (gunicorn). Ctrl-C stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. .venv/bin/activate
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+exec shopsight demo "$@"
