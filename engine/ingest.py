@@ -181,7 +181,11 @@ def _text(value) -> str:
 
 def _category(row: dict, cmap: ColumnMap) -> str:
     cols = cmap.category if isinstance(cmap.category, list) else [cmap.category] if cmap.category else []
-    parts = [_text(row.get(c)).strip().strip("/") for c in cols]
+    parts = []
+    for c in cols:
+        value = row.get(c)
+        parts += [str(v) for v in value] if isinstance(value, list) else [_text(value)]
+    parts = [p.strip().strip("/") for p in parts]
     return "/".join(p for p in parts if p)
 
 

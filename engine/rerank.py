@@ -59,7 +59,23 @@ def representative_vector(index: ProductIndex, row: int) -> np.ndarray | None:
 
 def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int
                         ) -> list[Candidate]:
-    """Keep at most ``limit`` candidates, folding near-duplicates into the better-ranked one."""
+    """Keep at most ``limit`` candidates, folding near-duplicates into the better-ranked one.
+
+    Folding never makes the list shorter than min(limit, len(ranked)): when there are not enough
+    distinct products, the best-ranked folded ones are shown on their own again.
+    """
+    kept = _fold(index, ranked, threshold, limit)
+    missing = min(limit, len(ranked)) - len(kept)
+    if missing <= 0:
+        return kept
+    shown = {c.row for c in kept}
+    unfold = [c for c in ranked if c.row not in shown][:missing]
+    back = {c.row for c in unfold}
+    kept = [Candidate(c.row, c.score, c.parts, tuple(d for d in c.duplicates if d not in back)) for c in kept]
+    return sorted(kept + unfold, key=lambda c: (-c.score, c.row))
+
+
+def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int) -> list[Candidate]:
     kept: list[Candidate] = []
     kept_vecs: list[np.ndarray] = []
     for cand in ranked:

@@ -1,0 +1,121 @@
+"""Catalogue and index stay consistent: adds, updates, deletes, crashes, and bundle mismatches."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+
+import pytest
+from PIL import Image
+
+from engine.catalog import Catalog
+from engine.encoders.bundle import ModelBundle
+from engine.engine import SearchEngine
+from engine.errors import IncompatibleModelError, ProductNotFoundError
+from engine.index.product_index import ProductIndex
+from engine.types import Product, Query
+
+
+@pytest.fixture()
+def shop_copy(built_shop, tmp_path):
+    import shutil
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    return replace(built_shop, data_dir=str(tmp_path / "shop"))
+
+
+def test_add_update_delete_are_visible_to_the_next_search(shop_copy, tmp_path):
+    engine = SearchEngine.open(shop_copy)
+    Image.new("RGB", (64, 64), (250, 250, 250)).save(tmp_path / "new.png")
+    n = len(engine.index)
+    from engine.types import Filters
+
+    new = Product(id="NEW1", title="Turquoise teapot", price=33.0, attributes={"brand": "Zed"},
+                  images=(str(tmp_path / "new.png"),))
+    engine.add_products([new])
+    assert len(engine.index) == n + 1
+    hits = engine.search(Query(text="Turquoise teapot", k=3, filters=Filters(attributes={"brand": "zed"})))
+    assert [r.product.id for r in hits.results] == ["NEW1"]
+    engine.add_products([new.with_(price=5.0)])
+    assert len(engine.index) == n + 1
+    cheap = engine.search(Query(text="Turquoise teapot", k=400, filters=Filters(max_price=5.0)))
+    assert "NEW1" in [r.product.id for r in cheap.results]
+    assert [r.product.price for r in cheap.results if r.product.id == "NEW1"] == [5.0]
+    engine.delete_product("NEW1")
+    assert len(engine.index) == n
+    assert "NEW1" not in [r.product.id for r in engine.search(Query(text="Turquoise teapot", k=400)).results]
+    with pytest.raises(ProductNotFoundError):
+        engine.delete_product("NEW1")
+
+
+def test_another_process_sees_changes_through_the_catalogue(shop_copy):
+    reader = SearchEngine.open(shop_copy)
+    writer = SearchEngine.open(shop_copy)
+    writer.delete_product("S0001")
+    assert "S0001" not in reader.index.table.row_of or reader.sync() >= 1
+    assert "S0001" not in reader.index.table.row_of
+    assert len(reader.index) == len(writer.index)
+
+
+def test_reopen_after_changes_without_saving(shop_copy):
+    engine = SearchEngine.open(shop_copy)
+    engine.delete_product("S0002")
+    reopened = SearchEngine.open(shop_copy)
+    assert "S0002" not in reopened.index.table.row_of
+    assert len(reopened.index) == len(Catalog(shop_copy.path / "catalog.db"))
+
+
+def test_killed_import_reopens_cleanly(shop_copy, sample_folder, tmp_path):
+    """SIGKILL an import mid-way: the catalogue holds whole batches only and the index catches up."""
+    big = tmp_path / "big.csv"
+    lines = (sample_folder / "products.csv").read_text(encoding="utf-8").splitlines()
+    body = [l.replace("S0", "K", 1) if l.startswith("S0") else l for l in lines[1:]]
+    rows = [lines[0]] + [l.replace("K", f"K{i}-", 1) for i in range(40) for l in body]
+    big.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {str(os.getcwd())!r})
+        from engine.catalog import Catalog
+        from dataclasses import replace
+        from engine.ingest import PRESETS, import_file
+        cmap = replace(PRESETS['sample'], image_root={str(sample_folder)!r})
+        import_file(Catalog({str(shop_copy.path / 'catalog.db')!r}), {str(big)!r}, cmap, batch_size=50)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    catalog = Catalog(shop_copy.path / "catalog.db")
+    deadline = time.time() + 60
+    while len(catalog) < 328 + 200 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the import ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n = len(catalog)
+    assert 328 < n < 328 + len(rows) - 1, "the import should have been killed mid-way"
+    assert (n - 328) % 50 == 0, "only whole batches are committed"
+    engine = SearchEngine.open(shop_copy)
+    assert len(engine.index) == n
+    assert engine.search(Query(text="Red hoodie", k=5)).results
+    engine.save()
+    assert len(SearchEngine.open(shop_copy).index) == n
+
+
+def test_index_refuses_a_different_bundle(shop_copy):
+    bundle = ModelBundle.load(shop_copy.path / "bundle")
+    with pytest.raises(IncompatibleModelError, match="built with model bundle custom-.* but the loaded bundle is other-"):
+        other = ModelBundle.new(bundle.image_tower, bundle.text_tower, bundle.space, bundle.image_dim,
+                                bundle.text_dim, name="other")
+        ProductIndex.load(shop_copy.path / "index", shop_copy.index, other.fingerprint, {})
+
+
+def test_bundle_round_trip(shop_copy, tmp_path):
+    import numpy as np
+
+    bundle = ModelBundle.load(shop_copy.path / "bundle")
+    bundle.save(tmp_path / "b2")
+    again = ModelBundle.load(tmp_path / "b2")
+    assert again.fingerprint == bundle.fingerprint
+    feats = np.random.default_rng(0).standard_normal((3, bundle.image_dim)).astype(np.float32)
+    assert np.allclose(again.heads.project_images(feats), bundle.heads.project_images(feats), atol=1e-6)
+    assert "heldout" in again.metrics

