@@ -124,8 +124,13 @@ class SearchEngine:
         t_sync = time.perf_counter()
         q = self.query_vector(query)
         t_enc = time.perf_counter()
-        with self.index.lock:
-            response = self._search_vector(query, q, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
+        for _ in range(3):
+            with self.index.lock:
+                response, complete = self._search_vector(
+                    query, q, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
+            if complete:
+                break
+            self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         return response
 
@@ -142,7 +147,7 @@ class SearchEngine:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         return (q / norm).astype(np.float32)
 
-    def _search_vector(self, query: Query, q: np.ndarray, timings: dict) -> SearchResponse:
+    def _search_vector(self, query: Query, q: np.ndarray, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
         table = self.index.table
         mask = table.mask(query.filters)
@@ -159,7 +164,7 @@ class SearchEngine:
         t3 = time.perf_counter()
         timings.update(retrieve=_ms(t0, t1), fuse=_ms(t1, t2), rerank=_ms(t2, t3))
         results = self._results(final)
-        return SearchResponse(tuple(results), timings, found.plan, matching)
+        return SearchResponse(tuple(results), timings, found.plan, matching), len(results) == len(final)
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

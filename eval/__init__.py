@@ -1,0 +1,1 @@
+"""Evaluation: metrics, dataset adapters for ../shared/data, baselines and benchmark runners."""

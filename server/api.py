@@ -1,0 +1,130 @@
+"""The JSON API blueprint: search, products (read, write with an API key), photos, health, OpenAPI."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
+
+from engine.errors import BadInputError, ProductNotFoundError
+from engine.images import open_image
+
+from . import openapi
+from .parsing import MAX_IMAGE_PIXELS, decode_base64_image, parse_product, parse_query, request_data
+from .state import get_engine
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+MAX_BATCH = 500
+MAX_PHOTOS = 10
+
+
+@bp.post("/search")
+def search():
+    query = parse_query(request)
+    g.query_kind = query.kind
+    engine = get_engine()
+    t0 = time.perf_counter()
+    response = engine.search(query)
+    body = response.as_dict()
+    for item in body["results"]:
+        item["product"]["images"] = _photo_urls(item["product"])
+    body["timings_ms"]["server"] = round((time.perf_counter() - t0) * 1000, 3)
+    body["facets"] = engine.index.table.facet_counts()
+    return jsonify(body)
+
+
+@bp.get("/products/<pid>")
+def get_product(pid: str):
+    product = get_engine().catalog.get(pid).as_dict()
+    product["images"] = _photo_urls(product)
+    return jsonify(product)
+
+
+@bp.get("/products/<pid>/photos/<int:n>")
+def photo(pid: str, n: int):
+    product = get_engine().catalog.get(pid)
+    if not 0 <= n < len(product.images):
+        abort(404, f"product {pid!r} has {len(product.images)} photos; no photo {n}")
+    path = Path(product.images[n])
+    if not path.exists():
+        abort(404, f"photo {n} of {pid!r} is missing on disk")
+    return send_file(path, max_age=3600)
+
+
+@bp.get("/categories")
+def categories():
+    return jsonify(get_engine().index.table.facet_counts())
+
+
+@bp.route("/products", methods=["POST", "PUT"])
+def upsert_products():
+    _require_key()
+    data = request_data(request)
+    raw = data.get("products", data.get("product", data))
+    items = raw if isinstance(raw, list) else [raw]
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise BadInputError("products", f"send 1 to {MAX_BATCH} products, got {len(items)}")
+    products = [_with_photos(parse_product(item, f"products[{i}]"), item, i) for i, item in enumerate(items)]
+    seq = get_engine().add_products(products)
+    return jsonify({"stored": [p.id for p in products], "seq": seq}), 201 if request.method == "POST" else 200
+
+
+@bp.delete("/products/<pid>")
+def delete_product(pid: str):
+    _require_key()
+    seq = get_engine().delete_product(pid)
+    return jsonify({"deleted": pid, "seq": seq})
+
+
+@bp.get("/health")
+def health():
+    engine = get_engine()
+    return jsonify({"status": "ok", "products": len(engine.index), "photos": engine.index.photos.n_alive,
+                    "index": engine.index.photos.kind, "seq": engine.index.seq,
+                    "bundle": engine.embedder.bundle.fingerprint})
+
+
+@bp.get("/openapi.json")
+def openapi_spec():
+    return jsonify(openapi.SPEC)
+
+
+def _require_key() -> None:
+    expected = current_app.config.get("API_KEY") or ""
+    if not expected:
+        abort(403, "writes are disabled: no API key is configured (set SHOPSIGHT_API_KEY)")
+    given = request.headers.get("X-API-Key", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(401, "missing or wrong X-API-Key header")
+
+
+def _with_photos(product, raw: dict, i: int):
+    """Validate and store the product's photos (multipart files or base64 strings)."""
+    field = f"products[{i}].photos"
+    blobs = [f.read() for f in request.files.getlist("photos")] if request.files else []
+    encoded = raw.get("photos", []) if isinstance(raw, dict) else []
+    if not isinstance(encoded, list):
+        raise BadInputError(field, "expected a list of base64 strings")
+    if len(blobs) + len(encoded) > MAX_PHOTOS:
+        raise BadInputError(field, f"at most {MAX_PHOTOS} photos per product")
+    images = [open_image(b, MAX_IMAGE_PIXELS, field) for b in blobs]
+    images += [decode_base64_image(e, field) for e in encoded]
+    folder = Path(current_app.config["ENGINE_CONFIG"].data_dir) / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for img in images:
+        data = img.tobytes()
+        path = folder / f"{hashlib.sha256(data + str(img.size).encode()).hexdigest()[:32]}.jpg"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            img.save(tmp, "JPEG", quality=92)
+            tmp.replace(path)
+        paths.append(str(path.resolve()))
+    return product.with_(images=tuple(paths))
+
+
+def _photo_urls(product: dict) -> list[str]:
+    return [f"/api/products/{product['id']}/photos/{n}" for n in range(len(product["images"]))]

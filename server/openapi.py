@@ -1,0 +1,100 @@
+"""The OpenAPI 3.1 description of the API; tests validate real responses against these schemas."""
+
+_ERROR = {"type": "object", "required": ["error", "status"],
+          "properties": {"error": {"type": "string"}, "status": {"type": "integer"}, "field": {"type": "string"}}}
+_PRODUCT = {"type": "object", "required": ["id", "title", "category", "price", "images"],
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                           "description": {"type": "string"}, "category": {"type": "string"},
+                           "category_predicted": {"type": "boolean"},
+                           "price": {"type": ["number", "null"]}, "currency": {"type": "string"},
+                           "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+                           "images": {"type": "array", "items": {"type": "string"}}}}
+_RESULT = {"type": "object", "required": ["product", "score", "why"],
+           "properties": {"product": _PRODUCT, "score": {"type": "number"},
+                          "why": {"type": "object", "additionalProperties": {"type": "number"}},
+                          "duplicates": {"type": "array", "items": {"type": "string"}}}}
+_SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "plan", "matching"],
+                    "properties": {"results": {"type": "array", "items": _RESULT},
+                                   "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+                                   "plan": {"type": "string"}, "matching": {"type": "integer"},
+                                   "predicted_category": {"type": ["string", "null"]},
+                                   "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+_FILTERS = {"type": "object", "properties": {
+    "min_price": {"type": "number", "minimum": 0}, "max_price": {"type": "number", "minimum": 0},
+    "category": {"type": "string", "description": "category subtree, e.g. Women/Tops"},
+    "attributes": {"type": "object", "additionalProperties": {"type": "string"}}}}
+_SEARCH_REQUEST = {"type": "object", "properties": {
+    "text": {"type": "string", "maxLength": 1000},
+    "image": {"type": "string", "description": "base64 photo (JPEG, PNG, WebP, GIF, BMP, TIFF)"},
+    "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
+            "description": "search a region: [x0, y0, x1, y1] as fractions of the photo"},
+    "filters": _FILTERS, "k": {"type": "integer", "minimum": 1, "maximum": 200},
+    "image_weight": {"type": "number", "minimum": 0}, "text_weight": {"type": "number", "minimum": 0},
+    "preferences": {"type": "object", "properties": {"price_target": {"type": "number"},
+                                                      "category": {"type": "string"}}},
+    "exclude": {"type": "array", "items": {"type": "string"}}}}
+_PRODUCT_IN = {"type": "object", "required": ["id", "title"], "properties": {
+    **{k: v for k, v in _PRODUCT["properties"].items() if k != "images"},
+    "photos": {"type": "array", "items": {"type": "string"}, "description": "base64 photos"}}}
+
+
+def _json(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes):
+    return {str(c): {"description": "error", **_json({"$ref": "#/components/schemas/Error"})} for c in codes}
+
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "Shopsight API", "version": "0.1.0",
+             "description": "Product search by photo, by text, or both, with filters."},
+    "components": {
+        "schemas": {"Error": _ERROR, "Product": _PRODUCT, "SearchResponse": _SEARCH_RESPONSE,
+                    "SearchRequest": _SEARCH_REQUEST, "ProductIn": _PRODUCT_IN},
+        "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+    },
+    "paths": {
+        "/api/search": {"post": {
+            "summary": "Search by photo, text, or both",
+            "requestBody": {"content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}},
+                "multipart/form-data": {"schema": {"type": "object", "properties": {
+                    "image": {"type": "string", "format": "binary"}, "text": {"type": "string"},
+                    "filters": {"type": "string", "description": "JSON object"}, "k": {"type": "integer"}}}}}},
+            "responses": {"200": {"description": "results", **_json({"$ref": "#/components/schemas/SearchResponse"})},
+                          **_errors(400, 413)}}},
+        "/api/products": {
+            "post": {"summary": "Add products (one or a batch)", "security": [{"apiKey": []}],
+                     "requestBody": _json({"oneOf": [{"$ref": "#/components/schemas/ProductIn"},
+                                                     {"type": "object", "properties": {"products": {
+                                                         "type": "array", "items": {"$ref": "#/components/schemas/ProductIn"}}}}]}),
+                     "responses": {"201": {"description": "stored", **_json({"type": "object", "required": ["stored", "seq"], "properties": {
+                         "stored": {"type": "array", "items": {"type": "string"}}, "seq": {"type": "integer"}}})},
+                         **_errors(400, 401, 403, 413)}},
+            "put": {"summary": "Replace products by id", "security": [{"apiKey": []}],
+                    "requestBody": _json({"$ref": "#/components/schemas/ProductIn"}),
+                    "responses": {"200": {"description": "stored"}, **_errors(400, 401, 403)}}},
+        "/api/products/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {"summary": "One product", "responses": {
+                "200": {"description": "the product", **_json({"$ref": "#/components/schemas/Product"})},
+                **_errors(404)}},
+            "delete": {"summary": "Delete a product", "security": [{"apiKey": []}], "responses": {
+                "200": {"description": "deleted", **_json({"type": "object", "required": ["deleted", "seq"], "properties": {
+                    "deleted": {"type": "string"}, "seq": {"type": "integer"}}})}, **_errors(401, 403, 404)}}},
+        "/api/products/{id}/photos/{n}": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "get": {"summary": "A product photo", "responses": {"200": {"description": "image bytes"}, **_errors(404)}}},
+        "/api/categories": {"get": {"summary": "Category paths with product counts", "responses": {
+            "200": {"description": "counts", **_json({"type": "object", "additionalProperties": {"type": "integer"}})}}}},
+        "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
+            "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
+                "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},
+                "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"}}})}}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},
+        "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    },
+}

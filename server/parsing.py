@@ -1,0 +1,144 @@
+"""Request parsing: JSON or multipart into engine types, with a named field for every bad value."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+
+from flask import Request
+
+from engine.errors import BadInputError
+from engine.images import crop_box, open_image
+from engine.types import Filters, Preferences, Product, Query
+
+MAX_K = 200
+MAX_TEXT = 1000
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def request_data(req: Request) -> dict:
+    """The request's fields: the JSON body, or the multipart/url-encoded form (JSON-valued fields decoded)."""
+    if req.is_json:
+        data = req.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BadInputError("body", "malformed JSON: expected an object")
+        return data
+    data = {}
+    for key, value in req.form.items():
+        data[key] = _maybe_json(key, value) if key in ("filters", "preferences", "product", "box") else value
+    return data
+
+
+def _maybe_json(key: str, value: str):
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise BadInputError(key, "malformed JSON") from None
+
+
+def _number(data: dict, key: str, default=None, lo=0.0, hi=1e12):
+    value = data.get(key, default)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise BadInputError(key, f"{value!r} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInputError(key, f"{value!r} is not a number") from None
+    if math.isnan(number) or math.isinf(number) or not lo <= number <= hi:
+        raise BadInputError(key, f"{value!r} must be a finite number from {lo:g} to {hi:g}")
+    return number
+
+
+def decode_base64_image(value, field: str):
+    if not isinstance(value, str) or not value:
+        raise BadInputError(field, "expected a base64 string")
+    if value.startswith("data:"):
+        value = value.split(",", 1)[-1]
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInputError(field, "malformed base64") from None
+    return open_image(raw, MAX_IMAGE_PIXELS, field)
+
+
+def _image(req: Request, data: dict):
+    upload = req.files.get("image") if req.files else None
+    if upload is not None:
+        raw = upload.read()
+        if not raw:
+            raise BadInputError("image", "empty file")
+        img = open_image(raw, MAX_IMAGE_PIXELS, "image")
+    elif data.get("image") not in (None, ""):
+        img = decode_base64_image(data["image"], "image")
+    else:
+        return None
+    if data.get("box") not in (None, ""):
+        box = data["box"]
+        if not isinstance(box, (list, tuple)) or len(box) != 4:
+            raise BadInputError("box", "expected [x0, y0, x1, y1] fractions")
+        img = crop_box(img, box)
+    return img
+
+
+def _filters(data: dict) -> Filters:
+    raw = data.get("filters", {}) or {}
+    if not isinstance(raw, dict):
+        raise BadInputError("filters", "expected an object")
+    merged = {**raw, **{k: data[k] for k in ("min_price", "max_price", "category") if data.get(k) not in (None, "")}}
+    attrs = merged.get("attributes", {}) or {}
+    if not isinstance(attrs, dict) or not all(isinstance(v, str) for v in attrs.values()):
+        raise BadInputError("attributes", "expected an object of strings")
+    category = merged.get("category")
+    if category is not None and not isinstance(category, str):
+        raise BadInputError("category", "expected a string")
+    return Filters(_number(merged, "min_price"), _number(merged, "max_price"), category or None, attrs)
+
+
+def parse_query(req: Request) -> Query:
+    data = request_data(req)
+    text = data.get("text")
+    if text is not None and not isinstance(text, str):
+        raise BadInputError("text", "expected a string")
+    if text and len(text) > MAX_TEXT:
+        raise BadInputError("text", f"longer than {MAX_TEXT} characters")
+    k = _number(data, "k", 12, 1, MAX_K)
+    if k != int(k):
+        raise BadInputError("k", f"{k!r} must be a whole number")
+    prefs = data.get("preferences", {}) or {}
+    if not isinstance(prefs, dict):
+        raise BadInputError("preferences", "expected an object")
+    exclude = data.get("exclude", [])
+    if isinstance(exclude, str):
+        exclude = [e for e in exclude.split(",") if e]
+    if not isinstance(exclude, list):
+        raise BadInputError("exclude", "expected a list of product ids")
+    return Query(image=_image(req, data), text=(text or "").strip() or None, filters=_filters(data),
+                 preferences=Preferences(_number(prefs, "price_target", None, 0.01), prefs.get("category")),
+                 image_weight=_number(data, "image_weight", 1.0, 0, 100),
+                 text_weight=_number(data, "text_weight", 1.0, 0, 100), k=int(k),
+                 exclude_ids=tuple(str(e) for e in exclude))
+
+
+def parse_product(raw, field: str = "product") -> Product:
+    """A product object from the API (photos are handled by the caller)."""
+    if not isinstance(raw, dict):
+        raise BadInputError(field, "expected an object")
+    pid, title = raw.get("id"), raw.get("title")
+    if not isinstance(pid, str) or not pid.strip() or len(pid) > 200 or "/" in pid:
+        raise BadInputError(f"{field}.id", "a non-empty string of at most 200 characters without '/'")
+    if not isinstance(title, str) or not title.strip():
+        raise BadInputError(f"{field}.title", "a non-empty string")
+    attrs = raw.get("attributes", {}) or {}
+    if not isinstance(attrs, dict):
+        raise BadInputError(f"{field}.attributes", "expected an object")
+    price = _number(raw, "price", None) if "price" in raw else None
+    for key in ("description", "category", "currency"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise BadInputError(f"{field}.{key}", "expected a string")
+    return Product(id=pid.strip(), title=title.strip(), description=raw.get("description") or "",
+                   category=(raw.get("category") or "").strip("/"), price=price,
+                   currency=raw.get("currency") or "", attributes={str(k): str(v) for k, v in attrs.items()})

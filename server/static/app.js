@@ -1,0 +1,106 @@
+"use strict";
+// The shopper's page: photo (pick / drop / paste, optional region box), text, price range,
+// category facets, results with score breakdown on hover, and "more like this".
+const $ = (id) => document.getElementById(id);
+const state = { photo: null, box: null, category: null, exclude: [] };
+
+function setPhoto(dataUrl) {
+  state.photo = dataUrl; state.box = null; $("box").hidden = true;
+  $("preview").src = dataUrl; $("preview-wrap").hidden = !dataUrl; $("drop-hint").hidden = !!dataUrl;
+}
+function readFile(file) {
+  if (!file) return;
+  const reader = new FileReader();
+  reader.onload = () => setPhoto(reader.result);
+  reader.readAsDataURL(file);
+}
+$("pick").onclick = () => $("file").click();
+$("file").onchange = (e) => readFile(e.target.files[0]);
+$("clear-photo").onclick = () => { setPhoto(null); state.exclude = []; };
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); readFile(e.dataTransfer.files[0]); });
+document.addEventListener("paste", (e) => {
+  const item = [...(e.clipboardData || {}).items || []].find((i) => i.type.startsWith("image/"));
+  if (item) readFile(item.getAsFile());
+});
+
+// Region box: drag on the preview; stored as fractions [x0, y0, x1, y1].
+let dragStart = null;
+$("preview").addEventListener("mousedown", (e) => { e.preventDefault(); dragStart = rel(e); });
+window.addEventListener("mouseup", (e) => {
+  if (!dragStart) return;
+  const end = rel(e), b = [Math.min(dragStart[0], end[0]), Math.min(dragStart[1], end[1]),
+                           Math.max(dragStart[0], end[0]), Math.max(dragStart[1], end[1])];
+  dragStart = null;
+  if (b[2] - b[0] < 0.05 || b[3] - b[1] < 0.05) { state.box = null; $("box").hidden = true; return; }
+  state.box = b;
+  const s = $("box").style;
+  s.left = b[0] * 100 + "%"; s.top = b[1] * 100 + "%"; s.width = (b[2] - b[0]) * 100 + "%"; s.height = (b[3] - b[1]) * 100 + "%";
+  $("box").hidden = false;
+});
+function rel(e) {
+  const r = $("preview").getBoundingClientRect();
+  return [Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (e.clientY - r.top) / r.height))];
+}
+
+async function search() {
+  const body = { k: 24, filters: {} };
+  const text = $("text").value.trim();
+  if (text) body.text = text;
+  if (state.photo) { body.image = state.photo; if (state.box) body.box = state.box; }
+  if ($("min").value !== "") body.filters.min_price = Number($("min").value);
+  if ($("max").value !== "") body.filters.max_price = Number($("max").value);
+  if (state.category) body.filters.category = state.category;
+  if (state.exclude.length) body.exclude = state.exclude;
+  if (!body.text && !body.image) { $("status").textContent = "Add a photo or some words."; return; }
+  $("status").textContent = "Searching…";
+  const res = await fetch("/api/search", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const data = await res.json();
+  if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); return; }
+  $("status").textContent = `${data.results.length} of ${data.matching} matching products · ${data.timings_ms.total.toFixed(0)} ms`;
+  renderResults(data.results);
+  renderFacets(data.facets);
+}
+
+function renderResults(results) {
+  $("results").replaceChildren(...results.map((r) => {
+    const p = r.product, card = document.createElement("div");
+    card.className = "card"; card.dataset.id = p.id;
+    card.title = Object.entries(r.why).map(([k, v]) => `${k}: ${v.toFixed(3)}`).join("\n") + `\nscore: ${r.score.toFixed(3)}`;
+    const img = document.createElement("img");
+    img.loading = "lazy"; img.alt = p.title; if (p.images.length) img.src = p.images[0];
+    const title = document.createElement("div"); title.className = "title"; title.textContent = p.title;
+    const price = document.createElement("div"); price.className = "price";
+    price.textContent = p.price == null ? "" : `${p.price.toFixed(2)} ${p.currency}`;
+    const meta = document.createElement("div"); meta.className = "meta"; meta.textContent = p.category;
+    const more = document.createElement("button"); more.className = "more"; more.type = "button"; more.textContent = "More like this";
+    more.onclick = () => moreLikeThis(p);
+    card.append(img, title, price, meta, more);
+    return card;
+  }));
+}
+
+function renderFacets(facets) {
+  const items = Object.entries(facets || {}).sort((a, b) => a[0].localeCompare(b[0]));
+  const all = [["", "All categories"]];
+  $("facet-list").replaceChildren(...all.concat(items).map(([path, n]) => {
+    const li = document.createElement("li"), a = document.createElement("a");
+    a.href = "#"; a.textContent = path ? `${path} (${n})` : n;
+    if ((state.category || "") === path) a.className = "active";
+    a.onclick = (e) => { e.preventDefault(); state.category = path || null; search(); };
+    li.append(a); return li;
+  }));
+}
+
+async function moreLikeThis(p) {
+  if (!p.images.length) { $("text").value = p.title; state.exclude = [p.id]; return search(); }
+  const blob = await (await fetch(p.images[0])).blob();
+  const reader = new FileReader();
+  reader.onload = () => { setPhoto(reader.result); $("text").value = ""; state.exclude = [p.id]; search(); };
+  reader.readAsDataURL(blob);
+}
+
+$("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
+fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});

@@ -1,0 +1,95 @@
+"""The web page in Debian's chromium (Playwright drives it; no browser download), served by gunicorn.
+
+Uploads a photo, types text, sets a price range, checks the filtered results, clicks
+"More like this", and saves screenshots to out/screenshots/ for a person to look at.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from engine.config import config_to_dict
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def live_server(built_shop, tmp_path):
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"))
+    (tmp_path / "config.json").write_text(json.dumps(config_to_dict(cfg)))
+    port = _free_port()
+    env = {**os.environ, "SHOPSIGHT_CONFIG": str(tmp_path / "config.json"), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4", "-k", "gthread",
+                             "-b", f"127.0.0.1:{port}", "server.wsgi:app"], env=env,
+                            cwd=Path(__file__).resolve().parents[1])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/api/health", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("gunicorn did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_search_page_end_to_end(live_server, sample_folder):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(live_server + "/")
+            page.set_input_files("#file", str(sample_folder / "images" / "S0041-0.png"))
+            page.wait_for_selector("#preview-wrap:not([hidden])")
+            page.fill("#text", "hoodie")
+            page.fill("#min", "20")
+            page.fill("#max", "70")
+            page.click("#go")
+            page.wait_for_selector(".card")
+            prices = [float(t.split()[0]) for t in page.locator(".card .price").all_inner_texts()]
+            assert prices and all(20 <= p <= 70 for p in prices)
+            assert "matching products" in page.inner_text("#status")
+            page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+            first = page.locator(".card").first.get_attribute("data-id")
+            page.locator(".card .more").first.click()
+            page.wait_for_function(f"document.querySelector('.card') && document.querySelector('.card').dataset.id !== '{first}'")
+            ids = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
+            assert first not in ids and len(ids) > 0
+            page.screenshot(path=str(SHOTS / "more-like-this.png"), full_page=True)
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.goto(live_server + "/")
+            phone.fill("#text", "红色连衣裙")
+            phone.click("#go")
+            phone.wait_for_selector(".card")
+            phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
+        finally:
+            browser.close()

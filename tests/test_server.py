@@ -1,0 +1,224 @@
+"""The HTTP API: searches, writes with an API key, bad input (4xx JSON), OpenAPI, concurrency."""
+
+import base64
+import io
+import json
+import shutil
+import threading
+from dataclasses import replace
+
+import jsonschema
+import pytest
+from PIL import Image
+
+from server import create_app
+from server.openapi import SPEC
+
+KEY = "test-key-123"
+
+
+@pytest.fixture()
+def client(built_shop, tmp_path):
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    app = create_app(replace(built_shop, data_dir=str(tmp_path / "shop")), api_key=KEY)
+    return app.test_client()
+
+
+def _schema(name):
+    return {**SPEC["components"]["schemas"][name], "components": SPEC["components"]}
+
+
+def _validate(body, name):
+    resolver_schema = {"$defs": {}, **_schema(name)}
+    jsonschema.validate(body, _fix_refs(resolver_schema))
+
+
+def _fix_refs(schema):
+    text = json.dumps(schema).replace("#/components/schemas/", "#/components/schemas/")
+    return json.loads(text)
+
+
+def _png(colour="red", size=(40, 40)):
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+def test_json_search_matches_the_openapi_schema(client):
+    res = client.post("/api/search", json={"text": "red hoodie", "k": 5, "filters": {"max_price": 80}})
+    assert res.status_code == 200
+    body = res.get_json()
+    _validate(body, "SearchResponse")
+    assert len(body["results"]) == 5 and all(r["product"]["price"] <= 80 for r in body["results"])
+    photo = client.get(body["results"][0]["product"]["images"][0])
+    assert photo.status_code == 200 and photo.mimetype == "image/png"
+    photo.close()
+
+
+def test_multipart_photo_plus_text_search(client):
+    data = {"image": (io.BytesIO(_png("blue")), "q.png"), "text": "bag", "k": "3",
+            "filters": json.dumps({"category": "Accessories"})}
+    res = client.post("/api/search", data=data, content_type="multipart/form-data")
+    assert res.status_code == 200, res.get_json()
+    body = res.get_json()
+    assert len(body["results"]) == 3
+    assert all(r["product"]["category"].startswith("Accessories") for r in body["results"])
+
+
+def test_product_health_openapi_metrics(client):
+    res = client.get("/api/products/S0001")
+    assert res.status_code == 200
+    _validate(res.get_json(), "Product")
+    assert client.get("/api/health").get_json()["products"] == 328
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    client.post("/api/search", json={"text": "mug"})
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'shopsight_search_seconds_count{kind="text"' in metrics
+    assert "shopsight_index_products" in metrics
+
+
+def test_writes_need_the_key_and_are_visible_at_once(client):
+    product = {"id": "API1", "title": "Lime green kettle", "price": 12.5, "category": "Home/Kitchen/Kettles",
+               "attributes": {"brand": "Kettlr"}, "photos": [_b64(_png("lime"))]}
+    assert client.post("/api/products", json=product).status_code == 401
+    assert client.post("/api/products", json=product, headers={"X-API-Key": "wrong"}).status_code == 401
+    res = client.post("/api/products", json=product, headers={"X-API-Key": KEY})
+    assert res.status_code == 201, res.get_json()
+    found = client.post("/api/search", json={"text": "kettle", "filters": {"attributes": {"brand": "kettlr"}}})
+    assert [r["product"]["id"] for r in found.get_json()["results"]] == ["API1"]
+    photo = client.get("/api/products/API1/photos/0")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    photo.close()
+    assert client.delete("/api/products/API1", headers={"X-API-Key": KEY}).status_code == 200
+    gone = client.post("/api/search", json={"text": "kettle", "filters": {"category": "Home"}, "k": 200})
+    assert "API1" not in [r["product"]["id"] for r in gone.get_json()["results"]]
+    assert client.delete("/api/products/API1", headers={"X-API-Key": KEY}).status_code == 404
+
+
+def test_writes_refused_when_no_key_is_configured(built_shop, tmp_path):
+    shutil.copytree(built_shop.path, tmp_path / "shop2")
+    app = create_app(replace(built_shop, data_dir=str(tmp_path / "shop2")), api_key="")
+    res = app.test_client().post("/api/products", json={"id": "x", "title": "y"}, headers={"X-API-Key": ""})
+    assert res.status_code == 403 and "no API key" in res.get_json()["error"]
+
+
+BIG = b"x" * (11 * 1024 * 1024)
+BOMB = io.BytesIO()
+Image.new("1", (8000, 8000)).save(BOMB, "PNG")
+HTML = b"<!doctype html><html><script>alert(1)</script></html>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+
+BAD_SEARCHES = [
+    ("empty json object", {"json": {}}),
+    ("blank text", {"json": {"text": "   "}}),
+    ("text not a string", {"json": {"text": 42}}),
+    ("text too long", {"json": {"text": "a" * 1001}}),
+    ("k zero", {"json": {"text": "a", "k": 0}}),
+    ("k negative", {"json": {"text": "a", "k": -3}}),
+    ("k absurd", {"json": {"text": "a", "k": 10 ** 9}}),
+    ("k fractional", {"json": {"text": "a", "k": 2.5}}),
+    ("k not a number", {"json": {"text": "a", "k": "many"}}),
+    ("k boolean", {"json": {"text": "a", "k": True}}),
+    ("nan price", {"json": {"text": "a", "filters": {"min_price": "NaN"}}}),
+    ("infinite price", {"json": {"text": "a", "filters": {"max_price": "inf"}}}),
+    ("negative price", {"json": {"text": "a", "filters": {"min_price": -1}}}),
+    ("price not a number", {"json": {"text": "a", "filters": {"max_price": "cheap"}}}),
+    ("min above max", {"json": {"text": "a", "filters": {"min_price": 50, "max_price": 10}}}),
+    ("unknown category", {"json": {"text": "a", "filters": {"category": "Garden/Tools"}}}),
+    ("category not a string", {"json": {"text": "a", "filters": {"category": ["Apparel"]}}}),
+    ("filters not an object", {"json": {"text": "a", "filters": [1, 2]}}),
+    ("attributes not strings", {"json": {"text": "a", "filters": {"attributes": {"colour": 3}}}}),
+    ("malformed base64", {"json": {"image": "!!!not-base64!!!"}}),
+    ("base64 of html", {"json": {"image": _b64(HTML)}}),
+    ("base64 of svg", {"json": {"image": _b64(SVG)}}),
+    ("base64 of truncated png", {"json": {"image": _b64(_png()[:30])}}),
+    ("image not a string", {"json": {"image": 123}}),
+    ("bad box", {"json": {"image": _b64(_png()), "box": [0.9, 0.1, 0.2, 0.5]}}),
+    ("box wrong length", {"json": {"image": _b64(_png()), "box": [0, 0, 1]}}),
+    ("negative weight", {"json": {"text": "a", "image_weight": -1}}),
+    ("nan weight", {"json": {"text": "a", "text_weight": "nan"}}),
+    ("zero weights", {"json": {"text": "a", "text_weight": 0}}),
+    ("exclude not a list", {"json": {"text": "a", "exclude": {"a": 1}}}),
+    ("preferences not an object", {"json": {"text": "a", "preferences": "cheap"}}),
+    ("malformed json body", {"data": b"{text: ", "content_type": "application/json"}),
+    ("json array body", {"data": b"[1,2]", "content_type": "application/json"}),
+    ("upload renamed html", {"data": {"image": (io.BytesIO(HTML), "photo.jpg")}, "content_type": "multipart/form-data"}),
+    ("upload svg", {"data": {"image": (io.BytesIO(SVG), "photo.svg")}, "content_type": "multipart/form-data"}),
+    ("upload empty file", {"data": {"image": (io.BytesIO(b""), "e.png")}, "content_type": "multipart/form-data"}),
+    ("upload too large", {"data": {"image": (io.BytesIO(BIG), "big.png")}, "content_type": "multipart/form-data"}),
+    ("decompression bomb", {"data": {"image": (io.BytesIO(BOMB.getvalue()), "bomb.png")}, "content_type": "multipart/form-data"}),
+    ("multipart filters malformed", {"data": {"text": "a", "filters": "{oops"}, "content_type": "multipart/form-data"}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", BAD_SEARCHES, ids=[b[0] for b in BAD_SEARCHES])
+def test_bad_search_requests_get_a_4xx_json_error(client, name, kwargs):
+    res = client.post("/api/search", **kwargs)
+    assert 400 <= res.status_code < 500, (name, res.status_code, res.get_data()[:200])
+    body = res.get_json()
+    _validate(body, "Error")
+    assert body["error"]
+    assert client.post("/api/search", json={"text": "red"}).status_code == 200
+
+
+BAD_OTHER = [
+    ("get", "/api/products/NOPE", {}),
+    ("get", "/api/products/S0001/photos/7", {}),
+    ("get", "/api/nowhere", {}),
+    ("put", "/api/search", {"json": {"text": "a"}}),
+    ("post", "/api/products", {"json": {"title": "no id"}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"id": "a/b", "title": "slash"}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"id": "p", "title": "t", "price": -5}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": ["%%%"]}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": [_b64(HTML)]}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"products": []}, "headers": {"X-API-Key": KEY}}),
+    ("delete", "/api/products/S0001", {"headers": {"X-API-Key": "nope"}}),
+]
+
+
+@pytest.mark.parametrize("method,url,kwargs", BAD_OTHER, ids=[f"{m} {u}" for m, u, _ in BAD_OTHER])
+def test_bad_other_requests_get_a_4xx_json_error(client, method, url, kwargs):
+    res = getattr(client, method)(url, **kwargs)
+    assert 400 <= res.status_code < 500, res.get_data()[:200]
+    assert res.get_json()["error"]
+    assert client.get("/api/products/S0001").status_code == 200
+
+
+def test_concurrent_searches_while_a_writer_adds_and_deletes(client):
+    errors, torn = [], []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            res = client.post("/api/search", json={"text": "red hoodie", "k": 10})
+            if res.status_code != 200:
+                errors.append(res.get_data())
+                continue
+            ids = [r["product"]["id"] for r in res.get_json()["results"]]
+            if len(ids) != 10 or len(set(ids)) != 10:
+                torn.append(ids)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(15):
+            pid = f"W{i}"
+            res = client.post("/api/products", json={"id": pid, "title": f"Writer item {i}", "price": 1.0 + i,
+                                                     "attributes": {"batch": "w"}, "photos": [_b64(_png("orange"))]},
+                              headers={"X-API-Key": KEY})
+            assert res.status_code == 201
+            seen = client.post("/api/search", json={"text": "x", "k": 100, "filters": {"attributes": {"batch": "w"}}})
+            assert pid in [r["product"]["id"] for r in seen.get_json()["results"]]
+            if i % 2:
+                assert client.delete(f"/api/products/{pid}", headers={"X-API-Key": KEY}).status_code == 200
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors and not torn
