@@ -104,7 +104,7 @@ def _require_key() -> None:
 def _with_photos(product, raw: dict, i: int):
     """Validate and store the product's photos (multipart files or base64 strings)."""
     field = f"products[{i}].photos"
-    blobs = [f.read() for f in request.files.getlist("photos")] if request.files else []
+    blobs = [_read_and_close(f) for f in request.files.getlist("photos")] if request.files else []
     encoded = raw.get("photos", []) if isinstance(raw, dict) else []
     if not isinstance(encoded, list):
         raise BadInputError(field, "expected a list of base64 strings")
@@ -124,6 +124,13 @@ def _with_photos(product, raw: dict, i: int):
             tmp.replace(path)
         paths.append(str(path.resolve()))
     return product.with_(images=tuple(paths))
+
+
+def _read_and_close(upload) -> bytes:
+    try:
+        return upload.read()
+    finally:
+        upload.close()
 
 
 def _photo_urls(product: dict) -> list[str]:

@@ -68,7 +68,10 @@ def decode_base64_image(value, field: str):
 def _image(req: Request, data: dict):
     upload = req.files.get("image") if req.files else None
     if upload is not None:
-        raw = upload.read()
+        try:
+            raw = upload.read()
+        finally:
+            upload.close()
         if not raw:
             raise BadInputError("image", "empty file")
         img = open_image(raw, MAX_IMAGE_PIXELS, "image")

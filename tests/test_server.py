@@ -150,7 +150,8 @@ BAD_SEARCHES = [
     ("upload renamed html", {"data": {"image": (io.BytesIO(HTML), "photo.jpg")}, "content_type": "multipart/form-data"}),
     ("upload svg", {"data": {"image": (io.BytesIO(SVG), "photo.svg")}, "content_type": "multipart/form-data"}),
     ("upload empty file", {"data": {"image": (io.BytesIO(b""), "e.png")}, "content_type": "multipart/form-data"}),
-    ("upload too large", {"data": {"image": (io.BytesIO(BIG), "big.png")}, "content_type": "multipart/form-data"}),
+    ("upload too large", {"data": BIG, "content_type": "multipart/form-data; boundary=zzz"}),
+    ("json body too large", {"data": b'{"text": "' + BIG + b'"}', "content_type": "application/json"}),
     ("decompression bomb", {"data": {"image": (io.BytesIO(BOMB.getvalue()), "bomb.png")}, "content_type": "multipart/form-data"}),
     ("multipart filters malformed", {"data": {"text": "a", "filters": "{oops"}, "content_type": "multipart/form-data"}),
 ]
