@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import ProductNotFoundError
+from .sqlite import ThreadLocalConnection, transaction
 from .types import Product
 
 SCHEMA = """
@@ -42,25 +42,11 @@ class Catalog:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._conn() as conn:
-            conn.executescript(SCHEMA)
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        self._conn = ThreadLocalConnection(self.path)
+        self._conn().executescript(SCHEMA)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._conn.close()
 
     # -- writes -------------------------------------------------------------------------------
     def upsert(self, products: Iterable[Product]) -> int:
@@ -68,9 +54,7 @@ class Catalog:
 
         A predicted category never overwrites a category that was given.
         """
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn()) as conn:
             seq = self._next_seq(conn)
             for p in products:
                 p = self._keep_given_category(conn, p)
@@ -80,10 +64,6 @@ class Catalog:
                      p.currency, json.dumps(dict(p.attributes), ensure_ascii=False),
                      json.dumps(list(p.images)), seq))
                 conn.execute("DELETE FROM deletions WHERE id = ?", (p.id,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return seq
 
     def _keep_given_category(self, conn: sqlite3.Connection, p: Product) -> Product:
@@ -97,17 +77,11 @@ class Catalog:
 
     def delete(self, product_id: str) -> int:
         """Delete one product (raises ``ProductNotFoundError``); returns the new sequence number."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn()) as conn:
             if conn.execute("DELETE FROM products WHERE id = ?", (product_id,)).rowcount == 0:
                 raise ProductNotFoundError(product_id)
             seq = self._next_seq(conn)
             conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (product_id, seq))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return seq
 
     @staticmethod

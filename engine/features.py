@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
-import threading
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+
+from .sqlite import ThreadLocalConnection, transaction
 
 
 def tower_id(spec) -> str:
@@ -36,18 +36,8 @@ class FeatureCache:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._conn = ThreadLocalConnection(self.path)
         self._conn().execute("CREATE TABLE IF NOT EXISTS features (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         out = {}
@@ -59,12 +49,6 @@ class FeatureCache:
         return out
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn()) as conn:
             conn.executemany("INSERT OR REPLACE INTO features (key, vec) VALUES (?, ?)",
                              [(k, np.asarray(v, np.float32).tobytes()) for k, v in items.items()])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
