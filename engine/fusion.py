@@ -17,7 +17,7 @@ import numpy as np
 
 from .attributes import AttributeTable
 from .config import FusionConfig
-from .types import Candidate, Preferences
+from .types import Candidates, Preferences
 
 
 def price_fit(prices: np.ndarray, target: float, scale: float) -> np.ndarray:
@@ -37,24 +37,19 @@ def category_fit(path: str, preferred: str) -> float:
     return shared / len(want) if want else 0.0
 
 
-def fuse(cands: list[Candidate], table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
-         predicted_category: str | None = None) -> list[Candidate]:
-    """Score every candidate with the formula above; returns them sorted best first."""
-    if not cands:
-        return []
-    rows = np.asarray([c.row for c in cands])
-    price = price_fit(table.price[rows], prefs.price_target, cfg.price_scale) if prefs.price_target else None
+def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
+         predicted_category: str | None = None) -> Candidates:
+    """Score every candidate with the formula above (vectorised); parts are kept for "why"."""
+    if len(cands) == 0:
+        return cands
+    parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
+    score = cfg.w_visual * parts["visual"] + cfg.w_text * parts["text"]
+    if prefs.price_target:
+        parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)
+        score = score + cfg.w_price * parts["price_fit"]
     preferred = prefs.category or predicted_category
-    out = []
-    for i, c in enumerate(cands):
-        parts = {"visual": c.parts.get("visual", 0.0), "text": c.parts.get("text", 0.0)}
-        score = cfg.w_visual * parts["visual"] + cfg.w_text * parts["text"]
-        if price is not None:
-            parts["price_fit"] = float(price[i])
-            score += cfg.w_price * parts["price_fit"]
-        if preferred:
-            parts["category_fit"] = category_fit(table.category_of(c.row), preferred)
-            score += cfg.w_category * parts["category_fit"]
-        out.append(Candidate(c.row, float(score), parts, c.duplicates))
-    out.sort(key=lambda c: (-c.score, c.row))
-    return out
+    if preferred:
+        fit_by_code = np.asarray([category_fit(c, preferred) for c in table.categories], np.float32)
+        parts["category_fit"] = fit_by_code[table.category_code[cands.rows]]
+        score = score + cfg.w_category * parts["category_fit"]
+    return Candidates(cands.rows, score.astype(np.float32), parts)

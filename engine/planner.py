@@ -4,7 +4,7 @@ Plans (the chosen one is reported in the response):
 - ``exact``: score every product that passes the filters (cheap when few match, and always exact);
 - ``ann``: in-index filtered ANN on the photo and text vectors with oversampling;
 - ``ann+exact``: ANN came back short of min(candidates, matching), so an exact pass tops it up.
-Every plan returns ``Candidate`` objects whose parts are exact similarities (see ``rerank.rescore``).
+Every plan returns ``Candidates`` whose parts are exact similarities (see ``rerank.rescore``).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import numpy as np
 from .config import IndexConfig
 from .index.product_index import ProductIndex
 from .rerank import rescore
-from .types import Candidate
+from .types import Candidates
 
 
 @dataclass(frozen=True)
 class Retrieval:
-    candidates: list[Candidate]
+    candidates: Candidates
     plan: str
 
 
@@ -30,7 +30,7 @@ def retrieve(index: ProductIndex, q: np.ndarray, mask: np.ndarray, n_cand: int, 
     """Candidates (product rows) for the unit query vector ``q`` among rows where ``mask`` is True."""
     matching = int(mask.sum())
     if matching == 0:
-        return Retrieval([], "empty")
+        return Retrieval(Candidates.empty(), "empty")
     use_exact = (matching <= cfg.exact_scan_below or index.photos.kind == "flat"
                  or matching <= n_cand)
     if use_exact:

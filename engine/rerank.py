@@ -12,40 +12,35 @@ from __future__ import annotations
 import numpy as np
 
 from .index.product_index import ProductIndex
-from .types import Candidate
+from .index.vectors import VectorIndex
+from .types import Candidate, Candidates
 
 
-def rescore(index: ProductIndex, rows: np.ndarray, q: np.ndarray) -> list[Candidate]:
+def rescore(index: ProductIndex, rows: np.ndarray, q: np.ndarray) -> Candidates:
+    """Exact parts for product ``rows``; ``scores`` = the better of the two parts."""
     rows = np.asarray(rows, np.int64)
     if len(rows) == 0:
-        return []
-    visual = _max_photo_similarity(index, rows, q)
-    text = _text_similarity(index, rows, q)
-    return [Candidate(row=int(r), score=float(max(v, t)), parts={"visual": float(v), "text": float(t)})
-            for r, v, t in zip(rows, visual, text)]
+        return Candidates.empty()
+    visual = _max_by_owner(index.photos, rows, q, len(index.table))
+    text = _max_by_owner(index.texts, rows, q, len(index.table))
+    return Candidates(rows, np.maximum(visual, text), {"visual": visual, "text": text})
 
 
-def _max_photo_similarity(index: ProductIndex, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
-    photos = index.photos
+def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, n_owners: int) -> np.ndarray:
+    """For each row, max over its live vectors of cos(q, v); -1 where it has none."""
     out = np.full(len(rows), -1.0, np.float32)
-    if len(photos) == 0:
+    if len(vecs) == 0:
         return out
-    pos = np.full(len(index.table), -1, np.int64)
+    pos = np.full(n_owners, -1, np.int64)
     pos[rows] = np.arange(len(rows))
-    vec_rows = np.flatnonzero(photos.alive & (pos[photos.owner] >= 0)) if len(rows) * 8 > len(photos) \
-        else np.asarray([v for r in rows for v in photos.rows_of(int(r))], np.int64)
-    if len(vec_rows):
-        sims = photos.vectors[vec_rows] @ q
-        np.maximum.at(out, pos[photos.owner[vec_rows]], sims)
-    return out
-
-
-def _text_similarity(index: ProductIndex, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
-    texts = index.texts
-    out = np.full(len(rows), -1.0, np.float32)
-    vec_rows = np.asarray([(i, tr[0]) for i, r in enumerate(rows) if (tr := texts.rows_of(int(r)))], np.int64)
-    if len(vec_rows):
-        out[vec_rows[:, 0]] = texts.vectors[vec_rows[:, 1]] @ q
+    if len(rows) * 8 > len(vecs):
+        sel = np.flatnonzero(vecs.alive & (pos[vecs.owner] >= 0))
+    else:
+        sel = np.asarray([v for r in rows.tolist() for v in vecs.rows_of(r)], np.int64)
+    if len(sel) == 0:
+        return out
+    sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
+    np.maximum.at(out, pos[vecs.owner[sel]], sims.astype(np.float32))
     return out
 
 

@@ -1,13 +1,15 @@
 """Frozen value types that travel through the whole query flow.
 
-``Candidate`` is the one type that retrieval, fusion and re-ranking all take and return, so every
-stage can be tested alone.
+``Candidates`` (columnar: rows, scores, named parts) is the one type that retrieval, fusion and
+re-ranking all take and return, so every stage can be tested alone; ``Candidate`` is one of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Mapping
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,41 @@ class Candidate:
 
     def with_score(self, score: float, **parts: float) -> "Candidate":
         return replace(self, score=float(score), parts={**self.parts, **parts})
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Columnar candidates: ``rows`` (n,) int64 product rows, ``scores`` (n,) float32, and ``parts``
+    name -> (n,) float32 similarity/fit components."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    parts: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def empty(cls) -> "Candidates":
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), {})
+
+    def take(self, idx) -> "Candidates":
+        return Candidates(self.rows[idx], self.scores[idx], {k: v[idx] for k, v in self.parts.items()})
+
+    def top(self, n: int) -> "Candidates":
+        """The ``n`` best by score, best first (ties broken by row for determinism)."""
+        if n < len(self):
+            keep = np.argpartition(-self.scores, n - 1)[:n]
+        else:
+            keep = np.arange(len(self))
+        order = np.lexsort((self.rows[keep], -self.scores[keep]))
+        return self.take(keep[order])
+
+    def to_list(self) -> list[Candidate]:
+        names = list(self.parts)
+        cols = [self.parts[n].tolist() for n in names]
+        return [Candidate(int(r), float(s), dict(zip(names, (c[i] for c in cols))))
+                for i, (r, s) in enumerate(zip(self.rows.tolist(), self.scores.tolist()))]
 
 
 @dataclass(frozen=True)
