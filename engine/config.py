@@ -90,6 +90,11 @@ class EngineConfig:
     batch_size: int = 32  # photos per tower batch at ingestion
     device: str = "auto"  # where the towers run: "cpu", "cuda", or "auto"
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
+    feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
+
+    @property
+    def feature_cache_path(self) -> Path:
+        return Path(self.feature_cache) if self.feature_cache else self.path / "features.db"
 
     @property
     def path(self) -> Path:

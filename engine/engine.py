@@ -33,8 +33,18 @@ log = logging.getLogger(__name__)
 MAX_K = 1000
 
 
+def limit_blas_threads() -> None:
+    """One BLAS thread for numpy: its spinning workers starve torch's (see engine/__init__.py)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class SearchEngine:
     def __init__(self, config: EngineConfig, catalog: Catalog, embedder: Embedder, index: ProductIndex):
+        limit_blas_threads()
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -47,7 +57,7 @@ class SearchEngine:
         root = config.path
         bundle = bundle or ModelBundle.load(root / "bundle")
         catalog = Catalog(root / "catalog.db")
-        embedder = Embedder(bundle, FeatureCache(root / "features.db"), config.device,
+        embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                             config.batch_size, config.max_image_pixels)
         products = {p.id: p for p in catalog}
         index = ProductIndex.load(root / "index", config.index, bundle.fingerprint, products)
@@ -60,7 +70,7 @@ class SearchEngine:
         """Embed every catalogue product from scratch and save a fresh index snapshot."""
         root = config.path
         catalog = Catalog(root / "catalog.db")
-        embedder = Embedder(bundle, FeatureCache(root / "features.db"), config.device,
+        embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                             config.batch_size, config.max_image_pixels)
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint)
         engine = cls(config, catalog, embedder, index)

@@ -34,7 +34,7 @@ def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
     text = build_text_tower(config.text_tower, config.device)
     bundle = ModelBundle.new(config.image_tower, config.text_tower, config.space,
                              image.feature_dim, text.feature_dim)
-    embedder = Embedder(bundle, FeatureCache(config.path / "features.db"), config.device,
+    embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                         config.batch_size, config.max_image_pixels)
     embedder._image_tower, embedder._text_tower = image, text
     return bundle, embedder
@@ -44,7 +44,7 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``."""
     if start_from:
         bundle = ModelBundle.load(start_from)
-        embedder = Embedder(bundle, FeatureCache(config.path / "features.db"), config.device,
+        embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                             config.batch_size, config.max_image_pixels)
     else:
         bundle, embedder = new_bundle(config)

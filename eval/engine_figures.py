@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.embedder import Embedder
@@ -130,7 +131,7 @@ def query_latency(out: Path, embedder: Embedder, n_products: int, n_queries: int
         w.writeheader()
         w.writerows(train)
     cfg = EngineConfig(data_dir=str(folder), space=SpaceConfig(dim=256, head="mlp"),
-                       train=TrainConfig(epochs=20))
+                       train=TrainConfig(epochs=20), feature_cache=str(out / "features.db"))
     import_file(Catalog(cfg.path / "catalog.db"), subset, replace(PRESETS["fashion"], image_root=str(DATA / "fashion")))
     from engine import workflow
 

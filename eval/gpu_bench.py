@@ -13,6 +13,7 @@ import argparse
 import json
 import time
 
+import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 import numpy as np
 import torch
 

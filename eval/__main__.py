@@ -1,0 +1,90 @@
+"""The evaluation command: ``python -m eval run --out reports/latest`` on ../shared/data.
+
+Trains the shared space on a fashion training split (never on anything it reports), then runs every
+task with every method in one run and writes report.md, results.json and PNG plots to --out.
+``python -m eval queries FILE.jsonl --data-dir D`` evaluates a shop's own labelled query set
+against its own index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import engine  # noqa: F401  (sets BLAS threads before numpy loads)
+from engine.config import EngineConfig, SpaceConfig, TextTowerSpec, TrainConfig
+
+from . import datasets, report, runner
+
+
+def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
+    from engine.features import FeatureCache
+    from engine.train import collect_pairs, train_space
+    from engine.workflow import new_bundle
+
+    bundle, embedder = new_bundle(cfg)
+    embedder.cache = FeatureCache(cfg.feature_cache_path)
+    products = [datasets.fashion_product(r) for r in train_rows]
+    data = collect_pairs(products, embedder, augment=True, progress=progress)
+    return train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
+
+
+def cmd_run(args) -> int:
+    if not datasets.DATA.exists():
+        print(f"no shared data at {datasets.DATA}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = EngineConfig(data_dir=str(out), feature_cache=str(Path(args.cache)), train=TrainConfig(epochs=args.epochs),
+                       space=SpaceConfig(dim=256, head="mlp"))
+    t0 = time.time()
+    gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
+    bundle = train_bundle(cfg, train_rows, not args.quiet)
+    outcomes = []
+    tasks = datasets.fashion_tasks(gallery, args.photo_queries) + datasets.luma_tasks()
+    for task in tasks:
+        outcomes += runner.run_task(task, bundle, cfg, out / "work" / task.name[:12].replace(" ", "_"),
+                                    not args.quiet)
+        print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
+    if not args.skip_multilingual:
+        e5 = replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"))
+        bundle_e5 = train_bundle(e5, train_rows, not args.quiet)
+        for task in [t for t in datasets.fashion_tasks(gallery, 0)[:1]] + datasets.newbee_tasks():
+            task.name += " [e5 multilingual]"
+            outcomes += runner.run_task(task, bundle_e5, e5, out / "work" / ("e5" + task.name[:10].replace(" ", "_")),
+                                        not args.quiet)
+            print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
+    header = (f"# Shopsight evaluation\n\nfashion gallery {args.gallery} held-out products, shared space trained on "
+              f"{args.train} other fashion products ({args.epochs} epochs); luma and newbee_zh never seen in "
+              f"training. {time.time() - t0:.0f} s in all.")
+    path = report.write(outcomes, out, header, {"bundle_metrics": bundle.metrics,
+                                                    "args": {k: v for k, v in vars(args).items() if k != "fn"}})
+    print(f"report: {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
+    parser.add_argument("-q", "--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="the full report on ../shared/data")
+    p.add_argument("--out", default="reports/latest")
+    p.add_argument("--cache", default="out/features.db", help="tower feature cache shared by runs")
+    p.add_argument("--gallery", type=int, default=2000)
+    p.add_argument("--train", type=int, default=6000)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--photo-queries", type=int, default=500)
+    p.add_argument("--skip-multilingual", action="store_true")
+    p.set_defaults(fn=cmd_run)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

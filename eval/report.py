@@ -1,0 +1,76 @@
+"""Reports: a Markdown table per task and PNG plots (recall@k curves, latency histograms)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .runner import Outcome
+
+COLUMNS = ("R@1", "R@10", "P@10", "hit@3", "MRR", "mAP", "nDCG@10")
+
+
+def markdown(outcomes: list[Outcome], header: str = "") -> str:
+    lines = [header] if header else []
+    tasks = list(dict.fromkeys(o.task for o in outcomes))
+    for task in tasks:
+        lines += ["", f"### {task}", "", "| method | " + " | ".join(COLUMNS) + " | p50 ms | p99 ms |",
+                  "|---|" + "---|" * (len(COLUMNS) + 2)]
+        for o in (o for o in outcomes if o.task == task):
+            lat = (f"{np.percentile(o.latencies_ms, 50):.1f} | {np.percentile(o.latencies_ms, 99):.1f}"
+                   if o.latencies_ms else "– | –")
+            lines.append(f"| {o.method} | " + " | ".join(f"{o.scores[c]:.3f}" for c in COLUMNS) + f" | {lat} |")
+    return "\n".join(lines) + "\n"
+
+
+def plots(outcomes: list[Outcome], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(o.task for o in outcomes))
+    cols = min(3, len(tasks))
+    rows = int(np.ceil(len(tasks) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
+        for o in (o for o in outcomes if o.task == task):
+            ax.plot(range(1, 21), o.recall_curve, marker=".", label=o.method)
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel("k")
+        ax.set_ylabel("hit@k")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.axis("off")
+    fig.tight_layout()
+    curves = folder / "recall_at_k.png"
+    fig.savefig(curves, dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for o in (o for o in outcomes if o.method == "ours" and o.latencies_ms):
+        ax.hist(o.latencies_ms, bins=40, alpha=.5, label=o.task[:40])
+    ax.set_xlabel("engine latency per query (ms)")
+    ax.set_ylabel("queries")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    hist = folder / "latency_hist.png"
+    fig.savefig(hist, dpi=110)
+    plt.close(fig)
+    return [curves, hist]
+
+
+def write(outcomes: list[Outcome], folder: Path, header: str, extra: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = markdown(outcomes, header)
+    images = plots(outcomes, folder)
+    text += "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in images) + "\n"
+    (folder / "report.md").write_text(text, encoding="utf-8")
+    (folder / "results.json").write_text(json.dumps(
+        {"outcomes": [{"task": o.task, "method": o.method, "scores": o.scores,
+                       "latency_p50_ms": float(np.percentile(o.latencies_ms, 50)) if o.latencies_ms else None}
+                      for o in outcomes], **extra}, indent=2, ensure_ascii=False))
+    return folder / "report.md"

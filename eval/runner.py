@@ -1,0 +1,141 @@
+"""Run methods on tasks: our engine (and its ablations) against classic baselines, same run.
+
+Methods:
+- ``cnn-knn``: the classic pipeline (frozen EfficientNet-Lite0 pooled features, cosine k-NN, photo only);
+- ``ours``: the engine: shared space + late fusion + re-ranking (``SearchEngine`` for real);
+- ``ours − shared space``: frozen tower features (CNN + colour, standardised) compared directly, photo only;
+- ``ours − fusion``: visual similarity only (text, price and category weights 0);
+- ``ours − re-ranking``: no near-duplicate folding.
+Ablations that would equal ``ours`` on a task (e.g. fusion when product texts are hidden) are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from engine.catalog import Catalog
+from engine.config import EngineConfig
+from engine.encoders.bundle import ModelBundle
+from engine.encoders.embedder import Embedder
+from engine.engine import SearchEngine
+from engine.images import open_image
+from engine.types import Query
+
+from . import metrics as M
+from .datasets import Task
+
+log = logging.getLogger(__name__)
+KS = (1, 5, 10, 20)
+
+
+@dataclass
+class Outcome:
+    task: str
+    method: str
+    scores: dict[str, float]
+    recall_curve: list[float]
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+def evaluate(rankings: list[list[str]], task: Task) -> tuple[dict, list[float]]:
+    out: dict[str, list[float]] = {k: [] for k in ("R@1", "R@10", "P@10", "MRR", "mAP", "nDCG@10", "hit@3")}
+    curve = np.zeros(20)
+    for ranked, q in zip(rankings, task.queries):
+        rel = q.relevant
+        out["R@1"].append(M.recall_at_k(ranked, rel, 1) if len(rel) == 1 else M.hit_at_k(ranked, rel, 1))
+        out["R@10"].append(M.recall_at_k(ranked, rel, 10) if len(rel) == 1 else M.hit_at_k(ranked, rel, 10))
+        out["hit@3"].append(M.hit_at_k(ranked, rel, 3))
+        out["P@10"].append(M.precision_at_k(ranked, rel, 10))
+        out["MRR"].append(M.reciprocal_rank(ranked, rel))
+        out["mAP"].append(M.average_precision(ranked, rel))
+        out["nDCG@10"].append(M.ndcg_at_k(ranked, rel, 10))
+        curve += [M.hit_at_k(ranked, rel, k) for k in range(1, 21)]
+    return {k: float(np.mean(v)) for k, v in out.items()}, (curve / max(1, len(task.queries))).tolist()
+
+
+def build_engine(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path) -> tuple[SearchEngine, float]:
+    """Index the task's catalogue with the real engine; returns it and photos/s of the build."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    catalog = Catalog(folder / "catalog.db")
+    products = [p.with_(title="(hidden)", description="") if task.hide_titles else p for p in task.products]
+    catalog.upsert(products)
+    catalog.close()
+    t = time.perf_counter()
+    engine = SearchEngine.build(replace(cfg, data_dir=str(folder)), bundle)
+    photos = sum(len(p.images) for p in products)
+    return engine, photos / (time.perf_counter() - t)
+
+
+def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: bool = False
+                    ) -> tuple[list[list[str]], list[float]]:
+    rankings, latencies = [], []
+    for q in tqdm(task.queries, desc=task.name[:30], unit="q", leave=False, disable=not progress):
+        exclude = (q.filters.get("exclude"),) if q.filters.get("exclude") else ()
+        query = Query(image=open_image(q.image) if q.image else None, text=q.text, k=k, exclude_ids=exclude)
+        t = time.perf_counter()
+        response = engine.search(query)
+        latencies.append((time.perf_counter() - t) * 1000)
+        rankings.append([r.product.id for r in response.results])
+    return rankings, latencies
+
+
+def feature_rankings(embedder: Embedder, task: Task, cnn_only: bool, k: int = 20) -> list[list[str]]:
+    """Cosine k-NN over frozen tower features (product = max over its photos); photo queries only."""
+    paths = [p for prod in task.products for p in prod.images]
+    owners = np.asarray([i for i, prod in enumerate(task.products) for _ in prod.images])
+    gallery = embedder.image_features(paths)
+    queries = embedder.image_features([q.image for q in task.queries])
+    if cnn_only:
+        gallery, queries = gallery[:, :1280], queries[:, :1280]
+    else:
+        mean, std = gallery.mean(0), gallery.std(0) + 1e-3
+        gallery, queries = (gallery - mean) / std, (queries - mean) / std
+    gallery /= np.linalg.norm(gallery, axis=1, keepdims=True)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    ids = [p.id for p in task.products]
+    out = []
+    for qi, q in enumerate(task.queries):
+        sims = gallery @ queries[qi]
+        best = np.full(len(ids), -np.inf)
+        np.maximum.at(best, owners, sims)
+        exclude = q.filters.get("exclude")
+        if exclude in ids:
+            best[ids.index(exclude)] = -np.inf
+        out.append([ids[i] for i in np.argsort(-best)[:k]])
+    return out
+
+
+def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, progress: bool = False
+             ) -> list[Outcome]:
+    embedder = Embedder(bundle, None, cfg.device, cfg.batch_size)
+    from engine.features import FeatureCache
+
+    embedder.cache = FeatureCache(cfg.feature_cache_path)
+    outcomes = []
+    if task.kind == "photo":
+        for name, cnn_only in (("cnn-knn (classic)", True), ("ours − shared space", False)):
+            scores, curve = evaluate(feature_rankings(embedder, task, cnn_only), task)
+            outcomes.append(Outcome(task.name, name, scores, curve))
+    if task.hide_titles:
+        cfg = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
+    variants = {"ours": cfg}
+    if not task.hide_titles:
+        variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
+    variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False))
+    engine, photos_per_s = build_engine(task, bundle, cfg, folder)
+    for name, variant in variants.items():
+        engine.config = variant
+        rankings, lat = engine_rankings(engine, task, progress=progress)
+        scores, curve = evaluate(rankings, task)
+        if name == "ours":
+            scores["ingest photos/s"] = photos_per_s
+        outcomes.append(Outcome(task.name, name, scores, curve, lat))
+    return outcomes
