@@ -63,6 +63,7 @@ class IndexConfig:
 
 @dataclass(frozen=True)
 class FusionConfig:
+    w_look: float = 1.0  # weight of photo-to-photo similarity on tower features (photo queries)
     w_visual: float = 1.0  # weight of the query-to-photo similarity in the shared space
     w_text: float = 0.5  # weight of the query-text to product-text similarity
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)

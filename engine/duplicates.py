@@ -11,15 +11,23 @@ from .rerank import representative_vector
 def find_duplicates(index: ProductIndex, threshold: float = 0.97, block: int = 4096) -> list[list[int]]:
     """Groups (lists of product rows, size >= 2) whose representative vectors have cosine >= threshold.
 
-    Groups are connected components of the "near-duplicate" graph, found block-wise in O(n^2 d / block).
+    Groups are connected components of the "near-duplicate" graph, found block-wise; products are
+    compared only with products whose representative vector is of the same kind (size).
     """
-    rows = np.flatnonzero(index.table.alive)
-    vecs = [representative_vector(index, int(r)) for r in rows]
-    keep = [i for i, v in enumerate(vecs) if v is not None]
-    rows = rows[keep]
-    if len(rows) < 2:
-        return []
-    mat = np.stack([vecs[i] for i in keep])
+    by_size: dict[int, tuple[list[int], list[np.ndarray]]] = {}
+    for r in np.flatnonzero(index.table.alive):
+        vec = representative_vector(index, int(r))
+        if vec is not None:
+            rows, vecs = by_size.setdefault(len(vec), ([], []))
+            rows.append(int(r))
+            vecs.append(vec)
+    groups = []
+    for rows, vecs in by_size.values():
+        groups += _components(np.asarray(rows), np.stack(vecs), threshold, block)
+    return sorted(groups, key=lambda g: g[0])
+
+
+def _components(rows: np.ndarray, mat: np.ndarray, threshold: float, block: int) -> list[list[int]]:
     parent = np.arange(len(rows))
 
     def find(i: int) -> int:
@@ -37,4 +45,4 @@ def find_duplicates(index: ProductIndex, threshold: float = 0.97, block: int = 4
     groups: dict[int, list[int]] = {}
     for i in range(len(rows)):
         groups.setdefault(find(i), []).append(int(rows[i]))
-    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+    return [g for g in groups.values() if len(g) > 1]

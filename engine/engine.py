@@ -72,7 +72,7 @@ class SearchEngine:
         catalog = Catalog(root / "catalog.db")
         embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                             config.batch_size, config.max_image_pixels)
-        index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint)
+        index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, bundle.image_dim)
         engine = cls(config, catalog, embedder, index)
         index.seq = catalog.seq
         engine._embed_and_upsert(list(catalog), progress)
@@ -98,15 +98,15 @@ class SearchEngine:
         if not products:
             return
         paths = [path for p in products for path in p.images]
-        photo_vecs = self.embedder.embed_image_files(paths, progress) if paths else None
+        empty = (np.zeros((0, self.index.dim), np.float32), np.zeros((0, self.index.look_dim), np.float32))
+        photo_vecs, look_vecs = self.embedder.embed_image_files(paths, progress) if paths else empty
         text_vecs = self.embedder.embed_texts([p.text() for p in products], "passage")
         at = 0
         with self.index.lock:
             for p, tv in zip(products, text_vecs):
                 n = len(p.images)
-                pv = photo_vecs[at:at + n] if n else np.zeros((0, self.index.dim), np.float32)
+                self.index.upsert(p, photo_vecs[at:at + n], tv, look_vecs[at:at + n])
                 at += n
-                self.index.upsert(p, pv, tv)
 
     def add_products(self, products: Iterable[Product]) -> int:
         """Store products in the catalogue and make them searchable at once; returns the sequence."""
@@ -132,32 +132,40 @@ class SearchEngine:
         _validate(query)
         self.sync()
         t_sync = time.perf_counter()
-        q = self.query_vector(query)
+        q, q_look = self.query_vectors(query)
         t_enc = time.perf_counter()
         for _ in range(3):
             with self.index.lock:
                 response, complete = self._search_vector(
-                    query, q, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
+                    query, q, q_look, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         return response
 
-    def query_vector(self, query: Query) -> np.ndarray:
-        """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text)."""
-        parts = []
+    def query_vectors(self, query: Query) -> tuple[np.ndarray, np.ndarray | None]:
+        """(shared-space query vector, look vector of the photo or None).
+
+        Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).
+        """
+        parts, look = [], None
         if query.image is not None:
-            parts.append(query.image_weight * self.embedder.embed_pil([query.image])[0])
+            shared, looks = self.embedder.embed_pil([query.image])
+            parts.append(query.image_weight * shared[0])
+            # the photo's own look is a channel for "find this" queries only: with text, the shared
+            # space carries the change the words ask for ("but in blue"), which the look would resist
+            look = looks[0] if not query.text else None
         if query.text:
             parts.append(query.text_weight * self.embedder.embed_query_text(query.text))
         q = np.sum(parts, axis=0)
         norm = float(np.linalg.norm(q))
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        return (q / norm).astype(np.float32)
+        return (q / norm).astype(np.float32), look
 
-    def _search_vector(self, query: Query, q: np.ndarray, timings: dict) -> tuple[SearchResponse, bool]:
+    def _search_vector(self, query: Query, q: np.ndarray, q_look: np.ndarray | None, timings: dict
+                       ) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
         table = self.index.table
         mask = table.mask(query.filters)
@@ -166,7 +174,7 @@ class SearchEngine:
                 mask[table.row_of[pid]] = False
         matching = int(mask.sum())
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
-        found = retrieve(self.index, q, mask, n_cand, self.config.index)
+        found = retrieve(self.index, q, q_look, mask, n_cand, self.config.index)
         t1 = time.perf_counter()
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion).top(n_cand)
         t2 = time.perf_counter()

@@ -1,7 +1,9 @@
 """Late fusion: one documented formula that turns similarity parts and field fits into a score.
 
-    score = w_visual * visual + w_text * text + w_price * price_fit + w_category * category_fit
+    score = w_look * look + w_visual * visual + w_text * text + w_price * price_fit + w_category * category_fit
 
+- ``look`` (photo-only queries): max over the product's photos of cos(query photo, photo) on
+  standardised tower features (CNN + colour): photo-to-photo similarity in its own, better space;
 - ``visual``: max over the product's photos of cos(query vector, photo vector) in the shared space;
 - ``text``: cos(query vector, product text vector) in the shared space;
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
@@ -44,6 +46,9 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * parts["visual"] + cfg.w_text * parts["text"]
+    if "look" in cands.parts:
+        parts["look"] = cands.parts["look"]
+        score = score + cfg.w_look * parts["look"]
     if prefs.price_target:
         parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)
         score = score + cfg.w_price * parts["price_fit"]

@@ -25,26 +25,31 @@ class Retrieval:
     plan: str
 
 
-def retrieve(index: ProductIndex, q: np.ndarray, mask: np.ndarray, n_cand: int, cfg: IndexConfig
-             ) -> Retrieval:
-    """Candidates (product rows) for the unit query vector ``q`` among rows where ``mask`` is True."""
+def retrieve(index: ProductIndex, q: np.ndarray, q_look: np.ndarray | None, mask: np.ndarray, n_cand: int,
+             cfg: IndexConfig) -> Retrieval:
+    """Candidates (product rows) for the shared-space query ``q`` (and the photo's look vector
+    ``q_look``, when the query has a photo) among rows where ``mask`` is True."""
     matching = int(mask.sum())
     if matching == 0:
         return Retrieval(Candidates.empty(), "empty")
     use_exact = (matching <= cfg.exact_scan_below or index.photos.kind == "flat"
                  or matching <= n_cand)
     if use_exact:
-        return Retrieval(rescore(index, np.flatnonzero(mask), q), "exact")
-    rows = _ann_rows(index, q, mask, n_cand)
+        return Retrieval(rescore(index, np.flatnonzero(mask), q, q_look), "exact")
+    rows = _ann_rows(index, q, q_look, mask, n_cand)
     if len(rows) < min(n_cand, matching):
-        return Retrieval(rescore(index, np.flatnonzero(mask), q), "ann+exact")
-    return Retrieval(rescore(index, rows, q), "ann")
+        return Retrieval(rescore(index, np.flatnonzero(mask), q, q_look), "ann+exact")
+    return Retrieval(rescore(index, rows, q, q_look), "ann")
 
 
-def _ann_rows(index: ProductIndex, q: np.ndarray, mask: np.ndarray, n_cand: int) -> np.ndarray:
-    """Distinct product rows found by ANN over photo and text vectors, in-index filtered."""
+def _ann_rows(index: ProductIndex, q: np.ndarray, q_look: np.ndarray | None, mask: np.ndarray,
+             n_cand: int) -> np.ndarray:
+    """Distinct product rows found by ANN over photo, text (and look) vectors, in-index filtered."""
     found = []
-    for vecs, oversample in ((index.photos, 3), (index.texts, 1)):
+    channels = [(index.photos, q, 3), (index.texts, q, 1)]
+    if q_look is not None and index.looks is not None:
+        channels.append((index.looks, q_look, 3))
+    for vecs, q, oversample in channels:
         if len(vecs) == 0:
             continue
         allowed = mask[vecs.owner]

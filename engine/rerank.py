@@ -1,7 +1,8 @@
 """Re-ranking: exact rescoring of candidates and near-duplicate collapse.
 
 ``rescore`` computes, for each candidate product row, the exact parts
-``visual`` = max over the product's photos of cos(q, photo) and ``text`` = cos(q, product text),
+``visual`` = max over the product's photos of cos(q, photo), ``text`` = cos(q, product text) and,
+for photo queries, ``look`` = max over the product's photos of cos(query look, photo look),
 from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their photo vectors (text
 vectors for products without photos) have cosine above the threshold.
@@ -16,14 +17,17 @@ from .index.vectors import VectorIndex
 from .types import Candidate, Candidates
 
 
-def rescore(index: ProductIndex, rows: np.ndarray, q: np.ndarray) -> Candidates:
-    """Exact parts for product ``rows``; ``scores`` = the better of the two parts."""
+def rescore(index: ProductIndex, rows: np.ndarray, q: np.ndarray, q_look: np.ndarray | None = None
+            ) -> Candidates:
+    """Exact parts for product ``rows``; ``scores`` = the best part."""
     rows = np.asarray(rows, np.int64)
     if len(rows) == 0:
         return Candidates.empty()
-    visual = _max_by_owner(index.photos, rows, q, len(index.table))
-    text = _max_by_owner(index.texts, rows, q, len(index.table))
-    return Candidates(rows, np.maximum(visual, text), {"visual": visual, "text": text})
+    parts = {"visual": _max_by_owner(index.photos, rows, q, len(index.table)),
+             "text": _max_by_owner(index.texts, rows, q, len(index.table))}
+    if q_look is not None and index.looks is not None:
+        parts["look"] = _max_by_owner(index.looks, rows, q_look, len(index.table))
+    return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
 def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, n_owners: int) -> np.ndarray:
@@ -45,6 +49,11 @@ def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, n_owners: 
 
 
 def representative_vector(index: ProductIndex, row: int) -> np.ndarray | None:
+    """The vector near-duplicates are judged on: the first photo's look vector (it carries colour,
+    so colour variants of one product are not folded), else its shared-space vector, else the text's.
+    Vectors of different kinds differ in size or content, so only same-size vectors are compared."""
+    if index.looks is not None and (look_rows := index.looks.rows_of(row)):
+        return index.looks.vectors[look_rows[0]]
     photo_rows = index.photos.rows_of(row)
     if photo_rows:
         return index.photos.vectors[photo_rows[0]]
@@ -72,18 +81,19 @@ def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold:
 
 def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int) -> list[Candidate]:
     kept: list[Candidate] = []
-    kept_vecs: list[np.ndarray] = []
+    kept_vecs: list[np.ndarray | None] = []
     for cand in ranked:
         vec = representative_vector(index, cand.row)
-        if vec is not None and kept_vecs:
-            sims = np.stack(kept_vecs) @ vec
-            j = int(np.argmax(sims))
-            if sims[j] >= threshold:
-                kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts,
-                                    kept[j].duplicates + (cand.row,))
+        same = [j for j, v in enumerate(kept_vecs) if v is not None and vec is not None and v.shape == vec.shape]
+        if same:
+            sims = np.stack([kept_vecs[j] for j in same]) @ vec
+            best = int(np.argmax(sims))
+            if sims[best] >= threshold:
+                j = same[best]
+                kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts, kept[j].duplicates + (cand.row,))
                 continue
         if len(kept) >= limit:
             break
         kept.append(cand)
-        kept_vecs.append(vec if vec is not None else np.zeros(index.dim, np.float32))
+        kept_vecs.append(vec)
     return kept

@@ -55,3 +55,21 @@ def test_every_result_explains_its_score(engine):
         assert r.score == pytest.approx(r.why["visual"] * 1.0 + r.why["text"] * 0.5, abs=1e-5)
     assert response.plan == "exact"
     assert response.timings_ms["total"] > 0
+
+
+def test_near_duplicate_listings_are_found_and_folded(engine, truth):
+    from engine.duplicates import find_duplicates
+
+    ids = engine.index.table.ids
+    groups = [{ids[r] for r in g} for g in find_duplicates(engine.index, 0.999)]
+    relisted = {pid for pid, row in truth.items() if int(pid[1:]) > 320}
+    for pid in relisted:  # S0321..S0328 re-list an earlier product with the identical photo
+        assert any(pid in g and len(g) >= 2 for g in groups), pid
+    original = next(g for g in groups if relisted & g)
+    dup = sorted(relisted & original)[0]
+    photo = open_image(truth[dup]["images"] if truth[dup]["images"].startswith("/") else
+                       str(engine.catalog.get(dup).images[0]))
+    response = engine.search(Query(image=photo, k=5))
+    top = response.results[0]
+    assert ({top.product.id} | set(top.duplicates)) >= (original & {top.product.id, *top.duplicates})
+    assert set(top.duplicates) & original, "the identical listing is folded into the top result"

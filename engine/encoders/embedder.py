@@ -88,16 +88,26 @@ class Embedder:
         return _stack([found[k] for k in keys], self.bundle.text_dim)
 
     # -- shared space -----------------------------------------------------------------------
-    def embed_image_files(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self.bundle.heads.project_images(self.image_features(paths, progress))
+    def embed_image_files(self, paths: Sequence[str], progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(shared-space vectors (n, dim), look vectors (n, image_dim)) for image files."""
+        feats = self.image_features(paths, progress)
+        return self.bundle.heads.project_images(feats), self.looks(feats)
 
     def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
 
-    def embed_pil(self, images: Sequence) -> np.ndarray:
-        """Query photos (decoded RGB PIL images) -> (n, dim); never cached."""
+    def embed_pil(self, images: Sequence) -> tuple[np.ndarray, np.ndarray]:
+        """Query photos (decoded RGB PIL images) -> (shared (n, dim), look (n, image_dim)); never cached."""
         tower = self.image_tower
-        return self.bundle.heads.project_images(tower.features(tower.prepare(images)))
+        feats = tower.features(tower.prepare(images))
+        return self.bundle.heads.project_images(feats), self.looks(feats)
+
+    def looks(self, feats: np.ndarray) -> np.ndarray:
+        """Photo-to-photo vectors: tower features standardised with the image head's training
+        statistics, then L2-normalised (every feature, CNN and colour, weighs the same)."""
+        head = self.bundle.heads.image
+        z = (feats - head.mean.numpy()) / head.std.numpy()
+        return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
     def embed_query_text(self, text: str) -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_tower.encode([text], role="query"))[0]
