@@ -130,7 +130,7 @@ def _print_examples(engine) -> int:
     from .types import Filters, Query
 
     for text, filters in (("red striped hoodie", Filters()), ("blue bag", Filters(max_price=100)),
-                          ("连衣裙", Filters())):
+                          ("dotted dress", Filters(category="Apparel", max_price=60))):
         response = engine.search(Query(text=text, filters=filters, k=3))
         print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f})" for r in response.results))
     return EXIT_OK
