@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("duplicates", help="list groups of near-duplicate products")
-    p.add_argument("--threshold", type=float, default=0.97)
+    p.add_argument("--threshold", type=float, default=0.995)
     p.set_defaults(fn=cmd_duplicates)
     return parser
 

@@ -74,7 +74,7 @@ class FusionConfig:
 @dataclass(frozen=True)
 class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
-    duplicate_threshold: float = 0.97  # photo-vector cosine above which two products are near-duplicates
+    duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product
 
 

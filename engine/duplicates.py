@@ -8,7 +8,7 @@ from .index.product_index import ProductIndex
 from .rerank import representative_vector
 
 
-def find_duplicates(index: ProductIndex, threshold: float = 0.97, block: int = 4096) -> list[list[int]]:
+def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 4096) -> list[list[int]]:
     """Groups (lists of product rows, size >= 2) whose representative vectors have cosine >= threshold.
 
     Groups are connected components of the "near-duplicate" graph, found block-wise; products are
