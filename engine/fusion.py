@@ -1,11 +1,14 @@
 """Late fusion: one documented formula that turns similarity parts and field fits into a score.
 
-    score = w_look * look + w_visual * visual + w_text * text + w_price * price_fit + w_category * category_fit
+    score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
+            + w_price * price_fit + w_category * category_fit
 
 - ``look`` (photo-only queries): max over the product's photos of cos(query photo, photo) on
   standardised tower features (CNN + colour): photo-to-photo similarity in its own, better space;
 - ``visual``: max over the product's photos of cos(query vector, photo vector) in the shared space;
 - ``text``: cos(query vector, product text vector) in the shared space;
+- ``bridge`` (queries with text, EfficientNet-Lite towers): max over the product's photos of
+  cos(query text in the text tower's space, the photo's ImageNet-class mix), see encoders/bridge.py;
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
@@ -46,9 +49,10 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * parts["visual"] + cfg.w_text * parts["text"]
-    if "look" in cands.parts:
-        parts["look"] = cands.parts["look"]
-        score = score + cfg.w_look * parts["look"]
+    for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge)):
+        if name in cands.parts:
+            parts[name] = cands.parts[name]
+            score = score + weight * parts[name]
     if prefs.price_target:
         parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)
         score = score + cfg.w_price * parts["price_fit"]

@@ -20,35 +20,44 @@ from .types import Candidates
 
 
 @dataclass(frozen=True)
+class QueryVectors:
+    """A query in every space it is compared in: ``shared`` (dim,) always; ``look`` (image_dim,) for
+    photo-only queries; ``bridge`` (text_dim,) the text tower's vector, for the zero-shot bridge."""
+
+    shared: np.ndarray
+    look: np.ndarray | None = None
+    bridge: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class Retrieval:
     candidates: Candidates
     plan: str
 
 
-def retrieve(index: ProductIndex, q: np.ndarray, q_look: np.ndarray | None, mask: np.ndarray, n_cand: int,
-             cfg: IndexConfig) -> Retrieval:
-    """Candidates (product rows) for the shared-space query ``q`` (and the photo's look vector
-    ``q_look``, when the query has a photo) among rows where ``mask`` is True."""
+def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int, cfg: IndexConfig
+             ) -> Retrieval:
+    """Candidates (product rows) for the query vectors ``qv`` among rows where ``mask`` is True."""
     matching = int(mask.sum())
     if matching == 0:
         return Retrieval(Candidates.empty(), "empty")
     use_exact = (matching <= cfg.exact_scan_below or index.photos.kind == "flat"
                  or matching <= n_cand)
     if use_exact:
-        return Retrieval(rescore(index, np.flatnonzero(mask), q, q_look), "exact")
-    rows = _ann_rows(index, q, q_look, mask, n_cand)
+        return Retrieval(rescore(index, np.flatnonzero(mask), qv), "exact")
+    rows = _ann_rows(index, qv, mask, n_cand)
     if len(rows) < min(n_cand, matching):
-        return Retrieval(rescore(index, np.flatnonzero(mask), q, q_look), "ann+exact")
-    return Retrieval(rescore(index, rows, q, q_look), "ann")
+        return Retrieval(rescore(index, np.flatnonzero(mask), qv), "ann+exact")
+    return Retrieval(rescore(index, rows, qv), "ann")
 
 
-def _ann_rows(index: ProductIndex, q: np.ndarray, q_look: np.ndarray | None, mask: np.ndarray,
-             n_cand: int) -> np.ndarray:
-    """Distinct product rows found by ANN over photo, text (and look) vectors, in-index filtered."""
+def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int) -> np.ndarray:
+    """Distinct product rows found by ANN over every channel the query has, in-index filtered."""
     found = []
-    channels = [(index.photos, q, 3), (index.texts, q, 1)]
-    if q_look is not None and index.looks is not None:
-        channels.append((index.looks, q_look, 3))
+    channels = [(index.photos, qv.shared, 3), (index.texts, qv.shared, 1)]
+    for vecs, q in ((index.looks, qv.look), (index.bridges, qv.bridge)):
+        if q is not None and vecs is not None:
+            channels.append((vecs, q, 3))
     for vecs, q, oversample in channels:
         if len(vecs) == 0:
             continue

@@ -2,7 +2,8 @@
 
 ``rescore`` computes, for each candidate product row, the exact parts
 ``visual`` = max over the product's photos of cos(q, photo), ``text`` = cos(q, product text) and,
-for photo queries, ``look`` = max over the product's photos of cos(query look, photo look),
+for photo queries, ``look`` = max over the product's photos of cos(query look, photo look), and for
+text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNet-class mix),
 from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their photo vectors (text
 vectors for products without photos) have cosine above the threshold.
@@ -17,16 +18,19 @@ from .index.vectors import VectorIndex
 from .types import Candidate, Candidates
 
 
-def rescore(index: ProductIndex, rows: np.ndarray, q: np.ndarray, q_look: np.ndarray | None = None
-            ) -> Candidates:
-    """Exact parts for product ``rows``; ``scores`` = the best part."""
+def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
+    """Exact parts for product ``rows`` and query vectors ``qv`` (``planner.QueryVectors``);
+    ``scores`` = the best part."""
     rows = np.asarray(rows, np.int64)
     if len(rows) == 0:
         return Candidates.empty()
-    parts = {"visual": _max_by_owner(index.photos, rows, q, len(index.table)),
-             "text": _max_by_owner(index.texts, rows, q, len(index.table))}
-    if q_look is not None and index.looks is not None:
-        parts["look"] = _max_by_owner(index.looks, rows, q_look, len(index.table))
+    n = len(index.table)
+    parts = {"visual": _max_by_owner(index.photos, rows, qv.shared, n),
+             "text": _max_by_owner(index.texts, rows, qv.shared, n)}
+    if qv.look is not None and index.looks is not None:
+        parts["look"] = _max_by_owner(index.looks, rows, qv.look, n)
+    if qv.bridge is not None and index.bridges is not None:
+        parts["bridge"] = _max_by_owner(index.bridges, rows, qv.bridge, n)
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 

@@ -34,6 +34,10 @@ def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
     text = build_text_tower(config.text_tower, config.device)
     bundle = ModelBundle.new(config.image_tower, config.text_tower, config.space,
                              image.feature_dim, text.feature_dim)
+    if config.space.bridge and hasattr(image, "logits_and_features"):
+        from .encoders.bridge import class_embeddings
+
+        bundle.bridge_classes = class_embeddings(text)
     embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                         config.batch_size, config.max_image_pixels)
     embedder._image_tower, embedder._text_tower = image, text

@@ -20,5 +20,7 @@ def get_engine() -> SearchEngine:
     if slot["engine"] is None:
         with _lock:
             if slot["engine"] is None:
-                slot["engine"] = SearchEngine.open(current_app.config["ENGINE_CONFIG"])
+                engine = SearchEngine.open(current_app.config["ENGINE_CONFIG"])
+                engine.warm()
+                slot["engine"] = engine
     return slot["engine"]

@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+import torch
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
@@ -35,6 +37,7 @@ class ModelBundle:
     heads: SharedSpace
     metrics: dict = field(default_factory=dict)  # training metrics (held-out recall...)
     name: str = "custom"
+    bridge_classes: np.ndarray | None = None  # (1000, text_dim) class-name embeddings, see bridge.py
 
     @classmethod
     def new(cls, image_tower, text_tower, space, image_dim, text_dim, name="custom") -> "ModelBundle":
@@ -45,7 +48,7 @@ class ModelBundle:
         return {"format": FORMAT_VERSION, "shopsight": __version__, "name": self.name,
                 "image_tower": asdict(self.image_tower), "text_tower": asdict(self.text_tower),
                 "space": asdict(self.space), "image_dim": self.image_dim, "text_dim": self.text_dim,
-                "metrics": self.metrics}
+                "bridge": self.bridge_classes is not None, "metrics": self.metrics}
 
     @property
     def fingerprint(self) -> str:
@@ -55,6 +58,8 @@ class ModelBundle:
         for key, tensor in sorted(self.heads.state_dict().items()):
             h.update(key.encode())
             h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        if self.bridge_classes is not None:
+            h.update(self.bridge_classes.astype(np.float16).tobytes())
         return f"{self.name}-{h.hexdigest()[:16]}"
 
     def save(self, path: str | Path) -> Path:
@@ -64,6 +69,9 @@ class ModelBundle:
         tmp = Path(tempfile.mkdtemp(prefix=".bundle-", dir=path.parent))
         state = {k: v.detach().cpu().contiguous() for k, v in self.heads.state_dict().items()}
         save_file(state, str(tmp / "heads.safetensors"))
+        if self.bridge_classes is not None:
+            save_file({"classes": torch.from_numpy(self.bridge_classes.astype(np.float16))},
+                      str(tmp / "bridge.safetensors"))
         (tmp / "bundle.json").write_text(json.dumps({**self.describe(), "fingerprint": self.fingerprint},
                                                     indent=2, ensure_ascii=False))
         _fsync_dir(tmp)
@@ -89,6 +97,8 @@ class ModelBundle:
                          SpaceConfig(**desc["space"]), desc["image_dim"], desc["text_dim"],
                          name=desc.get("name", "custom"))
         bundle.heads.load_state_dict(load_file(str(path / "heads.safetensors")))
+        if desc.get("bridge"):
+            bundle.bridge_classes = load_file(str(path / "bridge.safetensors"))["classes"].float().numpy()
         bundle.heads.eval()
         bundle.metrics = desc.get("metrics", {})
         return bundle

@@ -33,6 +33,7 @@ class Embedder:
         self.max_pixels = max_pixels
         self._image_tower = None
         self._text_tower = None
+        self._fc = None  # the image tower's ImageNet classifier (weight, bias), for the bridge
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
 
@@ -88,19 +89,32 @@ class Embedder:
         return _stack([found[k] for k in keys], self.bundle.text_dim)
 
     # -- shared space -----------------------------------------------------------------------
-    def embed_image_files(self, paths: Sequence[str], progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(shared-space vectors (n, dim), look vectors (n, image_dim)) for image files."""
-        feats = self.image_features(paths, progress)
-        return self.bundle.heads.project_images(feats), self.looks(feats)
+    def embed_image_files(self, paths: Sequence[str], progress: bool = False) -> dict[str, np.ndarray]:
+        """Vectors for image files: "shared" (n, dim), "look" (n, image_dim) and, when the bundle
+        has the zero-shot bridge, "bridge" (n, text_dim)."""
+        return self._image_vectors(self.image_features(paths, progress))
 
     def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
 
-    def embed_pil(self, images: Sequence) -> tuple[np.ndarray, np.ndarray]:
-        """Query photos (decoded RGB PIL images) -> (shared (n, dim), look (n, image_dim)); never cached."""
+    def embed_pil(self, images: Sequence) -> dict[str, np.ndarray]:
+        """Query photos (decoded RGB PIL images) -> the same vectors as ``embed_image_files``; never cached."""
         tower = self.image_tower
-        feats = tower.features(tower.prepare(images))
-        return self.bundle.heads.project_images(feats), self.looks(feats)
+        return self._image_vectors(tower.features(tower.prepare(images)))
+
+    def _image_vectors(self, feats: np.ndarray) -> dict[str, np.ndarray]:
+        out = {"shared": self.bundle.heads.project_images(feats), "look": self.looks(feats)}
+        if self.bundle.bridge_classes is not None:
+            out["bridge"] = self.bridges(feats)
+        return out
+
+    def bridges(self, feats: np.ndarray) -> np.ndarray:
+        from .bridge import bridge_vectors
+
+        if self._fc is None:
+            fc = self.image_tower.model._fc
+            self._fc = (fc.weight.detach().float().cpu().numpy(), fc.bias.detach().float().cpu().numpy())
+        return bridge_vectors(feats[:, :self._fc[0].shape[1]], *self._fc, self.bundle.bridge_classes)
 
     def looks(self, feats: np.ndarray) -> np.ndarray:
         """Photo-to-photo vectors: tower features standardised with the image head's training
@@ -109,8 +123,10 @@ class Embedder:
         z = (feats - head.mean.numpy()) / head.std.numpy()
         return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
-    def embed_query_text(self, text: str) -> np.ndarray:
-        return self.bundle.heads.project_texts(self.text_tower.encode([text], role="query"))[0]
+    def embed_query_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(shared-space vector, the text tower's own unit vector) for a query text."""
+        raw = self.text_tower.encode([text], role="query")
+        return self.bundle.heads.project_texts(raw)[0], raw[0]
 
 
 def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 2):

@@ -28,31 +28,40 @@ SNAPSHOT_FORMAT = 1
 
 
 class ProductIndex:
-    def __init__(self, dim: int, cfg: IndexConfig, fingerprint: str, look_dim: int = 0):
+    def __init__(self, dim: int, cfg: IndexConfig, fingerprint: str, photo_channels: dict[str, int] | None = None):
+        """``photo_channels``: extra per-photo vector kinds and their sizes, e.g. {"look": 1352, "bridge": 384}."""
         self.dim = dim
-        self.look_dim = look_dim
+        self.photo_channels = dict(photo_channels or {})
         self.cfg = cfg
         self.fingerprint = fingerprint
         self.table = AttributeTable()
         self.photos = VectorIndex(dim, cfg)
         self.texts = VectorIndex(dim, cfg)
-        self.looks = VectorIndex(look_dim, replace(cfg, kind="flat")) if look_dim else None
+        self.channels = {name: VectorIndex(d, replace(cfg, kind="flat")) for name, d in self.photo_channels.items()}
         self.seq = 0  # catalogue sequence this index reflects
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
         return self.table.n_alive
 
-    def upsert(self, product: Product, photo_vecs: np.ndarray, text_vec: np.ndarray,
-               look_vecs: np.ndarray | None = None) -> int:
-        """Replace (or add) a product with its photo vectors (p, dim), text vector (dim,) and the
-        photos' look vectors (p, look_dim): standardised tower features for photo-to-photo search."""
+    @property
+    def looks(self) -> VectorIndex | None:
+        return self.channels.get("look")
+
+    @property
+    def bridges(self) -> VectorIndex | None:
+        return self.channels.get("bridge")
+
+    def upsert(self, product: Product, photo_vecs: dict[str, np.ndarray], text_vec: np.ndarray) -> int:
+        """Replace (or add) a product: ``photo_vecs`` maps "shared" and each photo channel to a
+        (p, size) array for its p photos; ``text_vec`` is its (dim,) text vector."""
         with self.lock:
             self.remove(product.id)
             row = self.table.add(product)
-            self.photos.add(photo_vecs, np.full(len(photo_vecs), row))
-            if self.looks is not None:
-                self.looks.add(look_vecs, np.full(len(look_vecs), row))
+            shared = photo_vecs["shared"]
+            self.photos.add(shared, np.full(len(shared), row))
+            for name, vecs in self.channels.items():
+                vecs.add(photo_vecs[name], np.full(len(shared), row))
             self.texts.add(text_vec[None, :], np.asarray([row]))
             return row
 
@@ -63,16 +72,16 @@ class ProductIndex:
                 return False
             self.photos.kill_owner(row)
             self.texts.kill_owner(row)
-            if self.looks is not None:
-                self.looks.kill_owner(row)
+            for vecs in self.channels.values():
+                vecs.kill_owner(row)
             return True
 
     def build(self) -> None:
         with self.lock:
             self.photos.build()
             self.texts.build()
-            if self.looks is not None:
-                self.looks.build()
+            for vecs in self.channels.values():
+                vecs.build()
 
     # -- snapshots -----------------------------------------------------------------------------
     def save(self, root: str | Path) -> Path:
@@ -85,9 +94,9 @@ class ProductIndex:
             tmp.mkdir()
             self.photos.save(tmp, "photos")
             self.texts.save(tmp, "texts")
-            if self.looks is not None:
-                self.looks.save(tmp, "looks")
-            meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "look_dim": self.look_dim, "fingerprint": self.fingerprint,
+            for channel, vecs in self.channels.items():
+                vecs.save(tmp, f"channel-{channel}")
+            meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "photo_channels": self.photo_channels, "fingerprint": self.fingerprint,
                     "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist()}
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
         _fsync_tree(tmp)
@@ -114,7 +123,7 @@ class ProductIndex:
             raise IncompatibleModelError(
                 f"index {folder} was built with model bundle {meta['fingerprint']}, but the loaded "
                 f"bundle is {fingerprint}; rebuild the index with `shopsight index --rebuild`")
-        index = cls(meta["dim"], cfg, fingerprint, meta.get("look_dim", 0))
+        index = cls(meta["dim"], cfg, fingerprint, meta.get("photo_channels", {}))
         index.seq = meta["seq"]
         for pid, alive in zip(meta["ids"], meta["alive"]):
             p = products.get(pid)
@@ -123,8 +132,8 @@ class ProductIndex:
                 index.table.kill(pid)
         index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg)
         index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
-        if index.look_dim:
-            index.looks = VectorIndex.load(folder, "looks", index.look_dim, replace(cfg, kind="flat"))
+        for name, d in index.photo_channels.items():
+            index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, replace(cfg, kind="flat"))
         for pid in meta["ids"]:
             if pid not in products:
                 index.remove(pid)

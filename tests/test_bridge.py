@@ -1,0 +1,40 @@
+"""The zero-shot bridge: shapes, the bundle round trip, and its part in text queries."""
+
+import numpy as np
+
+from engine.encoders.bridge import bridge_vectors, class_names
+from engine.encoders.bundle import ModelBundle
+from engine.types import Query
+
+
+def test_bridge_vectors_are_unit_mixes_of_class_embeddings():
+    rng = np.random.default_rng(0)
+    classes = rng.standard_normal((1000, 16)).astype(np.float32)
+    classes /= np.linalg.norm(classes, axis=1, keepdims=True)
+    w, b = rng.standard_normal((1000, 1280)).astype(np.float32), np.zeros(1000, np.float32)
+    pooled = rng.standard_normal((3, 1280)).astype(np.float32)
+    out = bridge_vectors(pooled, w, b, classes)
+    assert out.shape == (3, 16) and np.allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
+    # a photo whose logits single out class 7 lands on class 7's embedding
+    sharp = bridge_vectors(np.eye(1280, dtype=np.float32)[:1], np.eye(1000, 1280, dtype=np.float32) * 100,
+                           b, classes)
+    assert float(sharp[0] @ classes[0]) > 0.99
+    assert len(class_names()) == 1000 and "T-shirt" in class_names()
+
+
+def test_bundle_keeps_the_bridge(built_shop, tmp_path):
+    bundle = ModelBundle.load(built_shop.path / "bundle")
+    assert bundle.bridge_classes is not None and bundle.bridge_classes.shape == (1000, bundle.text_dim)
+    bundle.save(tmp_path / "b")
+    again = ModelBundle.load(tmp_path / "b")
+    assert np.allclose(again.bridge_classes, bundle.bridge_classes, atol=1e-3)
+    assert again.fingerprint == bundle.fingerprint
+
+
+def test_text_queries_carry_a_bridge_part_and_photo_queries_a_look_part(engine, sample_folder):
+    from engine.images import open_image
+
+    text = engine.search(Query(text="Red hoodie", k=3))
+    assert all("bridge" in r.why and "look" not in r.why for r in text.results)
+    photo = engine.search(Query(image=open_image(sample_folder / "images" / "S0001-0.png"), k=3))
+    assert all("look" in r.why and "bridge" not in r.why for r in photo.results)
