@@ -34,12 +34,14 @@ MAX_K = 1000
 
 
 def limit_blas_threads() -> None:
-    """One BLAS thread for numpy: its spinning workers starve torch's (see engine/__init__.py)."""
+    """A quarter of the cores for numpy's BLAS: its spinning workers starve torch's (engine/__init__.py)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return
-    threadpool_limits(limits=1, user_api="blas")
+    from . import BLAS_THREADS
+
+    threadpool_limits(limits=BLAS_THREADS, user_api="blas")
 
 
 class SearchEngine:

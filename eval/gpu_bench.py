@@ -48,31 +48,26 @@ def search_bench(n: int, d: int, reps: int = 50) -> dict:
     return res
 
 
+def _photos_per_s(tower, x: np.ndarray, reps: int) -> float:
+    tower.features(x)  # warm-up
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(reps):
+        tower.features(x)
+    torch.cuda.synchronize()
+    return reps * len(x) / (time.perf_counter() - t)
+
+
 def tower_bench(batch: int = 64, reps: int = 10) -> dict:
     from engine.encoders import build_image_tower
 
     spec = ImageTowerSpec(pretrained=False)
-    res = {}
     x = np.random.default_rng(0).integers(0, 255, (batch, 224, 224, 3), dtype=np.uint8)
-    for device in ("cpu", "cuda"):
-        tower = build_image_tower(spec, device)
-        n = 1 if device == "cpu" else reps
-        tower.features(x)
-        torch.cuda.synchronize()
-        t = time.perf_counter()
-        for _ in range(n):
-            tower.features(x)
-        torch.cuda.synchronize()
-        res[f"{device}_fp32_photos_per_s"] = n * batch / (time.perf_counter() - t)
-        if device == "cuda":
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                tower.features(x)
-                torch.cuda.synchronize()
-                t = time.perf_counter()
-                for _ in range(n):
-                    tower.features(x)
-                torch.cuda.synchronize()
-            res["cuda_bf16_photos_per_s"] = n * batch / (time.perf_counter() - t)
+    res = {"cpu_fp32_photos_per_s": _photos_per_s(build_image_tower(spec, "cpu"), x, 1)}
+    gpu = build_image_tower(spec, "cuda")
+    res["cuda_fp32_photos_per_s"] = _photos_per_s(gpu, x, reps)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        res["cuda_bf16_photos_per_s"] = _photos_per_s(gpu, x, reps)
     return res
 
 
