@@ -50,9 +50,11 @@ def test_photo_plus_text_moves_towards_the_text_colour(engine, truth, sample_fol
 
 def test_every_result_explains_its_score(engine):
     response = engine.search(Query(text="Yellow hat", k=3))
+    weights = engine.config.fusion
     for r in response.results:
-        assert {"visual", "text"} <= set(r.why)
-        assert r.score == pytest.approx(r.why["visual"] * 1.0 + r.why["text"] * 0.5, abs=1e-5)
+        assert {"visual", "text", "bridge"} <= set(r.why)
+        expected = sum(getattr(weights, f"w_{part}") * value for part, value in r.why.items())
+        assert r.score == pytest.approx(expected, abs=1e-5)
     assert response.plan == "exact"
     assert response.timings_ms["total"] > 0
 

@@ -122,7 +122,7 @@ class ProductIndex:
         if meta["fingerprint"] != fingerprint:
             raise IncompatibleModelError(
                 f"index {folder} was built with model bundle {meta['fingerprint']}, but the loaded "
-                f"bundle is {fingerprint}; rebuild the index with `shopsight index --rebuild`")
+                f"bundle is {fingerprint}; rebuild the index with `shopsight index`")
         index = cls(meta["dim"], cfg, fingerprint, meta.get("photo_channels", {}))
         index.seq = meta["seq"]
         for pid, alive in zip(meta["ids"], meta["alive"]):
