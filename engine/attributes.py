@@ -20,6 +20,7 @@ class AttributeTable:
         self._alive = np.zeros(0, bool)
         self._price = np.zeros(0, np.float64)
         self._cat = np.zeros(0, np.int32)
+        self._predicted = np.zeros(0, bool)  # category was predicted from the photo
         self.categories: list[str] = []  # code -> category path as given
         self._cat_code: dict[str, int] = {}  # lower-cased path -> code
         self._postings: dict[str, dict[str, list[int]]] = {}  # attr -> value (lower) -> rows
@@ -40,6 +41,10 @@ class AttributeTable:
         return self._cat[: len(self.ids)]
 
     @property
+    def predicted(self) -> np.ndarray:
+        return self._predicted[: len(self.ids)]
+
+    @property
     def n_alive(self) -> int:
         return int(self.alive.sum())
 
@@ -52,6 +57,7 @@ class AttributeTable:
         self._alive[row] = True
         self._price[row] = np.nan if product.price is None else product.price
         self._cat[row] = self._category_code(product.category)
+        self._predicted[row] = product.category_predicted
         for name, value in product.attributes.items():
             for v in str(value).split("|"):
                 self._postings.setdefault(name.lower(), {}).setdefault(v.strip().lower(), []).append(row)
@@ -70,6 +76,7 @@ class AttributeTable:
         self._alive = _resize(self._alive, cap)
         self._price = _resize(self._price, cap)
         self._cat = _resize(self._cat, cap)
+        self._predicted = _resize(self._predicted, cap)
 
     def _category_code(self, path: str) -> int:
         key = path.strip("/").lower()

@@ -69,7 +69,8 @@ class FusionConfig:
     w_text: float = 0.5  # weight of the query-text to product-text similarity
     w_bridge: float = 0.5  # weight of the zero-shot bridge: query text vs photo's ImageNet classes
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
-    w_category: float = 0.1  # weight of the category fit (preferred or predicted category)
+    w_category: float = 0.1  # weight of the category fit to a category the query prefers
+    w_predicted_category: float = 0.0  # weight of the fit to the category predicted from the query photo (off until measured)
     price_scale: float = 0.5  # width of the price fit in log-price units
 
 

@@ -116,6 +116,36 @@ class SearchEngine:
                 self.index.upsert(p, {k: v[at:at + n] for k, v in photo_vecs.items()}, tv)
                 at += n
 
+    # -- categories from photos ---------------------------------------------------------------
+    def category_model(self):
+        """The shop's category prototypes (rebuilt when the catalogue has changed)."""
+        from .categorize import build_category_model
+
+        cached = getattr(self, "_category_cache", None)
+        if cached is None or cached[0] != self.index.seq:
+            self._category_cache = (self.index.seq, build_category_model(self.index, self.embedder.embed_texts))
+        return self._category_cache[1]
+
+    def predict_category(self, photo_vec: np.ndarray) -> str | None:
+        model = self.category_model()
+        return model.predict(photo_vec)[0][0][0] if model is not None else None
+
+    def fill_missing_categories(self) -> int:
+        """Predict a category for every product with photos and none given; stored as predicted."""
+        model = self.category_model()
+        table = self.index.table
+        rows = [r for r in np.flatnonzero(table.alive) if not table.category_of(r) and self.index.photos.rows_of(int(r))]
+        if model is None or not rows:
+            return 0
+        vecs = np.stack([self.index.photos.vectors[self.index.photos.rows_of(int(r))[0]] for r in rows])
+        products = self.catalog.get_many([table.ids[r] for r in rows])
+        predictions = model.predict(vecs, top=1, exclude_rows=np.asarray(rows))
+        updates = [products[table.ids[r]].with_(category=pred[0][0], category_predicted=True)
+                   for r, pred in zip(rows, predictions) if table.ids[r] in products]
+        self.catalog.upsert(updates)
+        self.sync()
+        return len(updates)
+
     def warm(self) -> None:
         """Load both towers and run one tiny query through each, so the first real query is fast."""
         from PIL import Image
@@ -166,9 +196,10 @@ class SearchEngine:
         carries the change the words ask for ("but in blue"), which the look would resist. The
         text's tower vector feeds the zero-shot bridge.
         """
-        parts, look, bridge = [], None, None
+        parts, look, bridge, photo = [], None, None, None
         if query.image is not None:
             vecs = self.embedder.embed_pil([query.image])
+            photo = vecs["shared"][0]
             parts.append(query.image_weight * vecs["shared"][0])
             look = vecs["look"][0] if not query.text else None
         if query.text:
@@ -179,7 +210,7 @@ class SearchEngine:
         norm = float(np.linalg.norm(q))
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        return QueryVectors((q / norm).astype(np.float32), look, bridge)
+        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo)
 
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
@@ -192,13 +223,16 @@ class SearchEngine:
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
         found = retrieve(self.index, qv, mask, n_cand, self.config.index)
         t1 = time.perf_counter()
-        ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion).top(n_cand)
+        predicted = self.predict_category(qv.photo) if qv.photo is not None else None
+        ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
+                             predicted).top(n_cand)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
         timings.update(retrieve=_ms(t0, t1), fuse=_ms(t1, t2), rerank=_ms(t2, t3))
         results = self._results(final)
-        return SearchResponse(tuple(results), timings, found.plan, matching), len(results) == len(final)
+        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted),
+                len(results) == len(final))
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

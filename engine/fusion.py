@@ -12,7 +12,8 @@
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
-  when a preferred category is given by the query or predicted from its photo, else left out.
+  when the query prefers a category (weight ``w_category``) or, failing that, for the category
+  predicted from its photo (weight ``w_predicted_category``, 0 by default: not yet measured).
 Weights live in ``FusionConfig``. Every part goes into the result's "why".
 """
 
@@ -56,9 +57,11 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     if prefs.price_target:
         parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)
         score = score + cfg.w_price * parts["price_fit"]
-    preferred = prefs.category or predicted_category
+    preferred, weight = prefs.category, cfg.w_category
+    if not preferred and predicted_category and cfg.w_predicted_category > 0:
+        preferred, weight = predicted_category, cfg.w_predicted_category
     if preferred:
         fit_by_code = np.asarray([category_fit(c, preferred) for c in table.categories], np.float32)
         parts["category_fit"] = fit_by_code[table.category_code[cands.rows]]
-        score = score + cfg.w_category * parts["category_fit"]
+        score = score + weight * parts["category_fit"]
     return Candidates(cands.rows, score.astype(np.float32), parts)

@@ -27,6 +27,7 @@ class QueryVectors:
     shared: np.ndarray
     look: np.ndarray | None = None
     bridge: np.ndarray | None = None
+    photo: np.ndarray | None = None  # the photo alone in the shared space (category prediction)
 
 
 @dataclass(frozen=True)

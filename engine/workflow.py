@@ -59,6 +59,11 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     return bundle
 
 
-def build_index(config: EngineConfig, progress: bool = True) -> SearchEngine:
+def build_index(config: EngineConfig, progress: bool = True, predict_categories: bool = True) -> SearchEngine:
+    """Embed the catalogue into a fresh index; products without a category get one predicted from
+    their photo (marked as predicted), then the index is saved again."""
     bundle = ModelBundle.load(config.path / "bundle")
-    return SearchEngine.build(config, bundle, progress)
+    engine = SearchEngine.build(config, bundle, progress)
+    if predict_categories and engine.fill_missing_categories():
+        engine.save()
+    return engine
