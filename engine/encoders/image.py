@@ -7,7 +7,9 @@ output with the colour histogram appended; they are *not* normalised (the heads 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from typing import Sequence
 
 import numpy as np
@@ -77,7 +79,9 @@ class EfficientNetLiteTower(_TorchImageTower):
         if spec.name not in EFFICIENTNET_WEIGHTS:
             raise UnknownComponentError("EfficientNet-Lite model", spec.name, EFFICIENTNET_WEIGHTS)
         if spec.pretrained:
-            model = EfficientNet.from_pretrained(spec.name, weights_path=self._weights(spec.name))
+            # the package prints "Loaded pretrained weights..." on stdout, which would corrupt --json output
+            with contextlib.redirect_stdout(sys.stderr):
+                model = EfficientNet.from_pretrained(spec.name, weights_path=self._weights(spec.name))
         else:
             import torch
 
