@@ -206,10 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")
     p.add_argument("--epochs", type=int)
     p.add_argument("--dim", type=int, help="size of the shared space")
-    p.add_argument("--start-from", help="fine-tune from this bundle folder instead of from scratch")
+    p.add_argument("--start-from", help="fine-tune from this bundle folder (or 'default', the packaged one)")
     p.set_defaults(fn=cmd_train)
 
-    p = sub.add_parser("index", help="embed every product and write a fresh index")
+    p = sub.add_parser("index", help="embed every product and write a fresh index (the packaged default "
+                                     "bundle is used when no bundle was trained)")
     p.set_defaults(fn=cmd_index)
 
     p = sub.add_parser("search", help="search by --image, --text, or both")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .config import EngineConfig
-from .encoders.bundle import ModelBundle
+from .encoders.bundle import ModelBundle, default_bundle_path, resolve_bundle_path
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
 from .features import FeatureCache
@@ -47,7 +47,7 @@ def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
 def train(config: EngineConfig, progress: bool = True, start_from: str | Path | None = None) -> ModelBundle:
     """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``."""
     if start_from:
-        bundle = ModelBundle.load(start_from)
+        bundle = ModelBundle.load(resolve_bundle_path(start_from))
         embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
                             config.batch_size, config.max_image_pixels)
     else:
@@ -60,9 +60,14 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
 
 
 def build_index(config: EngineConfig, progress: bool = True, predict_categories: bool = True) -> SearchEngine:
-    """Embed the catalogue into a fresh index; products without a category get one predicted from
-    their photo (marked as predicted), then the index is saved again."""
-    bundle = ModelBundle.load(config.path / "bundle")
+    """Embed the catalogue into a fresh index with the data directory's bundle (the default bundle
+    shipped in the package when none was trained); products without a category get one predicted
+    from their photo (marked as predicted), then the index is saved again."""
+    bundle_dir = config.path / "bundle"
+    if not (bundle_dir / "bundle.json").exists():
+        log.info("no trained bundle in %s: indexing with the default bundle shipped in the package", config.path)
+        ModelBundle.load(default_bundle_path()).save(bundle_dir)
+    bundle = ModelBundle.load(bundle_dir)
     engine = SearchEngine.build(config, bundle, progress)
     if predict_categories and engine.fill_missing_categories():
         engine.save()

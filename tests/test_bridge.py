@@ -38,3 +38,19 @@ def test_text_queries_carry_a_bridge_part_and_photo_queries_a_look_part(engine, 
     assert all("bridge" in r.why and "look" not in r.why for r in text.results)
     photo = engine.search(Query(image=open_image(sample_folder / "images" / "S0001-0.png"), k=3))
     assert all("look" in r.why and "bridge" not in r.why for r in photo.results)
+
+
+def test_default_bundle_ships_in_the_package():
+    """Loads from the installed package, offline, without ../shared/data; small enough for a wheel."""
+    from engine.encoders.bundle import default_bundle_path, resolve_bundle_path
+
+    path = default_bundle_path()
+    assert resolve_bundle_path("default") == path
+    assert sum(f.stat().st_size for f in path.iterdir()) < 8_000_000
+    bundle = ModelBundle.load(path)
+    assert bundle.name == "default" and bundle.image_tower.name == "efficientnet-lite0"
+    assert bundle.image_tower.pretrained and bundle.text_tower.name == "all-MiniLM-L6-v2"
+    assert bundle.bridge_classes.shape == (1000, bundle.text_dim)
+    assert bundle.fingerprint == ModelBundle.load(path).fingerprint
+    feats = np.random.default_rng(0).standard_normal((2, bundle.image_dim)).astype(np.float32)
+    assert np.allclose(np.linalg.norm(bundle.heads.project_images(feats), axis=1), 1, atol=1e-5)

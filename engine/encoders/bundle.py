@@ -62,12 +62,25 @@ class ModelBundle:
             h.update(self.bridge_classes.astype(np.float16).tobytes())
         return f"{self.name}-{h.hexdigest()[:16]}"
 
-    def save(self, path: str | Path) -> Path:
-        """Write atomically: a temporary sibling directory renamed over ``path``."""
+    def to_half_precision(self) -> "ModelBundle":
+        """Round the head weights to float16 (in place) so a half-precision save loads back with the
+        same fingerprint; halves the bundle's size."""
+        with torch.no_grad():
+            for tensor in self.heads.state_dict().values():
+                if tensor.is_floating_point():
+                    tensor.copy_(tensor.half().float())
+        return self
+
+    def save(self, path: str | Path, half: bool = False) -> Path:
+        """Write atomically: a temporary sibling directory renamed over ``path``. ``half`` stores the
+        weights as float16 (after ``to_half_precision``; loading restores float32)."""
+        if half:
+            self.to_half_precision()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".bundle-", dir=path.parent))
-        state = {k: v.detach().cpu().contiguous() for k, v in self.heads.state_dict().items()}
+        state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+                 for k, v in self.heads.state_dict().items()}
         save_file(state, str(tmp / "heads.safetensors"))
         if self.bridge_classes is not None:
             save_file({"classes": torch.from_numpy(self.bridge_classes.astype(np.float16))},
@@ -75,6 +88,9 @@ class ModelBundle:
         (tmp / "bundle.json").write_text(json.dumps({**self.describe(), "fingerprint": self.fingerprint},
                                                     indent=2, ensure_ascii=False))
         _fsync_dir(tmp)
+        os.chmod(tmp, 0o755)
+        for child in tmp.iterdir():
+            os.chmod(child, 0o644)
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
@@ -96,7 +112,9 @@ class ModelBundle:
         bundle = cls.new(ImageTowerSpec(**desc["image_tower"]), TextTowerSpec(**desc["text_tower"]),
                          SpaceConfig(**desc["space"]), desc["image_dim"], desc["text_dim"],
                          name=desc.get("name", "custom"))
-        bundle.heads.load_state_dict(load_file(str(path / "heads.safetensors")))
+        state = {k: v.float() if v.is_floating_point() else v
+                 for k, v in load_file(str(path / "heads.safetensors")).items()}
+        bundle.heads.load_state_dict(state)
         if desc.get("bridge"):
             bundle.bridge_classes = load_file(str(path / "bridge.safetensors"))["classes"].float().numpy()
         bundle.heads.eval()
@@ -108,3 +126,13 @@ def _fsync_dir(path: Path) -> None:
     for child in path.iterdir():
         with open(child, "rb") as fp:
             os.fsync(fp.fileno())
+
+
+def default_bundle_path() -> Path:
+    """The general bundle shipped inside the package (trained by scripts/train_default_bundle.py)."""
+    return Path(__file__).resolve().parents[1] / "default_bundle"
+
+
+def resolve_bundle_path(name: str | Path) -> Path:
+    """"default" -> the packaged bundle; anything else is a folder path."""
+    return default_bundle_path() if str(name) == "default" else Path(name)
