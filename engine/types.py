@@ -98,9 +98,6 @@ class Candidate:
     parts: Mapping[str, float] = field(default_factory=dict)
     duplicates: tuple[int, ...] = ()  # rows collapsed into this one as near-duplicates
 
-    def with_score(self, score: float, **parts: float) -> "Candidate":
-        return replace(self, score=float(score), parts={**self.parts, **parts})
-
 
 @dataclass(frozen=True)
 class Candidates:

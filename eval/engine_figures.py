@@ -31,8 +31,8 @@ from engine.encoders.embedder import Embedder
 from engine.features import FeatureCache
 from engine.images import open_image
 from engine.train import PairData, heldout_recall, train_space
+from eval.datasets import DATA, fashion_split
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 log = logging.getLogger("eval.engine_figures")
 
 
@@ -68,15 +68,8 @@ def luma_photo_to_product(embedder: Embedder) -> dict:
     return out
 
 
-def fashion_split(n_train: int, n_gallery: int, seed: int = 0):
-    rows = [r for r in csv.DictReader(open(DATA / "fashion" / "products.csv", encoding="utf-8"))
-            if (DATA / "fashion" / r["image"]).exists()]
-    order = np.random.default_rng(seed).permutation(len(rows))
-    return [rows[i] for i in order[:n_gallery]], [rows[i] for i in order[n_gallery:n_gallery + n_train]]
-
-
 def fashion_text_to_photo(embedder: Embedder, n_train: int, n_gallery: int) -> dict:
-    gallery, train = fashion_split(n_train, n_gallery)
+    gallery, train = fashion_split(n_gallery, n_train)
     rows = gallery + train
     paths = [str(DATA / "fashion" / r["image"]) for r in rows]
     img = embedder.image_features(paths, progress=True)
@@ -122,7 +115,7 @@ def query_latency(out: Path, embedder: Embedder, n_products: int, n_queries: int
     from engine.catalog import Catalog
     from engine.types import Query
 
-    gallery, train = fashion_split(n_products, 0)
+    _, train = fashion_split(0, n_products)
     folder = out / "fashion-engine"
     folder.mkdir(parents=True, exist_ok=True)
     subset = folder / "products.csv"

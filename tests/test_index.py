@@ -5,11 +5,7 @@ import pytest
 
 from engine.config import IndexConfig
 from engine.index import VectorIndex, exact_topk
-
-
-def _unit(rng, n, d):
-    x = rng.standard_normal((n, d)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+from tests.tiny import unit_vectors
 
 
 def _reference(vecs, alive, q, k):
@@ -19,30 +15,44 @@ def _reference(vecs, alive, q, k):
     return order[np.isfinite(scores[order])]
 
 
-@pytest.mark.parametrize("n,d,k", [(1, 8, 5), (17, 5, 17), (333, 33, 7), (1000, 64, 100)])
-def test_exact_topk_matches_reference_with_deletes_and_masks(n, d, k):
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not _cuda_available(), reason="needs a CUDA device")])]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("n,d,k", [(1, 8, 5), (17, 5, 17), (333, 33, 7), (1000, 64, 100), (100_003, 256, 10)])
+def test_exact_topk_matches_reference_with_deletes_and_masks(n, d, k, device):
+    """The same check on the CPU (numpy) and on a CUDA device (torch), batches of 3 queries."""
     rng = np.random.default_rng(n)
-    vecs = _unit(rng, n, d)
-    index = VectorIndex(d, IndexConfig(kind="flat", device="cpu"))
+    vecs = unit_vectors(rng, n, d)
+    index = VectorIndex(d, IndexConfig(kind="flat", device=device))
     index.add(vecs, np.arange(n))
+    index.build()
     for owner in rng.choice(n, n // 5, replace=False):
         index.kill_owner(owner)
     mask = rng.random(n) < 0.6
-    q = _unit(rng, 1, d)[0]
-    s, r = index.search_exact(q, k, mask)
-    want = _reference(vecs, index.alive & mask, q, k)
-    got = r[0][r[0] >= 0]
-    assert np.array_equal(got, want)
-    assert np.allclose(s[0][: len(got)], vecs[got] @ q, atol=1e-6)
-    assert (r[0][len(got):] == -1).all()
+    queries = unit_vectors(rng, 3, d)
+    s, r = index.search_exact(queries, k, mask)
+    for i, q in enumerate(queries):
+        want = _reference(vecs, index.alive & mask, q, k)
+        got = r[i][r[i] >= 0]
+        assert np.array_equal(got, want)
+        assert np.allclose(s[i][: len(got)], vecs[got] @ q, atol=1e-6 if device == "cpu" else 1e-4)
+        assert (r[i][len(got):] == -1).all()
 
 
 @pytest.mark.parametrize("kind", ["hnsw", "ivf"])
 def test_ann_with_filters_has_high_recall_and_respects_the_mask(kind):
     rng = np.random.default_rng(7)
     n, d, k = 3001, 32, 10
-    centers = _unit(rng, 30, d)
-    vecs = centers[rng.integers(0, 30, n)] + 0.3 * _unit(rng, n, d)
+    centers = unit_vectors(rng, 30, d)
+    vecs = centers[rng.integers(0, 30, n)] + 0.3 * unit_vectors(rng, n, d)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     index = VectorIndex(d, IndexConfig(kind=kind, device="cpu", nprobe=16, ef_search=128))
     index.add(vecs.astype(np.float32), np.arange(n))
@@ -50,7 +60,7 @@ def test_ann_with_filters_has_high_recall_and_respects_the_mask(kind):
     assert index.kind == kind
     mask = rng.random(n) < 0.3
     recalls = []
-    for q in _unit(rng, 20, d):
+    for q in unit_vectors(rng, 20, d):
         _, r = index.search_ann(q, k, mask)
         got = r[0][r[0] >= 0]
         assert mask[got].all()
@@ -61,7 +71,7 @@ def test_ann_with_filters_has_high_recall_and_respects_the_mask(kind):
 
 def test_save_and_load_round_trip(tmp_path):
     rng = np.random.default_rng(3)
-    vecs = _unit(rng, 50, 8)
+    vecs = unit_vectors(rng, 50, 8)
     index = VectorIndex(8, IndexConfig(kind="hnsw", device="cpu"))
     index.add(vecs, np.arange(50) // 2)
     index.build()

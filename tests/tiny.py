@@ -12,6 +12,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from engine.config import EngineConfig, ImageTowerSpec, IndexConfig, SpaceConfig, TextTowerSpec, TrainConfig
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
@@ -53,3 +55,9 @@ def tiny_config(data_dir: Path, text_model: Path, **overrides) -> EngineConfig:
         device="cpu",
     )
     return replace(cfg, **overrides)
+
+
+def unit_vectors(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """(n, d) seeded random float32 unit vectors for index tests."""
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)

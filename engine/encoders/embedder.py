@@ -98,13 +98,14 @@ class Embedder:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
 
     def embed_pil(self, images: Sequence) -> dict[str, np.ndarray]:
-        """Query photos (decoded RGB PIL images) -> the same vectors as ``embed_image_files``; never cached."""
+        """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors; never cached.
+        (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
         tower = self.image_tower
-        return self._image_vectors(tower.features(tower.prepare(images)))
+        return self._image_vectors(tower.features(tower.prepare(images)), bridge=False)
 
-    def _image_vectors(self, feats: np.ndarray) -> dict[str, np.ndarray]:
+    def _image_vectors(self, feats: np.ndarray, bridge: bool = True) -> dict[str, np.ndarray]:
         out = {"shared": self.bundle.heads.project_images(feats), "look": self.looks(feats)}
-        if self.bundle.bridge_classes is not None:
+        if bridge and self.bundle.bridge_classes is not None:
             out["bridge"] = self.bridges(feats)
         return out
 

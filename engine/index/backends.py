@@ -26,11 +26,6 @@ def import_faiss():
     return faiss
 
 
-def faiss_has_gpu() -> bool:
-    faiss = import_faiss()
-    return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
-
-
 def resolve_kind(cfg: IndexConfig, n: int) -> str:
     if cfg.kind not in KINDS:
         raise UnknownComponentError("index kind", cfg.kind, KINDS)
