@@ -24,6 +24,8 @@ class AttributeTable:
         self.categories: list[str] = []  # code -> category path as given
         self._cat_code: dict[str, int] = {}  # lower-cased path -> code
         self._postings: dict[str, dict[str, list[int]]] = {}  # attr -> value (lower) -> rows
+        self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
+        self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -57,6 +59,8 @@ class AttributeTable:
         self._alive[row] = True
         self._price[row] = np.nan if product.price is None else product.price
         self._cat[row] = self._category_code(product.category)
+        for prefix in _prefixes(product.category):
+            self._subtree_rows.setdefault(prefix, _Rows()).append(row)
         self._predicted[row] = product.category_predicted
         for name, value in product.attributes.items():
             for v in str(value).split("|"):
@@ -83,6 +87,8 @@ class AttributeTable:
         if key not in self._cat_code:
             self._cat_code[key] = len(self.categories)
             self.categories.append(path.strip("/"))
+            for prefix in _prefixes(path):
+                self._subtree_codes.setdefault(prefix, []).append(self._cat_code[key])
         return self._cat_code[key]
 
     # -- filters ----------------------------------------------------------------------------
@@ -94,7 +100,7 @@ class AttributeTable:
         if filters.max_price is not None:
             m &= self.price <= filters.max_price
         if filters.category:
-            m &= np.isin(self.category_code, self.subtree_codes(filters.category))
+            m &= self._category_mask(filters.category)
         for name, value in filters.attributes.items():
             rows = self._postings.get(name.lower(), {}).get(str(value).strip().lower(), [])
             allowed = np.zeros(len(self.ids), bool)
@@ -102,10 +108,22 @@ class AttributeTable:
             m &= allowed
         return m
 
+    def _category_mask(self, category: str) -> np.ndarray:
+        """Rows in the subtree of ``category``: from its postings when they are few (no pass over
+        every row), else by a lookup table over the category-code column."""
+        codes = self.subtree_codes(category)
+        rows = self._subtree_rows[category.strip("/").lower()]
+        if len(rows) * 2 < len(self.ids):
+            m = np.zeros(len(self.ids), bool)
+            m[rows.view()] = True
+            return m
+        lut = np.zeros(len(self.categories), bool)
+        lut[codes] = True
+        return lut[self.category_code]
+
     def subtree_codes(self, category: str) -> np.ndarray:
         """Codes of every category path equal to or below ``category`` (case-insensitive)."""
-        key = category.strip("/").lower()
-        codes = [c for path, c in self._cat_code.items() if path == key or path.startswith(key + "/")]
+        codes = self._subtree_codes.get(category.strip("/").lower())
         if not codes:
             tops = sorted({p.split("/")[0] for p in self.categories if p})
             raise BadInputError("category", f"unknown category {category!r}; top-level categories: {tops}")
@@ -119,6 +137,32 @@ class AttributeTable:
         m = self.alive if mask is None else mask
         counts = np.bincount(self.category_code[m], minlength=len(self.categories))
         return {self.categories[c]: int(n) for c, n in enumerate(counts) if n and self.categories[c]}
+
+
+def _prefixes(path: str) -> list[str]:
+    """"A/B/C" -> ["a", "a/b", "a/b/c"] (lower-cased; empty for an empty path)."""
+    parts = [p for p in path.strip("/").lower().split("/")]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))] if parts != [""] else []
+
+
+class _Rows:
+    """A growable int64 array (row postings)."""
+
+    def __init__(self):
+        self._a = np.zeros(8, np.int64)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, row: int) -> None:
+        if self._n == len(self._a):
+            self._a = _resize(self._a, 2 * len(self._a))
+        self._a[self._n] = row
+        self._n += 1
+
+    def view(self) -> np.ndarray:
+        return self._a[: self._n]
 
 
 def _resize(arr: np.ndarray, cap: int) -> np.ndarray:

@@ -58,8 +58,8 @@ class IndexConfig:
     nprobe: int = 32  # IVF lists probed per query
     hnsw_m: int = 32  # HNSW graph degree
     ef_search: int = 128  # HNSW search breadth
-    auto_flat_below: int = 200_000  # "auto" keeps an exact index below this many vectors
-    exact_scan_below: int = 20_000  # filter planner: scan matching rows exactly when at most this many
+    auto_flat_below: int = 20_000  # "auto" keeps an exact index below this many vectors (see eval.scale_bench)
+    exact_scan_below: int = 2_000  # filter planner: scan matching rows exactly when at most this many
 
 
 @dataclass(frozen=True)

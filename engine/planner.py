@@ -39,20 +39,19 @@ class Retrieval:
 def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int, cfg: IndexConfig
              ) -> Retrieval:
     """Candidates (product rows) for the query vectors ``qv`` among rows where ``mask`` is True."""
-    matching = int(mask.sum())
+    matching = int(np.count_nonzero(mask))
     if matching == 0:
         return Retrieval(Candidates.empty(), "empty")
-    use_exact = (matching <= cfg.exact_scan_below or index.photos.kind == "flat"
-                 or matching <= n_cand)
-    if use_exact:
+    if matching <= max(cfg.exact_scan_below, n_cand) or index.photos.kind == "flat":
         return Retrieval(rescore(index, np.flatnonzero(mask), qv), "exact")
-    rows = _ann_rows(index, qv, mask, n_cand)
+    rows = _ann_rows(index, qv, mask, n_cand, matching / max(1, index.table.n_alive))
     if len(rows) < min(n_cand, matching):
         return Retrieval(rescore(index, np.flatnonzero(mask), qv), "ann+exact")
     return Retrieval(rescore(index, rows, qv), "ann")
 
 
-def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int) -> np.ndarray:
+def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int, selectivity: float
+              ) -> np.ndarray:
     """Distinct product rows found by ANN over every channel the query has, in-index filtered."""
     found = []
     channels = [(index.photos, qv.shared, 3), (index.texts, qv.shared, 1)]
@@ -62,8 +61,7 @@ def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: i
     for vecs, q, oversample in channels:
         if len(vecs) == 0:
             continue
-        allowed = mask[vecs.owner]
-        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, allowed)
+        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, vecs.allowed_vectors(mask), selectivity)
         hits = hits[0][hits[0] >= 0]
         found.append(vecs.owner[hits])
     rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)

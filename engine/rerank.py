@@ -24,31 +24,25 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
     rows = np.asarray(rows, np.int64)
     if len(rows) == 0:
         return Candidates.empty()
-    n = len(index.table)
-    parts = {"visual": _max_by_owner(index.photos, rows, qv.shared, n),
-             "text": _max_by_owner(index.texts, rows, qv.shared, n)}
+    parts = {"visual": _max_by_owner(index.photos, rows, qv.shared),
+             "text": _max_by_owner(index.texts, rows, qv.shared)}
     if qv.look is not None and index.looks is not None:
-        parts["look"] = _max_by_owner(index.looks, rows, qv.look, n)
+        parts["look"] = _max_by_owner(index.looks, rows, qv.look)
     if qv.bridge is not None and index.bridges is not None:
-        parts["bridge"] = _max_by_owner(index.bridges, rows, qv.bridge, n)
+        parts["bridge"] = _max_by_owner(index.bridges, rows, qv.bridge)
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
-def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, n_owners: int) -> np.ndarray:
+def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
     """For each row, max over its live vectors of cos(q, v); -1 where it has none."""
     out = np.full(len(rows), -1.0, np.float32)
     if len(vecs) == 0:
         return out
-    pos = np.full(n_owners, -1, np.int64)
-    pos[rows] = np.arange(len(rows))
-    if len(rows) * 8 > len(vecs):
-        sel = np.flatnonzero(vecs.alive & (pos[vecs.owner] >= 0))
-    else:
-        sel = np.asarray([v for r in rows.tolist() for v in vecs.rows_of(r)], np.int64)
+    sel, which = vecs.rows_of_owners(rows)
     if len(sel) == 0:
         return out
     sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
-    np.maximum.at(out, pos[vecs.owner[sel]], sims.astype(np.float32))
+    np.maximum.at(out, which, sims.astype(np.float32))
     return out
 
 

@@ -1,4 +1,4 @@
-"""Search backends behind ``VectorIndex``: FAISS (flat / IVF / HNSW, CPU or GPU) and torch on CUDA.
+"""Search backends behind ``VectorIndex``: numpy IVF lists (``ivf.ListIndex``), FAISS HNSW, torch on CUDA.
 
 All take float32 unit-norm vectors and inner-product (= cosine) scores. faiss is imported lazily so
 that ``import engine`` works without it; the ImportError names the extra to install.
@@ -7,7 +7,6 @@ that ``import engine`` works without it; the ImportError names the extra to inst
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 
@@ -35,37 +34,30 @@ def resolve_kind(cfg: IndexConfig, n: int) -> str:
 
 
 def build_ann(kind: str, vectors: np.ndarray, cfg: IndexConfig):
-    """A trained CPU faiss index over ``vectors`` (ids = row numbers), or None for "flat"."""
+    """A trained ANN structure over ``vectors`` (ids = row numbers), or None for "flat"."""
     if kind == "flat":
         return None
+    if kind == "ivf":
+        from .ivf import ListIndex
+
+        return ListIndex.train(vectors, cfg.nlist)
     faiss = import_faiss()
     d = vectors.shape[1]
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(d, cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = max(40, cfg.hnsw_m * 2)
-    else:
-        nlist = cfg.nlist or max(1, int(4 * math.sqrt(max(len(vectors), 1))))
-        nlist = min(nlist, max(1, len(vectors) // 39))
-        quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = vectors[np.random.default_rng(0).permutation(len(vectors))[: nlist * 256]]
-        index.train(np.ascontiguousarray(sample))
+    index = faiss.IndexHNSWFlat(d, cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = max(40, cfg.hnsw_m * 2)
     if len(vectors):
         index.add(np.ascontiguousarray(vectors))
     return index
 
 
 def ann_search(index, kind: str, q: np.ndarray, k: int, allowed: np.ndarray | None, cfg: IndexConfig):
-    """faiss search restricted to rows where ``allowed`` (n,) is True; returns (scores, rows)."""
+    """faiss HNSW search restricted to rows where ``allowed`` (n,) is True; returns (scores, rows)."""
     faiss = import_faiss()
     sel = None
     if allowed is not None:
         bits = np.packbits(allowed.astype(np.uint8), bitorder="little")
         sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
-    if kind == "hnsw":
-        params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(cfg.ef_search, k))
-    else:
-        params = faiss.SearchParametersIVF(sel=sel, nprobe=cfg.nprobe)
+    params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(cfg.ef_search, k))
     scores, rows = index.search(np.ascontiguousarray(q, dtype=np.float32), k, params=params)
     return scores, rows
 

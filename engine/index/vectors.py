@@ -17,8 +17,10 @@ import numpy as np
 from ..config import IndexConfig
 from ..encoders import resolve_device
 from . import backends
+from .ivf import ListIndex, ranges, top_indices
 
 log = logging.getLogger(__name__)
+DENSE_FILTER = 0.3  # share of allowed rows above which IVF scores whole lists, then filters
 
 
 def exact_topk(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
@@ -43,60 +45,106 @@ def exact_topk(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray |
 
 
 class VectorIndex:
+    """Append-only vectors with an owner (product row) each; an owner's vectors are contiguous
+    (``first[owner]`` .. ``+ count[owner]``), so candidate rows map to vector rows without a scan."""
+
     def __init__(self, dim: int, cfg: IndexConfig):
         self.dim = dim
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
+        self._n = 0
         self._vecs = np.zeros((0, dim), np.float32)
         self._owner = np.zeros(0, np.int64)
         self._alive = np.zeros(0, bool)
-        self._by_owner: dict[int, list[int]] = {}
+        self._first = np.zeros(0, np.int64)  # per owner: its first vector row
+        self._count = np.zeros(0, np.int64)  # per owner: how many vectors (0 once killed)
+        self._identity = True  # owner of row i is i (one vector per owner, in order): masks need no gather
         self.kind = "flat"
         self._ann = None
         self._gpu = None
 
     def __len__(self) -> int:
-        return len(self._owner)
+        return self._n
 
     @property
     def vectors(self) -> np.ndarray:
-        return self._vecs[: len(self._owner)]
+        return self._vecs[: self._n]
 
     @property
     def owner(self) -> np.ndarray:
-        return self._owner
+        return self._owner[: self._n]
 
     @property
     def alive(self) -> np.ndarray:
-        return self._alive
+        return self._alive[: self._n]
 
     @property
     def n_alive(self) -> int:
-        return int(self._alive.sum())
+        return int(self.alive.sum())
 
     def add(self, vectors: np.ndarray, owners: np.ndarray) -> None:
+        """Append ``vectors`` (m, dim) owned by ``owners`` (m,); an owner's vectors come in one call."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        start = len(self._owner)
-        if start + len(vectors) > len(self._vecs):
-            grown = np.zeros((max(start + len(vectors), 2 * len(self._vecs), 64), self.dim), np.float32)
-            grown[:start] = self._vecs[:start]
-            self._vecs = grown
-        self._vecs[start:start + len(vectors)] = vectors
-        self._owner = np.concatenate([self._owner, np.asarray(owners, np.int64)])
-        self._alive = np.concatenate([self._alive, np.ones(len(vectors), bool)])
-        for i, o in enumerate(owners):
-            self._by_owner.setdefault(int(o), []).append(start + i)
-        if self._ann is not None:
+        owners = np.asarray(owners, np.int64).reshape(-1)
+        start, m = self._n, len(vectors)
+        if start + m > len(self._vecs):
+            cap = max(start + m, 2 * len(self._vecs), 64)
+            self._vecs = _grow(self._vecs, cap)
+            self._owner = _grow(self._owner, cap)
+            self._alive = _grow(self._alive, cap)
+        self._vecs[start:start + m] = vectors
+        self._owner[start:start + m] = owners
+        self._identity = self._identity and bool(np.array_equal(owners, np.arange(start, start + m)))
+        self._alive[start:start + m] = True
+        self._n += m
+        if m:
+            uniq, first_pos, counts = np.unique(owners, return_index=True, return_counts=True)
+            top = int(uniq[-1]) + 1
+            if top > len(self._first):
+                cap = max(top, 2 * len(self._first), 64)
+                self._first, self._count = _grow(self._first, cap), _grow(self._count, cap)
+            self._first[uniq] = start + first_pos
+            self._count[uniq] = counts
+        if isinstance(self._ann, ListIndex):
+            pass  # rows past the built lists form the tail that every search scans exactly
+        elif self._ann is not None:
             self._ann.add(vectors)
         if self._gpu is not None:
             self._gpu.append(vectors)
 
     def kill_owner(self, owner: int) -> None:
-        for row in self._by_owner.pop(int(owner), []):
-            self._alive[row] = False
+        if 0 <= owner < len(self._first) and self._count[owner]:
+            f = self._first[owner]
+            self._alive[f:f + self._count[owner]] = False
+            self._count[owner] = 0
 
     def rows_of(self, owner: int) -> list[int]:
-        return self._by_owner.get(int(owner), [])
+        if not 0 <= owner < len(self._first):
+            return []
+        f = int(self._first[owner])
+        return [r for r in range(f, f + int(self._count[owner])) if self._alive[r]]
+
+    def rows_of_owners(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Live vector rows of every owner in ``owners`` (vectorised ``rows_of``), and for each the
+        position of its owner in ``owners``."""
+        owners = np.asarray(owners, np.int64)
+        inside = owners < len(self._first)
+        first = np.where(inside, self._first[np.where(inside, owners, 0)], 0)
+        count = np.where(inside, self._count[np.where(inside, owners, 0)], 0)
+        rows = ranges(first, first + count)
+        which = np.repeat(np.arange(len(owners)), count)
+        live = self._alive[rows]
+        return rows[live], which[live]
+
+    def allowed_vectors(self, owner_mask: np.ndarray) -> np.ndarray:
+        """Per-vector mask from a per-owner mask (dead vectors are not allowed)."""
+        if self._identity and len(owner_mask) >= self._n:
+            return owner_mask[: self._n] & self.alive
+        owner = self.owner
+        allowed = np.zeros(self._n, bool)
+        inside = owner < len(owner_mask)
+        allowed[inside] = owner_mask[owner[inside]]
+        return allowed & self.alive
 
     def build(self) -> None:
         """(Re)build the ANN structure for the current vectors, choosing the kind by size."""
@@ -106,26 +154,42 @@ class VectorIndex:
 
     def search_exact(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
         """Exact top-k over live rows (and ``allowed`` rows when given)."""
-        allowed = self._alive if allowed is None else (allowed & self._alive)
+        allowed = self.alive if allowed is None else (allowed & self.alive)
         if self._gpu is not None:
             s, r = self._gpu.search(np.atleast_2d(q), k, allowed)
             r = np.where(np.isfinite(s), r, -1)
             return _pad(s, r, k)
         return exact_topk(self.vectors, q, k, allowed)
 
-    def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
-        """ANN top-k (exact when the index is flat); ``allowed`` restricts rows in-index."""
+    def search_rows(self, q: np.ndarray, rows: np.ndarray, k: int):
+        """Exact top-k of one query ``q`` (d,) among vector ``rows`` only (the planner's small-filter path)."""
+        scores = self.vectors[rows] @ q
+        best = top_indices(scores, k)
+        return scores[best], rows[best]
+
+    def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, selectivity: float = 1.0):
+        """ANN top-k (exact when the index is flat); ``allowed`` restricts rows in-index.
+        ``selectivity`` (share of rows ``allowed``) widens the IVF probe for selective filters."""
         if self._ann is None:
             return self.search_exact(q, k, allowed)
-        allowed = self._alive if allowed is None else (allowed & self._alive)
+        unfiltered = allowed is None and self.n_alive == self._n
+        allowed = self.alive if allowed is None else (allowed & self.alive)
+        if isinstance(self._ann, ListIndex):
+            nprobe = self._ann.probe_nprobe(self.cfg.nprobe, selectivity)
+            mask, dense = (None, True) if unfiltered else (allowed, selectivity >= DENSE_FILTER)
+            return _pad_rows([self._ann.search(qi, k, nprobe, mask, self.vectors, dense)
+                              for qi in np.atleast_2d(q)], k)
         return backends.ann_search(self._ann, self.kind, np.atleast_2d(q), k, allowed, self.cfg)
 
     # -- persistence (CPU form) --------------------------------------------------------------
     def save(self, folder: Path, prefix: str) -> None:
         np.save(folder / f"{prefix}.vectors.npy", self.vectors)
-        np.save(folder / f"{prefix}.owner.npy", self._owner)
-        np.save(folder / f"{prefix}.alive.npy", self._alive)
-        if self._ann is not None:
+        np.save(folder / f"{prefix}.owner.npy", self.owner)
+        np.save(folder / f"{prefix}.alive.npy", self.alive)
+        if isinstance(self._ann, ListIndex):
+            np.savez(folder / f"{prefix}.ivf.lists.npz", centroids=self._ann.centroids, order=self._ann.order,
+                     offsets=self._ann.offsets)
+        elif self._ann is not None:
             backends.import_faiss().write_index(self._ann, str(folder / f"{prefix}.{self.kind}.faiss"))
 
     @classmethod
@@ -133,18 +197,38 @@ class VectorIndex:
         index = cls(dim, cfg)
         vecs = np.load(folder / f"{prefix}.vectors.npy")
         owner = np.load(folder / f"{prefix}.owner.npy")
+        alive = np.load(folder / f"{prefix}.alive.npy")
         index.add(vecs, owner)
-        index._alive = np.load(folder / f"{prefix}.alive.npy")
-        for o in set(owner[~index._alive].tolist()):
-            index._by_owner[o] = [r for r in index._by_owner.get(o, []) if index._alive[r]]
+        for o in np.unique(owner[~alive]):
+            index.kill_owner(int(o))
+        lists = folder / f"{prefix}.ivf.lists.npz"
         ann_files = list(folder.glob(f"{prefix}.*.faiss"))
-        if ann_files:
+        if lists.exists():
+            with np.load(lists) as z:
+                index.kind = "ivf"
+                index._ann = ListIndex.from_parts(z["centroids"], z["order"], z["offsets"], index.vectors)
+        elif ann_files:
             index.kind = ann_files[0].suffixes[-2].lstrip(".")
             index._ann = backends.import_faiss().read_index(str(ann_files[0]))
-            index._gpu = backends.TorchExact(index.vectors, index.device) if index.device == "cuda" else None
         else:
             index.build()
+        if index._ann is not None and index.device == "cuda":
+            index._gpu = backends.TorchExact(index.vectors, index.device)
         return index
+
+
+def _grow(arr: np.ndarray, cap: int) -> np.ndarray:
+    out = np.zeros((cap,) + arr.shape[1:], arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+def _pad_rows(results: list, k: int):
+    s = np.full((len(results), k), -np.inf, np.float32)
+    r = np.full((len(results), k), -1, np.int64)
+    for i, (si, ri) in enumerate(results):
+        s[i, : len(si)], r[i, : len(ri)] = si, ri
+    return s, r
 
 
 def _pad(s: np.ndarray, r: np.ndarray, k: int):
