@@ -93,6 +93,7 @@ class EngineConfig:
     rerank: RerankConfig = field(default_factory=RerankConfig)
     batch_size: int = 32  # photos per tower batch at ingestion
     device: str = "auto"  # where the towers run: "cpu", "cuda", or "auto"
+    runtime: str = "auto"  # tower forward pass: "torch", "onnx" (ONNX Runtime), or "auto" (onnx on CPU when installed)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
 

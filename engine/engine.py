@@ -23,7 +23,6 @@ from .config import EngineConfig
 from .encoders.bundle import ModelBundle
 from .encoders.embedder import Embedder
 from .errors import BadInputError
-from .features import FeatureCache
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
 from .rerank import collapse_duplicates
@@ -59,8 +58,7 @@ class SearchEngine:
         root = config.path
         bundle = bundle or ModelBundle.load(root / "bundle")
         catalog = Catalog(root / "catalog.db")
-        embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
-                            config.batch_size, config.max_image_pixels)
+        embedder = Embedder.for_config(bundle, config)
         products = {p.id: p for p in catalog}
         index = ProductIndex.load(root / "index", config.index, bundle.fingerprint, products)
         engine = cls(config, catalog, embedder, index)
@@ -72,8 +70,7 @@ class SearchEngine:
         """Embed every catalogue product from scratch and save a fresh index snapshot."""
         root = config.path
         catalog = Catalog(root / "catalog.db")
-        embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
-                            config.batch_size, config.max_image_pixels)
+        embedder = Embedder.for_config(bundle, config)
         channels = {"look": bundle.image_dim}
         if bundle.bridge_classes is not None:
             channels["bridge"] = bundle.text_dim

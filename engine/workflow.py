@@ -10,7 +10,6 @@ from .config import EngineConfig
 from .encoders.bundle import ModelBundle, default_bundle_path, resolve_bundle_path
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
-from .features import FeatureCache
 from .ingest import ColumnMap, ImportReport, import_file
 from .train import collect_pairs, train_space
 
@@ -38,8 +37,9 @@ def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
         from .encoders.bridge import class_embeddings
 
         bundle.bridge_classes = class_embeddings(text)
-    embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
-                        config.batch_size, config.max_image_pixels)
+    embedder = Embedder.for_config(bundle, config)
+    image.use_runtime(config.runtime)
+    text.use_runtime(config.runtime)
     embedder._image_tower, embedder._text_tower = image, text
     return bundle, embedder
 
@@ -48,8 +48,7 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``."""
     if start_from:
         bundle = ModelBundle.load(resolve_bundle_path(start_from))
-        embedder = Embedder(bundle, FeatureCache(config.feature_cache_path), config.device,
-                            config.batch_size, config.max_image_pixels)
+        embedder = Embedder.for_config(bundle, config)
     else:
         bundle, embedder = new_bundle(config)
     catalog = Catalog(config.path / "catalog.db")

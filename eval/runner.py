@@ -25,7 +25,6 @@ from engine.config import EngineConfig
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.embedder import Embedder
 from engine.engine import SearchEngine
-from engine.features import FeatureCache
 from engine.images import open_image
 from engine.types import Query
 
@@ -116,7 +115,7 @@ def feature_rankings(embedder: Embedder, task: Task, cnn_only: bool, k: int = 20
 
 def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, progress: bool = False
              ) -> list[Outcome]:
-    embedder = Embedder(bundle, FeatureCache(cfg.feature_cache_path), cfg.device, cfg.batch_size)
+    embedder = Embedder.for_config(bundle, cfg)
     outcomes = []
     if task.kind == "photo":
         for name, cnn_only in (("cnn-knn (classic)", True), ("ours − shared space", False)):

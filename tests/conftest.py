@@ -5,6 +5,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+if "SHOPSIGHT_CACHE" not in os.environ:  # ONNX exports of the tiny towers go to a throwaway folder
+    import tempfile
+
+    os.environ["SHOPSIGHT_CACHE"] = tempfile.mkdtemp(prefix="shopsight-test-cache-")
 
 from engine.ingest import PRESETS  # noqa: E402
 from tests.tiny import make_tiny_text_model, tiny_config  # noqa: E402

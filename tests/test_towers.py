@@ -52,3 +52,22 @@ def test_multilingual_e5_tower_offline():
     p = tower.encode(["red dress", "laptop charger"], role="passage")
     assert q.shape == (1, 384)
     assert float(p[0] @ q[0]) > float(p[1] @ q[0])
+
+
+def test_onnx_runtime_matches_torch_for_both_towers(tiny_text_model):
+    """The fast runtime (ONNX Runtime) gives the torch features to 1e-4, and says when it is in use."""
+    from engine.config import ImageTowerSpec, TextTowerSpec
+    from engine.encoders import build_image_tower, build_text_tower
+
+    image = build_image_tower(ImageTowerSpec(pretrained=False, image_size=64), "cpu")
+    batch = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3)).astype(np.uint8)
+    ref = image.features(batch)
+    assert image.use_runtime("onnx") == "onnx"
+    assert np.allclose(image.features(batch), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    assert image.use_runtime("torch") == "torch" and np.array_equal(image.features(batch), ref)
+
+    text = build_text_tower(TextTowerSpec(name=str(tiny_text_model), max_length=64), "cpu")
+    texts = ["gray hoodie", "a much longer product name with many words in it", "蓝色包", ""]
+    ref = text.encode(texts)
+    assert text.use_runtime("onnx") == "onnx"
+    assert np.allclose(text.encode(texts), ref, atol=1e-5)

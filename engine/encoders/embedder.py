@@ -25,8 +25,9 @@ class Embedder:
     """Lazily builds the towers named by ``bundle``; caches their features in ``cache``."""
 
     def __init__(self, bundle: ModelBundle, cache: FeatureCache | None = None, device: str = "auto",
-                 batch_size: int = 32, max_pixels: int = 40_000_000):
+                 batch_size: int = 32, max_pixels: int = 40_000_000, runtime: str = "torch"):
         self.bundle = bundle
+        self.runtime = runtime
         self.cache = cache
         self.device = device
         self.batch_size = batch_size
@@ -37,16 +38,24 @@ class Embedder:
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
 
+    @classmethod
+    def for_config(cls, bundle: ModelBundle, config) -> "Embedder":
+        """The embedder an ``EngineConfig`` describes (feature cache, device, batch, runtime)."""
+        return cls(bundle, FeatureCache(config.feature_cache_path), config.device, config.batch_size,
+                   config.max_image_pixels, config.runtime)
+
     @property
     def image_tower(self):
         if self._image_tower is None:
             self._image_tower = build_image_tower(self.bundle.image_tower, self.device)
+            self._image_tower.use_runtime(self.runtime)
         return self._image_tower
 
     @property
     def text_tower(self):
         if self._text_tower is None:
             self._text_tower = build_text_tower(self.bundle.text_tower, self.device)
+            self._text_tower.use_runtime(self.runtime)
         return self._text_tower
 
     # -- tower features (cached) -------------------------------------------------------------

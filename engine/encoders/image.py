@@ -36,6 +36,7 @@ class _TorchImageTower:
     def __init__(self, spec: ImageTowerSpec, device: str):
         self.spec = spec
         self.device = device
+        self._onnx = None  # fast.OnnxModule running ``_forward`` when the runtime is "onnx"
 
     @property
     def feature_dim(self) -> int:
@@ -47,18 +48,51 @@ class _TorchImageTower:
         return np.stack([fit(img, self.spec.image_size) for img in images])
 
     def features(self, batch: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
-            feats = self._forward(x.permute(0, 3, 1, 2).float()).float().cpu().numpy()
+        if self._onnx is not None:
+            feats = self._onnx.run(x=np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32))
+        else:
+            feats = self._torch_forward(batch)
         if self.spec.colour_bins > 0:
             colour = colour_histograms(batch, self.spec.colour_bins) * self.spec.colour_weight
             feats = np.concatenate([feats, colour], axis=1)
         return feats.astype(np.float32)
 
+    def _torch_forward(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+            return self._forward(x.permute(0, 3, 1, 2).float()).float().cpu().numpy()
+
     def _forward(self, x):  # (n, 3, s, s) float 0..255 -> (n, backbone_dim)
         raise NotImplementedError
+
+    def use_runtime(self, runtime: str) -> str:
+        """Switch the forward pass to ``runtime`` ("torch", "onnx" or "auto"); returns the one in use."""
+        from .fast import OnnxModule, checked, resolve_runtime
+
+        if resolve_runtime(runtime, self.device) != "onnx":
+            self._onnx = None
+            return "torch"
+        import torch
+
+        tower = self
+
+        class Forward(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.model = tower.model
+
+            def forward(self, x):
+                return tower._forward(x)
+
+        s = self.spec.image_size
+        probe = np.random.default_rng(0).integers(0, 256, (2, s, s, 3)).astype(np.uint8)
+        x = np.ascontiguousarray(probe.transpose(0, 3, 1, 2), dtype=np.float32)
+        onnx = OnnxModule(Forward().eval(), f"{self.spec.name.replace('/', '_')}-{s}", {"x": x},
+                          {"x": {0: "n"}, "out": {0: "n"}})
+        self._onnx = onnx if checked(onnx, self._torch_forward(probe), x=x) else None
+        return "onnx" if self._onnx is not None else "torch"
 
 
 class EfficientNetLiteTower(_TorchImageTower):
