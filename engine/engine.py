@@ -43,9 +43,22 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=BLAS_THREADS, user_api="blas")
 
 
+MIN_PHOTOS_FOR_LOOK_STATS = 100
+
+
+def look_statistics(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(mean, std) of a catalogue's photo features, for its look vectors; None (use the bundle's
+    training statistics) below ``MIN_PHOTOS_FOR_LOOK_STATS`` photos. Standardising with the shop's own
+    statistics took luma photo -> product recall@1 from 0.506 (fashion statistics) to 0.693."""
+    if len(feats) < MIN_PHOTOS_FOR_LOOK_STATS:
+        return None
+    return feats.mean(0).astype(np.float32), np.maximum(feats.std(0), 1e-3).astype(np.float32)
+
+
 class SearchEngine:
     def __init__(self, config: EngineConfig, catalog: Catalog, embedder: Embedder, index: ProductIndex):
         limit_blas_threads()
+        embedder.look_stats = index.look_stats
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -75,9 +88,11 @@ class SearchEngine:
         if bundle.bridge_classes is not None:
             channels["bridge"] = bundle.text_dim
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
+        products = list(catalog)
+        index.look_stats = look_statistics(embedder.image_features([p for prod in products for p in prod.images]))
         engine = cls(config, catalog, embedder, index)
         index.seq = catalog.seq
-        engine._embed_and_upsert(list(catalog), progress)
+        engine._embed_and_upsert(products, progress)
         index.build()
         index.save(root / "index")
         return engine

@@ -3,7 +3,9 @@
 Plans (the chosen one is reported in the response):
 - ``exact``: score every product that passes the filters (cheap when few match, and always exact);
 - ``ann``: in-index filtered ANN on the photo and text vectors with oversampling;
-- ``ann+exact``: ANN came back short of min(candidates, matching), so an exact pass tops it up.
+- ``ann+exact``: ANN came back short of min(candidates, matching), so an exact pass tops it up;
+- ``gpu-exact``: on a CUDA device with a flat index, each channel's exact top candidates come from the
+  GPU (torch matmul + top-k), then are rescored like any other plan.
 Every plan returns ``Candidates`` whose parts are exact similarities (see ``rerank.rescore``).
 """
 
@@ -42,12 +44,13 @@ def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: in
     matching = int(np.count_nonzero(mask))
     if matching == 0:
         return Retrieval(Candidates.empty(), "empty")
-    if matching <= max(cfg.exact_scan_below, n_cand) or index.photos.kind == "flat":
+    if matching <= max(cfg.exact_scan_below, n_cand) or (index.photos.kind == "flat" and not index.photos.on_gpu):
         return Retrieval(rescore(index, np.flatnonzero(mask), qv), "exact")
+    plan = "gpu-exact" if index.photos.on_gpu and index.photos.kind == "flat" else "ann"
     rows = _ann_rows(index, qv, mask, n_cand, matching / max(1, index.table.n_alive))
     if len(rows) < min(n_cand, matching):
-        return Retrieval(rescore(index, np.flatnonzero(mask), qv), "ann+exact")
-    return Retrieval(rescore(index, rows, qv), "ann")
+        return Retrieval(rescore(index, np.flatnonzero(mask), qv), f"{plan}+exact")
+    return Retrieval(rescore(index, rows, qv), plan)
 
 
 def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int, selectivity: float

@@ -119,3 +119,20 @@ def test_bundle_round_trip(shop_copy, tmp_path):
     feats = np.random.default_rng(0).standard_normal((3, bundle.image_dim)).astype(np.float32)
     assert np.allclose(again.heads.project_images(feats), bundle.heads.project_images(feats), atol=1e-6)
     assert "heldout" in again.metrics
+
+
+def test_look_vectors_use_the_catalogue_statistics_and_they_survive_reopening(shop_copy):
+    """The index standardises look vectors with its own catalogue's photo statistics (not the
+    bundle's training ones); the statistics are in the snapshot, so a reopened engine (another
+    worker) embeds query photos the same way."""
+    import numpy as np
+
+    engine = SearchEngine.open(shop_copy)
+    mean, std = engine.index.look_stats
+    feats = engine.embedder.image_features([p for prod in engine.catalog for p in prod.images])
+    assert np.allclose(mean, feats.mean(0), atol=1e-5) and np.allclose(std, np.maximum(feats.std(0), 1e-3), atol=1e-5)
+    assert engine.embedder.look_stats is engine.index.look_stats
+    row = engine.index.table.row_of[next(iter(engine.catalog)).id]
+    stored = engine.index.looks.vectors[engine.index.looks.rows_of(row)[0]]
+    first = next(iter(engine.catalog)).images[0]
+    assert np.allclose(engine.embedder.looks(engine.embedder.image_features([first]))[0], stored, atol=1e-5)

@@ -18,6 +18,12 @@ from tests.tiny import unit_vectors
 D = 16
 
 
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _catalogue(n: int, seed: int, cfg: IndexConfig):
     rng = np.random.default_rng(seed)
     centers = unit_vectors(rng, 20, D)
@@ -48,11 +54,13 @@ def _reference(index, photos, texts, q, mask):
 
 @pytest.mark.parametrize("n,seed", [(1, 0), (97, 1), (2_003, 2)])
 @pytest.mark.parametrize("share", [0.0, "k", 0.004, 0.3, 1.0])
-@pytest.mark.parametrize("plan", ["exact", "ann"])
+@pytest.mark.parametrize("plan", ["exact", "ann", pytest.param("gpu-exact", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not _cuda(), reason="needs a CUDA device")])])
 def test_every_plan_matches_the_reference(n, seed, share, plan):
     n_cand = 10
-    cfg = IndexConfig(kind="ivf" if plan == "ann" else "flat", device="cpu", nprobe=16,
-                      exact_scan_below=0 if plan == "ann" else 10**9)
+    kinds = {"exact": ("flat", "cpu", 10**9), "ann": ("ivf", "cpu", 0), "gpu-exact": ("auto", "cuda", 0)}
+    kind, device, below = kinds[plan]
+    cfg = IndexConfig(kind=kind, device=device, nprobe=16, exact_scan_below=below)
     index, photos, texts, rng = _catalogue(n, seed, cfg)
     alive = np.flatnonzero(index.table.alive)
     mask = np.zeros(len(index.table), bool)
@@ -71,7 +79,7 @@ def test_every_plan_matches_the_reference(n, seed, share, plan):
         for r, s in zip(rows, got.candidates.scores.tolist()):
             assert s == pytest.approx(ref[r], abs=1e-5)  # exact scores whatever found it
         want = sorted(ref, key=lambda r: -ref[r])[:n_cand]
-        if got.plan in ("exact", "ann+exact", "empty"):
+        if got.plan in ("exact", "ann+exact", "empty", "gpu-exact", "gpu-exact+exact"):
             assert set(want) <= set(rows)
         else:
             assert got.plan == "ann"

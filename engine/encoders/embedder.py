@@ -28,6 +28,7 @@ class Embedder:
                  batch_size: int = 32, max_pixels: int = 40_000_000, runtime: str = "torch"):
         self.bundle = bundle
         self.runtime = runtime
+        self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # (mean, std) of the catalogue's photo features
         self.cache = cache
         self.device = device
         self.batch_size = batch_size
@@ -127,10 +128,15 @@ class Embedder:
         return bridge_vectors(feats[:, :self._fc[0].shape[1]], *self._fc, self.bundle.bridge_classes)
 
     def looks(self, feats: np.ndarray) -> np.ndarray:
-        """Photo-to-photo vectors: tower features standardised with the image head's training
-        statistics, then L2-normalised (every feature, CNN and colour, weighs the same)."""
-        head = self.bundle.heads.image
-        z = (feats - head.mean.numpy()) / head.std.numpy()
+        """Photo-to-photo vectors: tower features standardised with the catalogue's own statistics
+        (``look_stats``, set by the index) or else the image head's training statistics, then
+        L2-normalised (every feature, CNN and colour, weighs the same)."""
+        if self.look_stats is not None:
+            mean, std = self.look_stats
+        else:
+            head = self.bundle.heads.image
+            mean, std = head.mean.numpy(), head.std.numpy()
+        z = (feats - mean) / std
         return (z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
     def embed_query_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:

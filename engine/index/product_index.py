@@ -39,6 +39,7 @@ class ProductIndex:
         self.texts = VectorIndex(dim, cfg)
         self.channels = {name: VectorIndex(d, replace(cfg, kind="flat")) for name, d in self.photo_channels.items()}
         self.seq = 0  # catalogue sequence this index reflects
+        self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # catalogue photo-feature (mean, std)
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -96,6 +97,8 @@ class ProductIndex:
             self.texts.save(tmp, "texts")
             for channel, vecs in self.channels.items():
                 vecs.save(tmp, f"channel-{channel}")
+            if self.look_stats is not None:
+                np.save(tmp / "look_stats.npy", np.stack(self.look_stats))
             meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "photo_channels": self.photo_channels, "fingerprint": self.fingerprint,
                     "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist()}
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
@@ -134,6 +137,9 @@ class ProductIndex:
         index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
         for name, d in index.photo_channels.items():
             index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, replace(cfg, kind="flat"))
+        if (folder / "look_stats.npy").exists():
+            stats = np.load(folder / "look_stats.npy")
+            index.look_stats = (stats[0], stats[1])
         for pid in meta["ids"]:
             if pid not in products:
                 index.remove(pid)

@@ -82,6 +82,11 @@ class VectorIndex:
     def n_alive(self) -> int:
         return int(self.alive.sum())
 
+    @property
+    def on_gpu(self) -> bool:
+        """Exact search runs on a CUDA device (``search_exact`` / ``search_ann`` of a flat index)."""
+        return self._gpu is not None
+
     def add(self, vectors: np.ndarray, owners: np.ndarray) -> None:
         """Append ``vectors`` (m, dim) owned by ``owners`` (m,); an owner's vectors come in one call."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
@@ -148,7 +153,7 @@ class VectorIndex:
 
     def build(self) -> None:
         """(Re)build the ANN structure for the current vectors, choosing the kind by size."""
-        self.kind = backends.resolve_kind(self.cfg, self.n_alive)
+        self.kind = backends.resolve_kind(self.cfg, self.n_alive, self.device)
         self._ann = backends.build_ann(self.kind, self.vectors, self.cfg)
         self._gpu = backends.TorchExact(self.vectors, self.device) if self.device == "cuda" else None
 

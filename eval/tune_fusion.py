@@ -1,0 +1,110 @@
+"""Fusion weights for photo-only queries, tuned on one half of the queries and reported on the other.
+
+    python -m eval.tune_fusion [--out reports/tune] [--train 42072] [--bundle PATH]
+
+For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
+features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
+it should count for photo → photo search is an empirical question. The shared space is trained as in
+``python -m eval run`` (fashion training split; or ``--bundle``), then, for two photo tasks (fashion
+photo → same type + colour, 2,000 held-out products; luma photo → product), queries are split in two
+halves by a seeded permutation of the *products* they belong to. Every candidate ``w_look`` (w_visual
+stays 1; ``inf`` = look only) is run through ``SearchEngine.search`` on the tuning halves; the weight
+with the best mean of the tasks' main metrics (P@10 fashion, R@1 luma) is then reported on the
+held-out halves next to the current default and the classic baseline (frozen CNN cosine k-NN).
+Writes <out>/tune_fusion.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+import engine  # noqa: F401  (sets BLAS threads before numpy loads)
+from engine.config import EngineConfig, FusionConfig, SpaceConfig, TrainConfig
+from engine.encoders.embedder import Embedder
+
+from . import datasets, runner
+from .__main__ import train_bundle
+
+GRID = (1.0, 2.0, 4.0, 8.0, float("inf"))
+MAIN_METRIC = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
+
+
+def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, datasets.Task]:
+    """Two tasks over the same catalogue whose queries belong to disjoint halves of the products."""
+    owners = sorted({q.filters.get("exclude") or next(iter(q.relevant)) for q in task.queries})
+    half = set(np.asarray(owners)[np.random.default_rng(seed).permutation(len(owners))[: len(owners) // 2]].tolist())
+    tune = [q for q in task.queries if (q.filters.get("exclude") or next(iter(q.relevant))) in half]
+    test = [q for q in task.queries if (q.filters.get("exclude") or next(iter(q.relevant))) not in half]
+    return replace(task, queries=tune), replace(task, queries=test)
+
+
+def fusion_for(w_look: float, base: FusionConfig) -> FusionConfig:
+    if w_look == float("inf"):
+        return replace(base, w_look=1.0, w_visual=0.0)
+    return replace(base, w_look=w_look)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="reports/tune")
+    ap.add_argument("--train", type=int, default=42072)
+    ap.add_argument("--gallery", type=int, default=2000)
+    ap.add_argument("--cache", default="out/figures/features.db")
+    ap.add_argument("--bundle", default="", help="a saved bundle instead of training one")
+    args = ap.parse_args(argv)
+    if not datasets.DATA.exists():
+        print(f"no shared data at {datasets.DATA}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = EngineConfig(data_dir=str(out), feature_cache=args.cache, train=TrainConfig(epochs=40),
+                       space=SpaceConfig(dim=256, head="mlp"))
+    gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
+    if args.bundle:
+        from engine.encoders.bundle import ModelBundle
+
+        bundle = ModelBundle.load(args.bundle)
+    else:
+        bundle = train_bundle(cfg, train_rows, progress=True)
+        bundle.save(out / "bundle")
+    tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in MAIN_METRIC]
+    embedder = Embedder.for_config(bundle, cfg)
+    result = {"grid": [str(w) for w in GRID], "tasks": {}}
+    engines = {}
+    for task in tasks:
+        tune, test = split_queries(task)
+        engine, _ = runner.build_engine(task, bundle, cfg, out / "work" / task.name[:12].replace(" ", "_"))
+        engines[task.name] = (engine, tune, test)
+        metric = MAIN_METRIC[task.name]
+        row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {}}
+        for w in GRID:
+            engine.config = replace(cfg, fusion=fusion_for(w, cfg.fusion))
+            scores, _ = runner.evaluate(runner.engine_rankings(engine, tune)[0], tune)
+            row["tune"][str(w)] = round(scores[metric], 4)
+            print(f"tune  {task.name:40s} w_look={w:<4} {metric} {scores[metric]:.4f}", flush=True)
+        classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
+        row["test_classic"] = round(classic[metric], 4)
+        result["tasks"][task.name] = row
+    mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in GRID}
+    best = max(GRID, key=lambda w: mean[str(w)])
+    result["tune_mean"], result["chosen_w_look"] = mean, str(best)
+    for name, (engine, tune, test) in engines.items():
+        row = result["tasks"][name]
+        for label, w in (("test_default", FusionConfig().w_look), ("test_chosen", best)):
+            engine.config = replace(cfg, fusion=fusion_for(w, cfg.fusion))
+            scores, _ = runner.evaluate(runner.engine_rankings(engine, test)[0], test)
+            row[label] = round(scores[row["metric"]], 4)
+        print(f"test  {name:40s} {row['metric']}: classic {row['test_classic']}  default w_look="
+              f"{FusionConfig().w_look} {row['test_default']}  chosen w_look={best} {row['test_chosen']}", flush=True)
+    (out / "tune_fusion.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
