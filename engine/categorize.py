@@ -19,28 +19,37 @@ from .index.product_index import ProductIndex
 
 @dataclass(frozen=True)
 class CategoryModel:
+    """Category names in the shared space plus the index's photos of products whose category was
+    given: the vote searches the photo index itself (ANN with a filter at scale), so the model copies
+    no vectors and costs one filtered search per photo."""
+
     paths: list[str]  # category paths, one per row of ``names``
     names: np.ndarray  # (c, dim) unit text-head vectors of the category names
-    photos: np.ndarray  # (m, dim) shared-space vectors of photos with a given category
-    photo_category: np.ndarray  # (m,) index into ``paths``
-    photo_owner: np.ndarray  # (m,) product row, so a product never votes for itself
+    index: ProductIndex
+    allowed: np.ndarray  # (photo vectors,) True for live photos of products with a given category
+    column: np.ndarray  # category code -> row of ``paths`` (-1 for the empty category)
     name_weight: float = 0.3
     k: int = 10
 
     def scores(self, photo_vecs: np.ndarray, exclude_rows: np.ndarray | None = None) -> np.ndarray:
-        """(n, dim) unit shared-space photo vectors -> (n, c) category scores."""
+        """(n, dim) unit shared-space photo vectors -> (n, c) category scores; ``exclude_rows``
+        (n,) product rows that must not vote for their own photo."""
         q = np.atleast_2d(photo_vecs)
         votes = np.zeros((len(q), len(self.paths)), np.float32)
-        if len(self.photos):
-            sims = q @ self.photos.T
+        photos = self.index.photos
+        n_allowed = int(self.allowed.sum())
+        for i, qi in enumerate(q):
+            allowed = self.allowed
             if exclude_rows is not None:
-                sims[self.photo_owner[None, :] == np.asarray(exclude_rows)[:, None]] = -np.inf
-            k = min(self.k, sims.shape[1])
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            for i, row in enumerate(top):
-                w = np.maximum(sims[i, row], 0)
-                np.add.at(votes[i], self.photo_category[row], w)
-            votes /= np.maximum(votes.sum(1, keepdims=True), 1e-12)
+                allowed = allowed.copy()
+                allowed[photos.rows_of(int(exclude_rows[i]))] = False
+            if not n_allowed:
+                break
+            sims, rows = photos.search_ann(qi[None, :], self.k, allowed, n_allowed / max(1, len(allowed)))
+            found = rows[0] >= 0
+            cats = self.column[self.index.table.category_code[photos.owner[rows[0][found]]]]
+            np.add.at(votes[i], cats, np.maximum(sims[0][found], 0))
+        votes /= np.maximum(votes.sum(1, keepdims=True), 1e-12)
         return self.name_weight * (q @ self.names.T) + (1 - self.name_weight) * votes
 
     def predict(self, photo_vecs: np.ndarray, top: int = 3, exclude_rows=None) -> list[list[tuple[str, float]]]:
@@ -60,12 +69,10 @@ def build_category_model(index: ProductIndex, embed_texts, name_weight: float = 
     paths = [p for p in table.categories if p]
     if not paths:
         return None
-    column = {c: paths.index(p) for c, p in enumerate(table.categories) if p}
-    named = np.asarray(list(column), np.int32)
-    given = table.alive & np.isin(table.category_code, named) & ~table.predicted
-    photos = index.photos
-    live = np.flatnonzero(photos.alive & given[photos.owner])
-    owners = photos.owner[live]
-    cats = np.asarray([column[int(c)] for c in table.category_code[owners]], np.int64)
+    column = np.full(len(table.categories), -1, np.int64)
+    for code, path in enumerate(table.categories):
+        if path:
+            column[code] = paths.index(path)
+    given = table.alive & (column[table.category_code] >= 0) & ~table.predicted
     names = embed_texts([category_words(p) for p in paths])
-    return CategoryModel(paths, names, photos.vectors[live], cats, owners, name_weight)
+    return CategoryModel(paths, names, index, index.photos.allowed_vectors(given), column, name_weight)
