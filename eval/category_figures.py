@@ -48,8 +48,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="out/category")
     parser.add_argument("--cache", default="out/figures/features.db")
     args = parser.parse_args(argv)
-    if not datasets.DATA.exists():
-        print(f"no shared data at {datasets.DATA}", file=sys.stderr)
+    if datasets.data_missing():
         return 1
     out = Path(args.out)
     cfg = EngineConfig(data_dir=str(out), feature_cache=args.cache, train=TrainConfig(epochs=args.epochs),

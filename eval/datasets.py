@@ -20,6 +20,16 @@ from .queryset import LabelledQuery
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def data_missing() -> bool:
+    """True (after saying so on stderr) when ../shared/data is absent: the figures need it."""
+    if DATA.exists():
+        return False
+    import sys
+
+    print(f"no shared data at {DATA}", file=sys.stderr)
+    return True
+
+
 @dataclass
 class Task:
     """One evaluation task: a catalogue to index and queries with known relevant product ids."""

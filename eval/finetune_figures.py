@@ -82,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="out/figures/features.db")
     ap.add_argument("--out", default="out/finetune")
     args = ap.parse_args(argv)
-    if not datasets.DATA.exists():
-        print(f"no shared data at {datasets.DATA}", file=sys.stderr)
+    if datasets.data_missing():
         return 1
     results = [run(name, args.epochs, args.cache) for name in args.catalogues]
     out = Path(args.out)

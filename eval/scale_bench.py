@@ -355,6 +355,25 @@ def run_size(name: str, x: np.ndarray, queries: np.ndarray, n_queries: int, skip
     return out
 
 
+def markdown(results: list[dict]) -> str:
+    """The README's tables (p50 ms / recall@10 / fill per selectivity and method) from the JSON."""
+    lines = []
+    for res in results:
+        names = list(res["methods"])
+        lines += [f"**{res['catalogue']} vectors, n = {res['n']:,}**", "",
+                  "| selectivity | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for sel in SELECTIVITIES:
+            cells = []
+            for m in names:
+                x = res["methods"][m].get(f"{sel:g}")
+                cells.append(f"{x['p50_ms']:.2f} / {x['recall@10']:.3f} / {x['fill']:.2f}" if x else "–")
+            lines.append(f"| {sel * 100:g} % | " + " | ".join(cells) + " |")
+        lines += ["| build s / bytes per product | " + " | ".join(
+            f"{res['methods'][m]['build_s']:.1f} / {res['methods'][m]['memory_bytes_per_product']:.0f}" for m in names)
+            + " |", ""]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -365,7 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nprobe", type=int, default=IndexConfig().nprobe, help="IVF lists probed unfiltered")
     ap.add_argument("--exact-scan-below", type=int, default=IndexConfig().exact_scan_below)
     ap.add_argument("--sweep", action="store_true", help="only the unfiltered index-choice sweep")
+    ap.add_argument("--markdown", metavar="JSON", help="print the tables of an earlier run's scale_bench.json")
     args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
     logging.basicConfig(level=logging.WARNING)
     limit_blas_threads()  # as SearchEngine does: one BLAS thread on 2 cores, for every method
     out = Path(args.out)

@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="out/figures/features.db")
     ap.add_argument("--bundle", default="", help="a saved bundle instead of training one")
     args = ap.parse_args(argv)
-    if not datasets.DATA.exists():
-        print(f"no shared data at {datasets.DATA}", file=sys.stderr)
+    if datasets.data_missing():
         return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
