@@ -38,8 +38,7 @@ def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
 
         bundle.bridge_classes = class_embeddings(text)
     embedder = Embedder.for_config(bundle, config)
-    image.use_runtime(config.runtime)
-    text.use_runtime(config.runtime)
+    embedder.runtimes = {"image": image.use_runtime(config.runtime), "text": text.use_runtime(config.runtime)}
     embedder._image_tower, embedder._text_tower = image, text
     return bundle, embedder
 

@@ -84,7 +84,7 @@ def health():
     engine = get_engine()
     return jsonify({"status": "ok", "products": len(engine.index), "photos": engine.index.photos.n_alive,
                     "index": engine.index.photos.kind, "seq": engine.index.seq,
-                    "bundle": engine.embedder.bundle.fingerprint})
+                    "bundle": engine.embedder.bundle.fingerprint, "runtimes": engine.embedder.runtimes})
 
 
 @bp.get("/openapi.json")

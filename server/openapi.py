@@ -93,7 +93,9 @@ SPEC = {
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},
-                "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"}}})}}}},
+                "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"},
+                "runtimes": {"type": "object", "description": "tower -> runtime in use (torch or onnx), once loaded",
+                             "additionalProperties": {"type": "string"}}}})}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},
         "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
     },

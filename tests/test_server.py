@@ -77,6 +77,10 @@ def test_product_health_openapi_metrics(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     client.post("/api/search", json={"text": "mug"})
+    health = client.get("/api/health").get_json()
+    from engine.encoders.fast import onnx_available
+
+    assert health["runtimes"]["text"] == ("onnx" if onnx_available() else "torch")  # loaded by the search above
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'shopsight_search_seconds_count{kind="text"' in metrics
     assert "shopsight_index_products" in metrics

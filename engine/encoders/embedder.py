@@ -28,6 +28,7 @@ class Embedder:
                  batch_size: int = 32, max_pixels: int = 40_000_000, runtime: str = "torch"):
         self.bundle = bundle
         self.runtime = runtime
+        self.runtimes: dict[str, str] = {}  # tower -> the runtime it actually runs in (once loaded)
         self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # (mean, std) of the catalogue's photo features
         self.cache = cache
         self.device = device
@@ -49,14 +50,14 @@ class Embedder:
     def image_tower(self):
         if self._image_tower is None:
             self._image_tower = build_image_tower(self.bundle.image_tower, self.device)
-            self._image_tower.use_runtime(self.runtime)
+            self.runtimes["image"] = self._image_tower.use_runtime(self.runtime)
         return self._image_tower
 
     @property
     def text_tower(self):
         if self._text_tower is None:
             self._text_tower = build_text_tower(self.bundle.text_tower, self.device)
-            self._text_tower.use_runtime(self.runtime)
+            self.runtimes["text"] = self._text_tower.use_runtime(self.runtime)
         return self._text_tower
 
     # -- tower features (cached) -------------------------------------------------------------
