@@ -24,6 +24,7 @@ class AttributeTable:
         self.categories: list[str] = []  # code -> category path as given
         self._cat_code: dict[str, int] = {}  # lower-cased path -> code
         self._postings: dict[str, dict[str, list[int]]] = {}  # attr -> value (lower) -> rows
+        self._n_alive = 0  # kept by add/kill, so counting never scans
         self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
 
@@ -48,7 +49,7 @@ class AttributeTable:
 
     @property
     def n_alive(self) -> int:
-        return int(self.alive.sum())
+        return self._n_alive
 
     def add(self, product: Product) -> int:
         """Append a row for ``product`` (the caller marks any older row of the same id dead)."""
@@ -57,6 +58,7 @@ class AttributeTable:
         self.ids.append(product.id)
         self.row_of[product.id] = row
         self._alive[row] = True
+        self._n_alive += 1
         self._price[row] = np.nan if product.price is None else product.price
         self._cat[row] = self._category_code(product.category)
         for prefix in _prefixes(product.category):
@@ -69,8 +71,9 @@ class AttributeTable:
 
     def kill(self, product_id: str) -> int | None:
         row = self.row_of.pop(product_id, None)
-        if row is not None:
+        if row is not None and self._alive[row]:
             self._alive[row] = False
+            self._n_alive -= 1
         return row
 
     def _grow(self, n: int) -> None:
@@ -92,6 +95,10 @@ class AttributeTable:
         return self._cat_code[key]
 
     # -- filters ----------------------------------------------------------------------------
+    def select(self, filters: Filters) -> np.ndarray | None:
+        """``mask(filters)``, or None for "every live row" when nothing filters (no O(n) pass)."""
+        return None if filters.is_empty() else self.mask(filters)
+
     def mask(self, filters: Filters) -> np.ndarray:
         """Boolean (n,) mask of live rows that satisfy every hard filter."""
         m = self.alive.copy()

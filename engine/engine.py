@@ -227,11 +227,13 @@ class SearchEngine:
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
         table = self.index.table
-        mask = table.mask(query.filters)
+        mask = table.select(query.filters)
+        if query.exclude_ids and mask is None:
+            mask = table.alive.copy()
         for pid in query.exclude_ids:
             if pid in table.row_of:
                 mask[table.row_of[pid]] = False
-        matching = int(mask.sum())
+        matching = table.n_alive if mask is None else int(mask.sum())
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
         found = retrieve(self.index, qv, mask, n_cand, self.config.index)
         t1 = time.perf_counter()

@@ -38,22 +38,28 @@ class Retrieval:
     plan: str
 
 
-def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int, cfg: IndexConfig
+def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_cand: int, cfg: IndexConfig
              ) -> Retrieval:
-    """Candidates (product rows) for the query vectors ``qv`` among rows where ``mask`` is True."""
-    matching = int(np.count_nonzero(mask))
+    """Candidates (product rows) for the query vectors ``qv`` among rows where ``mask`` is True
+    (``mask`` None: every live product, with no pass over all rows)."""
+    table = index.table
+    matching = table.n_alive if mask is None else int(np.count_nonzero(mask))
     if matching == 0:
         return Retrieval(Candidates.empty(), "empty")
+
+    def every_match() -> np.ndarray:
+        return np.flatnonzero(table.alive if mask is None else mask)
+
     if matching <= max(cfg.exact_scan_below, n_cand) or (index.photos.kind == "flat" and not index.photos.on_gpu):
-        return Retrieval(rescore(index, np.flatnonzero(mask), qv), "exact")
+        return Retrieval(rescore(index, every_match(), qv), "exact")
     plan = "gpu-exact" if index.photos.on_gpu and index.photos.kind == "flat" else "ann"
-    rows = _ann_rows(index, qv, mask, n_cand, matching / max(1, index.table.n_alive))
+    rows = _ann_rows(index, qv, mask, n_cand, matching / max(1, table.n_alive))
     if len(rows) < min(n_cand, matching):
-        return Retrieval(rescore(index, np.flatnonzero(mask), qv), f"{plan}+exact")
+        return Retrieval(rescore(index, every_match(), qv), f"{plan}+exact")
     return Retrieval(rescore(index, rows, qv), plan)
 
 
-def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: int, selectivity: float
+def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_cand: int, selectivity: float
               ) -> np.ndarray:
     """Distinct product rows found by ANN over every channel the query has, in-index filtered."""
     found = []
@@ -64,8 +70,9 @@ def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray, n_cand: i
     for vecs, q, oversample in channels:
         if len(vecs) == 0:
             continue
-        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, vecs.allowed_vectors(mask), selectivity)
+        allowed = None if mask is None else vecs.allowed_vectors(mask)
+        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, allowed, selectivity)
         hits = hits[0][hits[0] >= 0]
         found.append(vecs.owner[hits])
     rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
-    return rows[mask[rows]]
+    return rows if mask is None else rows[mask[rows]]

@@ -136,7 +136,7 @@ class Ours:
         return p.vectors.nbytes + p.owner.nbytes + p.alive.nbytes + extra + table.price.nbytes + table.category_code.nbytes
 
     def search(self, q: np.ndarray, filters: Filters) -> np.ndarray:
-        mask = self.index.table.mask(filters)
+        mask = self.index.table.select(filters)
         got = retrieve(self.index, QueryVectors(shared=q), mask, max(RerankConfig().candidates, 4 * K), self.cfg)
         self.plans[got.plan] = self.plans.get(got.plan, 0) + 1
         best = got.candidates.top(K)
@@ -293,12 +293,12 @@ def top_k(scores: np.ndarray) -> np.ndarray:
 
 # -- the run ----------------------------------------------------------------------------------
 def run_size(name: str, x: np.ndarray, queries: np.ndarray, n_queries: int, skip_lance: bool,
-             workdir: Path, cfg: IndexConfig) -> dict:
+             workdir: Path, cfg: IndexConfig, only_ours: bool = False) -> dict:
     rng = np.random.default_rng(len(x))
     codes = category_codes(len(x), rng)
     q_idx = rng.permutation(len(queries))[:n_queries]
-    methods: list = [Ours(x, codes, cfg), NumpyExact(x), FaissHNSW(x)]
-    if not skip_lance:
+    methods: list = [Ours(x, codes, cfg)] + ([] if only_ours else [NumpyExact(x), FaissHNSW(x)])
+    if not skip_lance and not only_ours:
         for indexed in (False, True):
             try:
                 methods.append(Lance(x, codes, workdir / f"lance-{len(x)}-{int(indexed)}", indexed))
@@ -380,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", nargs="+", default=["real", "synthetic"], choices=["real", "synthetic"])
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--skip-lancedb", action="store_true")
+    ap.add_argument("--only-ours", action="store_true", help="only the engine (quick before/after checks)")
     ap.add_argument("--out", default="out/scale")
     ap.add_argument("--nprobe", type=int, default=IndexConfig().nprobe, help="IVF lists probed unfiltered")
     ap.add_argument("--exact-scan-below", type=int, default=IndexConfig().exact_scan_below)
@@ -413,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.sweep:
                     results.extend(index_sweep(data, x, queries, args.queries))
                 else:
-                    results.append(run_size(data, x, queries, args.queries, args.skip_lancedb, workdir, cfg))
+                    results.append(run_size(data, x, queries, args.queries, args.skip_lancedb, workdir, cfg,
+                                            args.only_ours))
                 del x
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

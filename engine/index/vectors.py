@@ -58,6 +58,7 @@ class VectorIndex:
         self._alive = np.zeros(0, bool)
         self._first = np.zeros(0, np.int64)  # per owner: its first vector row
         self._count = np.zeros(0, np.int64)  # per owner: how many vectors (0 once killed)
+        self._n_live = 0  # live vectors, kept by add / kill_owner
         self._identity = True  # owner of row i is i (one vector per owner, in order): masks need no gather
         self.kind = "flat"
         self._ann = None
@@ -80,7 +81,7 @@ class VectorIndex:
 
     @property
     def n_alive(self) -> int:
-        return int(self.alive.sum())
+        return self._n_live
 
     @property
     def on_gpu(self) -> bool:
@@ -102,6 +103,7 @@ class VectorIndex:
         self._identity = self._identity and bool(np.array_equal(owners, np.arange(start, start + m)))
         self._alive[start:start + m] = True
         self._n += m
+        self._n_live += m
         if m:
             uniq, first_pos, counts = np.unique(owners, return_index=True, return_counts=True)
             top = int(uniq[-1]) + 1
@@ -120,6 +122,7 @@ class VectorIndex:
     def kill_owner(self, owner: int) -> None:
         if 0 <= owner < len(self._first) and self._count[owner]:
             f = self._first[owner]
+            self._n_live -= int(self._alive[f:f + self._count[owner]].sum())
             self._alive[f:f + self._count[owner]] = False
             self._count[owner] = 0
 
