@@ -48,6 +48,7 @@ class TrainConfig:
     holdout: float = 0.15  # share of products held out for validation recall
     seed: int = 0  # seeds the split, the init and the batches
     augment_text: bool = True  # also train on title-only and category-word views of each product
+    refit_stats: bool = True  # fine-tuning: re-estimate the heads' input statistics on this catalogue first
 
 
 @dataclass(frozen=True)

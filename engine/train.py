@@ -94,7 +94,7 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
     train_p, val_p = split_products(data.n_products, cfg.holdout, cfg.seed)
     start = copy.deepcopy(bundle) if from_existing else None
     start_metrics = heldout_recall(bundle, data, val_p) if from_existing else {}
-    if not from_existing:
+    if not from_existing or cfg.refit_stats:  # a shop's features are centred and scaled unlike fashion's
         bundle.heads.image.set_stats(data.image_feats)
         bundle.heads.text.set_stats(data.text_feats)
     best_state, best = _fit(bundle, data, train_p, val_p, cfg, progress)
