@@ -124,6 +124,12 @@ def luma_tasks() -> list[Task]:
                     colour = b.rsplit(":", 1)[1]
                     colour_q.append(LabelledQuery(f"c{a}>{colour}", {b: 1.0}, text=colour,
                                                   image=variants[a][0]))
+    by_type_colour: dict[str, list[str]] = {}
+    for vid, (_, cat) in variants.items():
+        leaf = cat.split("/")[-1].lower()
+        by_type_colour.setdefault(f"{vid.rsplit(':', 1)[1]} {leaf}", []).append(vid)
+    type_colour_q = [LabelledQuery(f"tc{words}", {v: 1.0 for v in vids}, text=words)
+                     for words, vids in sorted(by_type_colour.items())]
     return [
         Task("luma photo → product (other views)", "photo", products, photo_q,
              notes="index = one main photo per product; queries = the other photos"),
@@ -131,6 +137,9 @@ def luma_tasks() -> list[Task]:
              notes="index = main photos only, titles hidden; query = product name"),
         Task("luma photo + colour word → colour variant", "photo+text", variant_products, colour_q,
              notes="index = one photo per (product, colour); query = photo of one variant + another colour's name"),
+        Task("luma \"⟨colour⟩ ⟨category⟩\" → photos of that category + colour", "text", variant_products,
+             type_colour_q, notes="index = one photo per (product, colour), titles hidden; query = colour + "
+             "leaf category words, e.g. 'gray hoodies & sweatshirts'; relevant = variants of both"),
     ]
 
 
