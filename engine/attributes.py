@@ -25,6 +25,8 @@ class AttributeTable:
         self._cat_code: dict[str, int] = {}  # lower-cased path -> code
         self._postings: dict[str, dict[str, list[int]]] = {}  # attr -> value (lower) -> rows
         self._n_alive = 0  # kept by add/kill, so counting never scans
+        self._version = 0  # bumped by every add/kill (cache key)
+        self._facets: tuple[int, dict[str, int]] | None = None  # (version, counts over all live rows)
         self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
 
@@ -59,6 +61,7 @@ class AttributeTable:
         self.row_of[product.id] = row
         self._alive[row] = True
         self._n_alive += 1
+        self._version += 1
         self._price[row] = np.nan if product.price is None else product.price
         self._cat[row] = self._category_code(product.category)
         for prefix in _prefixes(product.category):
@@ -74,6 +77,7 @@ class AttributeTable:
         if row is not None and self._alive[row]:
             self._alive[row] = False
             self._n_alive -= 1
+            self._version += 1
         return row
 
     def _grow(self, n: int) -> None:
@@ -140,10 +144,16 @@ class AttributeTable:
         return self.categories[self._cat[row]]
 
     def facet_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
-        """Live products per category path (optionally within ``mask``)."""
+        """Live products per category path (optionally within ``mask``); the unmasked counts are
+        cached until the table changes (every search response carries them)."""
+        if mask is None and self._facets is not None and self._facets[0] == self._version:
+            return dict(self._facets[1])
         m = self.alive if mask is None else mask
         counts = np.bincount(self.category_code[m], minlength=len(self.categories))
-        return {self.categories[c]: int(n) for c, n in enumerate(counts) if n and self.categories[c]}
+        out = {self.categories[c]: int(n) for c, n in enumerate(counts) if n and self.categories[c]}
+        if mask is None:
+            self._facets = (self._version, out)
+        return dict(out)
 
 
 def _prefixes(path: str) -> list[str]:

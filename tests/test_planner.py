@@ -141,3 +141,20 @@ def test_writes_after_build_are_searchable_and_deletes_never_return():
     assert int(only_new.sum()) == 2
     got = retrieve(index, QueryVectors(shared=fresh[0]), only_new, 20, cfg)
     assert sorted(index.table.ids[r] for r in got.candidates.rows.tolist()) == ["new0", "new2"]
+
+
+def test_attribute_counts_and_facets_follow_every_write():
+    """Live counts and the cached facet counts are kept by add/kill, never stale."""
+    from engine.attributes import AttributeTable
+
+    table = AttributeTable()
+    for i in range(5):
+        table.add(Product(id=f"a{i}", title="t", category="Shoes/Boots" if i % 2 else "Bags"))
+    assert table.n_alive == 5 and table.facet_counts() == {"Bags": 3, "Shoes/Boots": 2}
+    table.kill("a1")
+    table.kill("a1")  # killing twice changes nothing
+    assert table.n_alive == 4 and table.facet_counts() == {"Bags": 3, "Shoes/Boots": 1}
+    table.kill("a0")
+    table.add(Product(id="a0", title="t", category="Shoes/Boots"))  # an update moves it
+    assert table.n_alive == 4 and table.facet_counts() == {"Bags": 2, "Shoes/Boots": 2}
+    assert table.select(Filters()) is None and int(table.mask(Filters(category="shoes")).sum()) == 2
