@@ -11,6 +11,7 @@ Every plan returns ``Candidates`` whose parts are exact similarities (see ``rera
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,14 +60,21 @@ def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_c
     return Retrieval(rescore(index, rows, qv), plan)
 
 
+def photo_oversample(index: ProductIndex) -> int:
+    """Photo vectors fetched per product wanted: a product owns several photos, so photo channels
+    fetch more vectors than products wanted (the mean photos per product, rounded up, at most 3)."""
+    return min(3, max(1, math.ceil(index.photos.n_alive / max(1, index.table.n_alive))))
+
+
 def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_cand: int, selectivity: float
               ) -> np.ndarray:
     """Distinct product rows found by ANN over every channel the query has, in-index filtered."""
     found = []
-    channels = [(index.photos, qv.shared, 3), (index.texts, qv.shared, 1)]
+    per_product = photo_oversample(index)
+    channels = [(index.photos, qv.shared, per_product), (index.texts, qv.shared, 1)]
     for vecs, q in ((index.looks, qv.look), (index.bridges, qv.bridge)):
         if q is not None and vecs is not None:
-            channels.append((vecs, q, 3))
+            channels.append((vecs, q, per_product))
     for vecs, q, oversample in channels:
         if len(vecs) == 0:
             continue
