@@ -22,6 +22,13 @@ from engine.config import EngineConfig, SpaceConfig, TextTowerSpec, TrainConfig
 from . import datasets, report, runner
 
 
+def eval_config(out: Path, cache: str, epochs: int = 40) -> EngineConfig:
+    """The config the evaluation scripts train and index with (folder ``out`` is created)."""
+    out.mkdir(parents=True, exist_ok=True)
+    return EngineConfig(data_dir=str(out), feature_cache=str(cache), train=TrainConfig(epochs=epochs),
+                        space=SpaceConfig(dim=256, head="mlp"))
+
+
 def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
     from engine.features import FeatureCache
     from engine.train import collect_pairs, train_space

@@ -17,11 +17,10 @@ import sys
 from pathlib import Path
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle
 
 from . import datasets, report, runner
-from .__main__ import train_bundle
+from .__main__ import eval_config, train_bundle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,9 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if datasets.data_missing():
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = EngineConfig(data_dir=str(out), feature_cache=args.cache, train=TrainConfig(epochs=40),
-                       space=SpaceConfig(dim=256, head="mlp"))
+    cfg = eval_config(out, args.cache)
     gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
     held = [r for r in gallery if r["master_category"] == args.held]
     if not held:

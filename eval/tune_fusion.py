@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine.config import EngineConfig, FusionConfig, SpaceConfig, TrainConfig
+from engine.config import FusionConfig
 from engine.encoders.embedder import Embedder
 
 from . import datasets, runner
-from .__main__ import train_bundle
+from .__main__ import eval_config, train_bundle
 
 GRID = (1.0, 2.0, 4.0, 8.0, float("inf"))
 MAIN_METRIC = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
@@ -61,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if datasets.data_missing():
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = EngineConfig(data_dir=str(out), feature_cache=args.cache, train=TrainConfig(epochs=40),
-                       space=SpaceConfig(dim=256, head="mlp"))
+    cfg = eval_config(out, args.cache)
     gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
     if args.bundle:
         from engine.encoders.bundle import ModelBundle
