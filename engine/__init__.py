@@ -1,7 +1,8 @@
 """Shopsight: product search by photo, by text, or both, in one shared space.
 
 Data flow (see README "Design"):
-catalogue file -> Catalog (SQLite) -> frozen towers -> projection heads -> VectorIndex (FAISS)
+catalogue file -> Catalog (SQLite) -> frozen towers (torch or ONNX Runtime) -> projection heads -> VectorIndex
+(exact, IVF lists, or FAISS HNSW)
 query -> same towers/heads -> candidates -> late fusion -> re-ranking -> results.
 """
 
