@@ -22,6 +22,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 MAX_REL_ERROR = 1e-3
 RUNTIMES = ("torch", "onnx", "auto")
+SPIN = os.environ.get("SHOPSIGHT_ORT_SPIN", "0") == "1"  # let ONNX Runtime's idle threads spin (off)
 
 
 def onnx_available() -> bool:
@@ -70,6 +71,8 @@ class OnnxModule:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not SPIN:  # idle ORT workers spinning starve torch (the heads) and numpy on small machines
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.path = path
