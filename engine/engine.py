@@ -89,10 +89,11 @@ class SearchEngine:
             channels["bridge"] = bundle.text_dim
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
-        index.look_stats = look_statistics(embedder.image_features([p for prod in products for p in prod.images]))
-        engine = cls(config, catalog, embedder, index)
+        feats = embedder.image_features([p for prod in products for p in prod.images], progress)
+        index.look_stats = look_statistics(feats)
+        engine = cls(config, catalog, embedder, index)  # the embedder takes the look statistics
         index.seq = catalog.seq
-        engine._embed_and_upsert(products, progress)
+        engine._embed_and_upsert(products, progress, feats)
         index.build()
         index.save(root / "index")
         return engine
@@ -111,12 +112,15 @@ class SearchEngine:
             self.index.seq = seq
         return len(changed) + len(deleted)
 
-    def _embed_and_upsert(self, products: list[Product], progress: bool) -> None:
+    def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None) -> None:
+        """Embed and index ``products``; ``feats``: their photos' tower features when already read."""
         if not products:
             return
         paths = [path for p in products for path in p.images]
         if paths:
-            photo_vecs = self.embedder.embed_image_files(paths, progress)
+            if feats is None:
+                feats = self.embedder.image_features(paths, progress)
+            photo_vecs = self.embedder.image_vectors(feats)
         else:
             photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
                           **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}

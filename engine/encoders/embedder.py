@@ -103,7 +103,7 @@ class Embedder:
     def embed_image_files(self, paths: Sequence[str], progress: bool = False) -> dict[str, np.ndarray]:
         """Vectors for image files: "shared" (n, dim), "look" (n, image_dim) and, when the bundle
         has the zero-shot bridge, "bridge" (n, text_dim)."""
-        return self._image_vectors(self.image_features(paths, progress))
+        return self.image_vectors(self.image_features(paths, progress))
 
     def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
@@ -112,9 +112,10 @@ class Embedder:
         """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors; never cached.
         (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
         tower = self.image_tower
-        return self._image_vectors(tower.features(tower.prepare(images)), bridge=False)
+        return self.image_vectors(tower.features(tower.prepare(images)), bridge=False)
 
-    def _image_vectors(self, feats: np.ndarray, bridge: bool = True) -> dict[str, np.ndarray]:
+    def image_vectors(self, feats: np.ndarray, bridge: bool = True) -> dict[str, np.ndarray]:
+        """Tower features (n, image_dim) -> "shared", "look" and (with ``bridge``) "bridge" vectors."""
         out = {"shared": self.bundle.heads.project_images(feats), "look": self.looks(feats)}
         if bridge and self.bundle.bridge_classes is not None:
             out["bridge"] = self.bridges(feats)
