@@ -38,13 +38,11 @@ class CategoryModel:
         votes = np.zeros((len(q), len(self.paths)), np.float32)
         photos = self.index.photos
         n_allowed = int(self.allowed.sum())
-        for i, qi in enumerate(q):
+        for i, qi in enumerate(q if n_allowed else []):
             allowed = self.allowed
             if exclude_rows is not None:
                 allowed = allowed.copy()
                 allowed[photos.rows_of(int(exclude_rows[i]))] = False
-            if not n_allowed:
-                break
             sims, rows = photos.search_ann(qi[None, :], self.k, allowed, n_allowed / max(1, len(allowed)))
             found = rows[0] >= 0
             cats = self.column[self.index.table.category_code[photos.owner[rows[0][found]]]]

@@ -53,11 +53,12 @@ class ListIndex:
         assign = assign_lists(centroids, vectors)
         order = np.argsort(assign, kind="stable")
         offsets = np.searchsorted(assign[order], np.arange(nlist + 1))
-        return cls(centroids, order, offsets, vectors[order])
+        return cls.from_parts(centroids, order, offsets, vectors)
 
     @classmethod
     def from_parts(cls, centroids: np.ndarray, order: np.ndarray, offsets: np.ndarray, vectors: np.ndarray
                    ) -> "ListIndex":
+        """The index for lists already assigned (``order``, ``offsets``) over all ``vectors``."""
         return cls(centroids, order, offsets, vectors[order])
 
     def probe_nprobe(self, nprobe: int, selectivity: float) -> int:

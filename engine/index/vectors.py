@@ -17,7 +17,7 @@ import numpy as np
 from ..config import IndexConfig
 from ..encoders import resolve_device
 from . import backends
-from .ivf import ListIndex, ranges, top_indices
+from .ivf import ListIndex, ranges
 
 log = logging.getLogger(__name__)
 DENSE_FILTER = 0.3  # share of allowed rows above which IVF scores whole lists, then filters
@@ -112,9 +112,7 @@ class VectorIndex:
                 self._first, self._count = _grow(self._first, cap), _grow(self._count, cap)
             self._first[uniq] = start + first_pos
             self._count[uniq] = counts
-        if isinstance(self._ann, ListIndex):
-            pass  # rows past the built lists form the tail that every search scans exactly
-        elif self._ann is not None:
+        if self._ann is not None and not isinstance(self._ann, ListIndex):  # IVF lists: a scanned tail
             self._ann.add(vectors)
         if self._gpu is not None:
             self._gpu.append(vectors)
@@ -168,12 +166,6 @@ class VectorIndex:
             r = np.where(np.isfinite(s), r, -1)
             return _pad(s, r, k)
         return exact_topk(self.vectors, q, k, allowed)
-
-    def search_rows(self, q: np.ndarray, rows: np.ndarray, k: int):
-        """Exact top-k of one query ``q`` (d,) among vector ``rows`` only (the planner's small-filter path)."""
-        scores = self.vectors[rows] @ q
-        best = top_indices(scores, k)
-        return scores[best], rows[best]
 
     def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, selectivity: float = 1.0):
         """ANN top-k (exact when the index is flat); ``allowed`` restricts rows in-index.
