@@ -1,6 +1,7 @@
 """A persistent cache of frozen-tower features, so training and re-indexing never recompute them.
 
-Image features are keyed by tower identity + file path + size + mtime; text features by tower
+Image features are keyed by tower identity + a hash of the file's bytes (so a copied, moved or
+re-checked-out photo still hits, and identical photos share one entry); text features by tower
 identity + role + the text's SHA-1. Stored in SQLite next to the catalogue.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,8 +23,9 @@ def tower_id(spec) -> str:
 
 
 def image_key(tower: str, path: str) -> str:
-    st = os.stat(path)
-    return f"{tower}|{path}|{st.st_size}|{st.st_mtime_ns}"
+    with open(path, "rb") as f:
+        digest = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+    return f"{tower}|img|{digest}"
 
 
 def text_key(tower: str, role: str, text: str) -> str:

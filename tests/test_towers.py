@@ -71,3 +71,25 @@ def test_onnx_runtime_matches_torch_for_both_towers(tiny_text_model):
     ref = text.encode(texts)
     assert text.use_runtime("onnx") == "onnx"
     assert np.allclose(text.encode(texts), ref, atol=1e-5)
+
+
+def test_feature_cache_keys_photos_by_content(tmp_path):
+    """A photo copied or re-checked-out elsewhere (new path, new mtime) hits the cache; new bytes miss."""
+    import os
+    import shutil
+
+    from engine.features import FeatureCache, image_key
+
+    a = tmp_path / "a.png"
+    Image.new("RGB", (8, 8), "red").save(a)
+    cache = FeatureCache(tmp_path / "features.db")
+    cache.put_many({image_key("t", str(a)): np.arange(3, dtype=np.float32)})
+    b = tmp_path / "moved" / "b.png"
+    b.parent.mkdir()
+    shutil.copyfile(a, b)
+    os.utime(b, (1, 1))
+    got = cache.get_many([image_key("t", str(b))])
+    assert list(got.values())[0].tolist() == [0.0, 1.0, 2.0]
+    Image.new("RGB", (8, 8), "blue").save(a)
+    assert cache.get_many([image_key("t", str(a))]) == {}
+    assert image_key("other-tower", str(b)) != image_key("t", str(b))
