@@ -57,6 +57,7 @@ class IndexConfig:
     device: str = "auto"  # "cpu", "cuda", or "auto" (GPU when present and supported)
     nlist: int = 0  # IVF lists; 0 = 4*sqrt(n)
     nprobe: int = 32  # IVF lists probed by an unfiltered query (x2 at 10 % selectivity, x4 at 1 %)
+    pq_codes: bool = True  # IVF: 4-bit PQ codes for unfiltered / dense-filter probes, shortlist rescored exactly
     hnsw_m: int = 32  # HNSW graph degree
     ef_search: int = 128  # HNSW search breadth
     auto_flat_below: int = 20_000  # "auto" keeps an exact index below this many vectors (see eval.scale_bench)

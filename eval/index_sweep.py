@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from engine.index.ivf import ListIndex, top_indices
+from engine.index.ivf import ListIndex, train_fast, top_indices
 from engine.index.vectors import exact_topk
 from eval.scale_bench import DIM, K
 
@@ -49,12 +49,20 @@ def index_sweep(name: str, x: np.ndarray, queries: np.ndarray, n_queries: int) -
     rows.append({"catalogue": name, "n": len(x), "index": "flat (numpy)", "knob": "batch 64",
                  "ms_per_query": round(batch_ms, 3)})
     t = time.perf_counter()
-    lists = ListIndex.train(x)
+    lists = ListIndex.train(x, pq_codes=False)
     build = time.perf_counter() - t
-    per = (lists.codes.nbytes + lists.order.nbytes + lists.centroids.nbytes) / len(x) + DIM * 4
+    per = lists.nbytes() / len(x) + DIM * 4
     for nprobe in (8, 16, 32, 64):
         measure(f"ivf{lists.nlist} (ours)", f"nprobe {nprobe}", lambda qi, p=nprobe: lists.search(qi, K, p, None, x)[1],
                 build, per)
+    t = time.perf_counter()
+    lists.fast, lists.codes = train_fast(lists.centroids, x), None
+    build += time.perf_counter() - t
+    per = lists.nbytes() / len(x) + DIM * 4
+    for nprobe in (16, 24, 32, 48):
+        measure(f"ivf{lists.nlist}+pq4 (ours)", f"nprobe {nprobe}", lambda qi, p=nprobe: lists.search(qi, K, p, None, x)[1],
+                build, per)
+    lists.fast = None
     faiss.omp_set_num_threads(2)
     t = time.perf_counter()
     hnsw = faiss.IndexHNSWFlat(DIM, 32, faiss.METRIC_INNER_PRODUCT)

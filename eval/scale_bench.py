@@ -131,7 +131,7 @@ class Ours:
     def memory(self) -> int:
         p = self.index.photos
         lists = p._ann
-        extra = (lists.codes.nbytes + lists.order.nbytes + lists.centroids.nbytes) if hasattr(lists, "codes") else 0
+        extra = lists.nbytes() if hasattr(lists, "nbytes") else 0
         table = self.index.table
         return p.vectors.nbytes + p.owner.nbytes + p.alive.nbytes + extra + table.price.nbytes + table.category_code.nbytes
 

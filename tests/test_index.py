@@ -47,8 +47,10 @@ def test_exact_topk_matches_reference_with_deletes_and_masks(n, d, k, device):
         assert (r[i][len(got):] == -1).all()
 
 
-@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
-def test_ann_with_filters_has_high_recall_and_respects_the_mask(kind):
+@pytest.mark.parametrize("kind", ["hnsw", "ivf", "ivf-pq"])
+def test_ann_with_filters_has_high_recall_and_respects_the_mask(kind, monkeypatch):
+    monkeypatch.setattr("engine.index.ivf.FAST_MIN", 1_000 if kind == "ivf-pq" else 10**9)
+    kind, pq = kind.split("-")[0], kind.endswith("pq")
     rng = np.random.default_rng(7)
     n, d, k = 3001, 32, 10
     centers = unit_vectors(rng, 30, d)
@@ -57,16 +59,37 @@ def test_ann_with_filters_has_high_recall_and_respects_the_mask(kind):
     index = VectorIndex(d, IndexConfig(kind=kind, device="cpu", nprobe=16, ef_search=128))
     index.add(vecs.astype(np.float32), np.arange(n))
     index.build()
-    assert index.kind == kind
-    mask = rng.random(n) < 0.3
-    recalls = []
-    for q in unit_vectors(rng, 20, d):
-        _, r = index.search_ann(q, k, mask)
-        got = r[0][r[0] >= 0]
-        assert mask[got].all()
-        want = _reference(vecs, mask, q, k)
-        recalls.append(len(set(got) & set(want)) / k)
-    assert np.mean(recalls) >= 0.9
+    assert index.kind == kind and (getattr(index._ann, "fast", None) is not None) == pq
+    for share in (0.3, 1.0):  # a dense filter (PQ shortlist filtered in the scan when built) and none
+        mask = rng.random(n) < share
+        recalls = []
+        for q in unit_vectors(rng, 20, d):
+            s, r = index.search_ann(q, k, None if share == 1.0 else mask, share)
+            got = r[0][r[0] >= 0]
+            assert mask[got].all() and len(got) == k
+            assert np.allclose(s[0], vecs[got] @ q, atol=1e-5)  # exact scores, whatever found the rows
+            want = _reference(vecs, mask, q, k)
+            recalls.append(len(set(got) & set(want)) / k)
+        assert np.mean(recalls) >= 0.9
+
+
+def test_ivf_with_pq_codes_round_trips(tmp_path, monkeypatch):
+    monkeypatch.setattr("engine.index.ivf.FAST_MIN", 1_000)
+    rng = np.random.default_rng(4)
+    vecs = unit_vectors(rng, 2_500, 16)
+    cfg = IndexConfig(kind="ivf", device="cpu", nprobe=8)
+    index = VectorIndex(16, cfg)
+    index.add(vecs, np.arange(2_500))
+    index.build()
+    index.kill_owner(11)
+    index.save(tmp_path, "p")
+    assert (tmp_path / "p.ivf.pq").exists()
+    loaded = VectorIndex.load(tmp_path, "p", 16, cfg)
+    assert loaded._ann.fast is not None and loaded._ann.fast.ntotal == 2_500
+    for q in vecs[:20]:
+        want = index.search_ann(q, 10, index.alive)
+        got = loaded.search_ann(q, 10, loaded.alive)
+        assert np.array_equal(got[1], want[1]) and 11 not in got[1]
 
 
 def test_save_and_load_round_trip(tmp_path):

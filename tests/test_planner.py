@@ -54,14 +54,17 @@ def _reference(index, photos, texts, q, mask):
 
 @pytest.mark.parametrize("n,seed", [(1, 0), (97, 1), (2_003, 2)])
 @pytest.mark.parametrize("share", [0.0, "k", 0.004, 0.3, 1.0])
-@pytest.mark.parametrize("plan", ["exact", "ann", pytest.param("gpu-exact", marks=[pytest.mark.gpu, pytest.mark.skipif(
-    not _cuda(), reason="needs a CUDA device")])])
-def test_every_plan_matches_the_reference(n, seed, share, plan):
+@pytest.mark.parametrize("plan", ["exact", "ann", "ann-pq", pytest.param("gpu-exact", marks=[
+    pytest.mark.gpu, pytest.mark.skipif(not _cuda(), reason="needs a CUDA device")])])
+def test_every_plan_matches_the_reference(n, seed, share, plan, monkeypatch):
     n_cand = 10
-    kinds = {"exact": ("flat", "cpu", 10**9), "ann": ("ivf", "cpu", 0), "gpu-exact": ("auto", "cuda", 0)}
+    monkeypatch.setattr("engine.index.ivf.FAST_MIN", 1_000 if plan == "ann-pq" else 10**9)  # PQ shortlist
+    kinds = {"exact": ("flat", "cpu", 10**9), "ann": ("ivf", "cpu", 0), "ann-pq": ("ivf", "cpu", 0),
+             "gpu-exact": ("auto", "cuda", 0)}
     kind, device, below = kinds[plan]
     cfg = IndexConfig(kind=kind, device=device, nprobe=16, exact_scan_below=below)
     index, photos, texts, rng = _catalogue(n, seed, cfg)
+    assert (plan == "ann-pq" and n > 1_000) == (getattr(index.photos._ann, "fast", None) is not None)
     alive = np.flatnonzero(index.table.alive)
     mask = np.zeros(len(index.table), bool)
     if share == "k":
@@ -119,9 +122,11 @@ def test_list_index_tail_and_ranges():
     assert ranges(np.array([3, 10, 7]), np.array([5, 10, 9])).tolist() == [3, 4, 7, 8]
 
 
-def test_writes_after_build_are_searchable_and_deletes_never_return():
+@pytest.mark.parametrize("fast_min", [10**9, 1_000])
+def test_writes_after_build_are_searchable_and_deletes_never_return(fast_min, monkeypatch):
     """Products added after the IVF lists were built live in the scanned tail; removed ones vanish
-    from every plan; the attribute table, the vectors and the plans agree."""
+    from every plan (with and without PQ codes); the attribute table, the vectors and the plans agree."""
+    monkeypatch.setattr("engine.index.ivf.FAST_MIN", fast_min)
     cfg = IndexConfig(kind="ivf", device="cpu", nprobe=4, exact_scan_below=0)
     index, photos, texts, rng = _catalogue(1_500, 9, cfg)
     fresh = unit_vectors(rng, 3, D)

@@ -42,7 +42,7 @@ def build_ann(kind: str, vectors: np.ndarray, cfg: IndexConfig):
     if kind == "ivf":
         from .ivf import ListIndex
 
-        return ListIndex.train(vectors, cfg.nlist)
+        return ListIndex.train(vectors, cfg.nlist, pq_codes=cfg.pq_codes)
     faiss = import_faiss()
     d = vectors.shape[1]
     index = faiss.IndexHNSWFlat(d, cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)

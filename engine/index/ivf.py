@@ -1,16 +1,24 @@
-"""``ListIndex``: an inverted-file (IVF) index whose lists are contiguous float32 blocks, searched in numpy.
+"""``ListIndex``: an inverted-file (IVF) index: contiguous lists of row ids, plus 4-bit PQ codes of
+every indexed vector for fast unfiltered probes; scores are always exact in the end.
 
-Why not faiss ``IndexIVFFlat``: on these 2-core machines its list scan costs about 100 ns per vector
-(one dot product and heap push at a time), 1.3 ms for nprobe 32 of 4,000 lists over 1M x 256, while a
-numpy gather + matvec over the same rows runs at memory speed. More important for a shop, a filter is
-applied *before* any vector is read: the probed lists' row ids are checked against the filter mask
-(8 bytes each) and only matching vectors are gathered and scored, so a selective filter makes the
-probe cheaper instead of emptying the result. faiss still trains the centroids (k-means, BLAS).
+Two ways to probe the ``nprobe`` nearest lists of a query:
+- *selective filter* (few allowed rows): the probed lists' row ids are checked against the filter mask
+  (8 bytes each) and only the allowed vectors are gathered and scored exactly, so a selective filter
+  makes the probe cheaper instead of emptying the result;
+- *no filter or a dense one*: faiss ``IndexIVFPQFastScan`` (same centroids and lists, 32 bytes a vector
+  at 256-d, SIMD lookup tables) returns a shortlist of max(3k, 300) rows that are rescored exactly
+  from the float vectors. Reading 32 instead of 1,024 bytes a vector is what makes a 1M probe fast here:
+  the float list scan is memory-bound (about 9 MB per query at nprobe 32; ``eval.scale_bench``).
+  Without PQ codes (small indexes, or ``IndexConfig.pq_codes`` off) a list-ordered copy of the float
+  vectors is kept and the probed lists are scanned whole (dense) or gathered (selective).
+
+faiss ``IndexIVFFlat`` is not used: on these 2-core machines its list scan cost about 100 ns per vector.
+faiss trains the centroids (k-means, BLAS) and the PQ codebooks.
 
 Vectors added after ``build`` go to an unindexed tail that every search scans exactly, so writes are
 visible at once; the owner rebuilds when the tail grows (``VectorIndex.add``).
-Shapes: centroids (nlist, d); ``order`` (n_indexed,) row ids in list order; ``codes`` = vectors[order];
-``offsets`` (nlist + 1,) list boundaries in ``order``.
+Shapes: centroids (nlist, d); ``order`` (n_indexed,) row ids in list order; ``offsets`` (nlist + 1,)
+list boundaries in ``order``; ``codes`` = vectors[order] when there are no PQ codes.
 """
 
 from __future__ import annotations
@@ -20,12 +28,20 @@ import math
 import numpy as np
 
 
+FAST_MIN = 20_000  # PQ codes only from this many indexed vectors (below, float lists are cheap)
+SHORTLIST = 3  # PQ shortlist rows per wanted row, rescored exactly, and at least MIN_SHORTLIST
+MIN_SHORTLIST = 300  # 1M real vectors, nprobe 32: recall@10 0.97 from a 300-row shortlist, 0.91 from 100
+
+
 class ListIndex:
-    def __init__(self, centroids: np.ndarray, order: np.ndarray, offsets: np.ndarray, codes: np.ndarray):
+    def __init__(self, centroids: np.ndarray, order: np.ndarray, offsets: np.ndarray, vectors: np.ndarray,
+                 fast=None):
         self.centroids = np.ascontiguousarray(centroids, np.float32)
         self.order = np.asarray(order, np.int64)
         self.offsets = np.asarray(offsets, np.int64)
-        self.codes = np.ascontiguousarray(codes, np.float32)
+        self.fast = fast  # faiss IndexIVFPQFastScan over rows [0, n_indexed) with these centroids, or None
+        # without PQ codes, the float vectors in list order (contiguous list scans; 1 KB a vector at 256-d)
+        self.codes = None if fast is not None else np.ascontiguousarray(vectors[self.order], np.float32)
 
     @property
     def nlist(self) -> int:
@@ -36,8 +52,9 @@ class ListIndex:
         return len(self.order)
 
     @classmethod
-    def train(cls, vectors: np.ndarray, nlist: int = 0, seed: int = 0) -> "ListIndex":
-        """k-means (faiss, on at most 64 points per list) then assignment of every vector."""
+    def train(cls, vectors: np.ndarray, nlist: int = 0, seed: int = 0, pq_codes: bool = True) -> "ListIndex":
+        """k-means (faiss, on at most 64 points per list), assignment of every vector, and PQ codes
+        (``pq_codes`` and at least ``FAST_MIN`` vectors)."""
         from .backends import import_faiss
 
         faiss = import_faiss()
@@ -53,13 +70,18 @@ class ListIndex:
         assign = assign_lists(centroids, vectors)
         order = np.argsort(assign, kind="stable")
         offsets = np.searchsorted(assign[order], np.arange(nlist + 1))
-        return cls.from_parts(centroids, order, offsets, vectors)
+        fast = train_fast(centroids, vectors, seed) if pq_codes and n >= FAST_MIN else None
+        return cls(centroids, order, offsets, vectors, fast)
 
-    @classmethod
-    def from_parts(cls, centroids: np.ndarray, order: np.ndarray, offsets: np.ndarray, vectors: np.ndarray
-                   ) -> "ListIndex":
-        """The index for lists already assigned (``order``, ``offsets``) over all ``vectors``."""
-        return cls(centroids, order, offsets, vectors[order])
+    def nbytes(self) -> int:
+        """Memory beside the vectors: centroids, row ids in list order, PQ codes with their ids."""
+        fast = 0
+        if self.fast is not None:
+            from .backends import import_faiss
+
+            fast = len(import_faiss().serialize_index(self.fast))
+        codes = 0 if self.codes is None else self.codes.nbytes
+        return self.centroids.nbytes + self.order.nbytes + self.offsets.nbytes + codes + fast
 
     def probe_nprobe(self, nprobe: int, selectivity: float) -> int:
         """Lists to probe: ``nprobe`` unfiltered, more as the filter passes a smaller share of rows
@@ -71,21 +93,25 @@ class ListIndex:
                vectors: np.ndarray, dense: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, rows) for one query ``q`` (d,) among indexed rows in the ``nprobe`` nearest
         lists plus every tail row (``vectors[n_indexed:]``), keeping rows where ``allowed`` is True.
-        ``dense``: most rows are allowed, so score whole lists and drop the others afterwards."""
-        lists = top_indices(self.centroids @ q, nprobe)
-        starts, ends = self.offsets[lists], self.offsets[lists + 1]
-        if allowed is None or dense:  # contiguous slices: no copy, BLAS on each list
-            scores = np.concatenate([self.codes[s:e] @ q for s, e in zip(starts.tolist(), ends.tolist())])
-            rows = self.order[ranges(starts, ends)]
-            if allowed is not None:
+        ``dense``: most rows are allowed, so the PQ shortlist (filtered in the scan) is used when built."""
+        if self.fast is not None and (allowed is None or dense):
+            rows = self._shortlist(q, max(SHORTLIST * k, MIN_SHORTLIST), nprobe, allowed)
+            scores = vectors[rows] @ q
+        else:
+            lists = top_indices(self.centroids @ q, nprobe)
+            starts, ends = self.offsets[lists], self.offsets[lists + 1]
+            if self.codes is not None and (allowed is None or dense):  # contiguous slices, BLAS on each
+                scores = np.concatenate([self.codes[s:e] @ q for s, e in zip(starts.tolist(), ends.tolist())])
+                rows = self.order[ranges(starts, ends)]
+                if allowed is not None:
+                    keep = allowed[rows]
+                    scores, rows = scores[keep], rows[keep]
+            else:  # read row ids first, then only the vectors the filter allows
+                pos = ranges(starts, ends)
+                rows = self.order[pos]
                 keep = allowed[rows]
-                scores, rows = scores[keep], rows[keep]
-        else:  # read row ids first, then only the vectors the filter allows
-            pos = ranges(starts, ends)
-            rows = self.order[pos]
-            keep = allowed[rows]
-            pos, rows = pos[keep], rows[keep]
-            scores = self.codes[pos] @ q
+                pos, rows = pos[keep], rows[keep]
+                scores = self.codes[pos] @ q if self.codes is not None else vectors[rows] @ q
         tail = np.arange(self.n_indexed, len(vectors))
         if allowed is not None and len(tail):
             tail = tail[allowed[self.n_indexed:len(vectors)]]
@@ -94,6 +120,40 @@ class ListIndex:
             rows = np.concatenate([rows, tail])
         best = top_indices(scores, k)
         return scores[best], rows[best]
+
+
+    def _shortlist(self, q: np.ndarray, k: int, nprobe: int, allowed: np.ndarray | None) -> np.ndarray:
+        """Rows of the PQ top-``k`` in the ``nprobe`` nearest lists, among ``allowed`` rows."""
+        from .backends import import_faiss
+
+        faiss = import_faiss()
+        params = faiss.SearchParametersIVF(nprobe=nprobe)
+        if allowed is not None:
+            bits = np.packbits(allowed[: self.n_indexed], bitorder="little")  # kept alive during the search
+            params.sel = faiss.IDSelectorBitmap(self.n_indexed, faiss.swig_ptr(bits))
+        _, ids = self.fast.search(q[None, :], k, params=params)
+        return ids[0][ids[0] >= 0]
+
+
+def train_fast(centroids: np.ndarray, vectors: np.ndarray, seed: int = 0):
+    """faiss ``IndexIVFPQFastScan`` on the given centroids (4 bits x d/4 sub-vectors: 32 bytes at 256-d),
+    codebooks trained on a sample of at most 65,536 vectors; None when d is not a multiple of 8."""
+    from .backends import import_faiss
+
+    faiss = import_faiss()
+    n, d = vectors.shape
+    if d % 8:
+        return None
+    quantizer = faiss.IndexFlatIP(d)
+    quantizer.add(centroids)
+    fast = faiss.IndexIVFPQFastScan(quantizer, d, len(centroids), d // 4, 4, faiss.METRIC_INNER_PRODUCT)
+    fast.own_fields = True
+    quantizer.this.disown()
+    rng = np.random.default_rng(seed)
+    sample = vectors[np.sort(rng.permutation(n)[:65_536])] if n > 65_536 else vectors
+    fast.train(np.ascontiguousarray(sample, np.float32))
+    fast.add(np.ascontiguousarray(vectors, np.float32))
+    return fast
 
 
 def default_nlist(n: int) -> int:

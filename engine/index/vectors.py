@@ -20,7 +20,9 @@ from . import backends
 from .ivf import ListIndex, ranges
 
 log = logging.getLogger(__name__)
-DENSE_FILTER = 0.3  # share of allowed rows above which IVF scores whole lists, then filters
+DENSE_FILTER = 0.05  # share of allowed rows from which IVF scans whole lists (PQ shortlist filtered in the
+# scan; 1M real vectors at 10 %: 1.18x faster than gathering the allowed rows of the probed lists) and below which
+# it gathers only the allowed rows
 
 
 def exact_topk(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
@@ -189,6 +191,8 @@ class VectorIndex:
         if isinstance(self._ann, ListIndex):
             np.savez(folder / f"{prefix}.ivf.lists.npz", centroids=self._ann.centroids, order=self._ann.order,
                      offsets=self._ann.offsets)
+            if self._ann.fast is not None:
+                backends.import_faiss().write_index(self._ann.fast, str(folder / f"{prefix}.ivf.pq"))
         elif self._ann is not None:
             backends.import_faiss().write_index(self._ann, str(folder / f"{prefix}.{self.kind}.faiss"))
 
@@ -204,9 +208,11 @@ class VectorIndex:
         lists = folder / f"{prefix}.ivf.lists.npz"
         ann_files = list(folder.glob(f"{prefix}.*.faiss"))
         if lists.exists():
+            pq = folder / f"{prefix}.ivf.pq"
+            fast = backends.import_faiss().read_index(str(pq)) if pq.exists() and cfg.pq_codes else None
             with np.load(lists) as z:
                 index.kind = "ivf"
-                index._ann = ListIndex.from_parts(z["centroids"], z["order"], z["offsets"], index.vectors)
+                index._ann = ListIndex(z["centroids"], z["order"], z["offsets"], index.vectors, fast)
         elif ann_files:
             index.kind = ann_files[0].suffixes[-2].lstrip(".")
             index._ann = backends.import_faiss().read_index(str(ann_files[0]))
