@@ -208,25 +208,30 @@ class SearchEngine:
     def query_vectors(self, query: Query) -> QueryVectors:
         """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).
 
-        The photo's own look is a channel for "find this" queries only: with text, the shared space
-        carries the change the words ask for ("but in blue"), which the look would resist. The
-        text's tower vector feeds the zero-shot bridge.
+        The photo's own look is a channel for "find this" queries only: with text, the photo's look
+        without its colour block (``shape``) and the text alone (``text``) are compared with the
+        catalogue's photos separately, so the words can change what the photo shows ("but in blue").
+        The text's tower vector feeds the zero-shot bridge.
         """
-        parts, look, bridge, photo = [], None, None, None
+        parts, look, bridge, photo, shape, text = [], None, None, None, None, None
         if query.image is not None:
             vecs = self.embedder.embed_pil([query.image])
             photo = vecs["shared"][0]
             parts.append(query.image_weight * vecs["shared"][0])
             look = vecs["look"][0] if not query.text else None
+            if query.text:
+                cnn = vecs["look"][0][: self.embedder.image_tower.backbone_dim]
+                shape = (cnn / max(float(np.linalg.norm(cnn)), 1e-12)).astype(np.float32)
         if query.text:
             shared, raw = self.embedder.embed_query_text(query.text)
             parts.append(query.text_weight * shared)
             bridge = raw if self.index.bridges is not None else None
+            text = shared if query.image is not None else None
         q = np.sum(parts, axis=0)
         norm = float(np.linalg.norm(q))
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo)
+        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text)
 
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()

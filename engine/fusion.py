@@ -1,6 +1,7 @@
 """Late fusion: one documented formula that turns similarity parts and field fits into a score.
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
+            + w_shape * shape + w_text_photo * text_photo
             + w_price * price_fit + w_category * category_fit
 
 - ``look`` (photo-only queries): max over the product's photos of cos(query photo, photo) on
@@ -9,6 +10,10 @@
 - ``text``: cos(query vector, product text vector) in the shared space;
 - ``bridge`` (queries with text, EfficientNet-Lite towers): max over the product's photos of
   cos(query text in the text tower's space, the photo's ImageNet-class mix), see encoders/bridge.py;
+- ``shape`` and ``text_photo`` (photo + text queries, "this, but in brown"): the photo says *what*,
+  the words say *how it differs*, so they are compared with the catalogue's photos separately: ``shape``
+  = max over the product's photos of cos(query photo, photo) on the looks' CNN blocks (colour left
+  out), ``text_photo`` = max over its photos of cos(query text alone, photo) in the shared space;
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
@@ -50,7 +55,8 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * parts["visual"] + cfg.w_text * parts["text"]
-    for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge)):
+    for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
+                         ("text_photo", cfg.w_text_photo)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

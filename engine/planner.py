@@ -25,12 +25,16 @@ from .types import Candidates
 @dataclass(frozen=True)
 class QueryVectors:
     """A query in every space it is compared in: ``shared`` (dim,) always; ``look`` (image_dim,) for
-    photo-only queries; ``bridge`` (text_dim,) the text tower's vector, for the zero-shot bridge."""
+    photo-only queries; ``bridge`` (text_dim,) the text tower's vector, for the zero-shot bridge;
+    for photo + text queries ``shape`` (backbone_dim,) and ``text`` (dim,): what the photo shows apart
+    from colour, and what the words ask for, compared with the catalogue's photos separately."""
 
     shared: np.ndarray
     look: np.ndarray | None = None
     bridge: np.ndarray | None = None
     photo: np.ndarray | None = None  # the photo alone in the shared space (category prediction)
+    shape: np.ndarray | None = None  # photo + text: the photo's look without its colour block (unit)
+    text: np.ndarray | None = None  # photo + text: the text alone in the shared space
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 ``rescore`` computes, for each candidate product row, the exact parts
 ``visual`` = max over the product's photos of cos(q, photo), ``text`` = cos(q, product text) and,
-for photo queries, ``look`` = max over the product's photos of cos(query look, photo look), and for
-text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNet-class mix),
+for photo queries, ``look`` = max over the product's photos of cos(query look, photo look), for
+text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNet-class mix), and for
+photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the photo, say the colour)
+and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space,
 from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their photo vectors (text
 vectors for products without photos) have cosine above the threshold.
@@ -30,18 +32,27 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["look"] = _max_by_owner(index.looks, rows, qv.look)
     if qv.bridge is not None and index.bridges is not None:
         parts["bridge"] = _max_by_owner(index.bridges, rows, qv.bridge)
+    if qv.shape is not None and index.looks is not None:
+        parts["shape"] = _max_by_owner(index.looks, rows, qv.shape, prefix=True)
+    if qv.text is not None:
+        parts["text_photo"] = _max_by_owner(index.photos, rows, qv.text)
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
-def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """For each row, max over its live vectors of cos(q, v); -1 where it has none."""
+def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, prefix: bool = False) -> np.ndarray:
+    """For each row, max over its live vectors of cos(q, v); -1 where it has none. ``prefix``: compare
+    the unit ``q`` (m,) with each vector's first m dimensions, renormalised (the look's CNN block)."""
     out = np.full(len(rows), -1.0, np.float32)
     if len(vecs) == 0:
         return out
     sel, which = vecs.rows_of_owners(rows)
     if len(sel) == 0:
         return out
-    sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
+    if prefix:
+        block = vecs.vectors[sel, : len(q)]
+        sims = block @ q / np.maximum(np.linalg.norm(block, axis=1), 1e-12)
+    else:
+        sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
     np.maximum.at(out, which, sims.astype(np.float32))
     return out
 

@@ -48,6 +48,19 @@ def test_photo_plus_text_moves_towards_the_text_colour(engine, truth, sample_fol
     assert _hits(response, truth, "Apparel/Tops/T-Shirts", "blue"), [r.product.title for r in response.results]
 
 
+def test_photo_plus_text_explains_the_shape_and_text_parts(engine, truth, sample_folder):
+    """"This, but in blue": the photo's item without its colour (shape) and the words alone against the
+    photos (text_photo) are scored separately and explained. (Real-data figures: ``eval.tune_composed``.)"""
+    photo = open_image(sample_folder / truth["S0001"]["images"].split("|")[0])
+    response = engine.search(Query(image=photo, text="Blue t-shirt", k=5))
+    weights = engine.config.fusion
+    for r in response.results:
+        assert {"shape", "text_photo", "visual"} <= set(r.why) and "look" not in r.why
+        assert -1.0 <= r.why["shape"] <= 1.0 and -1.0 <= r.why["text_photo"] <= 1.0
+        assert r.score == pytest.approx(sum(getattr(weights, f"w_{p}") * v for p, v in r.why.items()), abs=1e-5)
+    assert "shape" not in engine.search(Query(image=photo, k=3)).results[0].why  # photo alone: the look
+
+
 def test_every_result_explains_its_score(engine):
     response = engine.search(Query(text="Yellow hat", k=3))
     weights = engine.config.fusion
