@@ -41,6 +41,39 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
     return train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
 
 
+def tuning_parser(doc: str) -> argparse.ArgumentParser:
+    """Arguments shared by the scripts that tune on one half of the queries (``eval.tune_*``)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="reports/tune")
+    ap.add_argument("--train", type=int, default=42072, help="fashion training products when no --bundle")
+    ap.add_argument("--gallery", type=int, default=2000, help="held-out fashion products")
+    ap.add_argument("--cache", default="out/figures/features.db")
+    ap.add_argument("--bundle", default="", help="a saved bundle (path or 'default') instead of training one")
+    return ap
+
+
+def tuning_setup(argv: list[str] | None, doc: str):
+    """(args, out folder, config, bundle) for a ``tuning_parser`` script, or None without shared data."""
+    args = tuning_parser(doc).parse_args(argv)
+    if datasets.data_missing():
+        return None
+    out = Path(args.out)
+    cfg = eval_config(out, args.cache)
+    return args, out, cfg, bundle_or_train(cfg, args.bundle, args.gallery, args.train, out)
+
+
+def bundle_or_train(cfg: EngineConfig, bundle: str, n_gallery: int, n_train: int, out: Path):
+    """The saved ``bundle`` (a path or "default"), else one trained on the fashion training split
+    (``n_train`` products outside the ``n_gallery`` held-out ones) and saved to ``out/bundle``."""
+    if bundle:
+        from engine.encoders.bundle import ModelBundle, resolve_bundle_path
+
+        return ModelBundle.load(resolve_bundle_path(bundle))
+    trained = train_bundle(cfg, datasets.fashion_split(n_gallery, n_train)[1], progress=True)
+    trained.save(out / "bundle")
+    return trained
+
+
 def cmd_run(args) -> int:
     if not datasets.DATA.exists():
         print(f"no shared data at {datasets.DATA}", file=sys.stderr)

@@ -18,41 +18,26 @@ whether the *named* colour comes first. Writes <out>/tune_composed.json.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 from engine.config import FusionConfig
 
 from . import datasets, runner
-from .__main__ import eval_config, train_bundle
+from .__main__ import tuning_setup
 from .tune_fusion import split_queries
 
 GRID = {"w_visual": (0.0, 1.0), "w_shape": (0.0, 0.25, 0.5, 1.0), "w_text_photo": (0.0, 0.5, 1.0, 2.0)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="reports/tune")
-    ap.add_argument("--train", type=int, default=42072, help="fashion training pairs when no --bundle")
-    ap.add_argument("--cache", default="out/figures/features.db")
-    ap.add_argument("--bundle", default="", help="a saved bundle instead of training one")
-    args = ap.parse_args(argv)
-    if datasets.data_missing():
+    setup = tuning_setup(argv, __doc__)
+    if setup is None:
         return 1
-    out = Path(args.out)
-    cfg = eval_config(out, args.cache)
-    if args.bundle:
-        from engine.encoders.bundle import ModelBundle, resolve_bundle_path
-
-        bundle = ModelBundle.load(resolve_bundle_path(args.bundle))
-    else:
-        bundle = train_bundle(cfg, datasets.fashion_split(2000, args.train)[1], progress=True)
-        bundle.save(out / "bundle")
+    _, out, cfg, bundle = setup
     task = next(t for t in datasets.luma_tasks() if t.kind == "photo+text")
     tune, test = split_queries(task)
     engine_, _ = runner.build_engine(task, bundle, cfg, out / "work" / "composed")

@@ -16,11 +16,9 @@ Writes <out>/tune_fusion.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +27,7 @@ from engine.config import FusionConfig
 from engine.encoders.embedder import Embedder
 
 from . import datasets, runner
-from .__main__ import eval_config, train_bundle
+from .__main__ import tuning_setup
 
 GRID = (1.0, 2.0, 4.0, 8.0, float("inf"))
 MAIN_METRIC = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
@@ -51,25 +49,11 @@ def fusion_for(w_look: float, base: FusionConfig) -> FusionConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="reports/tune")
-    ap.add_argument("--train", type=int, default=42072)
-    ap.add_argument("--gallery", type=int, default=2000)
-    ap.add_argument("--cache", default="out/figures/features.db")
-    ap.add_argument("--bundle", default="", help="a saved bundle instead of training one")
-    args = ap.parse_args(argv)
-    if datasets.data_missing():
+    setup = tuning_setup(argv, __doc__)
+    if setup is None:
         return 1
-    out = Path(args.out)
-    cfg = eval_config(out, args.cache)
-    gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
-    if args.bundle:
-        from engine.encoders.bundle import ModelBundle
-
-        bundle = ModelBundle.load(args.bundle)
-    else:
-        bundle = train_bundle(cfg, train_rows, progress=True)
-        bundle.save(out / "bundle")
+    args, out, cfg, bundle = setup
+    gallery, _ = datasets.fashion_split(args.gallery, args.train)
     tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in MAIN_METRIC]
     embedder = Embedder.for_config(bundle, cfg)
     result = {"grid": [str(w) for w in GRID], "tasks": {}}
