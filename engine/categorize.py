@@ -33,7 +33,7 @@ class CategoryModel:
 
     def scores(self, photo_vecs: np.ndarray, exclude_rows: np.ndarray | None = None) -> np.ndarray:
         """(n, dim) unit shared-space photo vectors -> (n, c) category scores; ``exclude_rows``
-        (n,) product rows that must not vote for their own photo."""
+        (n,): for each photo, a product row (or a list of rows) whose photos must not vote."""
         q = np.atleast_2d(photo_vecs)
         votes = np.zeros((len(q), len(self.paths)), np.float32)
         photos = self.index.photos
@@ -42,7 +42,8 @@ class CategoryModel:
             allowed = self.allowed
             if exclude_rows is not None:
                 allowed = allowed.copy()
-                allowed[photos.rows_of(int(exclude_rows[i]))] = False
+                for row in np.atleast_1d(exclude_rows[i]):
+                    allowed[photos.rows_of(int(row))] = False
             sims, rows = photos.search_ann(qi[None, :], self.k, allowed, n_allowed / max(1, len(allowed)))
             found = rows[0] >= 0
             cats = self.column[self.index.table.category_code[photos.owner[rows[0][found]]]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -142,9 +142,13 @@ class SearchEngine:
             self._category_cache = (self.index.seq, build_category_model(self.index, self.embedder.embed_texts))
         return self._category_cache[1]
 
-    def predict_category(self, photo_vec: np.ndarray) -> str | None:
+    def predict_category(self, photo_vec: np.ndarray, exclude_rows: Sequence[int] = ()) -> str | None:
+        """The category path predicted for a query photo; products in ``exclude_rows`` (the query's
+        excluded products, e.g. the product a "more like this" query starts from) do not vote."""
         model = self.category_model()
-        return model.predict(photo_vec)[0][0][0] if model is not None else None
+        if model is None:
+            return None
+        return model.predict(photo_vec, top=1, exclude_rows=[list(exclude_rows)] if exclude_rows else None)[0][0][0]
 
     def fill_missing_categories(self) -> int:
         """Predict a category for every product with photos and none given; stored as predicted."""
@@ -246,7 +250,8 @@ class SearchEngine:
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
         found = retrieve(self.index, qv, mask, n_cand, self.config.index)
         t1 = time.perf_counter()
-        predicted = self.predict_category(qv.photo) if qv.photo is not None else None
+        excluded = [table.row_of[pid] for pid in query.exclude_ids if pid in table.row_of]
+        predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
                              predicted).top(n_cand)
         t2 = time.perf_counter()

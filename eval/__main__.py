@@ -52,9 +52,13 @@ def tuning_parser(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
-def tuning_setup(argv: list[str] | None, doc: str):
-    """(args, out folder, config, bundle) for a ``tuning_parser`` script, or None without shared data."""
-    args = tuning_parser(doc).parse_args(argv)
+def tuning_setup(argv: list[str] | None, doc: str, extra: dict[str, dict] | None = None):
+    """(args, out folder, config, bundle) for a ``tuning_parser`` script (plus ``extra`` options,
+    flag -> add_argument keywords), or None without shared data."""
+    ap = tuning_parser(doc)
+    for flag, kwargs in (extra or {}).items():
+        ap.add_argument(flag, **kwargs)
+    args = ap.parse_args(argv)
     if datasets.data_missing():
         return None
     out = Path(args.out)

@@ -1,6 +1,6 @@
 """Fusion weights for photo-only queries, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--out reports/tune] [--train 42072] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -11,7 +11,9 @@ halves by a seeded permutation of the *products* they belong to. Every candidate
 stays 1; ``inf`` = look only) is run through ``SearchEngine.search`` on the tuning halves; the weight
 with the best mean of the tasks' main metrics (P@10 fashion, R@1 luma) is then reported on the
 held-out halves next to the current default and the classic baseline (frozen CNN cosine k-NN).
-Writes <out>/tune_fusion.json.
+``--weight w_predicted_category`` tunes instead the weight of the category predicted from the query
+photo as a soft preference (the query's own product never votes for it). Writes
+<out>/tune_fusion.json (w_look) or <out>/tune_fusion_<weight>.json.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from engine.encoders.embedder import Embedder
 from . import datasets, runner
 from .__main__ import tuning_setup
 
-GRID = (1.0, 2.0, 4.0, 8.0, float("inf"))
+GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4)}
 MAIN_METRIC = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 
 
@@ -42,21 +44,22 @@ def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, da
     return replace(task, queries=tune), replace(task, queries=test)
 
 
-def fusion_for(w_look: float, base: FusionConfig) -> FusionConfig:
-    if w_look == float("inf"):
+def fusion_for(name: str, w: float, base: FusionConfig) -> FusionConfig:
+    if name == "w_look" and w == float("inf"):  # look only
         return replace(base, w_look=1.0, w_visual=0.0)
-    return replace(base, w_look=w_look)
+    return replace(base, **{name: w})
 
 
 def main(argv: list[str] | None = None) -> int:
-    setup = tuning_setup(argv, __doc__)
+    setup = tuning_setup(argv, __doc__, {"--weight": dict(choices=sorted(GRIDS), default="w_look")})
     if setup is None:
         return 1
     args, out, cfg, bundle = setup
+    name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
     tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in MAIN_METRIC]
     embedder = Embedder.for_config(bundle, cfg)
-    result = {"grid": [str(w) for w in GRID], "tasks": {}}
+    result = {"weight": name, "grid": [str(w) for w in grid], "tasks": {}}
     engines = {}
     for task in tasks:
         tune, test = split_queries(task)
@@ -64,26 +67,28 @@ def main(argv: list[str] | None = None) -> int:
         engines[task.name] = (engine, tune, test)
         metric = MAIN_METRIC[task.name]
         row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {}}
-        for w in GRID:
-            engine.config = replace(cfg, fusion=fusion_for(w, cfg.fusion))
+        for w in grid:
+            engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
             scores, _ = runner.evaluate(runner.engine_rankings(engine, tune)[0], tune)
             row["tune"][str(w)] = round(scores[metric], 4)
-            print(f"tune  {task.name:40s} w_look={w:<4} {metric} {scores[metric]:.4f}", flush=True)
+            print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}", flush=True)
         classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
         row["test_classic"] = round(classic[metric], 4)
         result["tasks"][task.name] = row
-    mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in GRID}
-    best = max(GRID, key=lambda w: mean[str(w)])
-    result["tune_mean"], result["chosen_w_look"] = mean, str(best)
-    for name, (engine, tune, test) in engines.items():
-        row = result["tasks"][name]
-        for label, w in (("test_default", FusionConfig().w_look), ("test_chosen", best)):
-            engine.config = replace(cfg, fusion=fusion_for(w, cfg.fusion))
+    mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in grid}
+    best = max(grid, key=lambda w: mean[str(w)])
+    default = getattr(FusionConfig(), name)
+    result["tune_mean"], result[f"chosen_{name}"] = mean, str(best)
+    for task_name, (engine, tune, test) in engines.items():
+        row = result["tasks"][task_name]
+        for label, w in (("test_default", default), ("test_chosen", best)):
+            engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
             scores, _ = runner.evaluate(runner.engine_rankings(engine, test)[0], test)
             row[label] = round(scores[row["metric"]], 4)
-        print(f"test  {name:40s} {row['metric']}: classic {row['test_classic']}  default w_look="
-              f"{FusionConfig().w_look} {row['test_default']}  chosen w_look={best} {row['test_chosen']}", flush=True)
-    (out / "tune_fusion.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+        print(f"test  {task_name:40s} {row['metric']}: classic {row['test_classic']}  default {name}="
+              f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}", flush=True)
+    path = out / ("tune_fusion.json" if name == "w_look" else f"tune_fusion_{name}.json")
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 0
 
 

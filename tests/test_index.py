@@ -110,3 +110,27 @@ def test_save_and_load_round_trip(tmp_path):
 def test_exact_topk_pads_when_fewer_rows_than_k():
     s, r = exact_topk(np.eye(3, dtype=np.float32), np.array([1, 0, 0], np.float32), 5)
     assert list(r[0]) == [0, 1, 2, -1, -1] and np.isinf(s[0][3:]).all()
+
+
+def test_category_vote_leaves_out_excluded_products():
+    """A query photo's category vote never counts the products the query excludes (its own product)."""
+    from engine.categorize import build_category_model
+    from engine.index.product_index import ProductIndex
+    from engine.types import Product
+
+    rng = np.random.default_rng(5)
+    base = unit_vectors(rng, 2, 8)
+    base[1] -= (base[1] @ base[0]) * base[0]
+    base[1] /= np.linalg.norm(base[1])
+    index = ProductIndex(8, IndexConfig(kind="flat", device="cpu"), "t")
+    index.upsert(Product(id="a", title="t", category="Bags/Totes"), {"shared": base[:1]}, base[0])
+    for i in range(2):  # two shoes, far from the bag's photo (cosine about 0.3: they still vote a little)
+        v = 0.3 * base[0] + base[1] + 0.05 * unit_vectors(rng, 1, 8)[0]
+        index.upsert(Product(id=f"s{i}", title="t", category="Shoes"), {"shared": (v / np.linalg.norm(v))[None]}, v)
+    index.build()
+    model = build_category_model(index, lambda texts: unit_vectors(rng, len(texts), 8))
+    model = type(model)(**{**model.__dict__, "name_weight": 0.0})  # votes only
+    assert model.predict(base[0], top=1)[0][0][0] == "Bags/Totes"
+    assert model.predict(base[0], top=1, exclude_rows=[[index.table.row_of["a"]]])[0][0][0] == "Shoes"
+    both = model.predict(np.stack([base[0], base[0]]), top=1, exclude_rows=[index.table.row_of["a"], []])
+    assert [p[0][0] for p in both] == ["Shoes", "Bags/Totes"]
