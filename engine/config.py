@@ -74,7 +74,7 @@ class FusionConfig:
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
     w_category: float = 0.1  # weight of the category fit to a category the query prefers
-    w_predicted_category: float = 0.0  # weight of the fit to the category predicted from the query photo (off until measured)
+    w_predicted_category: float = 0.05  # fit to the category predicted from the query photo (eval.tune_fusion --weight)
     price_scale: float = 0.5  # width of the price fit in log-price units
 
 

@@ -2,7 +2,7 @@
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
             + w_shape * shape + w_text_photo * text_photo
-            + w_price * price_fit + w_category * category_fit
+            + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
 
 - ``look`` (photo-only queries): max over the product's photos of cos(query photo, photo) on
   standardised tower features (CNN + colour): photo-to-photo similarity in its own, better space;
@@ -17,8 +17,9 @@
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
-  when the query prefers a category (weight ``w_category``) or, failing that, for the category
-  predicted from its photo (weight ``w_predicted_category``, 0 by default: not yet measured).
+  when the query prefers a category (weight ``w_category``); failing that, ``predicted_category_fit``,
+  the same fit to the category predicted from the query photo (weight ``w_predicted_category`` = 0.05,
+  chosen on half of the photo queries by ``eval.tune_fusion --weight w_predicted_category``).
 Weights live in ``FusionConfig``. Every part goes into the result's "why".
 """
 
@@ -63,11 +64,11 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     if prefs.price_target:
         parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)
         score = score + cfg.w_price * parts["price_fit"]
-    preferred, weight = prefs.category, cfg.w_category
+    preferred, weight, part = prefs.category, cfg.w_category, "category_fit"
     if not preferred and predicted_category and cfg.w_predicted_category > 0:
-        preferred, weight = predicted_category, cfg.w_predicted_category
+        preferred, weight, part = predicted_category, cfg.w_predicted_category, "predicted_category_fit"
     if preferred:
         fit_by_code = np.asarray([category_fit(c, preferred) for c in table.categories], np.float32)
-        parts["category_fit"] = fit_by_code[table.category_code[cands.rows]]
-        score = score + weight * parts["category_fit"]
+        parts[part] = fit_by_code[table.category_code[cands.rows]]
+        score = score + weight * parts[part]
     return Candidates(cands.rows, score.astype(np.float32), parts)

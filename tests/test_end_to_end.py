@@ -16,6 +16,11 @@ def truth(sample_folder):
         return {r["id"]: r for r in csv.DictReader(fp)}
 
 
+def _explained(weights, why: dict) -> float:
+    """The score the fusion formula gives for the parts in ``why`` (part "x_fit" has weight "w_x")."""
+    return sum(getattr(weights, f"w_{part.removesuffix('_fit')}") * value for part, value in why.items())
+
+
 def _hits(response, truth, category=None, colour=None):
     rows = [truth[r.product.id] for r in response.results]
     return [r for r in rows if (category is None or r["category"] == category)
@@ -57,7 +62,8 @@ def test_photo_plus_text_explains_the_shape_and_text_parts(engine, truth, sample
     for r in response.results:
         assert {"shape", "text_photo", "visual"} <= set(r.why) and "look" not in r.why
         assert -1.0 <= r.why["shape"] <= 1.0 and -1.0 <= r.why["text_photo"] <= 1.0
-        assert r.score == pytest.approx(sum(getattr(weights, f"w_{p}") * v for p, v in r.why.items()), abs=1e-5)
+        assert r.score == pytest.approx(_explained(weights, r.why), abs=1e-5)
+    assert "predicted_category_fit" in r.why  # the photo's predicted category is a soft preference
     assert "shape" not in engine.search(Query(image=photo, k=3)).results[0].why  # photo alone: the look
 
 
@@ -66,8 +72,7 @@ def test_every_result_explains_its_score(engine):
     weights = engine.config.fusion
     for r in response.results:
         assert {"visual", "text", "bridge"} <= set(r.why)
-        expected = sum(getattr(weights, f"w_{part}") * value for part, value in r.why.items())
-        assert r.score == pytest.approx(expected, abs=1e-5)
+        assert r.score == pytest.approx(_explained(weights, r.why), abs=1e-5)
     assert response.plan == "exact"
     assert response.timings_ms["total"] > 0
 
