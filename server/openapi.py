@@ -11,7 +11,10 @@ _PRODUCT = {"type": "object", "required": ["id", "title", "category", "price", "
                            "images": {"type": "array", "items": {"type": "string"}}}}
 _RESULT = {"type": "object", "required": ["product", "score", "why"],
            "properties": {"product": _PRODUCT, "score": {"type": "number"},
-                          "why": {"type": "object", "additionalProperties": {"type": "number"}},
+                          "why": {"type": "object", "additionalProperties": {"type": "number"},
+                                  "description": "the fused parts of the score (see engine/fusion.py), those the query "
+                                                 "has of: look, visual, text, bridge, shape, text_photo, price_fit, "
+                                                 "category_fit, predicted_category_fit; score = their weighted sum"},
                           "duplicates": {"type": "array", "items": {"type": "string"}}}}
 _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "plan", "matching"],
                     "properties": {"results": {"type": "array", "items": _RESULT},
