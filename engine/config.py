@@ -69,7 +69,7 @@ class FusionConfig:
     w_look: float = 1.0  # weight of photo-to-photo similarity on tower features (photo queries)
     w_visual: float = 1.0  # weight of the query-to-photo similarity in the shared space
     w_text: float = 0.5  # weight of the query-text to product-text similarity
-    w_bridge: float = 0.5  # weight of the zero-shot bridge: query text vs photo's ImageNet classes
+    w_bridge: float = 0.25  # zero-shot bridge: query text vs photo's ImageNet classes (eval.tune_fusion --weight)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)

@@ -1,6 +1,6 @@
-"""Fusion weights for photo-only queries, tuned on one half of the queries and reported on the other.
+"""Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -12,7 +12,9 @@ stays 1; ``inf`` = look only) is run through ``SearchEngine.search`` on the tuni
 with the best mean of the tasks' main metrics (P@10 fashion, R@1 luma) is then reported on the
 held-out halves next to the current default and the classic baseline (frozen CNN cosine k-NN).
 ``--weight w_predicted_category`` tunes instead the weight of the category predicted from the query
-photo as a soft preference (the query's own product never votes for it). Writes
+photo as a soft preference (the query's own product never votes for it); ``--weight w_bridge`` the
+zero-shot bridge's weight for text queries, on fashion text → own photo (in the shared space's domain)
+and luma name → photo (an unseen domain), both by R@10. Writes
 <out>/tune_fusion.json (w_look) or <out>/tune_fusion_<weight>.json.
 """
 
@@ -31,8 +33,11 @@ from engine.encoders.embedder import Embedder
 from . import datasets, runner
 from .__main__ import tuning_setup
 
-GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4)}
-MAIN_METRIC = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
+GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4),
+         "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)}
+PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
+TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
+MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS}
 
 
 def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, datasets.Task]:
@@ -57,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     args, out, cfg, bundle = setup
     name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
-    tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in MAIN_METRIC]
+    metrics = MAIN_METRIC[name]
+    tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in metrics]
     embedder = Embedder.for_config(bundle, cfg)
     result = {"weight": name, "grid": [str(w) for w in grid], "tasks": {}}
     engines = {}
@@ -65,15 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         tune, test = split_queries(task)
         engine, _ = runner.build_engine(task, bundle, cfg, out / "work" / task.name[:12].replace(" ", "_"))
         engines[task.name] = (engine, tune, test)
-        metric = MAIN_METRIC[task.name]
+        metric = metrics[task.name]
         row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {}}
         for w in grid:
             engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
             scores, _ = runner.evaluate(runner.engine_rankings(engine, tune)[0], tune)
             row["tune"][str(w)] = round(scores[metric], 4)
             print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}", flush=True)
-        classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
-        row["test_classic"] = round(classic[metric], 4)
+        if task.kind == "photo":
+            classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
+            row["test_classic"] = round(classic[metric], 4)
         result["tasks"][task.name] = row
     mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in grid}
     best = max(grid, key=lambda w: mean[str(w)])
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
             scores, _ = runner.evaluate(runner.engine_rankings(engine, test)[0], test)
             row[label] = round(scores[row["metric"]], 4)
-        print(f"test  {task_name:40s} {row['metric']}: classic {row['test_classic']}  default {name}="
+        print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="
               f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}", flush=True)
     path = out / ("tune_fusion.json" if name == "w_look" else f"tune_fusion_{name}.json")
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
