@@ -121,7 +121,6 @@ class ListIndex:
         best = top_indices(scores, k)
         return scores[best], rows[best]
 
-
     def _shortlist(self, q: np.ndarray, k: int, nprobe: int, allowed: np.ndarray | None) -> np.ndarray:
         """Rows of the PQ top-``k`` in the ``nprobe`` nearest lists, among ``allowed`` rows."""
         from .backends import import_faiss
