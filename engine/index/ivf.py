@@ -16,7 +16,8 @@ faiss ``IndexIVFFlat`` is not used: on these 2-core machines its list scan cost 
 faiss trains the centroids (k-means, BLAS) and the PQ codebooks.
 
 Vectors added after ``build`` go to an unindexed tail that every search scans exactly, so writes are
-visible at once; the owner rebuilds when the tail grows (``VectorIndex.add``).
+visible at once; the tail is folded into the lists at the next build (`shopsight index`); nothing rebuilds
+while serving, so a large write volume wants a periodic `shopsight index`.
 Shapes: centroids (nlist, d); ``order`` (n_indexed,) row ids in list order; ``offsets`` (nlist + 1,)
 list boundaries in ``order``; ``codes`` = vectors[order] when there are no PQ codes.
 """
