@@ -43,12 +43,14 @@ class Retrieval:
     plan: str
 
 
-def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_cand: int, cfg: IndexConfig
-             ) -> Retrieval:
+def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_cand: int, cfg: IndexConfig,
+             matching: int | None = None) -> Retrieval:
     """Candidates (product rows) for the query vectors ``qv`` among rows where ``mask`` is True
-    (``mask`` None: every live product, with no pass over all rows)."""
+    (``mask`` None: every live product, with no pass over all rows); ``matching``: the number of True
+    rows in ``mask`` when the caller has counted them already."""
     table = index.table
-    matching = table.n_alive if mask is None else int(np.count_nonzero(mask))
+    if matching is None:
+        matching = table.n_alive if mask is None else int(np.count_nonzero(mask))
     if matching == 0:
         return Retrieval(Candidates.empty(), "empty")
 
@@ -83,7 +85,7 @@ def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_
         if len(vecs) == 0:
             continue
         allowed = None if mask is None else vecs.allowed_vectors(mask)
-        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, allowed, selectivity)
+        _, hits = vecs.search_ann(q[None, :], n_cand * oversample, allowed, selectivity, live=True)
         hits = hits[0][hits[0] >= 0]
         found.append(vecs.owner[hits])
     rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)

@@ -169,13 +169,18 @@ class VectorIndex:
             return _pad(s, r, k)
         return exact_topk(self.vectors, q, k, allowed)
 
-    def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, selectivity: float = 1.0):
+    def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, selectivity: float = 1.0,
+                   live: bool = False):
         """ANN top-k (exact when the index is flat); ``allowed`` restricts rows in-index.
-        ``selectivity`` (share of rows ``allowed``) widens the IVF probe for selective filters."""
+        ``selectivity`` (share of rows ``allowed``) widens the IVF probe for selective filters.
+        ``live``: ``allowed`` already excludes dead vectors (``allowed_vectors``), so it is used as is."""
         if self._ann is None:
             return self.search_exact(q, k, allowed)
         unfiltered = allowed is None and self.n_alive == self._n
-        allowed = self.alive if allowed is None else (allowed & self.alive)
+        if allowed is None:
+            allowed = self.alive
+        elif not live:
+            allowed = allowed & self.alive
         if isinstance(self._ann, ListIndex):
             nprobe = self._ann.probe_nprobe(self.cfg.nprobe, selectivity)
             mask, dense = (None, True) if unfiltered else (allowed, selectivity >= DENSE_FILTER)
