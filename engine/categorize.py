@@ -37,7 +37,7 @@ class CategoryModel:
         q = np.atleast_2d(photo_vecs)
         votes = np.zeros((len(q), len(self.paths)), np.float32)
         photos = self.index.photos
-        n_allowed = int(self.allowed.sum())
+        n_allowed = int(np.count_nonzero(self.allowed))
         for i, qi in enumerate(q if n_allowed else []):
             allowed = self.allowed
             if exclude_rows is not None:
