@@ -20,10 +20,8 @@ from pathlib import Path
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 import numpy as np
 
-from engine.config import EngineConfig, SpaceConfig, TrainConfig
-
 from . import datasets
-from .__main__ import train_bundle
+from .__main__ import eval_config, train_bundle
 from .runner import build_engine
 
 
@@ -51,8 +49,7 @@ def main(argv=None) -> int:
     if datasets.data_missing():
         return 1
     out = Path(args.out)
-    cfg = EngineConfig(data_dir=str(out), feature_cache=args.cache, train=TrainConfig(epochs=args.epochs),
-                       space=SpaceConfig(dim=256, head="mlp"))
+    cfg = eval_config(out, args.cache, args.epochs)
     gallery, train_rows = datasets.fashion_split(2000, args.train)
     bundle = train_bundle(cfg, train_rows, progress=False)
     results = {}
