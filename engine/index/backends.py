@@ -52,13 +52,18 @@ def build_ann(kind: str, vectors: np.ndarray, cfg: IndexConfig):
     return index
 
 
+def bitmap_selector(allowed: np.ndarray):
+    """A faiss ``IDSelectorBitmap`` passing the ids where ``allowed`` (n,) is True, and the packed bits it
+    points into: the caller keeps the bits referenced until the search has returned."""
+    faiss = import_faiss()
+    bits = np.packbits(allowed, bitorder="little")
+    return faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits)), bits
+
+
 def ann_search(index, kind: str, q: np.ndarray, k: int, allowed: np.ndarray | None, cfg: IndexConfig):
     """faiss HNSW search restricted to rows where ``allowed`` (n,) is True; returns (scores, rows)."""
     faiss = import_faiss()
-    sel = None
-    if allowed is not None:
-        bits = np.packbits(allowed.astype(np.uint8), bitorder="little")
-        sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+    sel, _bits = bitmap_selector(allowed) if allowed is not None else (None, None)  # _bits outlives the search
     params = faiss.SearchParametersHNSW(sel=sel, efSearch=max(cfg.ef_search, k))
     scores, rows = index.search(np.ascontiguousarray(q, dtype=np.float32), k, params=params)
     return scores, rows

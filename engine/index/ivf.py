@@ -124,13 +124,10 @@ class ListIndex:
 
     def _shortlist(self, q: np.ndarray, k: int, nprobe: int, allowed: np.ndarray | None) -> np.ndarray:
         """Rows of the PQ top-``k`` in the ``nprobe`` nearest lists, among ``allowed`` rows."""
-        from .backends import import_faiss
+        from .backends import bitmap_selector, import_faiss
 
-        faiss = import_faiss()
-        params = faiss.SearchParametersIVF(nprobe=nprobe)
-        if allowed is not None:
-            bits = np.packbits(allowed[: self.n_indexed], bitorder="little")  # kept alive during the search
-            params.sel = faiss.IDSelectorBitmap(self.n_indexed, faiss.swig_ptr(bits))
+        sel, _bits = bitmap_selector(allowed[: self.n_indexed]) if allowed is not None else (None, None)
+        params = import_faiss().SearchParametersIVF(nprobe=nprobe, sel=sel)  # sel and _bits outlive the search
         _, ids = self.fast.search(q[None, :], k, params=params)
         return ids[0][ids[0] >= 0]
 
