@@ -11,6 +11,7 @@ returned with photo searches.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,13 +32,18 @@ class CategoryModel:
     name_weight: float = 0.3
     k: int = 10
 
+    @cached_property
+    def n_allowed(self) -> int:
+        """Photos that may vote (counted once: ``allowed`` is fixed for the model's life)."""
+        return int(np.count_nonzero(self.allowed))
+
     def scores(self, photo_vecs: np.ndarray, exclude_rows: np.ndarray | None = None) -> np.ndarray:
         """(n, dim) unit shared-space photo vectors -> (n, c) category scores; ``exclude_rows``
         (n,): for each photo, a product row (or a list of rows) whose photos must not vote."""
         q = np.atleast_2d(photo_vecs)
         votes = np.zeros((len(q), len(self.paths)), np.float32)
         photos = self.index.photos
-        n_allowed = int(np.count_nonzero(self.allowed))
+        n_allowed = self.n_allowed
         for i, qi in enumerate(q if n_allowed else []):
             allowed = self.allowed
             if exclude_rows is not None:

@@ -241,16 +241,15 @@ class SearchEngine:
         t0 = time.perf_counter()
         table = self.index.table
         mask = table.select(query.filters)
+        excluded = [table.row_of[pid] for pid in query.exclude_ids if pid in table.row_of]
         if query.exclude_ids and mask is None:
             mask = table.alive.copy()
-        for pid in query.exclude_ids:
-            if pid in table.row_of:
-                mask[table.row_of[pid]] = False
+        if excluded:
+            mask[excluded] = False
         matching = table.n_alive if mask is None else int(np.count_nonzero(mask))  # 3x faster than sum()
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
         found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching)
         t1 = time.perf_counter()
-        excluded = [table.row_of[pid] for pid in query.exclude_ids if pid in table.row_of]
         predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
                              predicted).top(n_cand)

@@ -1,5 +1,7 @@
 """VectorIndex against the brute-force reference on seeded data with awkward sizes."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -129,7 +131,7 @@ def test_category_vote_leaves_out_excluded_products():
         index.upsert(Product(id=f"s{i}", title="t", category="Shoes"), {"shared": (v / np.linalg.norm(v))[None]}, v)
     index.build()
     model = build_category_model(index, lambda texts: unit_vectors(rng, len(texts), 8))
-    model = type(model)(**{**model.__dict__, "name_weight": 0.0})  # votes only
+    model = dataclasses.replace(model, name_weight=0.0)  # votes only
     assert model.predict(base[0], top=1)[0][0][0] == "Bags/Totes"
     assert model.predict(base[0], top=1, exclude_rows=[[index.table.row_of["a"]]])[0][0][0] == "Shoes"
     both = model.predict(np.stack([base[0], base[0]]), top=1, exclude_rows=[index.table.row_of["a"], []])
