@@ -79,8 +79,7 @@ def bundle_or_train(cfg: EngineConfig, bundle: str, n_gallery: int, n_train: int
 
 
 def cmd_run(args) -> int:
-    if not datasets.DATA.exists():
-        print(f"no shared data at {datasets.DATA}", file=sys.stderr)
+    if datasets.data_missing():
         return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
