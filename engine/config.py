@@ -55,6 +55,7 @@ class TrainConfig:
 class IndexConfig:
     kind: str = "auto"  # "flat" (exact), "ivf" (numpy IVF lists), "hnsw" (faiss), or "auto" (by size; exact on CUDA)
     device: str = "auto"  # "cpu", "cuda", or "auto" (GPU when present and supported)
+    gpu_backend: str = "auto"  # exact search on CUDA: "torch", "faiss" (faiss-gpu), "auto" (torch: faster batch-1)
     nlist: int = 0  # IVF lists; 0 = 4*sqrt(n)
     nprobe: int = 32  # IVF lists probed by an unfiltered query (x2 at 10 % selectivity, x4 at 1 %)
     pq_codes: bool = True  # IVF: 4-bit PQ codes for unfiltered / dense-filter probes, shortlist rescored exactly

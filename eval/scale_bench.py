@@ -1,7 +1,7 @@
 """Filtered search at scale: our filter planner against numpy, faiss HNSW and LanceDB, one run.
 
     python -m eval.scale_bench [--sizes 100000 1000000] [--data real synthetic] [--queries 200]
-                               [--skip-lancedb] [--out out/scale]
+                               [--skip-lancedb] [--out out/scale] [--devices cpu cuda] [--gpu-backends faiss torch]
     python -m eval.scale_bench --sweep ...   # index choice: flat / IVF nprobe / HNSW efSearch / IVF-SQ8
 
 Catalogues (one 256-d vector per product, a 4-level category path, a price):
@@ -14,7 +14,8 @@ the filter "category = 3" passes 10 %, "3/31" 1 %, "3/31/314" 0.1 %, "3/31/314/3
 
 Methods, each asked for the filtered top-10 of every query:
 - ``ours``: ``AttributeTable.mask`` (the filter) + ``planner.retrieve`` (plan chosen per query) +
-  exact rescoring, exactly as ``SearchEngine.search`` runs them (after the query vector exists);
+  exact rescoring, exactly as ``SearchEngine.search`` runs them (after the query vector exists); with
+  ``--devices cuda`` also ours with the index on the GPU, once per ``--gpu-backends`` (faiss-gpu, torch);
 - ``numpy exact``: one masked matrix-vector product over all rows (mask given);
 - ``faiss HNSW``: IndexHNSWFlat M=32, efSearch=128, an IDSelectorBitmap built from the mask;
 - ``lancedb flat`` / ``lancedb IVF_HNSW_SQ``: LanceDB with a SQL prefilter on the category columns.
@@ -26,6 +27,7 @@ filtered top-10, fill (results / min(10, matching)); per method build time and m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -113,8 +115,6 @@ def level_columns(codes: np.ndarray) -> dict[str, np.ndarray]:
 
 # -- methods ----------------------------------------------------------------------------------
 class Ours:
-    name = "ours (planner)"
-
     def __init__(self, x: np.ndarray, codes: np.ndarray, cfg: IndexConfig):
         t = time.perf_counter()
         self.index = ProductIndex(DIM, cfg, "bench")
@@ -125,6 +125,8 @@ class Ours:
         self.index.photos.add(x, np.arange(len(x)))
         self.index.build()
         self.build_s = time.perf_counter() - t
+        gpu = self.index.photos.gpu_backend
+        self.name = f"ours (GPU, {gpu})" if gpu else "ours (planner)"
         self.plans: dict[str, int] = {}
         self.cfg = cfg
 
@@ -216,11 +218,11 @@ class Lance:
 
 # -- the run ----------------------------------------------------------------------------------
 def run_size(name: str, x: np.ndarray, queries: np.ndarray, n_queries: int, skip_lance: bool,
-             workdir: Path, cfg: IndexConfig, only_ours: bool = False) -> dict:
+             workdir: Path, cfgs: list[IndexConfig], only_ours: bool = False) -> dict:
     rng = np.random.default_rng(len(x))
     codes = category_codes(len(x), rng)
     q_idx = rng.permutation(len(queries))[:n_queries]
-    methods: list = [Ours(x, codes, cfg)] + ([] if only_ours else [NumpyExact(x), FaissHNSW(x)])
+    methods: list = [Ours(x, codes, c) for c in cfgs] + ([] if only_ours else [NumpyExact(x), FaissHNSW(x)])
     if not skip_lance and not only_ours:
         for indexed in (False, True):
             try:
@@ -309,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exact-scan-below", type=int, default=IndexConfig().exact_scan_below)
     ap.add_argument("--sweep", action="store_true", help="only the unfiltered index-choice sweep")
     ap.add_argument("--markdown", metavar="JSON", help="print the tables of an earlier run's scale_bench.json")
+    ap.add_argument("--devices", nargs="+", default=["cpu"], choices=["cpu", "cuda"], help="where our index runs")
+    ap.add_argument("--gpu-backends", nargs="+", default=["auto"], choices=["auto", "faiss", "torch"],
+                    help="with --devices cuda: one 'ours' per exact GPU backend")
     args = ap.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(Path(args.markdown).read_text())))
@@ -318,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = IndexConfig(kind="auto", device="cpu", nprobe=args.nprobe, exact_scan_below=args.exact_scan_below)
+    cfgs = [dataclasses.replace(cfg, device=d, gpu_backend=b) for d in args.devices
+            for b in (args.gpu_backends if d == "cuda" else ["auto"])]
     results = []
     workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
     try:
@@ -339,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
 
                     results.extend(index_sweep(data, x, queries, args.queries))
                 else:
-                    results.append(run_size(data, x, queries, args.queries, args.skip_lancedb, workdir, cfg,
+                    results.append(run_size(data, x, queries, args.queries, args.skip_lancedb, workdir, cfgs,
                                             args.only_ours))
                 del x
     finally:

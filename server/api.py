@@ -83,7 +83,8 @@ def delete_product(pid: str):
 def health():
     engine = get_engine()
     return jsonify({"status": "ok", "products": len(engine.index), "photos": engine.index.photos.n_alive,
-                    "index": engine.index.photos.kind, "seq": engine.index.seq,
+                    "index": engine.index.photos.kind, "gpu": engine.index.photos.gpu_backend,
+                    "seq": engine.index.seq,
                     "bundle": engine.embedder.bundle.fingerprint, "runtimes": engine.embedder.runtimes})
 
 

@@ -97,6 +97,7 @@ SPEC = {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},
                 "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"},
+                "gpu": {"type": ["string", "null"], "description": "exact GPU search (faiss-gpu or torch); null on the CPU"},
                 "runtimes": {"type": "object", "description": "tower -> runtime in use (torch or onnx), once loaded",
                              "additionalProperties": {"type": "string"}}}})}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},

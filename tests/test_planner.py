@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine.config import IndexConfig
+from engine.index import backends
 from engine.index.ivf import ListIndex, ranges
 from engine.index.product_index import ProductIndex
 from engine.planner import QueryVectors, retrieve
@@ -54,15 +55,18 @@ def _reference(index, photos, texts, q, mask):
 
 @pytest.mark.parametrize("n,seed", [(1, 0), (97, 1), (2_003, 2)])
 @pytest.mark.parametrize("share", [0.0, "k", 0.004, 0.3, 1.0])
-@pytest.mark.parametrize("plan", ["exact", "ann", "ann-pq", pytest.param("gpu-exact", marks=[
-    pytest.mark.gpu, pytest.mark.skipif(not _cuda(), reason="needs a CUDA device")])])
+@pytest.mark.parametrize("plan", ["exact", "ann", "ann-pq"] + [pytest.param(p, marks=[
+    pytest.mark.gpu, pytest.mark.skipif(not _cuda(), reason="needs a CUDA device"),
+    pytest.mark.skipif(p.endswith("faiss") and not backends.faiss_has_gpu(), reason="needs faiss-gpu")])
+    for p in ("gpu-exact", "gpu-exact-faiss")])
 def test_every_plan_matches_the_reference(n, seed, share, plan, monkeypatch):
     n_cand = 10
     monkeypatch.setattr("engine.index.ivf.FAST_MIN", 1_000 if plan == "ann-pq" else 10**9)  # PQ shortlist
     kinds = {"exact": ("flat", "cpu", 10**9), "ann": ("ivf", "cpu", 0), "ann-pq": ("ivf", "cpu", 0),
-             "gpu-exact": ("auto", "cuda", 0)}
+             "gpu-exact": ("auto", "cuda", 0), "gpu-exact-faiss": ("auto", "cuda", 0)}
     kind, device, below = kinds[plan]
-    cfg = IndexConfig(kind=kind, device=device, nprobe=16, exact_scan_below=below)
+    cfg = IndexConfig(kind=kind, device=device, nprobe=16, exact_scan_below=below,
+                      gpu_backend="faiss" if plan == "gpu-exact-faiss" else "auto")
     index, photos, texts, rng = _catalogue(n, seed, cfg)
     assert (plan == "ann-pq" and n > 1_000) == (getattr(index.photos._ann, "fast", None) is not None)
     alive = np.flatnonzero(index.table.alive)

@@ -3,8 +3,8 @@
 Shapes: vectors are (n, d) float32 unit-norm; queries (m, d); searches return (scores (m, k),
 rows (m, k)) with row -1 / score -inf padding where fewer than k rows qualify. Vectors are
 append-only; deleting marks them dead (the bitmap passed to FAISS excludes them). The ANN
-structure is kept in CPU form; on a CUDA device exact search runs on the GPU (faiss-gpu when
-installed, torch otherwise).
+structure is kept in CPU form; on a CUDA device exact search runs on the GPU (torch, or faiss-gpu
+when ``IndexConfig.gpu_backend`` asks for it).
 """
 
 from __future__ import annotations
@@ -90,6 +90,11 @@ class VectorIndex:
         """Exact search runs on a CUDA device (``search_exact`` / ``search_ann`` of a flat index)."""
         return self._gpu is not None
 
+    @property
+    def gpu_backend(self) -> str | None:
+        """Which exact GPU search runs ("faiss-gpu" or "torch"), None on the CPU."""
+        return None if self._gpu is None else self._gpu.name
+
     def add(self, vectors: np.ndarray, owners: np.ndarray) -> None:
         """Append ``vectors`` (m, dim) owned by ``owners`` (m,); an owner's vectors come in one call."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
@@ -158,13 +163,13 @@ class VectorIndex:
         """(Re)build the ANN structure for the current vectors, choosing the kind by size."""
         self.kind = backends.resolve_kind(self.cfg, self.n_alive, self.device)
         self._ann = backends.build_ann(self.kind, self.vectors, self.cfg)
-        self._gpu = backends.TorchExact(self.vectors, self.device) if self.device == "cuda" else None
+        self._gpu = backends.gpu_exact(self.vectors, self.device, self.cfg)
 
     def search_exact(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
         """Exact top-k over live rows (and ``allowed`` rows when given)."""
         allowed = self.alive if allowed is None else (allowed & self.alive)
         if self._gpu is not None:
-            s, r = self._gpu.search(np.atleast_2d(q), k, allowed)
+            s, r = self._gpu.search(np.atleast_2d(q), k, allowed, self.vectors)
             r = np.where(np.isfinite(s), r, -1)
             return _pad(s, r, k)
         return exact_topk(self.vectors, q, k, allowed)
@@ -223,8 +228,8 @@ class VectorIndex:
             index._ann = backends.import_faiss().read_index(str(ann_files[0]))
         else:
             index.build()
-        if index._ann is not None and index.device == "cuda":
-            index._gpu = backends.TorchExact(index.vectors, index.device)
+        if index._ann is not None:
+            index._gpu = backends.gpu_exact(index.vectors, index.device, cfg)
         return index
 
 
