@@ -49,6 +49,7 @@ class TrainConfig:
     seed: int = 0  # seeds the split, the init and the batches
     augment_text: bool = True  # also train on title-only and category-word views of each product
     refit_stats: bool = True  # fine-tuning: re-estimate the heads' input statistics on this catalogue first
+    shared_text_positives: bool = False  # a text view shared by several products is a positive for all their photos (README)
 
 
 @dataclass(frozen=True)

@@ -119,11 +119,12 @@ def _fit(bundle, data, train_p, val_p, cfg, progress):
     rng = np.random.default_rng(cfg.seed)
     img_by_prod = _group(data.image_product, data.n_products)
     txt_by_prod = _group(data.text_product, data.n_products)
+    views = _view_ids(data, txt_by_prod) if cfg.shared_text_positives else None
     best_state, best = copy.deepcopy(heads.state_dict()), -1.0
     bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
         heads.train()
-        loss = _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched)
+        loss = _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched, views)
         heads.eval()
         val = heldout_recall(bundle, data, val_p)
         score = val.get("recall@10", -loss)
@@ -140,7 +141,29 @@ def _group(owner: np.ndarray, n: int) -> list[np.ndarray]:
     return [order[bounds[i]:bounds[i + 1]] for i in range(n)]
 
 
-def _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched) -> float:
+def _view_ids(data: PairData, txt_by_prod: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(text id per text row, (n_products, max views) text ids of each product's views, -1 padded):
+    rows with identical features (the same string) share an id."""
+    _, text_id = np.unique(data.text_feats, axis=0, return_inverse=True)
+    text_id = text_id.reshape(-1)
+    width = max((len(g) for g in txt_by_prod), default=1)
+    per_product = np.full((len(txt_by_prod), width), -1, np.int64)
+    for p, rows in enumerate(txt_by_prod):
+        per_product[p, : len(rows)] = text_id[rows]
+    return text_id, per_product
+
+
+def _positives(views: tuple[np.ndarray, np.ndarray], batch: np.ndarray, txt_rows) -> np.ndarray:
+    """(len(batch), len(batch)) bool: text i of the batch is true of photo j's product (one of its views)."""
+    text_id, per_product = views
+    return (per_product[batch][None, :, :] == text_id[np.asarray(txt_rows)][:, None, None]).any(-1)
+
+
+def _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched, views=None) -> float:
+    """One pass of symmetric InfoNCE over batches of products (one photo and one text view each).
+    With ``views`` (``cfg.shared_text_positives``) a text also counts as a positive for every photo in
+    the batch whose product has that same text among its views ("Navy Blue Tshirts" is true of every
+    navy t-shirt), instead of as a negative; the targets spread over the positives."""
     order = rng.permutation(train_p)
     losses = []
     for start in range(0, len(order), cfg.batch_size):
@@ -152,8 +175,13 @@ def _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched)
         zi = heads.image(torch.from_numpy(data.image_feats[img_rows]))
         zt = heads.text(torch.from_numpy(data.text_feats[txt_rows]))
         logits = heads.logit_scale.exp().clamp(max=100) * zi @ zt.T
-        target = torch.arange(len(batch))
-        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        if views is None:
+            target = torch.arange(len(batch))
+            loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        else:
+            pos = torch.from_numpy(_positives(views, batch, txt_rows).astype(np.float32))
+            loss = (F.cross_entropy(logits, pos.T / pos.T.sum(1, keepdim=True))
+                    + F.cross_entropy(logits.T, pos / pos.sum(1, keepdim=True))) / 2
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -1,0 +1,38 @@
+"""Training details: shared text views count as positives for every product they describe."""
+
+import numpy as np
+
+from engine.train import PairData, _group, _positives, _view_ids
+
+
+def _pairs() -> PairData:
+    # 4 products; views: own title + a short "colour type" text; products 0 and 2 share theirs
+    rng = np.random.default_rng(0)
+    titles = rng.standard_normal((4, 8)).astype(np.float32)
+    navy, red = rng.standard_normal((2, 8)).astype(np.float32)
+    text_feats = np.stack([titles[0], navy, titles[1], red, titles[2], navy, titles[3], red * 2])
+    text_product = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    return PairData(rng.standard_normal((4, 5)).astype(np.float32), np.arange(4), text_feats, text_product,
+                    np.array([0, 2, 4, 6]), 4)
+
+
+def test_identical_texts_share_an_id_and_products_list_their_views():
+    data = _pairs()
+    text_id, per_product = _view_ids(data, _group(data.text_product, 4))
+    assert text_id[1] == text_id[5]  # "navy" of products 0 and 2
+    assert len(set(text_id.tolist())) == 7  # red and red * 2 are different texts
+    assert per_product.shape == (4, 2) and (per_product >= 0).all()
+
+
+def test_a_shared_view_is_a_positive_for_every_product_it_describes():
+    data = _pairs()
+    views = _view_ids(data, _group(data.text_product, 4))
+    batch = np.array([0, 1, 2, 3])
+    pos = _positives(views, batch, [1, 2, 4, 7])  # texts: navy (0), title 1, title 2, red*2 (3)
+    want = np.eye(4, dtype=bool)
+    want[0, 2] = True  # product 0's "navy" is also true of product 2
+    assert (pos == want).all()
+    pos = _positives(views, batch, [0, 3, 5, 6])  # title 0, red (1), navy (2), title 3
+    want = np.eye(4, dtype=bool)
+    want[2, 0] = True
+    assert (pos == want).all()
