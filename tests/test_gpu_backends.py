@@ -14,10 +14,9 @@ from engine.errors import MissingDependencyError, UnknownComponentError
 from engine.index import backends
 from tests.tiny import unit_vectors
 
-faiss = pytest.importorskip("faiss")
-
 
 def _cpu_stand_in(vectors: np.ndarray) -> backends.FaissGpuExact:
+    faiss = pytest.importorskip("faiss")
     be = backends.FaissGpuExact.__new__(backends.FaissGpuExact)
     be.index = faiss.IndexFlatIP(vectors.shape[1])
     be.append(vectors)
@@ -80,3 +79,13 @@ def test_torch_backend_matches_the_reference(n, seed):
     rng = np.random.default_rng(seed)
     vecs = unit_vectors(rng, n, 16)
     check_against_reference(backends.TorchExact(vecs, "cpu"), vecs, rng)
+
+
+def test_torch_backend_grows_its_buffer_and_keeps_every_row():
+    rng = np.random.default_rng(4)
+    vecs = unit_vectors(rng, 3_000, 16)
+    be = backends.TorchExact(vecs[:10], "cpu")
+    for start in range(10, 3_000, 7):  # many small appends cross several doublings
+        be.append(vecs[start:start + 7])
+    assert be.n == 3_000 and np.allclose(be.vectors.numpy(), vecs)
+    check_against_reference(be, vecs, rng)

@@ -170,7 +170,10 @@ class FaissGpuExact:
 
 
 class TorchExact:
-    """Exact inner-product top-k on a CUDA device with torch (used when faiss-gpu is not installed)."""
+    """Exact inner-product top-k on a CUDA device with torch (matmul + top-k).
+
+    Vectors live in a GPU buffer that doubles when full (an append copies only the new rows); a filter
+    is sent to the GPU only when it excludes something, and applied with ``masked_fill``."""
 
     name = "torch"
 
@@ -179,20 +182,33 @@ class TorchExact:
 
         self.torch = torch
         self.device = device
-        self.vectors = torch.from_numpy(np.ascontiguousarray(vectors)).to(device)
+        self.n = 0
+        self._buf = torch.empty((0, vectors.shape[1]), dtype=torch.float32, device=device)
+        self.append(vectors)
+
+    @property
+    def vectors(self):
+        return self._buf[: self.n]
 
     def append(self, vectors: np.ndarray) -> None:
-        more = self.torch.from_numpy(np.ascontiguousarray(vectors)).to(self.device)
-        self.vectors = self.torch.cat([self.vectors, more])
+        torch, m = self.torch, len(vectors)
+        if self.n + m > len(self._buf):
+            grown = torch.empty((max(self.n + m, 2 * len(self._buf), 1024), self._buf.shape[1]),
+                                dtype=torch.float32, device=self.device)
+            grown[: self.n] = self._buf[: self.n]
+            self._buf = grown
+        self._buf[self.n:self.n + m] = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)).to(self.device)
+        self.n += m
 
     def search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, cpu_vectors: np.ndarray | None = None):
         torch = self.torch
-        scores = torch.from_numpy(np.ascontiguousarray(q)).to(self.device) @ self.vectors.T
-        if allowed is not None:
-            scores[:, ~torch.from_numpy(allowed).to(self.device)] = -torch.inf
-        top = torch.topk(scores, min(k, scores.shape[1]), dim=1)
+        q = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float32)
+        scores = torch.from_numpy(q).to(self.device) @ self.vectors.T
+        if allowed is not None and not allowed[: self.n].all():
+            scores.masked_fill_(~torch.from_numpy(np.ascontiguousarray(allowed[: self.n])).to(self.device), -torch.inf)
+        top = torch.topk(scores, min(k, self.n), dim=1)
         s, r = top.values.float().cpu().numpy(), top.indices.cpu().numpy()
-        out_s, out_r = _no_results(len(s), k)
+        out_s, out_r = _no_results(len(q), k)
         out_s[:, : s.shape[1]] = s
         out_r[:, : r.shape[1]] = np.where(np.isfinite(s), r, -1)
         return out_s, out_r
