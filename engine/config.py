@@ -64,6 +64,8 @@ class IndexConfig:
     ef_search: int = 128  # HNSW search breadth
     auto_flat_below: int = 20_000  # "auto" keeps an exact index below this many vectors (see eval.scale_bench)
     exact_scan_below: int = 2_000  # filter planner: scan matching rows exactly when at most this many
+    fold_tail_at: int = 2_000  # IVF: fold rows added after the build into the lists past this many (0 = never)
+    fold_tail_share: float = 0.002  # ... or past this share of the indexed rows, whichever is larger
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,38 @@ def test_category_vote_leaves_out_excluded_products():
     assert model.predict(base[0], top=1, exclude_rows=[[index.table.row_of["a"]]])[0][0][0] == "Shoes"
     both = model.predict(np.stack([base[0], base[0]]), top=1, exclude_rows=[index.table.row_of["a"], []])
     assert [p[0][0] for p in both] == ["Shoes", "Bags/Totes"]
+
+
+@pytest.mark.parametrize("pq", [False, True])
+def test_writes_after_build_fold_into_the_ivf_lists(pq, tmp_path, monkeypatch):
+    """Rows added while serving fold into their nearest lists past ``fold_tail_at``; probing every list
+    then finds exactly the brute-force top-k (float lists) or nearly (PQ shortlist), before and after a
+    save/load round trip."""
+    monkeypatch.setattr("engine.index.ivf.FAST_MIN", 1_000 if pq else 10**9)
+    rng = np.random.default_rng(8)
+    d = 16
+    vecs = unit_vectors(rng, 3_700, d)
+    cfg = IndexConfig(kind="ivf", device="cpu", nlist=40, nprobe=40, fold_tail_at=250, fold_tail_share=0.0)
+    index = VectorIndex(d, cfg)
+    index.add(vecs[:2_500], np.arange(2_500))
+    index.build()
+    assert index._ann.n_indexed == 2_500 and (index._ann.fast is not None) == pq
+    for start in range(2_500, 3_700, 100):  # writes in batches of 100: folds at 250 tail rows
+        index.add(vecs[start:start + 100], np.arange(start, start + 100))
+        assert len(index) - index._ann.n_indexed < 250 + 100
+    index.kill_owner(2_600)
+    lists = index._ann
+    assert lists.n_indexed > 2_500 and sorted(lists.order.tolist()) == list(range(lists.n_indexed))
+    assert lists.offsets[-1] == lists.n_indexed and np.all(np.diff(lists.offsets) >= 0)
+    if pq:
+        assert lists.fast.ntotal == lists.n_indexed
+    index.save(tmp_path, "p")
+    loaded = VectorIndex.load(tmp_path, "p", d, cfg)
+    for idx in (index, loaded):
+        recalls = []
+        for q in unit_vectors(rng, 20, d):
+            _, r = idx.search_ann(q, 10)
+            want = _reference(vecs, idx.alive, q, 10)
+            assert 2_600 not in r[0]
+            recalls.append(len(set(r[0].tolist()) & set(want.tolist())) / 10)
+        assert np.mean(recalls) == 1.0 if not pq else np.mean(recalls) >= 0.9

@@ -16,8 +16,10 @@ faiss ``IndexIVFFlat`` is not used: on these 2-core machines its list scan cost 
 faiss trains the centroids (k-means, BLAS) and the PQ codebooks.
 
 Vectors added after ``build`` go to an unindexed tail that every search scans exactly, so writes are
-visible at once; the tail is folded into the lists at the next build (`shopsight index`); nothing rebuilds
-while serving, so a large write volume wants a periodic `shopsight index`.
+visible at once. Once the tail passes ``IndexConfig.fold_tail_at`` rows (or that share of the indexed
+rows, whichever is larger) it is folded into the lists (``fold_tail``): each tail vector joins its
+nearest existing list (and gets its PQ code), without retraining, so a serving index keeps its probe
+cost under writes; a full rebuild (`shopsight index`) re-trains the centroids.
 Shapes: centroids (nlist, d); ``order`` (n_indexed,) row ids in list order; ``offsets`` (nlist + 1,)
 list boundaries in ``order``; ``codes`` = vectors[order] when there are no PQ codes.
 """
@@ -73,6 +75,25 @@ class ListIndex:
         offsets = np.searchsorted(assign[order], np.arange(nlist + 1))
         fast = train_fast(centroids, vectors, seed) if pq_codes and n >= FAST_MIN else None
         return cls(centroids, order, offsets, vectors, fast)
+
+    def fold_tail(self, vectors: np.ndarray) -> int:
+        """Fold the tail rows ``vectors[n_indexed:]`` into their nearest lists (centroids unchanged);
+        returns how many rows were folded."""
+        start, end = self.n_indexed, len(vectors)
+        if end <= start:
+            return 0
+        tail = np.arange(start, end, dtype=np.int64)
+        list_of = np.concatenate([np.repeat(np.arange(self.nlist), np.diff(self.offsets)),
+                                  assign_lists(self.centroids, vectors[start:end])])
+        rows = np.concatenate([self.order, tail])
+        by_list = np.argsort(list_of, kind="stable")  # existing rows keep their order inside a list
+        self.order = rows[by_list]
+        self.offsets = np.searchsorted(list_of[by_list], np.arange(self.nlist + 1))
+        if self.fast is not None:
+            self.fast.add(np.ascontiguousarray(vectors[start:end], np.float32))  # ids continue at n_indexed
+        else:
+            self.codes = np.ascontiguousarray(vectors[self.order], np.float32)
+        return end - start
 
     def nbytes(self) -> int:
         """Memory beside the vectors: centroids, row ids in list order, PQ codes with their ids."""

@@ -119,10 +119,20 @@ class VectorIndex:
                 self._first, self._count = _grow(self._first, cap), _grow(self._count, cap)
             self._first[uniq] = start + first_pos
             self._count[uniq] = counts
-        if self._ann is not None and not isinstance(self._ann, ListIndex):  # IVF lists: a scanned tail
+        if isinstance(self._ann, ListIndex):  # IVF lists: a scanned tail, folded in once it grows
+            self._maybe_fold_tail()
+        elif self._ann is not None:
             self._ann.add(vectors)
         if self._gpu is not None:
             self._gpu.append(vectors)
+
+    def _maybe_fold_tail(self) -> None:
+        lists, cfg = self._ann, self.cfg
+        if cfg.fold_tail_at <= 0:
+            return
+        if self._n - lists.n_indexed >= max(cfg.fold_tail_at, cfg.fold_tail_share * lists.n_indexed):
+            folded = lists.fold_tail(self.vectors)
+            log.debug("folded %d tail vectors into the IVF lists", folded)
 
     def kill_owner(self, owner: int) -> None:
         if 0 <= owner < len(self._first) and self._count[owner]:
