@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 KINDS = ("auto", "flat", "ivf", "hnsw")
 GPU_BACKENDS = ("auto", "faiss", "torch")
 FAISS_GPU_MAX_K = 2048  # faiss's GPU k-selection handles k up to 2048
+GPU_GATHER_SHARE = 0.05  # torch: a filter passing at most this share scores only its rows (docs/bench/gpu)
 
 
 def import_faiss():
@@ -138,11 +139,15 @@ class FaissGpuExact:
         if len(vectors):
             self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
-    def search(self, q: np.ndarray, k: int, allowed: np.ndarray, cpu_vectors: np.ndarray):
-        """Top-k of each query row over the rows where ``allowed`` (n,) is True; ``cpu_vectors`` are the
-        same vectors in host memory (for the selective-filter pass). Missing results: -inf / -1."""
+    def search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, cpu_vectors: np.ndarray,
+               share: float | None = None):
+        """Top-k of each query row over the rows where ``allowed`` (n,) is True (None: every row);
+        ``cpu_vectors`` are the same vectors in host memory (for the selective-filter pass). Missing
+        results: -inf / -1. (``share`` is accepted for the common signature; the rows are counted.)"""
         q = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float32)
         n = self.index.ntotal
+        if allowed is None:
+            allowed = np.ones(n, bool)
         n_allowed = int(np.count_nonzero(allowed[:n]))
         out_s, out_r = _no_results(len(q), k)
         if n_allowed == 0 or k == 0:
@@ -174,7 +179,8 @@ class TorchExact:
     """Exact inner-product top-k on a CUDA device with torch (matmul + top-k).
 
     Vectors live in a GPU buffer that doubles when full (an append copies only the new rows); a filter
-    is sent to the GPU only when it excludes something, and applied with ``masked_fill``."""
+    is sent to the GPU only when it excludes something: a selective one (at most ``GPU_GATHER_SHARE`` of
+    the rows) scores just its rows, a broad one masks the full scan with ``masked_fill``."""
 
     name = "torch"
 
@@ -201,14 +207,27 @@ class TorchExact:
         self._buf[self.n:self.n + m] = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)).to(self.device)
         self.n += m
 
-    def search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, cpu_vectors: np.ndarray | None = None):
+    def search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, cpu_vectors: np.ndarray | None = None,
+               share: float | None = None):
+        """Top-k of each query row over the rows where ``allowed`` is True (None: every row); ``share``:
+        the part of the rows allowed, when the caller knows it (else counted), picks gather or mask."""
         torch = self.torch
         q = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float32)
-        scores = torch.from_numpy(q).to(self.device) @ self.vectors.T
-        if allowed is not None and not allowed[: self.n].all():
-            scores.masked_fill_(~torch.from_numpy(np.ascontiguousarray(allowed[: self.n])).to(self.device), -torch.inf)
-        top = torch.topk(scores, min(k, self.n), dim=1)
-        s, r = top.values.float().cpu().numpy(), top.indices.cpu().numpy()
+        qt = torch.from_numpy(q).to(self.device)
+        mask = None if allowed is None else torch.from_numpy(np.ascontiguousarray(allowed[: self.n])).to(self.device)
+        if mask is not None and share is None:
+            share = np.count_nonzero(allowed[: self.n]) / max(self.n, 1)
+        if mask is not None and share <= GPU_GATHER_SHARE:  # score only the allowed rows
+            rows = mask.nonzero().squeeze(1)
+            scores = qt @ self._buf.index_select(0, rows).T
+            top = torch.topk(scores, min(k, len(rows)), dim=1)
+            s, r = top.values.float().cpu().numpy(), rows[top.indices].cpu().numpy()
+        else:
+            scores = qt @ self.vectors.T
+            if mask is not None:
+                scores.masked_fill_(~mask, -torch.inf)
+            top = torch.topk(scores, min(k, self.n), dim=1)
+            s, r = top.values.float().cpu().numpy(), top.indices.cpu().numpy()
         out_s, out_r = _no_results(len(q), k)
         out_s[:, : s.shape[1]] = s
         out_r[:, : r.shape[1]] = np.where(np.isfinite(s), r, -1)

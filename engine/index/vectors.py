@@ -175,13 +175,20 @@ class VectorIndex:
         self._ann = backends.build_ann(self.kind, self.vectors, self.cfg)
         self._gpu = backends.gpu_exact(self.vectors, self.device, self.cfg)
 
-    def search_exact(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
-        """Exact top-k over live rows (and ``allowed`` rows when given)."""
-        allowed = self.alive if allowed is None else (allowed & self.alive)
+    def search_exact(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, share: float | None = None,
+                     live: bool = False):
+        """Exact top-k over live rows (and ``allowed`` rows when given). ``share``: the part of the rows
+        ``allowed`` passes, when the caller knows it (a hint for the GPU path); ``live``: ``allowed``
+        already excludes dead vectors."""
         if self._gpu is not None:
-            s, r = self._gpu.search(np.atleast_2d(q), k, allowed, self.vectors)
+            if allowed is None and self._n_live == self._n:
+                mask = None  # nothing to exclude: no mask goes to the GPU
+            else:
+                mask = self.alive if allowed is None else (allowed if live else allowed & self.alive)
+            s, r = self._gpu.search(np.atleast_2d(q), k, mask, self.vectors, share)
             r = np.where(np.isfinite(s), r, -1)
             return _pad(s, r, k)
+        allowed = self.alive if allowed is None else (allowed if live else allowed & self.alive)
         return exact_topk(self.vectors, q, k, allowed)
 
     def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, selectivity: float = 1.0,
@@ -190,7 +197,7 @@ class VectorIndex:
         ``selectivity`` (share of rows ``allowed``) widens the IVF probe for selective filters.
         ``live``: ``allowed`` already excludes dead vectors (``allowed_vectors``), so it is used as is."""
         if self._ann is None:
-            return self.search_exact(q, k, allowed)
+            return self.search_exact(q, k, allowed, selectivity if allowed is not None else None, live)
         unfiltered = allowed is None and self.n_alive == self._n
         if allowed is None:
             allowed = self.alive
