@@ -4,6 +4,7 @@ something, a doubling GPU buffer). 1M x 256 unit vectors, batch-1, alternating r
 import time
 import numpy as np
 import torch
+from ab_common import alternate, catalogue
 from engine.index.backends import TorchExact
 
 
@@ -14,7 +15,7 @@ class Before:
     def append(self, vectors):
         self.vectors = torch.cat([self.vectors, torch.from_numpy(np.ascontiguousarray(vectors)).to("cuda")])
 
-    def search(self, q, k, allowed, cpu_vectors=None):
+    def search(self, q, k, allowed, cpu_vectors=None, share=None):
         scores = torch.from_numpy(np.ascontiguousarray(q)).to("cuda") @ self.vectors.T
         if allowed is not None:
             scores[:, ~torch.from_numpy(allowed).to("cuda")] = -torch.inf
@@ -22,26 +23,11 @@ class Before:
         return top.values.float().cpu().numpy(), top.indices.cpu().numpy()
 
 
-rng = np.random.default_rng(0)
-n, d = 1_000_000, 256
-x = rng.standard_normal((n, d)).astype(np.float32)
-x /= np.linalg.norm(x, axis=1, keepdims=True)
-qs = x[rng.integers(0, n, 100)] + 0.05
+x, qs, rng = catalogue()
+n = len(x)
 masks = {"unfiltered (alive, all True)": np.ones(n, bool), "10 %": rng.random(n) < 0.1, "1 %": rng.random(n) < 0.01}
 impls = {"before": Before(x), "after": TorchExact(x, "cuda")}
-res = {(m, i): [] for m in masks for i in impls}
-for rnd in range(4):
-    for m, mask in masks.items():
-        for name, be in impls.items():
-            be.search(qs[:1], 10, mask)
-            for j in range(100):
-                t = time.perf_counter()
-                s, r = be.search(qs[j:j + 1], 10, mask)
-                res[(m, name)].append(time.perf_counter() - t)
-            if name == "after":
-                assert set(r[0].tolist()) == set(impls["before"].search(qs[j:j + 1], 10, mask)[1][0].tolist())
-for (m, name), ts in res.items():
-    print(f"{m:30s} {name:7s} p50 {1e3 * np.median(ts):.3f} ms  p99 {1e3 * np.percentile(ts, 99):.3f} ms")
+alternate(impls, masks, qs)
 for name, be in impls.items():
     ts = []
     for j in range(50):
