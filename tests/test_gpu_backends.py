@@ -89,3 +89,15 @@ def test_torch_backend_grows_its_buffer_and_keeps_every_row():
         be.append(vecs[start:start + 7])
     assert be.n == 3_000 and np.allclose(be.vectors.numpy(), vecs)
     check_against_reference(be, vecs, rng)
+
+
+@pytest.mark.parametrize("make", ["faiss", "torch"])
+def test_no_filter_means_every_row(make):
+    rng = np.random.default_rng(5)
+    vecs = unit_vectors(rng, 700, 16)
+    be = _cpu_stand_in(vecs) if make == "faiss" else backends.TorchExact(vecs, "cpu")
+    q = unit_vectors(rng, 2, 16)
+    s_none, r_none = be.search(q, 7, None, vecs)
+    s_all, r_all = be.search(q, 7, np.ones(700, bool), vecs)
+    assert np.array_equal(r_none, r_all) and np.allclose(s_none, s_all)
+    assert np.array_equal(r_none[0], np.argsort(-(vecs @ q[0]), kind="stable")[:7])
