@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import IndexConfig
 from ..errors import MissingDependencyError, UnknownComponentError
+from .ivf import top_indices
 
 log = logging.getLogger(__name__)
 KINDS = ("auto", "flat", "ivf", "hnsw")
@@ -105,16 +106,6 @@ def _no_results(nq: int, k: int):
     return np.full((nq, k), -np.inf, np.float32), np.full((nq, k), -1, np.int64)
 
 
-def _topk_of_rows(vectors: np.ndarray, rows: np.ndarray, q: np.ndarray, k: int):
-    """Exact top-k of one query ``q`` (dim,) over ``vectors[rows]``: (scores, rows), best first."""
-    scores = vectors[rows] @ q
-    if len(rows) > k:
-        part = np.argpartition(-scores, k - 1)[:k]
-        rows, scores = rows[part], scores[part]
-    order = np.argsort(-scores, kind="stable")
-    return scores[order], rows[order]
-
-
 class FaissGpuExact:
     """Exact inner-product top-k on the GPU with faiss-gpu (``GpuIndexFlatIP``).
 
@@ -146,9 +137,7 @@ class FaissGpuExact:
         results: -inf / -1. (``share`` is accepted for the common signature; the rows are counted.)"""
         q = np.ascontiguousarray(np.atleast_2d(q), dtype=np.float32)
         n = self.index.ntotal
-        if allowed is None:
-            allowed = np.ones(n, bool)
-        n_allowed = int(np.count_nonzero(allowed[:n]))
+        n_allowed = n if allowed is None else int(np.count_nonzero(allowed[:n]))
         out_s, out_r = _no_results(len(q), k)
         if n_allowed == 0 or k == 0:
             return out_s, out_r
@@ -156,6 +145,8 @@ class FaissGpuExact:
             s, r = self.index.search(q, min(k, n))
             out_s[:, : s.shape[1]], out_r[:, : r.shape[1]] = s, r
             return out_s, out_r
+        if allowed is None:  # k past the GPU limit with no filter: the CPU pass below, over every row
+            allowed = np.ones(n, bool)
         wide = min(n, max(2 * k, -(-3 * k * n // (2 * n_allowed))))
         short = list(range(len(q)))
         if wide <= FAISS_GPU_MAX_K:
@@ -170,8 +161,9 @@ class FaissGpuExact:
         if short:
             rows = np.flatnonzero(allowed[:n])
             for i in short:
-                s, r = _topk_of_rows(cpu_vectors, rows, q[i], k)
-                out_s[i, : len(s)], out_r[i, : len(r)] = s, r
+                scores = cpu_vectors[rows] @ q[i]
+                best = top_indices(scores, k)
+                out_s[i, : len(best)], out_r[i, : len(best)] = scores[best], rows[best]
         return out_s, out_r
 
 
@@ -179,7 +171,7 @@ class TorchExact:
     """Exact inner-product top-k on a CUDA device with torch (matmul + top-k).
 
     Vectors live in a GPU buffer that doubles when full (an append copies only the new rows); a filter
-    is sent to the GPU only when it excludes something: a selective one (at most ``GPU_GATHER_SHARE`` of
+    (``VectorIndex`` passes none when nothing is excluded) goes to the GPU as a mask: a selective one (at most ``GPU_GATHER_SHARE`` of
     the rows) scores just its rows, a broad one masks the full scan with ``masked_fill``."""
 
     name = "torch"

@@ -181,15 +181,17 @@ class VectorIndex:
         ``allowed`` passes, when the caller knows it (a hint for the GPU path); ``live``: ``allowed``
         already excludes dead vectors."""
         if self._gpu is not None:
-            if allowed is None and self._n_live == self._n:
-                mask = None  # nothing to exclude: no mask goes to the GPU
-            else:
-                mask = self.alive if allowed is None else (allowed if live else allowed & self.alive)
+            mask = None if allowed is None and self._n_live == self._n else self._live(allowed, live)  # None: no mask
             s, r = self._gpu.search(np.atleast_2d(q), k, mask, self.vectors, share)
             r = np.where(np.isfinite(s), r, -1)
             return _pad(s, r, k)
-        allowed = self.alive if allowed is None else (allowed if live else allowed & self.alive)
-        return exact_topk(self.vectors, q, k, allowed)
+        return exact_topk(self.vectors, q, k, self._live(allowed, live))
+
+    def _live(self, allowed: np.ndarray | None, live: bool) -> np.ndarray:
+        """The live rows, restricted to ``allowed`` when given (as is when ``live``: already restricted)."""
+        if allowed is None:
+            return self.alive
+        return allowed if live else allowed & self.alive
 
     def search_ann(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None, selectivity: float = 1.0,
                    live: bool = False):
@@ -199,10 +201,7 @@ class VectorIndex:
         if self._ann is None:
             return self.search_exact(q, k, allowed, selectivity if allowed is not None else None, live)
         unfiltered = allowed is None and self.n_alive == self._n
-        if allowed is None:
-            allowed = self.alive
-        elif not live:
-            allowed = allowed & self.alive
+        allowed = self._live(allowed, live)
         if isinstance(self._ann, ListIndex):
             nprobe = self._ann.probe_nprobe(self.cfg.nprobe, selectivity)
             mask, dense = (None, True) if unfiltered else (allowed, selectivity >= DENSE_FILTER)
