@@ -91,6 +91,10 @@ def cmd_search(args) -> int:
         return EXIT_OK
     print(f"{response.matching} matching products; plan {response.plan}; "
           f"{response.timings_ms['total']:.1f} ms")
+    if response.understood:
+        u = response.understood
+        read = ", ".join(f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u)
+        print(f"read from the words: {read} (searched: {u['text'] or args.text!r})")
     for i, r in enumerate(response.results, 1):
         why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())
         price = f"{r.product.price:.2f} {r.product.currency}" if r.product.price is not None else "-"
@@ -143,11 +147,12 @@ def _demo_config(cfg: EngineConfig) -> EngineConfig:
 def _print_examples(engine) -> int:
     from .types import Filters, Query
 
-    for text, filters in (("red striped hoodie", Filters()), ("blue bag", Filters(max_price=100)),
+    for text, filters in (("red striped hoodie", Filters()), ("blue bag under 100", Filters()),
                           ("dotted dress", Filters(category="Apparel", max_price=60)),
                           ("红色连衣裙", Filters())):
         response = engine.search(Query(text=text, filters=filters, k=3))
-        print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f})" for r in response.results))
+        print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})"
+                                        for r in response.results))
     return EXIT_OK
 
 

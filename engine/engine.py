@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -25,6 +26,7 @@ from .encoders.embedder import Embedder
 from .errors import BadInputError
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
+from .query_text import understand
 from .rerank import collapse_duplicates
 from .types import Candidate, Product, Query, SearchResponse, SearchResult
 
@@ -194,6 +196,7 @@ class SearchEngine:
     # -- querying ------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
+        query, understood = understand(query) if self.config.read_prices else (query, None)
         _validate(query)
         self.sync()
         t_sync = time.perf_counter()
@@ -207,7 +210,7 @@ class SearchEngine:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
-        return response
+        return replace(response, understood=understood.as_dict()) if understood else response
 
     def query_vectors(self, query: Query) -> QueryVectors:
         """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).

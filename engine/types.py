@@ -156,9 +156,10 @@ class SearchResponse:
     plan: str
     matching: int  # how many products satisfy the hard filters
     predicted_category: str | None = None
+    understood: Mapping | None = None  # price phrases read out of the text (engine/query_text.py)
 
     def as_dict(self) -> dict:
         return {"results": [r.as_dict() for r in self.results],
                 "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
                 "plan": self.plan, "matching": self.matching,
-                "predicted_category": self.predicted_category}
+                "predicted_category": self.predicted_category, "understood": self.understood}

@@ -113,7 +113,9 @@ def luma_tasks() -> list[Task]:
         for img in images[1:]:
             photo_q.append(LabelledQuery(f"p{Path(img).stem}", {r["sku"]: 1.0}, image=img))
     variants = _luma_variants(rows)
-    variant_products = [Product(id=vid, title=vid, category=cat, images=(img,)) for vid, (img, cat) in variants.items()]
+    price = {r["sku"]: float(r["price"]) for r in rows if r["price"]}
+    variant_products = [Product(id=vid, title=vid, category=cat, price=price.get(vid.rsplit(":", 1)[0]), images=(img,))
+                        for vid, (img, cat) in variants.items()]
     by_product: dict[str, list[str]] = {}
     for vid in variants:
         by_product.setdefault(vid.rsplit(":", 1)[0], []).append(vid)
@@ -130,6 +132,7 @@ def luma_tasks() -> list[Task]:
         by_type_colour.setdefault(f"{vid.rsplit(':', 1)[1]} {leaf}", []).append(vid)
     type_colour_q = [LabelledQuery(f"tc{words}", {v: 1.0 for v in vids}, text=words)
                      for words, vids in sorted(by_type_colour.items())]
+    priced_q = _under_price_queries(by_type_colour, {p.id: p.price for p in variant_products})
     return [
         Task("luma photo → product (other views)", "photo", products, photo_q,
              notes="index = one main photo per product; queries = the other photos"),
@@ -140,7 +143,29 @@ def luma_tasks() -> list[Task]:
         Task("luma \"⟨colour⟩ ⟨category⟩\" → photos of that category + colour", "text", variant_products,
              type_colour_q, notes="index = one photo per (product, colour), titles hidden; query = colour + "
              "leaf category words, e.g. 'gray hoodies & sweatshirts'; relevant = variants of both"),
+        Task("luma \"⟨colour⟩ ⟨category⟩ under ⟨price⟩\" → that category + colour within the price", "text",
+             variant_products, priced_q, notes="as above, plus 'under P' with P the median price of the "
+             "category's variants; relevant = variants of both priced at most P"),
     ]
+
+
+def _under_price_queries(by_type_colour: dict[str, list[str]], price: dict[str, float | None]
+                         ) -> list[LabelledQuery]:
+    """"⟨colour⟩ ⟨category⟩ under P" queries: P = the median price (whole units) of the category's
+    variants, relevant = the colour's variants priced at most P; queries with none are left out."""
+    by_leaf: dict[str, list[float]] = {}
+    for words, vids in by_type_colour.items():
+        by_leaf.setdefault(words.split(" ", 1)[1], []).extend(price[v] for v in vids if price[v] is not None)
+    out = []
+    for words, vids in sorted(by_type_colour.items()):
+        prices = by_leaf[words.split(" ", 1)[1]]
+        if not prices:
+            continue
+        limit = round(float(np.median(prices)))
+        relevant = {v: 1.0 for v in vids if price[v] is not None and price[v] <= limit}
+        if relevant:
+            out.append(LabelledQuery(f"tp{words}<{limit}", relevant, text=f"{words} under {limit}"))
+    return out
 
 
 def _luma_variants(rows: list[dict]) -> dict[str, tuple[str, str]]:

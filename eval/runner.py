@@ -26,6 +26,7 @@ from engine.encoders.bundle import ModelBundle
 from engine.encoders.embedder import Embedder
 from engine.engine import SearchEngine
 from engine.images import open_image
+from engine.query_text import parse_price
 from engine.types import Query
 
 from . import metrics as M
@@ -127,6 +128,8 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     if not task.hide_titles:
         variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
     variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False))
+    if any(q.text and parse_price(q.text).phrases for q in task.queries):
+        variants["ours − price words"] = replace(cfg, read_prices=False)
     engine, photos_per_s = build_engine(task, bundle, cfg, folder)
     for name, variant in variants.items():
         engine.config = variant

@@ -14,8 +14,9 @@ held-out halves next to the current default and the classic baseline (frozen CNN
 ``--weight w_predicted_category`` tunes instead the weight of the category predicted from the query
 photo as a soft preference (the query's own product never votes for it); ``--weight w_bridge`` the
 zero-shot bridge's weight for text queries, on fashion text → own photo (in the shared space's domain)
-and luma name → photo (an unseen domain), both by R@10. Writes
-<out>/tune_fusion.json (w_look) or <out>/tune_fusion_<weight>.json.
+and luma name → photo (an unseen domain), both by R@10. ``--set FIELD=VALUE`` (repeatable) changes
+another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
+<out>/tune_fusion_<weight>[_<field>-<value>...].json.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, da
     return replace(task, queries=tune), replace(task, queries=test)
 
 
+def with_settings(base: FusionConfig, settings: list[str]) -> FusionConfig:
+    """``base`` with "field=value" settings applied, each value cast to the field's current type."""
+    changes = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        changes[name] = type(getattr(base, name))(value)
+    return replace(base, **changes)
+
+
 def fusion_for(name: str, w: float, base: FusionConfig) -> FusionConfig:
     if name == "w_look" and w == float("inf"):  # look only
         return replace(base, w_look=1.0, w_visual=0.0)
@@ -56,10 +66,13 @@ def fusion_for(name: str, w: float, base: FusionConfig) -> FusionConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    setup = tuning_setup(argv, __doc__, {"--weight": dict(choices=sorted(GRIDS), default="w_look")})
+    setup = tuning_setup(argv, __doc__, {"--weight": dict(choices=sorted(GRIDS), default="w_look"),
+                                         "--set": dict(action="append", default=[], metavar="FIELD=VALUE",
+                                                       help="another FusionConfig field for every run")})
     if setup is None:
         return 1
     args, out, cfg, bundle = setup
+    cfg = replace(cfg, fusion=with_settings(cfg.fusion, args.set))
     name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
     metrics = MAIN_METRIC[name]
@@ -94,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             row[label] = round(scores[row["metric"]], 4)
         print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="
               f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}", flush=True)
-    path = out / ("tune_fusion.json" if name == "w_look" else f"tune_fusion_{name}.json")
+    result["settings"] = args.set
+    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set)
+    path = out / ("tune_fusion.json" if name == "w_look" and not suffix else f"tune_fusion_{name}{suffix}.json")
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 0
 

@@ -21,13 +21,23 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                    "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
                                    "plan": {"type": "string"}, "matching": {"type": "integer"},
                                    "predicted_category": {"type": ["string", "null"]},
+                                   "understood": {"type": ["object", "null"], "description":
+                                                  "price phrases read out of the text and applied as filters "
+                                                  "(those given in filters win): text (the words searched), "
+                                                  "phrases, min_price, max_price, price_target",
+                                                  "properties": {"text": {"type": "string"},
+                                                                 "phrases": {"type": "array", "items": {"type": "string"}},
+                                                                 "min_price": {"type": "number"},
+                                                                 "max_price": {"type": "number"},
+                                                                 "price_target": {"type": "number"}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}
 _FILTERS = {"type": "object", "properties": {
     "min_price": {"type": "number", "minimum": 0}, "max_price": {"type": "number", "minimum": 0},
     "category": {"type": "string", "description": "category subtree, e.g. Women/Tops"},
     "attributes": {"type": "object", "additionalProperties": {"type": "string"}}}}
 _SEARCH_REQUEST = {"type": "object", "properties": {
-    "text": {"type": "string", "maxLength": 1000},
+    "text": {"type": "string", "maxLength": 1000, "description": "free text; price phrases such as 'under 300', "
+             "'between $50 and $80' or '200元以下' become filters (see the response's understood)"},
     "image": {"type": "string", "description": "base64 photo (JPEG, PNG, WebP, GIF, BMP, TIFF)"},
     "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
             "description": "search a region: [x0, y0, x1, y1] as fractions of the photo"},

@@ -59,6 +59,15 @@ def test_json_search_matches_the_openapi_schema(client):
     photo.close()
 
 
+def test_price_words_in_the_text_filter_and_are_reported(client):
+    res = client.post("/api/search", json={"text": "red hoodie between $20 and $60", "k": 8})
+    body = res.get_json()
+    _validate(body, "SearchResponse")
+    assert body["understood"] == {"text": "red hoodie", "phrases": ["between $20 and $60"],
+                                  "min_price": 20.0, "max_price": 60.0}
+    assert body["results"] and all(20 <= r["product"]["price"] <= 60 for r in body["results"])
+
+
 def test_multipart_photo_plus_text_search(client):
     data = {"image": (io.BytesIO(_png("blue")), "q.png"), "text": "bag", "k": "3",
             "filters": json.dumps({"category": "Accessories"})}

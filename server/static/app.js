@@ -59,7 +59,8 @@ async function search() {
   const res = await fetch("/api/search", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await res.json();
   if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); return; }
-  $("status").textContent = `${data.results.length} of ${data.matching} matching products · ${data.timings_ms.total.toFixed(0)} ms`;
+  $("status").textContent = `${data.results.length} of ${data.matching} matching products · ${data.timings_ms.total.toFixed(0)} ms`
+    + priceNote(data.understood);
   renderResults(data.results);
   renderFacets(data.facets);
 }
@@ -104,3 +105,13 @@ async function moreLikeThis(p) {
 
 $("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
 fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});
+
+// Price words read out of the text ("under 300") are filters; say so, so the shopper sees why.
+function priceNote(u) {
+  if (!u) return "";
+  const parts = [];
+  if (u.min_price != null) parts.push(`from ${u.min_price}`);
+  if (u.max_price != null) parts.push(`up to ${u.max_price}`);
+  if (u.price_target != null) parts.push(`around ${u.price_target}`);
+  return parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
+}

@@ -1,0 +1,115 @@
+"""Query words that are not about looks: price phrases become filters, the rest goes to the towers.
+
+Shoppers type "brown bag under 300", "running shoes between $50 and $80", "连衣裙 200元以下". The
+towers cannot read a price constraint out of such words (to MiniLM "under 300" is a few more tokens),
+so ``understand`` takes price phrases out of the text and returns them as hard filters
+(``min_price`` / ``max_price``) or a soft target (``around 80`` -> ``price_target``); only the words
+about the product itself are embedded. Filters the caller set explicitly win over parsed ones.
+
+Recognised (case-insensitive, English and Chinese; a currency sign or word may precede or follow the
+number, thousands separators and a "k" suffix are read): under / below / less than / cheaper than /
+up to / at most / max / no more than / within / "<", "<=" N; over / above / more than / at least /
+min / from / ">", ">=" N; between N and M, N-M / N to M with a currency; around / about / approx /
+roughly / "~" N; N元以下 / N以内 / 低于N / 不超过N / 少于N / N元以上 / 高于N / 超过N / 大于N /
+N-M元 / N到M元 / N元左右 / 约N元. A bare number ("iphone 12", "size 8") is never a price.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .types import Filters, Preferences, Query
+
+_CUR = r"(?:\$|€|£|¥|us\$|usd|eur|gbp|cny|rmb|yuan|dollars?|euros?|pounds?|bucks|元|块)"
+_NUM = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*k\b)?"
+_AMOUNT = rf"(?:{_CUR}\s*)?{_NUM}(?:\s*{_CUR})?"
+_AMOUNT_CUR = rf"(?:{_CUR}\s*{_NUM}(?:\s*{_CUR})?|{_NUM}\s*{_CUR})"  # a currency on at least one side
+
+_MAX_WORDS = r"under|below|less\s+than|cheaper\s+than|up\s+to|at\s+most|no\s+more\s+than|max(?:imum)?|within|<=?|≤"
+_MIN_WORDS = r"over|above|more\s+than|at\s+least|min(?:imum)?|from|starting\s+at|>=?|≥"
+_AROUND_WORDS = r"around|about|approx(?:imately)?\.?|roughly|circa|~"
+_PRICE_PREFIX = r"(?:(?:for|priced|price|costing|at)\s+)?"
+
+_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("between", re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s+(?:and|to|-)\s+{_AMOUNT}", re.I)),
+    ("between", re.compile(rf"(?<![\w.]){_PRICE_PREFIX}{_AMOUNT_CUR}\s*(?:-|–|to)\s*{_AMOUNT}", re.I)),
+    ("between", re.compile(rf"(?<![\w.]){_PRICE_PREFIX}{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT_CUR}", re.I)),
+    ("max", re.compile(rf"{_PRICE_PREFIX}(?:(?<!\w)(?:{_MAX_WORDS}))\s*{_AMOUNT}", re.I)),
+    ("min", re.compile(rf"{_PRICE_PREFIX}(?:(?<!\w)(?:{_MIN_WORDS}))\s*{_AMOUNT}", re.I)),
+    ("around", re.compile(rf"{_PRICE_PREFIX}(?:(?<!\w)(?:{_AROUND_WORDS}))\s*{_AMOUNT}", re.I)),
+    # Chinese: the number comes first, the relation after it, or the relation first
+    ("between", re.compile(rf"{_NUM}\s*(?:-|–|到|至|~)\s*{_NUM}\s*(?:元|块)", re.I)),
+    ("max", re.compile(rf"{_NUM}\s*(?:元|块)?\s*(?:以下|以内|之内)", re.I)),
+    ("min", re.compile(rf"{_NUM}\s*(?:元|块)?\s*以上", re.I)),
+    ("around", re.compile(rf"{_NUM}\s*(?:元|块)?\s*左右", re.I)),
+    ("max", re.compile(rf"(?:低于|不超过|少于|不到|小于)\s*{_NUM}\s*(?:元|块)?", re.I)),
+    ("min", re.compile(rf"(?:高于|超过|大于|不低于|至少)\s*{_NUM}\s*(?:元|块)?", re.I)),
+    ("around", re.compile(rf"(?:约|大约|大概)\s*{_NUM}\s*(?:元|块)", re.I)),
+]
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What was read out of a query's text: the words left for the towers and the price parts."""
+
+    text: str
+    min_price: float | None = None
+    max_price: float | None = None
+    price_target: float | None = None
+    phrases: tuple[str, ...] = ()  # the price phrases taken out, as typed
+
+    def as_dict(self) -> dict:
+        out = {"text": self.text, "phrases": list(self.phrases)}
+        for name in ("min_price", "max_price", "price_target"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
+
+
+def _number(digits: str, k: str | None) -> float:
+    value = float(digits.replace(",", ""))
+    return value * 1000 if k else value
+
+
+def _numbers(match: re.Match) -> list[float]:
+    groups = match.groups()
+    return [_number(groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i] is not None]
+
+
+def parse_price(text: str) -> Understood:
+    """Take every price phrase out of ``text`` (see the module's list); the rest, tidied, is ``text``."""
+    found: dict[str, float] = {}
+    phrases: list[str] = []
+    rest = text
+    for kind, pattern in _PATTERNS:
+        while (m := pattern.search(rest)) is not None:
+            values = _numbers(m)
+            if kind == "between" and len(values) == 2:
+                lo, hi = sorted(values)
+                found["min"], found["max"] = lo, hi
+            elif values:
+                found[kind] = values[0]
+            phrases.append(m.group(0).strip())
+            rest = rest[: m.start()] + " " + rest[m.end():]
+    rest = re.sub(r"\s+", " ", re.sub(r"\s+([,.;!?，。])", r"\1", rest)).strip(" ,;，")
+    rest = re.sub(r"\b(?:and|for|at|priced|costing)$", "", rest, flags=re.I).strip(" ,;，")
+    return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases))
+
+
+def understand(query: Query) -> tuple[Query, Understood | None]:
+    """``query`` with the price phrases of its text turned into filters and a price target (those
+    the caller set win) and only the remaining words left as text; None when nothing was read.
+    A text that was only a price phrase keeps its words for the towers (it still says "something")."""
+    if not query.text:
+        return query, None
+    u = parse_price(query.text)
+    if not u.phrases:
+        return query, None
+    f, p = query.filters, query.preferences
+    filters = replace(f, min_price=f.min_price if f.min_price is not None else u.min_price,
+                      max_price=f.max_price if f.max_price is not None else u.max_price)
+    if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
+        filters = f  # the words contradict the caller's explicit range: keep the caller's
+    prefs = replace(p, price_target=p.price_target if p.price_target is not None else u.price_target)
+    return replace(query, text=u.text or query.text, filters=filters, preferences=prefs), u

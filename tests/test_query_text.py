@@ -1,0 +1,74 @@
+"""Price phrases in query text: read as filters, never invented from bare numbers."""
+
+import pytest
+
+from engine.query_text import parse_price, understand
+from engine.types import Filters, Preferences, Query
+
+CASES = [  # text, words left for the towers, min, max, around
+    ("this bag, but in brown, under 300", "this bag, but in brown", None, 300, None),
+    ("running shoes between $50 and $80", "running shoes", 50, 80, None),
+    ("jacket from $50 to $80", "jacket", 50, 80, None),
+    ("shoes 50-80 dollars", "shoes", 50, 80, None),
+    ("€30-€50 scarf", "scarf", 30, 50, None),
+    ("gray hoodie for under $45", "gray hoodie", None, 45, None),
+    ("kids shoes up to 1,200", "kids shoes", None, 1200, None),
+    ("dress over 1.5k", "dress", 1500, None, None),
+    ("tee < 20", "tee", None, 20, None),
+    ("watch around 200", "watch", None, None, 200),
+    ("bag ~80 usd", "bag", None, None, 80),
+    ("maxi dress max 40", "maxi dress", None, 40, None),
+    ("连衣裙 200元以下", "连衣裙", None, 200, None),
+    ("华为手机 3000到5000元", "华为手机", 3000, 5000, None),
+    ("MUJI 低于100元 乳液", "MUJI 乳液", None, 100, None),
+    ("口红 约200元", "口红", None, None, 200),
+    ("手机 2000元以上", "手机", 2000, None, None),
+]
+NOT_PRICES = ["under armour hoodie", "iphone 12", "size 8-10 boots", "2 in 1 charger", "airmax 90",
+              "400ml lotion", "maxi dress", "over-ear headphones", "小米 10 Pro"]
+
+
+@pytest.mark.parametrize("text,rest,lo,hi,around", CASES)
+def test_price_phrases_become_numbers(text, rest, lo, hi, around):
+    u = parse_price(text)
+    assert (u.text, u.min_price, u.max_price, u.price_target) == (rest, lo, hi, around)
+    assert u.phrases
+
+
+@pytest.mark.parametrize("text", NOT_PRICES)
+def test_bare_numbers_and_price_like_words_are_left_alone(text):
+    u = parse_price(text)
+    assert u.text == text and not u.phrases
+    assert (u.min_price, u.max_price, u.price_target) == (None, None, None)
+
+
+def test_understand_fills_only_what_the_caller_left_open():
+    q, u = understand(Query(text="red hoodie between 20 and 60", filters=Filters(max_price=40)))
+    assert q.text == "red hoodie" and q.filters.min_price == 20 and q.filters.max_price == 40
+    assert u.max_price == 60  # reported as read, even though the caller's bound wins
+    q, _ = understand(Query(text="mug around 12", preferences=Preferences(price_target=30)))
+    assert q.preferences.price_target == 30
+
+
+def test_understand_keeps_the_callers_range_when_the_words_contradict_it():
+    q, _ = understand(Query(text="lamp over 500", filters=Filters(max_price=100)))
+    assert q.filters == Filters(max_price=100)
+
+
+def test_a_text_that_is_only_a_price_keeps_its_words():
+    q, u = understand(Query(text="under 50"))
+    assert q.text == "under 50" and q.filters.max_price == 50 and u.text == ""
+
+
+def test_no_price_phrase_changes_nothing():
+    query = Query(text="blue teapot", k=3)
+    assert understand(query) == (query, None)
+
+
+def test_engine_applies_price_words_and_reports_them(engine):
+    res = engine.search(Query(text="teapot under 30", k=50))
+    assert res.results and all(r.product.price is not None and r.product.price <= 30 for r in res.results)
+    assert res.understood["max_price"] == 30 and res.understood["text"] == "teapot"
+    plain = engine.search(Query(text="teapot", k=50))
+    assert plain.understood is None
+    assert any(r.product.price > 30 for r in plain.results)  # the sample shop has dearer ones
