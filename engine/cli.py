@@ -25,6 +25,8 @@ def _config(args) -> EngineConfig:
     cfg = load_config(args.config)
     if args.data_dir:
         cfg = replace(cfg, data_dir=args.data_dir)
+    if getattr(args, "cluster", None):
+        cfg = replace(cfg, cluster=args.cluster)
     return cfg
 
 
@@ -186,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
     parser.add_argument("--data-dir", help="data directory (default: shopsight-data)")
+    parser.add_argument("--cluster", help="compute tower features on Dask: local:N worker processes or a "
+                        "scheduler address such as tcp://host:8786 (pip install 'shopsight[cluster]')")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", required=True)

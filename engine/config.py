@@ -102,6 +102,7 @@ class EngineConfig:
     batch_size: int = 32  # photos per tower batch at ingestion
     device: str = "auto"  # where the towers run: "cpu", "cuda", or "auto"
     runtime: str = "auto"  # tower forward pass: "torch", "onnx" (ONNX Runtime), or "auto" (onnx on CPU when installed)
+    cluster: str = ""  # tower features for large batches on Dask: "local:N" or "tcp://scheduler:8786" (engine/cluster.py)
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db

@@ -37,14 +37,25 @@ class Embedder:
         self._image_tower = None
         self._text_tower = None
         self._fc = None  # the image tower's ImageNet classifier (weight, bias), for the bridge
+        self.cluster = None  # a cluster.ClusterTowers: large batches of tower features run there
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
 
     @classmethod
     def for_config(cls, bundle: ModelBundle, config) -> "Embedder":
         """The embedder an ``EngineConfig`` describes (feature cache, device, batch, runtime)."""
-        return cls(bundle, FeatureCache(config.feature_cache_path), config.device, config.batch_size,
-                   config.max_image_pixels, config.runtime)
+        embedder = cls(bundle, FeatureCache(config.feature_cache_path), config.device, config.batch_size,
+                       config.max_image_pixels, config.runtime)
+        if config.cluster:
+            from ..cluster import ClusterTowers
+
+            embedder.cluster = ClusterTowers(config.cluster)
+        return embedder
+
+    def _on_cluster(self, n: int) -> bool:
+        from ..cluster import MIN_BATCH
+
+        return self.cluster is not None and n >= MIN_BATCH
 
     @property
     def image_tower(self):
@@ -75,6 +86,9 @@ class Embedder:
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
     def _compute_image_features(self, paths: Sequence[str], progress: bool) -> np.ndarray:
+        if self._on_cluster(len(paths)):
+            return self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
+                                               self.max_pixels, progress)
         tower = self.image_tower
         chunks = [paths[i:i + self.batch_size] for i in range(0, len(paths), self.batch_size)]
         load: Callable = lambda chunk: tower.prepare([open_image(p, self.max_pixels) for p in chunk])
@@ -92,7 +106,9 @@ class Embedder:
         found = self.cache.get_many(keys) if self.cache else {}
         todo = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         if todo:
-            fresh = self.text_tower.encode([texts[i] for i in todo], role=role)
+            todo_texts = [texts[i] for i in todo]
+            fresh = (self.cluster.text_features(todo_texts, role, self.bundle.text_tower, self.device, self.runtime)
+                     if self._on_cluster(len(todo)) else self.text_tower.encode(todo_texts, role=role))
             new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
             if self.cache:
                 self.cache.put_many(new)
