@@ -87,9 +87,12 @@ def test_search_page_end_to_end(live_server, sample_folder):
             page.screenshot(path=str(SHOTS / "more-like-this.png"), full_page=True)
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(live_server + "/")
-            phone.fill("#text", "红色连衣裙")
+            phone.fill("#text", "红色连衣裙 100元以下")  # "red dress, 100 yuan or less": the words set the price
             phone.click("#go")
             phone.wait_for_selector(".card")
+            assert "up to 100 (from your words)" in phone.inner_text("#status")
+            prices = [float(t.split()[0]) for t in phone.locator(".card .price").all_inner_texts()]
+            assert prices and all(p <= 100 for p in prices)
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
         finally:
             browser.close()
