@@ -11,7 +11,8 @@ chunks to the workers: photo *bytes*, so workers need no shared filesystem. Each
 the towers named by the bundle once (from the same installed packages: `pip install 'shopsight[cluster]'`
 on every worker) and sends the features back; at most ``2 x workers`` chunks are in flight, so the
 coordinator's memory stays bounded on any catalogue size. The coordinator stores the features in its
-feature cache and goes on exactly as without a cluster: a tower forward pass is the same computation
+feature cache (every few thousand photos, so a killed run keeps what came back) and goes on exactly as
+without a cluster: a tower forward pass is the same computation
 wherever it runs (``tests/test_cluster.py`` compares them). Query encoding never leaves the serving
 process: batches under ``MIN_BATCH`` are computed locally.
 
@@ -25,8 +26,6 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from tqdm import tqdm
-
 from .errors import BadInputError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -112,25 +111,31 @@ class ClusterTowers:
             self._local.close()
         self._client = self._local = None
 
+    def cache_block(self) -> int:
+        """Photos per feature-cache write on the cluster: four windows, so the pipeline drains rarely."""
+        return max(2048, 4 * self._window() * self.chunk)
+
+    def _window(self) -> int:
+        return max(2, 2 * len(self.workers()))
+
     def image_features(self, paths: Sequence[str], spec, device: str, runtime: str, max_pixels: int,
-                       progress: bool = False) -> np.ndarray:
+                       bar=None) -> np.ndarray:
         def args(chunk):
             return [_read(p) for p in chunk], spec, device, runtime, max_pixels
 
-        return self._map(image_chunk_features, list(paths), args, "photos", progress)
+        return self._map(image_chunk_features, list(paths), args, bar)
 
     def text_features(self, texts: Sequence[str], role: str, spec, device: str, runtime: str) -> np.ndarray:
-        return self._map(text_chunk_features, list(texts), lambda chunk: (chunk, role, spec, device, runtime),
-                         "texts", False)
+        return self._map(text_chunk_features, list(texts), lambda chunk: (chunk, role, spec, device, runtime))
 
-    def _map(self, fn: Callable, items: list, args: Callable, unit: str, progress: bool) -> np.ndarray:
+    def _map(self, fn: Callable, items: list, args: Callable, bar=None) -> np.ndarray:
         """``fn(*args(chunk))`` for every chunk of ``items`` on the cluster, results in order; at most
         two chunks per worker in flight (``args`` reads a chunk's photos only when it is sent)."""
         from distributed import as_completed
 
         client = self.client
         chunks = [items[i:i + self.chunk] for i in range(0, len(items), self.chunk)]
-        window = max(2, 2 * len(self.workers()))
+        window = self._window()
         results: list = [None] * len(chunks)
         position: dict[str, int] = {}
         pending = as_completed()
@@ -143,16 +148,15 @@ class ClusterTowers:
         for i in range(min(window, len(chunks))):
             submit(i)
         sent = min(window, len(chunks))
-        bar = tqdm(total=len(items), desc=f"{unit} (cluster)", unit=unit[:3], disable=not progress)
         for future in pending:
             i = position.pop(future.key)
             results[i] = future.result()  # a worker's exception is raised here
             future.release()
-            bar.update(len(chunks[i]))
+            if bar is not None:
+                bar.update(len(chunks[i]))
             if sent < len(chunks):
                 submit(sent)
                 sent += 1
-        bar.close()
         return np.concatenate(results) if results else np.zeros((0, 0), np.float32)
 
 

@@ -93,3 +93,24 @@ def test_feature_cache_keys_photos_by_content(tmp_path):
     Image.new("RGB", (8, 8), "blue").save(a)
     assert cache.get_many([image_key("t", str(a))]) == {}
     assert image_key("other-tower", str(b)) != image_key("t", str(b))
+
+
+def test_photo_features_are_cached_as_they_are_computed(built_shop, sample_folder, tmp_path, monkeypatch):
+    """A run that fails on its last photo (or is killed) keeps the blocks it finished in the cache."""
+    from engine.encoders import embedder as embedder_module
+    from engine.encoders.bundle import ModelBundle
+    from engine.errors import BadImageError
+    from engine.features import FeatureCache, image_key
+
+    monkeypatch.setattr(embedder_module, "CACHE_EVERY", 8)
+    emb = embedder_module.Embedder(ModelBundle.load(built_shop.path / "bundle"), FeatureCache(tmp_path / "f.db"),
+                                   "cpu", 4, runtime=built_shop.runtime)
+    good = sorted(str(p) for p in (sample_folder / "images").glob("*.png"))[:20]
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"<html>not a photo</html>")
+    with pytest.raises(BadImageError):
+        emb.image_features(good + [str(bad)])
+    kept = emb.cache.get_many([image_key(emb.image_tower_id, p) for p in good])
+    assert len(kept) == 16  # two full blocks of 8 written; the block with the bad photo was not
+    again = emb.image_features(good)
+    np.testing.assert_allclose(again[:16], np.stack([kept[image_key(emb.image_tower_id, p)] for p in good[:16]]))

@@ -19,6 +19,7 @@ from . import build_image_tower, build_text_tower
 from .bundle import ModelBundle
 
 log = logging.getLogger(__name__)
+CACHE_EVERY = 2048  # photos embedded between feature-cache writes (what a killed indexing run keeps)
 
 
 class Embedder:
@@ -77,28 +78,32 @@ class Embedder:
         keys = [image_key(self.image_tower_id, p) for p in paths]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = [i for i, k in enumerate(keys) if k not in found]
-        if todo:
-            fresh = self._compute_image_features([paths[i] for i in todo], progress)
-            new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
+        on_cluster = self._on_cluster(len(todo))
+        step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
+        bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
+                   disable=not (progress and todo))
+        for start in range(0, len(todo), step):  # cached as it goes: a killed run keeps what it wrote
+            block = todo[start:start + step]
+            fresh = self._compute_image_features([paths[i] for i in block], bar, on_cluster)
+            new = {keys[i]: fresh[j] for j, i in enumerate(block)}
             if self.cache:
                 self.cache.put_many(new)
             found.update(new)
+        bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
-    def _compute_image_features(self, paths: Sequence[str], progress: bool) -> np.ndarray:
-        if self._on_cluster(len(paths)):
+    def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False) -> np.ndarray:
+        if on_cluster:
             return self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
-                                               self.max_pixels, progress)
+                                               self.max_pixels, bar)
         tower = self.image_tower
         chunks = [paths[i:i + self.batch_size] for i in range(0, len(paths), self.batch_size)]
         load: Callable = lambda chunk: tower.prepare([open_image(p, self.max_pixels) for p in chunk])
         out = []
-        bar = tqdm(total=len(paths), desc="photos", unit="img", disable=not progress)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for batch in _prefetch(pool, load, chunks):
                 out.append(tower.features(batch))
                 bar.update(len(batch))
-        bar.close()
         return np.concatenate(out) if out else np.zeros((0, self.bundle.image_dim), np.float32)
 
     def text_features(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
