@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .types import Filters, Preferences, Query
+from .types import Query
 
 _CUR = r"(?:\$|€|£|¥|us\$|usd|eur|gbp|cny|rmb|yuan|dollars?|euros?|pounds?|bucks|元|块)"
 _NUM = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*k\b)?"

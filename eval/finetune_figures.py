@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +29,7 @@ from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.encoders.embedder import Embedder
 from engine.train import PairData, collect_pairs, heldout_recall, train_space
 
-from . import datasets
+from . import datasets, report
 
 
 def subset(data: PairData, products: np.ndarray) -> PairData:
@@ -113,9 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in summary:
             print(line)
         results.append({"summary": summary})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "finetune_figures.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    report.save_json(args.out, "finetune_figures.json", results)
     return 0
 
 

@@ -16,9 +16,7 @@ recall@1 and @10 per seed and their mean ± standard deviation; writes <out>/lan
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +25,7 @@ from engine.config import EngineConfig, SpaceConfig, TextTowerSpec, TrainConfig
 from engine.train import collect_pairs, heldout_recall, train_space
 from engine.workflow import new_bundle
 
-from . import datasets
+from . import datasets, report
 from .finetune_figures import products_of, subset
 
 TOWERS = {"e5": TextTowerSpec(kind="e5", name="original"), "minilm": TextTowerSpec()}
@@ -82,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"| {r['tower']} | {r['catalogue']} ({r['language']}) | {r['recall@1'][0]:.3f} ± {r['recall@1'][1]:.3f} "
               f"| {r['recall@10'][0]:.3f} ± {r['recall@10'][1]:.3f} | {len(args.seeds)} |")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "language_parity.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    report.save_json(args.out, "language_parity.json", results)
     return 0
 
 

@@ -63,6 +63,15 @@ def plots(outcomes: list[Outcome], folder: Path) -> list[Path]:
     return [curves, hist]
 
 
+def save_json(folder: str | Path, name: str, data) -> Path:
+    """Write ``data`` as indented UTF-8 JSON to ``folder``/``name`` (the folder is created)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 def write(outcomes: list[Outcome], folder: Path, header: str, extra: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     text = markdown(outcomes, header)
