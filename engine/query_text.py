@@ -7,7 +7,8 @@ so ``understand`` takes price phrases out of the text and returns them as hard f
 about the product itself are embedded. Filters the caller set explicitly win over parsed ones.
 
 Recognised (case-insensitive, English and Chinese; a currency sign or word may precede or follow the
-number, thousands separators and a "k" suffix are read): under / below / less than / cheaper than /
+number, thousands separators and a "k" suffix are read; a number followed by a unit, "300ml", "256GB",
+is not a price, nor is "Pro Max 256"): under / below / less than / cheaper than /
 up to / at most / max / no more than / within / "<", "<=" N; over / above / more than / at least /
 min / from / ">", ">=" N; between N and M, N-M / N to M with a currency; around / about / approx /
 roughly / "~" N; N元以下 / N以内 / 低于N / 不超过N / 少于N / N元以上 / 高于N / 超过N / 大于N /
@@ -22,11 +23,12 @@ from dataclasses import dataclass, replace
 from .types import Query
 
 _CUR = r"(?:\$|€|£|¥|us\$|usd|eur|gbp|cny|rmb|yuan|dollars?|euros?|pounds?|bucks|元|块)"
-_NUM = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*k\b)?"
-_AMOUNT = rf"(?:{_CUR}\s*)?{_NUM}(?:\s*{_CUR})?"
-_AMOUNT_CUR = rf"(?:{_CUR}\s*{_NUM}(?:\s*{_CUR})?|{_NUM}\s*{_CUR})"  # a currency on at least one side
+_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\s*k\b)?"
+_END = r"(?![A-Za-z0-9%]|[.,]\d)"  # "300ml", "256GB", "5kg", "50%" are not prices
+_AMOUNT = rf"(?:{_CUR}\s*)?{_NUM}(?:\s*{_CUR})?{_END}"
+_AMOUNT_CUR = rf"(?:{_CUR}\s*{_NUM}(?:\s*{_CUR})?|{_NUM}\s*{_CUR}){_END}"  # a currency on at least one side
 
-_MAX_WORDS = r"under|below|less\s+than|cheaper\s+than|up\s+to|at\s+most|no\s+more\s+than|max(?:imum)?|within|<=?|≤"
+_MAX_WORDS = r"under|below|less\s+than|cheaper\s+than|up\s+to|at\s+most|no\s+more\s+than|(?<!pro )max(?:imum)?|within|<=?|≤"
 _MIN_WORDS = r"over|above|more\s+than|at\s+least|min(?:imum)?|from|starting\s+at|>=?|≥"
 _AROUND_WORDS = r"around|about|approx(?:imately)?\.?|roughly|circa|~"
 _PRICE_PREFIX = r"(?:(?:for|priced|price|costing|at)\s+)?"

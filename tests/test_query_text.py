@@ -13,6 +13,8 @@ CASES = [  # text, words left for the towers, min, max, around
     ("€30-€50 scarf", "scarf", 30, 50, None),
     ("gray hoodie for under $45", "gray hoodie", None, 45, None),
     ("kids shoes up to 1,200", "kids shoes", None, 1200, None),
+    ("laptop under $1,299.99", "laptop", None, 1299.99, None),
+    ("bag under 300 euros", "bag", None, 300, None),
     ("dress over 1.5k", "dress", 1500, None, None),
     ("tee < 20", "tee", None, 20, None),
     ("watch around 200", "watch", None, None, 200),
@@ -25,7 +27,8 @@ CASES = [  # text, words left for the towers, min, max, around
     ("手机 2000元以上", "手机", 2000, None, None),
 ]
 NOT_PRICES = ["under armour hoodie", "iphone 12", "size 8-10 boots", "2 in 1 charger", "airmax 90",
-              "400ml lotion", "maxi dress", "over-ear headphones", "小米 10 Pro"]
+              "400ml lotion", "maxi dress", "over-ear headphones", "小米 10 Pro", "iphone 14 pro max 256gb",
+              "iPhone 15 Pro Max 512", "lotion under 300ml", "backpack up to 30l", "over 50% off", "up to 2.5kg"]
 
 
 @pytest.mark.parametrize("text,rest,lo,hi,around", CASES)
