@@ -114,3 +114,20 @@ def test_photo_features_are_cached_as_they_are_computed(built_shop, sample_folde
     assert len(kept) == 16  # two full blocks of 8 written; the block with the bad photo was not
     again = emb.image_features(good)
     np.testing.assert_allclose(again[:16], np.stack([kept[image_key(emb.image_tower_id, p)] for p in good[:16]]))
+
+
+def test_text_features_are_cached_in_blocks(built_shop, tmp_path, monkeypatch):
+    from engine.encoders import embedder as embedder_module
+    from engine.encoders.bundle import ModelBundle
+    from engine.features import FeatureCache
+
+    monkeypatch.setattr(embedder_module, "CACHE_EVERY", 2)  # texts: blocks of 8
+    emb = embedder_module.Embedder(ModelBundle.load(built_shop.path / "bundle"), FeatureCache(tmp_path / "f.db"),
+                                   "cpu", 4, runtime=built_shop.runtime)
+    writes = []
+    put = emb.cache.put_many
+    monkeypatch.setattr(emb.cache, "put_many", lambda items: writes.append(len(items)) or put(items))
+    texts = [f"blue mug number {i}" for i in range(20)]
+    feats = emb.text_features(texts)
+    assert writes == [8, 8, 4]
+    np.testing.assert_allclose(feats, emb.text_tower.encode(texts), atol=1e-5)

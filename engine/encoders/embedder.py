@@ -19,7 +19,7 @@ from . import build_image_tower, build_text_tower
 from .bundle import ModelBundle
 
 log = logging.getLogger(__name__)
-CACHE_EVERY = 2048  # photos embedded between feature-cache writes (what a killed indexing run keeps)
+CACHE_EVERY = 2048  # photos (texts: 4x) embedded between feature-cache writes (what a killed run keeps)
 
 
 class Embedder:
@@ -110,11 +110,13 @@ class Embedder:
         keys = [text_key(self.text_tower_id, role, t) for t in texts]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
-        if todo:
-            todo_texts = [texts[i] for i in todo]
-            fresh = (self.cluster.text_features(todo_texts, role, self.bundle.text_tower, self.device, self.runtime)
-                     if self._on_cluster(len(todo)) else self.text_tower.encode(todo_texts, role=role))
-            new = {keys[i]: fresh[j] for j, i in enumerate(todo)}
+        on_cluster = self._on_cluster(len(todo))
+        step = self.cluster.cache_block() if on_cluster else 4 * CACHE_EVERY
+        for start in range(0, len(todo), step):  # cached as it goes, like photos
+            block = [texts[i] for i in todo[start:start + step]]
+            fresh = (self.cluster.text_features(block, role, self.bundle.text_tower, self.device, self.runtime)
+                     if on_cluster else self.text_tower.encode(block, role=role))
+            new = {keys[i]: fresh[j] for j, i in enumerate(todo[start:start + step])}
             if self.cache:
                 self.cache.put_many(new)
             found.update(new)
