@@ -1,6 +1,7 @@
 """SearchEngine: the whole query flow, short enough to read at once.
 
-    query -> encoders + heads -> query vector -> filter mask -> planner (candidates, exact parts)
+    query -> price words read as filters (query_text) -> encoders + heads -> query vector
+          -> filter mask -> planner (candidates, exact parts)
           -> late fusion -> near-duplicate collapse -> results with "why"
 
 Data directory layout: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/``
