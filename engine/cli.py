@@ -95,8 +95,9 @@ def cmd_search(args) -> int:
           f"{response.timings_ms['total']:.1f} ms")
     if response.understood:
         u = response.understood
-        read = ", ".join(f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u)
-        print(f"read from the words: {read} (searched: {u['text'] or args.text!r})")
+        read = [f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u]
+        read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
+        print(f"read from the words: {'; '.join(read)} (searched: {u['text'] or args.text!r})")
     for i, r in enumerate(response.results, 1):
         why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())
         price = f"{r.product.price:.2f} {r.product.currency}" if r.product.price is not None else "-"

@@ -78,6 +78,7 @@ class FusionConfig:
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
     w_category: float = 0.1  # weight of the category fit to a category the query prefers
+    w_category_words: float = 0.2  # words naming the shop's categories ("hoodie"; eval.tune_fusion --weight w_category_words)
     w_predicted_category: float = 0.05  # fit to the category predicted from the query photo (eval.tune_fusion --weight)
     price_scale: float = 0.5  # width of the price fit in log-price units
 
@@ -103,6 +104,7 @@ class EngineConfig:
     device: str = "auto"  # where the towers run: "cpu", "cuda", or "auto"
     runtime: str = "auto"  # tower forward pass: "torch", "onnx" (ONNX Runtime), or "auto" (onnx on CPU when installed)
     cluster: str = ""  # tower features for large batches on Dask: "local:N" or "tcp://scheduler:8786" (engine/cluster.py)
+    read_categories: bool = True  # words naming the shop's categories ("hoodie") are a soft preference (query_text.CategoryWords)
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db

@@ -1,6 +1,6 @@
 """SearchEngine: the whole query flow, short enough to read at once.
 
-    query -> price words read as filters (query_text) -> encoders + heads -> query vector
+    query -> price words read as filters, category words found (query_text) -> encoders + heads -> query vector
           -> filter mask -> planner (candidates, exact parts)
           -> late fusion -> near-duplicate collapse -> results with "why"
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -27,7 +26,7 @@ from .encoders.embedder import Embedder
 from .errors import BadInputError
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
-from .query_text import understand
+from .query_text import CategoryWords, understand
 from .rerank import collapse_duplicates
 from .types import Candidate, Product, Query, SearchResponse, SearchResult
 
@@ -211,7 +210,15 @@ class SearchEngine:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
-        return replace(response, understood=understood.as_dict()) if understood else response
+        read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
+        return replace(response, understood=read) if understood or response.understood else response
+
+    def category_words(self) -> CategoryWords:
+        """The shop's category names as words (rebuilt when a category is added)."""
+        cached = getattr(self, "_category_words", None)
+        if cached is None or cached.size != len(self.index.table.categories):
+            self._category_words = cached = CategoryWords(list(self.index.table.categories))
+        return cached
 
     def query_vectors(self, query: Query) -> QueryVectors:
         """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).
@@ -255,14 +262,18 @@ class SearchEngine:
         found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching)
         t1 = time.perf_counter()
         predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
+        words, word_fit = ([], None)
+        if query.text and self.config.read_categories and not query.preferences.category:
+            words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
-                             predicted).top(n_cand)
+                             predicted, word_fit).top(n_cand)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
         timings.update(retrieve=_ms(t0, t1), fuse=_ms(t1, t2), rerank=_ms(t2, t3))
         results = self._results(final)
-        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted),
+        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted,
+                               {"category_words": words} if words else None),
                 len(results) == len(final))
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:

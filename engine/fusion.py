@@ -3,6 +3,7 @@
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
             + w_shape * shape + w_text_photo * text_photo
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
+            + w_category_words * category_words_fit
 
 - ``look`` (photo-only queries): max over the product's photos of cos(query photo, photo) on
   standardised tower features (CNN + colour): photo-to-photo similarity in its own, better space;
@@ -19,7 +20,10 @@
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
   when the query prefers a category (weight ``w_category``); failing that, ``predicted_category_fit``,
   the same fit to the category predicted from the query photo (weight ``w_predicted_category`` = 0.05,
-  chosen on half of the photo queries by ``eval.tune_fusion --weight w_predicted_category``).
+  chosen on half of the photo queries by ``eval.tune_fusion --weight w_predicted_category``);
+- ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
+  category) = the share of those words that the product's category path contains (weight
+  ``w_category_words``; see query_text.CategoryWords).
 Weights live in ``FusionConfig``. Every part goes into the result's "why".
 """
 
@@ -50,7 +54,7 @@ def category_fit(path: str, preferred: str) -> float:
 
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
-         predicted_category: str | None = None) -> Candidates:
+         predicted_category: str | None = None, word_fit: np.ndarray | None = None) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why"."""
     if len(cands) == 0:
         return cands
@@ -71,4 +75,9 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         fit_by_code = np.asarray([category_fit(c, preferred) for c in table.categories], np.float32)
         parts[part] = fit_by_code[table.category_code[cands.rows]]
         score = score + weight * parts[part]
+    if word_fit is not None and not prefs.category and cfg.w_category_words > 0:
+        fit_by_code = np.zeros(len(table.categories), np.float32)
+        fit_by_code[: len(word_fit)] = word_fit[: len(fit_by_code)]
+        parts["category_words_fit"] = fit_by_code[table.category_code[cands.rows]]
+        score = score + cfg.w_category_words * parts["category_words_fit"]
     return Candidates(cands.rows, score.astype(np.float32), parts)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from .types import Query
 
 _CUR = r"(?:\$|€|£|¥|us\$|usd|eur|gbp|cny|rmb|yuan|dollars?|euros?|pounds?|bucks|元|块)"
@@ -115,3 +117,58 @@ def understand(query: Query) -> tuple[Query, Understood | None]:
         filters = f  # the words contradict the caller's explicit range: keep the caller's
     prefs = replace(p, price_target=p.price_target if p.price_target is not None else u.price_target)
     return replace(query, text=u.text or query.text, filters=filters, preferences=prefs), u
+
+
+# -- type words: the shop's own category names ---------------------------------------------------
+_WORD = re.compile(r"[^\W\d_]+")  # a run of letters, any script
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_STOP = frozenset({"and", "the", "of", "for", "with", "in", "on", "by", "a", "an", "to", "new", "collection",
+                   "collections", "other", "others", "misc", "all", "sale", "promotion", "promotions"})
+
+
+def forms(word: str) -> set[str]:
+    """The word and its possible English singulars ("hoodies" -> hoodie, hoody; "watches" -> watch), so
+    that "hoodie" meets "Hoodies" without a dictionary."""
+    w = word.lower()
+    out = {w}
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        out.add(w[:-1])
+        if w.endswith("es"):
+            out.add(w[:-2])
+        if w.endswith("ies"):
+            out.add(w[:-3] + "y")
+    return out
+
+
+def _query_words(text: str) -> dict[str, set[str]]:
+    """Each word of ``text`` (letters of any script, stop words left out) -> its forms."""
+    return {w.lower(): forms(w) for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+
+class CategoryWords:
+    """The words of a shop's category names (``categories``: code -> '/'-separated path), to find the
+    type words of a query: "gray hoodie" meets "Men/Tops/Hoodies & Sweatshirts". English words meet
+    through their possible singulars (``forms``); a Chinese category name ("口红") matches when the
+    query contains it."""
+
+    def __init__(self, categories: list[str]):
+        self.size = len(categories)
+        self.words: list[set[str]] = []  # per code: every form of every word of its path, and its CJK names
+        self.cjk_names: set[str] = set()
+        for path in categories:
+            parts = [p.strip() for p in path.split("/") if p.strip()]
+            cjk = {p for p in parts if _CJK.search(p)}
+            self.cjk_names |= cjk
+            self.words.append({f for p in parts if p not in cjk for w in _query_words(p).values() for f in w} | cjk)
+        self.vocabulary = set().union(*self.words) if self.words else set()
+
+    def match(self, text: str) -> tuple[list[str], np.ndarray | None]:
+        """(the query's words that name categories, fit per category code = the share of those words
+        its path contains); ([], None) when no word names a category."""
+        matched = {w: f & self.vocabulary for w, f in _query_words(text).items() if f & self.vocabulary}
+        matched.update({name: {name} for name in self.cjk_names if name in text})
+        if not matched:
+            return [], None
+        fit = np.array([sum(1 for f in matched.values() if f & words) / len(matched) for words in self.words],
+                       np.float32)
+        return sorted(matched), fit

@@ -122,9 +122,13 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
         for name, cnn_only in (("cnn-knn (classic)", True), ("ours − shared space", False)):
             scores, curve = evaluate(feature_rankings(embedder, task, cnn_only), task)
             outcomes.append(Outcome(task.name, name, scores, curve))
-    if task.hide_titles:
-        cfg = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
+    with_words = None
+    if task.hide_titles:  # photos only: neither the titles nor the category names answer the words
+        with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
+        cfg = replace(with_words, read_categories=False)
     variants = {"ours": cfg}
+    if task.kind != "photo" and with_words is not None:
+        variants["ours + the shop's category names"] = with_words
     if not task.hide_titles:
         variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
     variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False))

@@ -14,7 +14,9 @@ held-out halves next to the current default and the classic baseline (frozen CNN
 ``--weight w_predicted_category`` tunes instead the weight of the category predicted from the query
 photo as a soft preference (the query's own product never votes for it); ``--weight w_bridge`` the
 zero-shot bridge's weight for text queries, on fashion text → own photo (in the shared space's domain)
-and luma name → photo (an unseen domain), both by R@10. ``--set FIELD=VALUE`` (repeatable) changes
+and luma name → photo (an unseen domain), both by R@10; ``--weight w_category_words`` the weight of
+query words naming the shop's categories, on those two and fashion "⟨colour⟩ ⟨type⟩" (P@10), with
+the catalogue's categories visible to the engine. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
 """
@@ -35,10 +37,12 @@ from . import datasets, runner
 from .__main__ import tuning_setup
 
 GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4),
-         "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)}
+         "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4)}
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
-MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS}
+WORD_TASKS = {**TEXT_TASKS, "fashion text → photo (same type + colour)": "P@10"}
+MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
+               "w_category_words": WORD_TASKS}
 
 
 def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, datasets.Task]:
@@ -72,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     if setup is None:
         return 1
     args, out, cfg, bundle = setup
-    cfg = replace(cfg, fusion=with_settings(cfg.fusion, args.set))
+    cfg = replace(cfg, fusion=with_settings(cfg.fusion, args.set),
+                  read_categories=args.weight == "w_category_words")  # the other tunings are photos-only
     name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
     metrics = MAIN_METRIC[name]

@@ -1,5 +1,6 @@
 """Price phrases in query text: read as filters, never invented from bare numbers."""
 
+import numpy as np
 import pytest
 
 from engine.query_text import parse_price, understand
@@ -75,3 +76,50 @@ def test_engine_applies_price_words_and_reports_them(engine):
     plain = engine.search(Query(text="teapot", k=50))
     assert plain.understood is None
     assert any(r.product.price > 30 for r in plain.results)  # the sample shop has dearer ones
+
+
+CATEGORIES = ["Men/Tops/Hoodies & Sweatshirts", "Women/Tops/Hoodies & Sweatshirts", "Men/Tops/Jackets",
+              "Gear/Watches", "Gear/Bags", "美妆/口红", ""]
+
+
+def test_plural_forms_meet_their_singulars():
+    from engine.query_text import forms
+
+    assert "hoodie" in forms("Hoodies") and "watch" in forms("watches") and "body" in forms("bodies")
+    assert forms("dress") == {"dress"} and forms("bag") == {"bag"}
+
+
+@pytest.mark.parametrize("text,words,best", [
+    ("gray hoodie", ["hoodie"], {0, 1}),
+    ("men's jacket", ["jacket", "men"], {2}),
+    ("Chaz Kangeroo Hoodie", ["hoodie"], {0, 1}),
+    ("sports watches", ["watches"], {3}),
+    ("红色口红", ["口红"], {5}),
+])
+def test_category_words_name_the_shops_categories(text, words, best):
+    from engine.query_text import CategoryWords
+
+    matched, fit = CategoryWords(CATEGORIES).match(text)
+    assert matched == words
+    assert set(np.flatnonzero(fit == fit.max())) == best and fit[-1] == 0  # "" (no category) never fits
+
+
+def test_words_that_name_no_category_give_no_preference():
+    from engine.query_text import CategoryWords
+
+    assert CategoryWords(CATEGORIES).match("something blue and soft") == ([], None)
+    assert CategoryWords([]).match("hoodie") == ([], None)
+
+
+def test_engine_prefers_the_named_category_and_says_so(engine):
+    from dataclasses import replace
+
+    res = engine.search(Query(text="red hoodie", k=10))
+    assert res.understood["category_words"] == ["hoodie"]
+    assert all("category_words_fit" in r.why for r in res.results)
+    assert res.results[0].product.category.endswith("Hoodies")
+    given = engine.search(Query(text="red hoodie", k=3, preferences=Preferences(category="Apparel")))
+    assert all("category_words_fit" not in r.why and "category_fit" in r.why for r in given.results)
+    engine.config = replace(engine.config, read_categories=False)
+    off = engine.search(Query(text="red hoodie", k=10))
+    assert off.understood is None and all("category_words_fit" not in r.why for r in off.results)

@@ -60,7 +60,7 @@ async function search() {
   const data = await res.json();
   if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); return; }
   $("status").textContent = `${data.results.length} of ${data.matching} matching products · ${data.timings_ms.total.toFixed(0)} ms`
-    + priceNote(data.understood);
+    + readNote(data.understood);
   renderResults(data.results);
   renderFacets(data.facets);
 }
@@ -106,12 +106,14 @@ async function moreLikeThis(p) {
 $("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
 fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});
 
-// Price words read out of the text ("under 300") are filters; say so, so the shopper sees why.
-function priceNote(u) {
+// Price words read out of the text ("under 300") are filters, category words a preference; say so.
+function readNote(u) {
   if (!u) return "";
   const parts = [];
   if (u.min_price != null) parts.push(`from ${u.min_price}`);
   if (u.max_price != null) parts.push(`up to ${u.max_price}`);
   if (u.price_target != null) parts.push(`around ${u.price_target}`);
-  return parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
+  const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
+  const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
+  return price + words;
 }
