@@ -153,22 +153,24 @@ class CategoryWords:
 
     def __init__(self, categories: list[str]):
         self.size = len(categories)
-        self.words: list[set[str]] = []  # per code: every form of every word of its path, and its CJK names
+        postings: dict[str, list[int]] = {}  # a form of a category word (or a CJK name) -> category codes
         self.cjk_names: set[str] = set()
-        for path in categories:
+        for code, path in enumerate(categories):
             parts = [p.strip() for p in path.split("/") if p.strip()]
             cjk = {p for p in parts if _CJK.search(p)}
             self.cjk_names |= cjk
-            self.words.append({f for p in parts if p not in cjk for w in _query_words(p).values() for f in w} | cjk)
-        self.vocabulary = set().union(*self.words) if self.words else set()
+            for key in {f for p in parts if p not in cjk for w in _query_words(p).values() for f in w} | cjk:
+                postings.setdefault(key, []).append(code)
+        self.postings = {k: np.asarray(v, np.int64) for k, v in postings.items()}
 
     def match(self, text: str) -> tuple[list[str], np.ndarray | None]:
         """(the query's words that name categories, fit per category code = the share of those words
         its path contains); ([], None) when no word names a category."""
-        matched = {w: f & self.vocabulary for w, f in _query_words(text).items() if f & self.vocabulary}
+        matched = {w: f & self.postings.keys() for w, f in _query_words(text).items() if f & self.postings.keys()}
         matched.update({name: {name} for name in self.cjk_names if name in text})
         if not matched:
             return [], None
-        fit = np.array([sum(1 for f in matched.values() if f & words) / len(matched) for words in self.words],
-                       np.float32)
-        return sorted(matched), fit
+        fit = np.zeros(self.size, np.float32)
+        for keys in matched.values():  # a word counts once per category, whichever of its forms met it
+            fit[np.unique(np.concatenate([self.postings[k] for k in keys]))] += 1.0
+        return sorted(matched), fit / len(matched)
