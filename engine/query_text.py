@@ -122,6 +122,7 @@ def understand(query: Query) -> tuple[Query, Understood | None]:
 # -- type words: the shop's own category names ---------------------------------------------------
 _WORD = re.compile(r"[^\W\d_]+")  # a run of letters, any script
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 _STOP = frozenset({"and", "the", "of", "for", "with", "in", "on", "by", "a", "an", "to", "new", "collection",
                    "collections", "other", "others", "misc", "all", "sale", "promotion", "promotions"})
 
@@ -141,25 +142,27 @@ def forms(word: str) -> set[str]:
 
 
 def _query_words(text: str) -> dict[str, set[str]]:
-    """Each word of ``text`` (letters of any script, stop words left out) -> its forms."""
-    return {w.lower(): forms(w) for w in _WORD.findall(text) if w.lower() not in _STOP}
+    """Each word of ``text`` -> its forms: English words (stop words left out) and their singulars;
+    Chinese and Japanese text has no spaces, so each pair of adjacent CJK characters is a word
+    ("华为 Mate 30" has 华为, which meets the category "华为手机")."""
+    out = {w.lower(): forms(w) for w in _WORD.findall(text) if w.lower() not in _STOP and not _CJK.search(w)}
+    for run in _CJK_RUN.findall(text):
+        out.update({run[i:i + 2]: {run[i:i + 2]} for i in range(len(run) - 1)} or {run: {run}})
+    return out
 
 
 class CategoryWords:
     """The words of a shop's category names (``categories``: code -> '/'-separated path), to find the
     type words of a query: "gray hoodie" meets "Men/Tops/Hoodies & Sweatshirts". English words meet
-    through their possible singulars (``forms``); a Chinese category name ("口红") matches when the
-    query contains it."""
+    through their possible singulars (``forms``), Chinese through shared character pairs ("红色口红"
+    meets "口红", "华为 Mate 30" meets "华为手机")."""
 
     def __init__(self, categories: list[str]):
         self.size = len(categories)
-        postings: dict[str, list[int]] = {}  # a form of a category word (or a CJK name) -> category codes
-        self.cjk_names: set[str] = set()
+        postings: dict[str, list[int]] = {}  # a form of a category word (CJK: a character pair) -> codes
         for code, path in enumerate(categories):
-            parts = [p.strip() for p in path.split("/") if p.strip()]
-            cjk = {p for p in parts if _CJK.search(p)}
-            self.cjk_names |= cjk
-            for key in {f for p in parts if p not in cjk for w in _query_words(p).values() for f in w} | cjk:
+            keys = {f for part in path.split("/") for f in set().union(*_query_words(part).values())}
+            for key in keys:
                 postings.setdefault(key, []).append(code)
         self.postings = {k: np.asarray(v, np.int64) for k, v in postings.items()}
 
@@ -167,7 +170,6 @@ class CategoryWords:
         """(the query's words that name categories, fit per category code = the share of those words
         its path contains); ([], None) when no word names a category."""
         matched = {w: f & self.postings.keys() for w, f in _query_words(text).items() if f & self.postings.keys()}
-        matched.update({name: {name} for name in self.cjk_names if name in text})
         if not matched:
             return [], None
         fit = np.zeros(self.size, np.float32)

@@ -79,7 +79,7 @@ def test_engine_applies_price_words_and_reports_them(engine):
 
 
 CATEGORIES = ["Men/Tops/Hoodies & Sweatshirts", "Women/Tops/Hoodies & Sweatshirts", "Men/Tops/Jackets",
-              "Gear/Watches", "Gear/Bags", "美妆/口红", ""]
+              "Gear/Watches", "Gear/Bags", "美妆/口红", "手机/华为手机", ""]
 
 
 def test_plural_forms_meet_their_singulars():
@@ -95,6 +95,7 @@ def test_plural_forms_meet_their_singulars():
     ("Chaz Kangeroo Hoodie", ["hoodie"], {0, 1}),
     ("sports watches", ["watches"], {3}),
     ("红色口红", ["口红"], {5}),
+    ("华为 Mate 30 Pro 5G", ["华为"], {6}),  # Chinese meets Chinese through character pairs
 ])
 def test_category_words_name_the_shops_categories(text, words, best):
     from engine.query_text import CategoryWords
