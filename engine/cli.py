@@ -56,6 +56,17 @@ def cmd_import(args) -> int:
     return EXIT_PARTIAL if report.errors else EXIT_OK
 
 
+def _positive_int(value: str) -> int:
+    """argparse type: a whole number >= 1 (a usage error, exit 2, otherwise)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
+
+
 def cmd_train(args) -> int:
     from .workflow import train
 
@@ -214,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_import)
 
     p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")
-    p.add_argument("--epochs", type=int)
+    p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--dim", type=int, help="size of the shared space")
     p.add_argument("--start-from", help="fine-tune from this bundle folder (or 'default', the packaged one)")
     p.set_defaults(fn=cmd_train)

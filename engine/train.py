@@ -114,8 +114,7 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
 def _fit(bundle, data, train_p, val_p, cfg, progress):
     heads = bundle.heads
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = cfg.epochs * max(1, int(np.ceil(len(train_p) / cfg.batch_size)))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    sched = _schedule(opt, cfg.lr, cfg.epochs * max(1, int(np.ceil(len(train_p) / cfg.batch_size))))
     rng = np.random.default_rng(cfg.seed)
     img_by_prod = _group(data.image_product, data.n_products)
     txt_by_prod = _group(data.text_product, data.n_products)
@@ -133,6 +132,14 @@ def _fit(bundle, data, train_p, val_p, cfg, progress):
         bar.set_postfix(loss=f"{loss:.3f}", **{k: f"{v:.3f}" for k, v in val.items() if k != "n"})
         log.info("epoch %d loss %.4f held-out %s", epoch + 1, loss, val)
     return best_state, best
+
+
+def _schedule(opt, lr: float, steps: int):
+    """One-cycle learning rate over ``steps``, warming up for 10 % of them but at least two steps (torch's
+    OneCycleLR divides by the warm-up length minus one); a constant rate for runs under 4 steps."""
+    if steps < 4:
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=max(0.1, 2.0 / steps))
 
 
 def _group(owner: np.ndarray, n: int) -> list[np.ndarray]:

@@ -1,6 +1,8 @@
-"""Training details: shared text views count as positives for every product they describe."""
+"""Training details: shared text views count as positives for every product they describe; short runs
+train at all."""
 
 import numpy as np
+import pytest
 
 from engine.train import PairData, _group, _positives, _view_ids
 
@@ -36,3 +38,19 @@ def test_a_shared_view_is_a_positive_for_every_product_it_describes():
     want = np.eye(4, dtype=bool)
     want[2, 0] = True
     assert (pos == want).all()
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3, 5, 11])
+def test_short_runs_train_with_any_number_of_steps(epochs):
+    """A few epochs on a small catalogue used to stop in torch's OneCycleLR (division by zero)."""
+    from engine.config import ImageTowerSpec, SpaceConfig, TextTowerSpec, TrainConfig
+    from engine.encoders.bundle import ModelBundle
+    from engine.train import train_space
+
+    rng = np.random.default_rng(1)
+    n = 40
+    data = PairData(rng.standard_normal((n, 12)).astype(np.float32), np.arange(n),
+                    rng.standard_normal((n, 6)).astype(np.float32), np.arange(n), np.arange(n), n)
+    bundle = ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8), 12, 6)
+    out = train_space(bundle, data, TrainConfig(epochs=epochs, batch_size=16, holdout=0.25), progress=False)
+    assert out.metrics["epochs"] == epochs and 0 <= out.metrics["heldout"]["recall@10"] <= 1

@@ -1,0 +1,60 @@
+"""The command line's exit codes and output: 0 ok, 1 engine error, 2 usage, 3 import with refused rows."""
+
+import json
+
+import pytest
+
+from engine.cli import main
+from engine.config import config_to_dict
+
+
+@pytest.fixture()
+def config_file(built_shop, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config_to_dict(built_shop)))
+    return str(path)
+
+
+def test_search_prints_json_with_what_it_read(config_file, capsys):
+    assert main(["--config", config_file, "search", "--text", "red hoodie under 70", "-k", "5", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["understood"]["max_price"] == 70 and body["understood"]["category_words"] == ["hoodie"]
+    assert body["results"] and all(r["product"]["price"] <= 70 for r in body["results"])
+
+
+def test_search_text_output_names_the_words_read(config_file, capsys):
+    assert main(["--config", config_file, "search", "--text", "teapot between 5 and 40", "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "read from the words: min_price 5; max_price 40" in out and "(searched: 'teapot')" in out
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--epochs", "x"], ["nonsense"]])
+def test_usage_errors_exit_2(config_file, argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--config", config_file, *argv])
+    assert exc.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_search_without_words_or_photo_is_a_usage_error(config_file, capsys):
+    assert main(["--config", config_file, "search"]) == 2
+    assert "give --image, --text, or both" in capsys.readouterr().err
+
+
+def test_engine_errors_exit_1_with_a_message(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path / "empty"), "search", "--text", "mug"]) == 1
+    assert "shopsight search: error:" in capsys.readouterr().err
+
+
+def test_an_import_with_a_bad_row_reports_it_and_exits_3(built_shop, sample_folder, tmp_path, capsys):
+    rows = (sample_folder / "products.csv").read_text().splitlines()
+    bad = rows[2].split(",")
+    bad[5] = "cheap"  # the price column
+    (tmp_path / "products.csv").write_text("\n".join([rows[0], rows[1], ",".join(bad)]) + "\n")
+    (tmp_path / "images").symlink_to(sample_folder / "images")
+    code = main(["--data-dir", str(tmp_path / "shop"), "-q", "import", str(tmp_path / "products.csv"),
+                 "--mapping", "sample"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert json.loads(captured.out) == {"imported": 1, "refused": 1}
+    assert "line 3" in captured.err and "price" in captured.err
