@@ -196,7 +196,7 @@ class SearchEngine:
     # -- querying ------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
-        query, understood = understand(query) if self.config.read_prices else (query, None)
+        query, understood = understand(query) if self.config.read_prices and query.read_words else (query, None)
         _validate(query)
         self.sync()
         t_sync = time.perf_counter()
@@ -263,7 +263,7 @@ class SearchEngine:
         t1 = time.perf_counter()
         predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
         words, word_fit = ([], None)
-        if query.text and self.config.read_categories and not query.preferences.category:
+        if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
                              predicted, word_fit).top(n_cand)

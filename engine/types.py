@@ -76,6 +76,7 @@ class Query:
     text_weight: float = 1.0  # weight of the text in the combined query vector
     k: int = 10
     exclude_ids: tuple[str, ...] = ()  # e.g. the product itself in "more like this"
+    read_words: bool = True  # read price phrases and category words out of the text (when the engine does)
 
     @property
     def kind(self) -> str:

@@ -43,6 +43,8 @@ _FILTERS = {"type": "object", "properties": {
 _SEARCH_REQUEST = {"type": "object", "properties": {
     "text": {"type": "string", "maxLength": 1000, "description": "free text; price phrases such as 'under 300', "
              "'between $50 and $80' or '200元以下' become filters (see the response's understood)"},
+    "read_words": {"type": "boolean", "default": True, "description": "false: embed the text as typed, "
+                   "without reading price phrases or category words out of it"},
     "image": {"type": "string", "description": "base64 photo (JPEG, PNG, WebP, GIF, BMP, TIFF)"},
     "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
             "description": "search a region: [x0, y0, x1, y1] as fractions of the photo"},

@@ -53,6 +53,16 @@ def _number(data: dict, key: str, default=None, lo=0.0, hi=1e12):
     return number
 
 
+def _flag(data: dict, key: str, default: bool) -> bool:
+    """A boolean field: JSON true/false, or "true"/"false"/"1"/"0" from a form."""
+    value = data.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise BadInputError(key, f"{value!r} is not true or false")
+
+
 def decode_base64_image(value, field: str):
     if not isinstance(value, str) or not value:
         raise BadInputError(field, "expected a base64 string")
@@ -123,7 +133,7 @@ def parse_query(req: Request) -> Query:
                  preferences=Preferences(_number(prefs, "price_target", None, 0.01), prefs.get("category")),
                  image_weight=_number(data, "image_weight", 1.0, 0, 100),
                  text_weight=_number(data, "text_weight", 1.0, 0, 100), k=int(k),
-                 exclude_ids=tuple(str(e) for e in exclude))
+                 exclude_ids=tuple(str(e) for e in exclude), read_words=_flag(data, "read_words", True))
 
 
 def parse_product(raw, field: str = "product") -> Product:

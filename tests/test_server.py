@@ -68,6 +68,15 @@ def test_price_words_in_the_text_filter_and_are_reported(client):
     assert body["results"] and all(20 <= r["product"]["price"] <= 60 for r in body["results"])
 
 
+def test_read_words_false_embeds_the_text_as_typed(client):
+    body = client.post("/api/search", json={"text": "red hoodie under 30", "k": 40, "read_words": False}).get_json()
+    assert body["understood"] is None and any(r["product"]["price"] > 30 for r in body["results"])
+    form = client.post("/api/search", data={"text": "red hoodie under 30", "read_words": "false"}).get_json()
+    assert form["understood"] is None
+    bad = client.post("/api/search", json={"text": "mug", "read_words": "maybe"})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "read_words"
+
+
 def test_multipart_photo_plus_text_search(client):
     data = {"image": (io.BytesIO(_png("blue")), "q.png"), "text": "bag", "k": "3",
             "filters": json.dumps({"category": "Accessories"})}
