@@ -30,6 +30,9 @@ def create_app(config: EngineConfig | dict | None = None, api_key: str | None = 
         config = load_config(os.environ.get("SHOPSIGHT_CONFIG"), **(config or {}))
         if os.environ.get("SHOPSIGHT_DATA_DIR"):
             config = replace(config, data_dir=os.environ["SHOPSIGHT_DATA_DIR"])
+    if config.cluster.startswith("local:"):  # a web worker must not start a pool of tower processes
+        log.warning("ignoring cluster %r while serving; a running scheduler (tcp://...) may be used", config.cluster)
+        config = replace(config, cluster="")
     app.config["ENGINE_CONFIG"] = config
     app.config["API_KEY"] = api_key if api_key is not None else os.environ.get("SHOPSIGHT_API_KEY", "")
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES

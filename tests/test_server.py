@@ -245,3 +245,14 @@ def test_concurrent_searches_while_a_writer_adds_and_deletes(client):
         for t in threads:
             t.join()
     assert not errors and not torn
+
+
+def test_serving_never_starts_a_local_cluster(built_shop):
+    from dataclasses import replace
+
+    from server import create_app
+
+    app = create_app(replace(built_shop, cluster="local:4"), api_key="k")
+    assert app.config["ENGINE_CONFIG"].cluster == ""
+    app = create_app(replace(built_shop, cluster="tcp://scheduler:8786"), api_key="k")
+    assert app.config["ENGINE_CONFIG"].cluster == "tcp://scheduler:8786"
