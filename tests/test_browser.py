@@ -93,6 +93,10 @@ def test_search_page_end_to_end(live_server, sample_folder):
             assert "up to 100 (from your words)" in phone.inner_text("#status")
             prices = [float(t.split()[0]) for t in phone.locator(".card .price").all_inner_texts()]
             assert prices and all(p <= 100 for p in prices)
+            phone.click("#as-typed")  # take the words back: no price filter read from them
+            phone.wait_for_function("(t => t.includes('matching products') && !t.includes('from your words'))"
+                                    "(document.querySelector('#status').textContent)")
+            assert phone.locator("#as-typed").count() == 0 and phone.locator(".card").count() > 0
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
         finally:
             browser.close()

@@ -45,8 +45,9 @@ function rel(e) {
   return [Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (e.clientY - r.top) / r.height))];
 }
 
-async function search() {
+async function search(asTyped = false) {
   const body = { k: 24, filters: {} };
+  if (asTyped) body.read_words = false;
   const text = $("text").value.trim();
   if (text) body.text = text;
   if (state.photo) { body.image = state.photo; if (state.box) body.box = state.box; }
@@ -61,6 +62,12 @@ async function search() {
   if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); return; }
   $("status").textContent = `${data.results.length} of ${data.matching} matching products · ${data.timings_ms.total.toFixed(0)} ms`
     + readNote(data.understood);
+  if (data.understood) {  // the shopper can take the words back: search them as typed
+    const undo = document.createElement("button");
+    undo.id = "as-typed"; undo.type = "button"; undo.className = "link"; undo.textContent = "search the words as typed";
+    undo.addEventListener("click", () => search(true));
+    $("status").append(" · ", undo);
+  }
   renderResults(data.results);
   renderFacets(data.facets);
 }
