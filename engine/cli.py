@@ -97,7 +97,8 @@ def cmd_search(args) -> int:
 
     engine = SearchEngine.open(_config(args))
     query = Query(image=open_image(args.image, field="--image") if args.image else None, text=args.text,
-                  filters=Filters(args.min_price, args.max_price, args.category), k=args.k)
+                  filters=Filters(args.min_price, args.max_price, args.category), k=args.k,
+                  read_words=not args.as_typed)
     response = engine.search(query)
     if args.json:
         print(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
@@ -242,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", help="category subtree, e.g. Women/Tops")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--as-typed", action="store_true",
+                   help="embed --text as typed: no price phrases or category words read from it")
     p.set_defaults(fn=cmd_search)
 
     p = sub.add_parser("serve", help="serve the web page and API with gunicorn")

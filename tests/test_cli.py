@@ -58,3 +58,8 @@ def test_an_import_with_a_bad_row_reports_it_and_exits_3(built_shop, sample_fold
     assert code == 3
     assert json.loads(captured.out) == {"imported": 1, "refused": 1}
     assert "line 3" in captured.err and "price" in captured.err
+
+
+def test_as_typed_reads_nothing_out_of_the_words(config_file, capsys):
+    assert main(["--config", config_file, "search", "--text", "red hoodie under 70", "--as-typed", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["understood"] is None
