@@ -121,8 +121,9 @@ def understand(query: Query) -> tuple[Query, Understood | None]:
 
 # -- type words: the shop's own category names ---------------------------------------------------
 _WORD = re.compile(r"[^\W\d_]+")  # a run of letters, any script
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_CHARS = r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"  # kana and CJK ideographs
+_CJK = re.compile(_CJK_CHARS)
+_CJK_RUN = re.compile(_CJK_CHARS + "+")
 _STOP = frozenset({"and", "the", "of", "for", "with", "in", "on", "by", "a", "an", "to", "new", "collection",
                    "collections", "other", "others", "misc", "all", "sale", "promotion", "promotions"})
 

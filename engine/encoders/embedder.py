@@ -82,15 +82,22 @@ class Embedder:
         step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
                    disable=not (progress and todo))
-        for start in range(0, len(todo), step):  # cached as it goes: a killed run keeps what it wrote
+        self._fill(keys, todo, found, step,
+                   lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster))
+        bar.close()
+        return _stack([found[k] for k in keys], self.bundle.image_dim)
+
+    def _fill(self, keys: list[str], todo: list[int], found: dict, step: int, compute: Callable) -> None:
+        """Compute the features of rows ``todo`` (``compute(rows)`` -> one vector per row) in blocks of
+        ``step``, each block written to the feature cache as it comes (a killed run keeps what it wrote)
+        and added to ``found`` (key -> vector)."""
+        for start in range(0, len(todo), step):
             block = todo[start:start + step]
-            fresh = self._compute_image_features([paths[i] for i in block], bar, on_cluster)
+            fresh = compute(block)
             new = {keys[i]: fresh[j] for j, i in enumerate(block)}
             if self.cache:
                 self.cache.put_many(new)
             found.update(new)
-        bar.close()
-        return _stack([found[k] for k in keys], self.bundle.image_dim)
 
     def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False) -> np.ndarray:
         if on_cluster:
@@ -112,14 +119,14 @@ class Embedder:
         todo = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
         on_cluster = self._on_cluster(len(todo))
         step = self.cluster.cache_block() if on_cluster else 4 * CACHE_EVERY
-        for start in range(0, len(todo), step):  # cached as it goes, like photos
-            block = [texts[i] for i in todo[start:start + step]]
-            fresh = (self.cluster.text_features(block, role, self.bundle.text_tower, self.device, self.runtime)
-                     if on_cluster else self.text_tower.encode(block, role=role))
-            new = {keys[i]: fresh[j] for j, i in enumerate(todo[start:start + step])}
-            if self.cache:
-                self.cache.put_many(new)
-            found.update(new)
+
+        def compute(block: list[int]) -> np.ndarray:
+            chunk = [texts[i] for i in block]
+            if on_cluster:
+                return self.cluster.text_features(chunk, role, self.bundle.text_tower, self.device, self.runtime)
+            return self.text_tower.encode(chunk, role=role)
+
+        self._fill(keys, todo, found, step, compute)
         return _stack([found[k] for k in keys], self.bundle.text_dim)
 
     # -- shared space -----------------------------------------------------------------------
