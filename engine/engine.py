@@ -48,19 +48,23 @@ def limit_blas_threads() -> None:
 MIN_PHOTOS_FOR_LOOK_STATS = 100
 
 
-def look_statistics(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(mean, std) of a catalogue's photo features, for its look vectors; None (use the bundle's
-    training statistics) below ``MIN_PHOTOS_FOR_LOOK_STATS`` photos. Standardising with the shop's own
-    statistics took luma photo -> product recall@1 from 0.506 (fashion statistics) to 0.693."""
-    if len(feats) < MIN_PHOTOS_FOR_LOOK_STATS:
-        return None
-    return feats.mean(0).astype(np.float32), np.maximum(feats.std(0), 1e-3).astype(np.float32)
+def look_statistics(feats: np.ndarray, fallback: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) that standardise a catalogue's photo features for its look vectors: the
+    catalogue's own, or ``fallback`` (the bundle's training statistics) below
+    ``MIN_PHOTOS_FOR_LOOK_STATS`` photos. Standardising with the shop's own statistics took luma
+    photo -> product recall@1 from 0.506 (fashion statistics) to 0.693. Saved with the index, so its
+    looks and its queries' looks always agree."""
+    if len(feats) >= MIN_PHOTOS_FOR_LOOK_STATS:
+        mean, std = feats.mean(0), np.maximum(feats.std(0), 1e-3)
+    else:
+        mean, std = fallback
+    return np.array(mean, dtype=np.float32), np.array(std, dtype=np.float32)
 
 
 class SearchEngine:
     def __init__(self, config: EngineConfig, catalog: Catalog, embedder: Embedder, index: ProductIndex):
         limit_blas_threads()
-        embedder.look_stats = index.look_stats
+        embedder.look_stats, embedder.look_colour_weight = index.look_stats, index.look_colour_weight
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -92,7 +96,9 @@ class SearchEngine:
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
         feats = embedder.image_features([p for prod in products for p in prod.images], progress)
-        index.look_stats = look_statistics(feats)
+        head = bundle.heads.image
+        index.look_stats = look_statistics(feats, (head.mean.numpy(), head.std.numpy()))
+        index.look_colour_weight = config.index.look_colour_weight
         engine = cls(config, catalog, embedder, index)  # the embedder takes the look statistics
         index.seq = catalog.seq
         engine._embed_and_upsert(products, progress, feats)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from engine.catalog import Catalog
 from engine.encoders.bundle import ModelBundle
+from engine.encoders.colour import colour_dim
 from engine.engine import SearchEngine
 from engine.errors import IncompatibleModelError, ProductNotFoundError
 from engine.index.product_index import ProductIndex
@@ -136,3 +137,37 @@ def test_look_vectors_use_the_catalogue_statistics_and_they_survive_reopening(sh
     stored = engine.index.looks.vectors[engine.index.looks.rows_of(row)[0]]
     first = next(iter(engine.catalog)).images[0]
     assert np.allclose(engine.embedder.looks(engine.embedder.image_features([first]))[0], stored, atol=1e-5)
+
+
+def test_look_vectors_weigh_the_colour_block_as_the_index_says(shop_copy):
+    """Looks join a unit CNN block and a unit colour block weighted by the index's
+    ``look_colour_weight`` (saved in the snapshot); a snapshot from before it (no weight) keeps the
+    one-block formula, so its stored looks and its query looks still agree."""
+    import numpy as np
+
+    engine = SearchEngine.open(shop_copy)
+    w = engine.index.look_colour_weight
+    assert w == engine.config.index.look_colour_weight and engine.embedder.look_colour_weight == w
+    colour = colour_dim(engine.embedder.bundle.image_tower.colour_bins)
+    feats = engine.embedder.image_features([next(iter(engine.catalog)).images[0]])
+    look = engine.embedder.looks(feats)[0]
+    assert np.isclose(np.linalg.norm(look), 1.0, atol=1e-5)
+    cnn, col = np.linalg.norm(look[:-colour]), np.linalg.norm(look[-colour:])
+    assert np.isclose(cnn, 1 / np.sqrt(1 + w * w), atol=1e-5) and np.isclose(col, w / np.sqrt(1 + w * w), atol=1e-5)
+    engine.embedder.look_colour_weight = None  # an old snapshot's formula
+    mean, std = engine.index.look_stats
+    z = (feats[0] - mean) / std
+    assert np.allclose(engine.embedder.looks(feats)[0], z / np.linalg.norm(z), atol=1e-5)
+
+
+def test_look_statistics_fall_back_to_the_bundle_for_small_catalogues():
+    import numpy as np
+
+    from engine.engine import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics
+
+    feats = np.random.default_rng(3).standard_normal((MIN_PHOTOS_FOR_LOOK_STATS, 10)).astype(np.float32) * 2 + 1
+    fallback = (np.zeros(10, np.float32), np.full(10, 4.0, np.float32))
+    mean, std = look_statistics(feats, fallback)
+    assert np.allclose(mean, feats.mean(0), atol=1e-6) and np.allclose(std, feats.std(0), atol=1e-6)
+    mean, std = look_statistics(feats[:5], fallback)
+    assert np.allclose(mean, 0) and np.allclose(std, 4.0)

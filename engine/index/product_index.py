@@ -40,6 +40,7 @@ class ProductIndex:
         self.channels = {name: VectorIndex(d, replace(cfg, kind="flat")) for name, d in self.photo_channels.items()}
         self.seq = 0  # catalogue sequence this index reflects
         self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # catalogue photo-feature (mean, std)
+        self.look_colour_weight: float | None = None  # colour block's weight in the looks (None: snapshots before it)
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -100,7 +101,8 @@ class ProductIndex:
             if self.look_stats is not None:
                 np.save(tmp / "look_stats.npy", np.stack(self.look_stats))
             meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "photo_channels": self.photo_channels, "fingerprint": self.fingerprint,
-                    "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist()}
+                    "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist(),
+                    "look_colour_weight": self.look_colour_weight}
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
         _fsync_tree(tmp)
         os.replace(tmp, root / name)
@@ -128,6 +130,7 @@ class ProductIndex:
                 f"bundle is {fingerprint}; rebuild the index with `shopsight index`")
         index = cls(meta["dim"], cfg, fingerprint, meta.get("photo_channels", {}))
         index.seq = meta["seq"]
+        index.look_colour_weight = meta.get("look_colour_weight")
         for pid, alive in zip(meta["ids"], meta["alive"]):
             p = products.get(pid)
             index.table.add(p if p is not None else Product(id=pid, title=pid))
