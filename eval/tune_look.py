@@ -6,8 +6,8 @@ reported on the other.
 A look vector is a photo's tower features (1,280 CNN dimensions + 72 colour-histogram ones)
 standardised with the catalogue's statistics. Before, the whole vector was L2-normalised (the colour
 block then weighs about 5 % on average, far more for a photo with a rare colour bin); with
-``IndexConfig.look_colour_weight`` w each block is made unit length and the colour block weighted by w
-(``Embedder.looks``). Tasks: the two photo tasks of ``eval.tune_fusion`` (fashion photo →
+``IndexConfig.look_colour_weight`` w the standardised CNN block and the square-rooted colour histogram
+are each made unit length and the colour block weighted by w (``Embedder.looks``). Tasks: the two photo tasks of ``eval.tune_fusion`` (fashion photo →
 same type + colour, P@10, 2,000 held-out products; luma photo → product from another view, R@1),
 queries split in two halves by a seeded permutation of their products. For every weight the engine
 is rebuilt (features come from the cache) and run through ``SearchEngine.search`` on the tuning

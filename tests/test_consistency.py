@@ -154,6 +154,8 @@ def test_look_vectors_weigh_the_colour_block_as_the_index_says(shop_copy):
     assert np.isclose(np.linalg.norm(look), 1.0, atol=1e-5)
     cnn, col = np.linalg.norm(look[:-colour]), np.linalg.norm(look[-colour:])
     assert np.isclose(cnn, 1 / np.sqrt(1 + w * w), atol=1e-5) and np.isclose(col, w / np.sqrt(1 + w * w), atol=1e-5)
+    hist = feats[0, -colour:]  # the colour block is the (square-rooted) histogram itself, not standardised
+    assert np.allclose(look[-colour:] * np.sqrt(1 + w * w) / w, hist / np.linalg.norm(hist), atol=1e-5)
     engine.embedder.look_colour_weight = None  # an old snapshot's formula
     mean, std = engine.index.look_stats
     z = (feats[0] - mean) / std

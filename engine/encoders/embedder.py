@@ -162,24 +162,26 @@ class Embedder:
         return bridge_vectors(feats[:, :self._fc[0].shape[1]], *self._fc, self.bundle.bridge_classes)
 
     def looks(self, feats: np.ndarray) -> np.ndarray:
-        """Photo-to-photo vectors: tower features standardised with the catalogue's own statistics
-        (``look_stats``, set by the index) or else the image head's training statistics. With the
-        index's ``look_colour_weight`` w, the CNN block and the colour-histogram block are each made
-        unit length and joined as [cnn, w * colour] / sqrt(1 + w^2): the colour's share of the
-        similarity is w^2 / (1 + w^2) for every photo (standardised as one block, 72 colour
-        dimensions beside 1,280 CNN ones weigh about 5 %, and a photo with a rare colour bin far
-        more; eval.tune_look). Without it (indexes saved before it), one L2-normalised block."""
+        """Photo-to-photo vectors. The CNN block is standardised with the catalogue's own statistics
+        (``look_stats``, set by the index; else the image head's training statistics) and made unit
+        length; the colour histogram (square-rooted, so its cosine is the Bhattacharyya coefficient)
+        is made unit length as it is; the two are joined as [cnn, w * colour] / sqrt(1 + w^2) with
+        the index's ``look_colour_weight`` w, so colour's share of the similarity is w^2 / (1 + w^2)
+        for every photo. Standardising the sparse histogram bins instead amplified noise in rare bins
+        (re-encoded copies fell below the near-duplicate threshold) and, as one block with the CNN,
+        gave colour about 5 % on average (eval.tune_look, docs/eval/look-colour). Indexes saved before
+        the weight existed (None) keep their formula: everything standardised, one unit block."""
         if self.look_stats is not None:
             mean, std = self.look_stats
         else:
             head = self.bundle.heads.image
             mean, std = head.mean.numpy(), head.std.numpy()
-        z = (feats - mean) / std
         colour = colour_dim(self.bundle.image_tower.colour_bins)
         w = self.look_colour_weight
         if w is None or colour == 0:
-            return _unit(z).astype(np.float32)
-        return (np.hstack([_unit(z[:, :-colour]), w * _unit(z[:, -colour:])]) / np.sqrt(1.0 + w * w)).astype(np.float32)
+            return _unit((feats - mean) / std).astype(np.float32)
+        cnn = _unit((feats[:, :-colour] - mean[:-colour]) / std[:-colour])
+        return (np.hstack([cnn, w * _unit(feats[:, -colour:])]) / np.sqrt(1.0 + w * w)).astype(np.float32)
 
     def embed_query_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(shared-space vector, the text tower's own unit vector) for a query text."""
