@@ -66,7 +66,7 @@ class IndexConfig:
     exact_scan_below: int = 2_000  # filter planner: scan matching rows exactly when at most this many
     fold_tail_at: int = 2_000  # IVF: fold rows added after the build into the lists past this many (0 = never)
     fold_tail_share: float = 0.002  # ... or past this share of the indexed rows, whichever is larger
-    look_colour_weight: float | None = 0.5  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
+    look_colour_weight: float | None = 0.75  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ are each made unit length and the colour block weighted by w (``Embedder.looks``
 same type + colour, P@10, 2,000 held-out products; luma photo → product from another view, R@1),
 queries split in two halves by a seeded permutation of their products. For every weight the engine
 is rebuilt (features come from the cache) and run through ``SearchEngine.search`` on the tuning
-halves; the weight with the best mean of the two metrics is reported on the held-out halves next to
-the old one-block look ("none") and the classic baseline. Writes <out>/tune_look.json.
+halves, jointly with ``fusion.w_look`` (how much the look counts beside the shared space: the better the
+look, the more it may count); the pair with the best mean of the two metrics is reported on the
+held-out halves next to the old one-block look (None) and the classic baseline. Writes <out>/tune_look.json.
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from dataclasses import replace
 import numpy as np
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine.config import IndexConfig
+from engine.config import FusionConfig, IndexConfig
 from engine.encoders.embedder import Embedder
 
 from . import datasets, runner
 from .__main__ import tuning_setup
-from .tune_fusion import PHOTO_TASKS, split_queries
+from .tune_fusion import PHOTO_TASKS, fusion_for, split_queries
 
-GRID = (None, 0.0, 0.25, 0.5, 0.75, 1.0)  # None: the one-block look from before
+COLOUR_WEIGHTS = (None, 0.0, 0.25, 0.5, 0.75, 1.0)  # None: the one-block look from before
+W_LOOK = (1.0, 2.0, float("inf"))  # fusion.w_look beside w_visual = 1 (inf: look only), as in eval.tune_fusion
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,35 +45,45 @@ def main(argv: list[str] | None = None) -> int:
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
     tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in PHOTO_TASKS]
     embedder = Embedder.for_config(bundle, cfg)
-    result = {"grid": list(GRID), "tasks": {}}
+    grid = [(c, w) for c in COLOUR_WEIGHTS for w in W_LOOK]
+    result = {"grid": [f"{c}/{w}" for c, w in grid], "tasks": {}}
     halves = {t.name: split_queries(t) for t in tasks}
 
-    def run(task, weight: float | None, half: datasets.Task) -> float:
+    def run(task, points: list[tuple[float | None, float]], half: datasets.Task) -> dict[str, float]:
+        """The task's main metric on ``half`` at each (colour weight, w_look) point; one build per colour weight."""
         folder = out / "work" / f"look-{task.name[:12].replace(' ', '_')}"
-        engine_, _ = runner.build_engine(task, bundle, replace(cfg, index=replace(cfg.index, look_colour_weight=weight)),
-                                         folder)
-        scores, _ = runner.evaluate(runner.engine_rankings(engine_, half)[0], half)
-        return round(scores[PHOTO_TASKS[task.name]], 4)
+        scores = {}
+        for colour in dict.fromkeys(c for c, _ in points):
+            engine_, _ = runner.build_engine(task, bundle, replace(cfg, index=replace(cfg.index, look_colour_weight=colour)),
+                                             folder)
+            for c, w in points:
+                if c == colour:
+                    engine_.config = replace(cfg, fusion=fusion_for("w_look", w, cfg.fusion))
+                    metrics, _ = runner.evaluate(runner.engine_rankings(engine_, half)[0], half)
+                    scores[f"{c}/{w}"] = round(metrics[PHOTO_TASKS[task.name]], 4)
+        return scores
 
     for task in tasks:
         tune, test = halves[task.name]
         metric = PHOTO_TASKS[task.name]
-        row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {}}
-        for weight in GRID:
-            row["tune"][str(weight)] = run(task, weight, tune)
-            print(f"tune  {task.name:40s} weight={str(weight):<4} {metric} {row['tune'][str(weight)]:.4f}", flush=True)
+        row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries)}
+        row["tune"] = run(task, grid, tune)
+        for point, value in row["tune"].items():
+            print(f"tune  {task.name:40s} colour/w_look={point:<10} {metric} {value:.4f}", flush=True)
         classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
         row["test_classic"] = round(classic[metric], 4)
         result["tasks"][task.name] = row
-    mean = {str(s): float(np.mean([r["tune"][str(s)] for r in result["tasks"].values()])) for s in GRID}
-    best = max(GRID, key=lambda s: mean[str(s)])
-    result["tune_mean"], result["chosen"] = mean, best
-    default = IndexConfig().look_colour_weight
+    mean = {f"{c}/{w}": float(np.mean([r["tune"][f"{c}/{w}"] for r in result["tasks"].values()])) for c, w in grid}
+    best = max(grid, key=lambda g: mean[f"{g[0]}/{g[1]}"])
+    before = (None, FusionConfig().w_look)
+    default = (IndexConfig().look_colour_weight, FusionConfig().w_look)
+    result["tune_mean"], result["chosen"], result["default"] = mean, f"{best[0]}/{best[1]}", f"{default[0]}/{default[1]}"
     for task in tasks:
         row, (_, test) = result["tasks"][task.name], halves[task.name]
-        row["test_one_block"], row["test_default"], row["test_chosen"] = (run(task, s, test) for s in (None, default, best))
-        print(f"test  {task.name:40s} {row['metric']}: classic {row['test_classic']}  one block {row['test_one_block']}  "
-              f"default {default} {row['test_default']}  chosen {best} {row['test_chosen']}", flush=True)
+        row["test"] = run(task, list(dict.fromkeys([before, default, best])), test)
+        print(f"test  {task.name:40s} {row['metric']}: classic {row['test_classic']}  " + "  ".join(
+            f"{label} {c}/{w} {row['test'][f'{c}/{w}']}" for label, (c, w) in
+            (("before", before), ("default", default), ("chosen", best))), flush=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "tune_look.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 0

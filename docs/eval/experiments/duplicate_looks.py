@@ -5,7 +5,7 @@ from colour variants once looks weigh the colour block on its own (IndexConfig.l
 
 luma: 100 photos re-encoded (JPEG quality 90 same size; quality 60 scaled to 70 %) against their originals, and every pair
 of a product's colour variants (main photos of different colours); look cosine with the one-block
-formula (None) and with the colour block weighted 0.5, looks standardised with luma's statistics.
+formula (None) and with the colour block weighted 0.5 and the default, looks standardised with luma's statistics.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 import engine  # noqa: E402,F401
-from engine.config import EngineConfig  # noqa: E402
+from engine.config import EngineConfig, IndexConfig  # noqa: E402
 from engine.encoders.bundle import ModelBundle, resolve_bundle_path  # noqa: E402
 from engine.encoders.embedder import Embedder  # noqa: E402
 from engine.engine import look_statistics  # noqa: E402
@@ -42,7 +42,7 @@ def main() -> int:
     for quality, scale in ((90, 1.0), (60, 0.7)):
         copy_feats = emb.image_tower.features(emb.image_tower.prepare([open_image(_reencode(p, quality, scale))
                                                                        for p in paths[:100]]))
-        for w in (None, 0.5):
+        for w in (None, 0.5, IndexConfig().look_colour_weight):
             emb.look_colour_weight = w
             looks, copy_looks = emb.looks(feats), emb.looks(copy_feats)
             copy_cos = np.sum(looks[:100] * copy_looks, 1)
