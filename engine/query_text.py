@@ -25,7 +25,8 @@ import numpy as np
 from .types import Query
 
 _CUR = r"(?:\$|€|£|¥|us\$|usd|eur|gbp|cny|rmb|yuan|dollars?|euros?|pounds?|bucks|元|块)"
-_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\s*k\b)?"
+# 1,299.99 (thousands commas), 49,99 (a decimal comma: one or two digits after it), 49.99, 300
+_NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+,\d{1,2}(?!\d)|\d+(?:\.\d+)?)(\s*k\b)?"
 _END = r"(?![A-Za-z0-9%]|[.,]\d)"  # "300ml", "256GB", "5kg", "50%" are not prices
 _AMOUNT = rf"(?:{_CUR}\s*)?{_NUM}(?:\s*{_CUR})?{_END}"
 _AMOUNT_CUR = rf"(?:{_CUR}\s*{_NUM}(?:\s*{_CUR})?|{_NUM}\s*{_CUR}){_END}"  # a currency on at least one side
@@ -33,7 +34,7 @@ _AMOUNT_CUR = rf"(?:{_CUR}\s*{_NUM}(?:\s*{_CUR})?|{_NUM}\s*{_CUR}){_END}"  # a c
 _MAX_WORDS = r"under|below|less\s+than|cheaper\s+than|up\s+to|at\s+most|no\s+more\s+than|(?<!pro )max(?:imum)?|within|<=?|≤"
 _MIN_WORDS = r"over|above|more\s+than|at\s+least|min(?:imum)?|from|starting\s+at|>=?|≥"
 _AROUND_WORDS = r"around|about|approx(?:imately)?\.?|roughly|circa|~"
-_PRICE_PREFIX = r"(?:(?:for|priced|price|costing|at)\s+)?"
+_PRICE_PREFIX = r"(?:(?<!\w)(?:for|priced|price|costing|at)\s+)?"  # whole words: not the "at" of "coat"
 
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("between", re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s+(?:and|to|-)\s+{_AMOUNT}", re.I)),
@@ -72,7 +73,9 @@ class Understood:
 
 
 def _number(digits: str, k: str | None) -> float:
-    value = float(digits.replace(",", ""))
+    whole, comma, tail = digits.rpartition(",")
+    decimal_comma = comma and len(tail) < 3 and "." not in digits  # "49,99 €"; "1,299" is thousands
+    value = float(f"{whole.replace(',', '')}.{tail}" if decimal_comma else digits.replace(",", ""))
     return value * 1000 if k else value
 
 

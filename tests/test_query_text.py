@@ -26,6 +26,11 @@ CASES = [  # text, words left for the towers, min, max, around
     ("MUJI 低于100元 乳液", "MUJI 乳液", None, 100, None),
     ("口红 约200元", "口红", None, None, 200),
     ("手机 2000元以上", "手机", 2000, None, None),
+    ("sac en cuir under 49,99 €", "sac en cuir", None, 49.99, None),  # a decimal comma
+    ("tote 19,5-39,5 eur", "tote", 19.5, 39.5, None),
+    ("coat under 1,299", "coat", None, 1299, None),  # thousands, not a decimal; "at" inside "coat" is no prefix
+    ("boat shoes under 40 dollars", "boat shoes", None, 40, None),
+    ("boots under 300, black", "boots, black", None, 300, None),
 ]
 NOT_PRICES = ["under armour hoodie", "iphone 12", "size 8-10 boots", "2 in 1 charger", "airmax 90",
               "400ml lotion", "maxi dress", "over-ear headphones", "小米 10 Pro", "iphone 14 pro max 256gb",
