@@ -3,7 +3,7 @@
 Methods:
 - ``cnn-knn``: the classic pipeline (frozen EfficientNet-Lite0 pooled features, cosine k-NN, photo only);
 - ``ours``: the engine: shared space + late fusion + re-ranking (``SearchEngine`` for real);
-- ``ours − shared space``: frozen tower features (CNN + colour, standardised) compared directly, photo only;
+- ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
 - ``ours − re-ranking``: no near-duplicate folding.
 Ablations that would equal ``ours`` on a task (e.g. fusion when product texts are hidden) are skipped.
@@ -88,17 +88,14 @@ def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: boo
     return rankings, latencies
 
 
-def feature_rankings(embedder: Embedder, task: Task, cnn_only: bool, k: int = 20) -> list[list[str]]:
-    """Cosine k-NN over frozen tower features (product = max over its photos); photo queries only."""
+def feature_rankings(embedder: Embedder, task: Task, k: int = 20) -> list[list[str]]:
+    """The classic baseline: cosine k-NN over the frozen CNN features (no colour, no training; product =
+    max over its photos); photo queries only."""
     paths = [p for prod in task.products for p in prod.images]
     owners = np.asarray([i for i, prod in enumerate(task.products) for _ in prod.images])
-    gallery = embedder.image_features(paths)
-    queries = embedder.image_features([q.image for q in task.queries])
-    if cnn_only:
-        gallery, queries = gallery[:, :1280], queries[:, :1280]
-    else:
-        mean, std = gallery.mean(0), gallery.std(0) + 1e-3
-        gallery, queries = (gallery - mean) / std, (queries - mean) / std
+    cnn = embedder.image_tower.backbone_dim
+    gallery = embedder.image_features(paths)[:, :cnn]
+    queries = embedder.image_features([q.image for q in task.queries])[:, :cnn]
     gallery /= np.linalg.norm(gallery, axis=1, keepdims=True)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     ids = [p.id for p in task.products]
@@ -119,14 +116,15 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     embedder = Embedder.for_config(bundle, cfg)
     outcomes = []
     if task.kind == "photo":
-        for name, cnn_only in (("cnn-knn (classic)", True), ("ours − shared space", False)):
-            scores, curve = evaluate(feature_rankings(embedder, task, cnn_only), task)
-            outcomes.append(Outcome(task.name, name, scores, curve))
+        scores, curve = evaluate(feature_rankings(embedder, task), task)
+        outcomes.append(Outcome(task.name, "cnn-knn (classic)", scores, curve))
     with_words = None
     if task.hide_titles:  # photos only: neither the titles nor the category names answer the words
         with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
         cfg = replace(with_words, read_categories=False)
     variants = {"ours": cfg}
+    if task.kind == "photo":  # the engine with every shared-space part off: look vectors alone
+        variants["ours − shared space"] = replace(cfg, fusion=replace(cfg.fusion, w_visual=0.0, w_predicted_category=0.0))
     if task.kind != "photo" and with_words is not None:
         variants["ours + the shop's category names"] = with_words
     if not task.hide_titles:

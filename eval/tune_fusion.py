@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             row["tune"][str(w)] = round(scores[metric], 4)
             print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}", flush=True)
         if task.kind == "photo":
-            classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
+            classic, _ = runner.evaluate(runner.feature_rankings(embedder, test), test)
             row["test_classic"] = round(classic[metric], 4)
         result["tasks"][task.name] = row
     mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in grid}

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         row["tune"] = run(task, grid, tune)
         for point, value in row["tune"].items():
             print(f"tune  {task.name:40s} colour/w_look={point:<10} {metric} {value:.4f}", flush=True)
-        classic, _ = runner.evaluate(runner.feature_rankings(embedder, test, cnn_only=True), test)
+        classic, _ = runner.evaluate(runner.feature_rankings(embedder, test), test)
         row["test_classic"] = round(classic[metric], 4)
         result["tasks"][task.name] = row
     mean = {f"{c}/{w}": float(np.mean([r["tune"][f"{c}/{w}"] for r in result["tasks"].values()])) for c, w in grid}
