@@ -21,6 +21,7 @@ import numpy as np
 from . import fusion
 from .catalog import Catalog
 from .config import EngineConfig
+from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
 from .encoders.embedder import Embedder
 from .errors import BadInputError
@@ -102,6 +103,7 @@ class SearchEngine:
         engine = cls(config, catalog, embedder, index)  # the embedder takes the look statistics
         index.seq = catalog.seq
         engine._embed_and_upsert(products, progress, feats)
+        index.shared_fit = catalogue_fit(index)
         index.build()
         index.save(root / "index")
         return engine
@@ -272,7 +274,7 @@ class SearchEngine:
         if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
-                             predicted, word_fit).top(n_cand)
+                             predicted, word_fit, self._visual_trust(qv)).top(n_cand)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
@@ -281,6 +283,14 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted,
                                {"category_words": words} if words else None),
                 len(results) == len(final))
+
+    def _visual_trust(self, qv: QueryVectors) -> float:
+        """Factor on ``w_visual``: the shared space's fit to this catalogue for photo-only queries
+        (``FusionConfig.visual_by_fit``), else 1."""
+        fit = self.index.shared_fit
+        if qv.look is None or fit is None or not self.config.fusion.visual_by_fit:
+            return 1.0
+        return fit
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

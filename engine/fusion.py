@@ -54,12 +54,14 @@ def category_fit(path: str, preferred: str) -> float:
 
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
-         predicted_category: str | None = None, word_fit: np.ndarray | None = None) -> Candidates:
-    """Score every candidate with the formula above (vectorised); parts are kept for "why"."""
+         predicted_category: str | None = None, word_fit: np.ndarray | None = None,
+         visual_trust: float = 1.0) -> Candidates:
+    """Score every candidate with the formula above (vectorised); parts are kept for "why".
+    ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries)."""
     if len(cands) == 0:
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
-    score = cfg.w_visual * parts["visual"] + cfg.w_text * parts["text"]
+    score = cfg.w_visual * visual_trust * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo)):
         if name in cands.parts:

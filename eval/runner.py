@@ -24,6 +24,7 @@ from engine.catalog import Catalog
 from engine.config import EngineConfig
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.embedder import Embedder
+from engine.domain_fit import shared_space_fit
 from engine.engine import SearchEngine
 from engine.images import open_image
 from engine.query_text import parse_price
@@ -72,7 +73,21 @@ def build_engine(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Pat
     t = time.perf_counter()
     engine = SearchEngine.build(replace(cfg, data_dir=str(folder)), bundle)
     photos = sum(len(p.images) for p in products)
-    return engine, photos / (time.perf_counter() - t)
+    rate = photos / (time.perf_counter() - t)
+    if task.hide_titles:  # a shop has its titles: the shared-space fit is measured on them, scoring hides them
+        engine.index.shared_fit = task_fit(engine, task)
+    return engine, rate
+
+
+def task_fit(engine: SearchEngine, task: Task) -> float | None:
+    """``domain_fit.shared_space_fit`` of the task's catalogue with its real product texts."""
+    table, photos = engine.index.table, engine.index.photos
+    kept = [(p, photos.rows_of(table.row_of[p.id])) for p in task.products if p.id in table.row_of]
+    kept = [(p, rows) for p, rows in kept if rows]
+    if not kept:
+        return None
+    texts = engine.embedder.embed_texts([p.text() for p, _ in kept], "passage")
+    return shared_space_fit(photos.vectors[[rows[0] for _, rows in kept]], texts)
 
 
 def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: bool = False

@@ -59,7 +59,8 @@ def with_settings(base: FusionConfig, settings: list[str]) -> FusionConfig:
     changes = {}
     for item in settings:
         name, _, value = item.partition("=")
-        changes[name] = type(getattr(base, name))(value)
+        kind = type(getattr(base, name))
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
     return replace(base, **changes)
 
 

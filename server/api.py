@@ -84,7 +84,7 @@ def health():
     engine = get_engine()
     return jsonify({"status": "ok", "products": len(engine.index), "photos": engine.index.photos.n_alive,
                     "index": engine.index.photos.kind, "gpu": engine.index.photos.gpu_backend,
-                    "seq": engine.index.seq,
+                    "seq": engine.index.seq, "shared_fit": engine.index.shared_fit,
                     "bundle": engine.embedder.bundle.fingerprint, "runtimes": engine.embedder.runtimes})
 
 

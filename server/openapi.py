@@ -115,6 +115,8 @@ SPEC = {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},
                 "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"},
                 "gpu": {"type": ["string", "null"], "description": "exact GPU search (faiss-gpu or torch); null on the CPU"},
+                "shared_fit": {"type": ["number", "null"], "description": "how well the bundle's shared space fits this "
+                               "catalogue (0..1, measured at index time; photo queries weigh it by this); null: unknown"},
                 "runtimes": {"type": "object", "description": "tower -> runtime in use (torch or onnx), once loaded",
                              "additionalProperties": {"type": "string"}}}})}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},

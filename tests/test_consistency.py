@@ -173,3 +173,39 @@ def test_look_statistics_fall_back_to_the_bundle_for_small_catalogues():
     assert np.allclose(mean, feats.mean(0), atol=1e-6) and np.allclose(std, feats.std(0), atol=1e-6)
     mean, std = look_statistics(feats[:5], fallback)
     assert np.allclose(mean, 0) and np.allclose(std, 4.0)
+
+
+def test_shared_space_fit_tells_a_fitting_space_from_a_foreign_one():
+    import numpy as np
+
+    from engine.domain_fit import MIN_PRODUCTS, shared_space_fit
+
+    rng = np.random.default_rng(5)
+    texts = rng.standard_normal((500, 16)).astype(np.float32)
+    texts /= np.linalg.norm(texts, axis=1, keepdims=True)
+    near = texts + 0.1 * rng.standard_normal(texts.shape).astype(np.float32)  # photos beside their texts
+    far = rng.standard_normal(texts.shape).astype(np.float32)  # photos unrelated to their texts
+    assert shared_space_fit(near, texts) > 0.9 and shared_space_fit(far, texts) < 0.2
+    assert shared_space_fit(far[: MIN_PRODUCTS - 1], texts[: MIN_PRODUCTS - 1]) is None
+    same = np.repeat(texts[:1], 50, axis=0)  # identical texts (hidden titles) say nothing against the space
+    assert shared_space_fit(far[:50], same) == 1.0
+
+
+def test_photo_queries_weigh_the_shared_space_by_its_fit_and_the_fit_is_saved(shop_copy):
+    """The fit is measured at index time and saved in the snapshot (this engine was reopened); a photo
+    query with fit 0 ranks as with w_visual 0; text queries and visual_by_fit=False are not scaled."""
+    engine = SearchEngine.open(shop_copy)
+    fit = engine.index.shared_fit
+    assert fit is not None and 0.0 <= fit <= 1.0
+    with open(next(iter(engine.catalog)).images[0], "rb") as fp:
+        query = Query(image=Image.open(fp).convert("RGB"), k=5)
+    engine.index.shared_fit = 0.0  # a foreign space: photo queries rank by the look alone
+    foreign = engine.search(query)
+    base = engine.config
+    engine.config = replace(base, fusion=replace(base.fusion, w_visual=0.0))
+    look_only = engine.search(query)
+    assert [(r.product.id, round(r.score, 5)) for r in foreign.results] == \
+        [(r.product.id, round(r.score, 5)) for r in look_only.results]
+    assert engine._visual_trust(engine.query_vectors(Query(text="red hoodie"))) == 1.0
+    engine.config = replace(base, fusion=replace(base.fusion, visual_by_fit=False))
+    assert engine._visual_trust(engine.query_vectors(query)) == 1.0

@@ -41,6 +41,7 @@ class ProductIndex:
         self.seq = 0  # catalogue sequence this index reflects
         self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # catalogue photo-feature (mean, std)
         self.look_colour_weight: float | None = None  # colour block's weight in the looks (None: snapshots before it)
+        self.shared_fit: float | None = None  # domain_fit.shared_space_fit of the catalogue (None: unknown)
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -102,7 +103,7 @@ class ProductIndex:
                 np.save(tmp / "look_stats.npy", np.stack(self.look_stats))
             meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "photo_channels": self.photo_channels, "fingerprint": self.fingerprint,
                     "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist(),
-                    "look_colour_weight": self.look_colour_weight}
+                    "look_colour_weight": self.look_colour_weight, "shared_fit": self.shared_fit}
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
         _fsync_tree(tmp)
         os.replace(tmp, root / name)
@@ -131,6 +132,7 @@ class ProductIndex:
         index = cls(meta["dim"], cfg, fingerprint, meta.get("photo_channels", {}))
         index.seq = meta["seq"]
         index.look_colour_weight = meta.get("look_colour_weight")
+        index.shared_fit = meta.get("shared_fit")
         for pid, alive in zip(meta["ids"], meta["alive"]):
             p = products.get(pid)
             index.table.add(p if p is not None else Product(id=pid, title=pid))
