@@ -5,7 +5,7 @@ well and another shop's (sportswear and gear, phones) poorly; where it pairs the
 similarities are noise beside the look vectors. The fit needs no labels: for a sample of products,
 is the product's own text among the nearest 5 % of the sample's texts to its first photo? Fashion's
 held-out products score 0.98 with the fashion-trained space, luma's 0.22 (README, "Shared-space fit").
-Photo-only queries scale ``fusion.w_visual`` by it (``FusionConfig.visual_by_fit``).
+Photo-only and text-only queries scale ``fusion.w_visual`` by it (``FusionConfig.visual_by_fit``).
 """
 
 from __future__ import annotations
