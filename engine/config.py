@@ -73,7 +73,7 @@ class IndexConfig:
 class FusionConfig:
     w_look: float = 1.0  # weight of photo-to-photo similarity on tower features (photo queries)
     w_visual: float = 1.0  # weight of the query-to-photo similarity in the shared space
-    visual_by_fit: bool = True  # photo-only and text-only queries: w_visual x the shared space's fit to the catalogue (engine/domain_fit.py)
+    visual_by_fit: bool = True  # photo-only queries: w_visual x the shared space's fit to the catalogue (engine/domain_fit.py)
     w_text: float = 0.5  # weight of the query-text to product-text similarity
     w_bridge: float = 0.25  # zero-shot bridge: query text vs photo's ImageNet classes (eval.tune_fusion --weight)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)

@@ -285,12 +285,10 @@ class SearchEngine:
                 len(results) == len(final))
 
     def _visual_trust(self, qv: QueryVectors) -> float:
-        """Factor on ``w_visual``: the shared space's fit to this catalogue for photo-only and
-        text-only queries (``FusionConfig.visual_by_fit``; their other channels are the look vectors
-        and the zero-shot bridge), 1 for photo + text queries (their weights were tuned as a whole)."""
+        """Factor on ``w_visual``: the shared space's fit to this catalogue for photo-only queries
+        (``FusionConfig.visual_by_fit``), else 1."""
         fit = self.index.shared_fit
-        composed = qv.look is None and qv.photo is not None
-        if composed or fit is None or not self.config.fusion.visual_by_fit:
+        if qv.look is None or fit is None or not self.config.fusion.visual_by_fit:
             return 1.0
         return fit
 
