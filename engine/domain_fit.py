@@ -36,14 +36,17 @@ def shared_space_fit(photos: np.ndarray, texts: np.ndarray, seed: int = 0) -> fl
     return float(np.mean(hits))
 
 
+def first_photo_rows(index, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the owners among ``owners`` that have a live photo, the vector row of each one's first photo)."""
+    rows, which = index.photos.rows_of_owners(owners)
+    first = np.unique(which, return_index=True)[1]  # rows come grouped by owner, in photo order
+    return np.asarray(owners)[which[first]], rows[first]
+
+
 def catalogue_fit(index) -> float | None:
     """``shared_space_fit`` of a built ``ProductIndex``: each live product's first photo and its text."""
-    photos, texts = [], []
-    for row in np.flatnonzero(index.table.alive):
-        photo_rows, text_rows = index.photos.rows_of(int(row)), index.texts.rows_of(int(row))
-        if photo_rows and text_rows:
-            photos.append(index.photos.vectors[photo_rows[0]])
-            texts.append(index.texts.vectors[text_rows[0]])
-    if not photos:
+    owners, photo_rows = first_photo_rows(index, np.flatnonzero(index.table.alive))
+    text_rows, which = index.texts.rows_of_owners(owners)
+    if len(text_rows) == 0:
         return None
-    return shared_space_fit(np.stack(photos), np.stack(texts))
+    return shared_space_fit(index.photos.vectors[photo_rows[which]], index.texts.vectors[text_rows])

@@ -24,7 +24,7 @@ from engine.catalog import Catalog
 from engine.config import EngineConfig
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.embedder import Embedder
-from engine.domain_fit import shared_space_fit
+from engine.domain_fit import first_photo_rows, shared_space_fit
 from engine.engine import SearchEngine
 from engine.images import open_image
 from engine.query_text import parse_price
@@ -81,13 +81,14 @@ def build_engine(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Pat
 
 def task_fit(engine: SearchEngine, task: Task) -> float | None:
     """``domain_fit.shared_space_fit`` of the task's catalogue with its real product texts."""
-    table, photos = engine.index.table, engine.index.photos
-    kept = [(p, photos.rows_of(table.row_of[p.id])) for p in task.products if p.id in table.row_of]
-    kept = [(p, rows) for p, rows in kept if rows]
-    if not kept:
+    row_of = engine.index.table.row_of
+    products = [p for p in task.products if p.id in row_of]
+    owners, photo_rows = first_photo_rows(engine.index, np.asarray([row_of[p.id] for p in products], np.int64))
+    if len(owners) == 0:
         return None
-    texts = engine.embedder.embed_texts([p.text() for p, _ in kept], "passage")
-    return shared_space_fit(photos.vectors[[rows[0] for _, rows in kept]], texts)
+    by_row = {row_of[p.id]: p for p in products}
+    texts = engine.embedder.embed_texts([by_row[int(r)].text() for r in owners], "passage")
+    return shared_space_fit(engine.index.photos.vectors[photo_rows], texts)
 
 
 def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: bool = False
