@@ -188,8 +188,10 @@ def cmd_duplicates(args) -> int:
     from .duplicates import find_duplicates
     from .engine import SearchEngine
 
-    engine = SearchEngine.open(_config(args))
-    groups = find_duplicates(engine.index, args.threshold)
+    cfg = _config(args)
+    engine = SearchEngine.open(cfg)
+    distance = cfg.rerank.same_photo_distance if args.same_photo_distance is None else args.same_photo_distance
+    groups = find_duplicates(engine.index, args.threshold, same_photo_distance=distance)
     ids = engine.index.table.ids
     for group in groups:
         print(" ".join(ids[r] for r in group))
@@ -252,7 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("duplicates", help="list groups of near-duplicate products")
-    p.add_argument("--threshold", type=float, default=0.995)
+    p.add_argument("--threshold", type=float, default=0.995, help="look-vector cosine (default 0.995)")
+    p.add_argument("--same-photo-distance", type=float, default=None,
+                   help="first photos that are the same picture: largest thumbnail cell distance "
+                   "(default: rerank.same_photo_distance, 0.045; 0: off)")
     p.set_defaults(fn=cmd_duplicates)
     return parser
 

@@ -89,6 +89,7 @@ class FusionConfig:
 class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
+    same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product
 
 

@@ -1,48 +1,63 @@
-"""Near-duplicate detection over the catalogue: products whose photos (or texts) nearly coincide."""
+"""Near-duplicate detection over the catalogue: products whose photos (or texts) nearly coincide.
+
+Two products are near-duplicates when their representative vectors (the first photo's look, else
+the photo's or text's shared-space vector) have cosine >= ``threshold``, or when their first photos
+are the same picture by their signatures (``signatures.py``; ``same_photo_distance`` > 0). Groups are
+the connected components of that graph.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .index.product_index import ProductIndex
-from .rerank import representative_vector
+from .rerank import representative_signature, representative_vector
+from .signatures import same_photo_pairs
 
 
-def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 4096) -> list[list[int]]:
-    """Groups (lists of product rows, size >= 2) whose representative vectors have cosine >= threshold.
+def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 4096,
+                    same_photo_distance: float = 0.0) -> list[list[int]]:
+    """Groups (lists of product rows, size >= 2), found block-wise; vectors are compared only with
+    vectors of the same kind (size)."""
+    alive = [int(r) for r in np.flatnonzero(index.table.alive)]
+    parent = {r: r for r in alive}
 
-    Groups are connected components of the "near-duplicate" graph, found block-wise; products are
-    compared only with products whose representative vector is of the same kind (size).
-    """
+    def find(r: int) -> int:
+        while parent[r] != r:
+            parent[r] = parent[parent[r]]
+            r = parent[r]
+        return r
+
+    def join(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
     by_size: dict[int, tuple[list[int], list[np.ndarray]]] = {}
-    for r in np.flatnonzero(index.table.alive):
-        vec = representative_vector(index, int(r))
+    for r in alive:
+        vec = representative_vector(index, r)
         if vec is not None:
             rows, vecs = by_size.setdefault(len(vec), ([], []))
-            rows.append(int(r))
+            rows.append(r)
             vecs.append(vec)
-    groups = []
     for rows, vecs in by_size.values():
-        groups += _components(np.asarray(rows), np.stack(vecs), threshold, block)
-    return sorted(groups, key=lambda g: g[0])
+        for a, b in _close_pairs(np.stack(vecs), threshold, block):
+            join(rows[a], rows[b])
+    if same_photo_distance > 0:
+        signed = [(r, s) for r in alive if (s := representative_signature(index, r)) is not None]
+        if signed:
+            for a, b in same_photo_pairs(np.stack([s for _, s in signed]), same_photo_distance, block):
+                join(signed[a][0], signed[b][0])
+    groups: dict[int, list[int]] = {}
+    for r in alive:
+        groups.setdefault(find(r), []).append(r)
+    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
 
 
-def _components(rows: np.ndarray, mat: np.ndarray, threshold: float, block: int) -> list[list[int]]:
-    parent = np.arange(len(rows))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for start in range(0, len(rows), block):
+def _close_pairs(mat: np.ndarray, threshold: float, block: int) -> list[tuple[int, int]]:
+    pairs = []
+    for start in range(0, len(mat), block):
         sims = mat[start:start + block] @ mat.T
         for a, b in zip(*np.nonzero(sims >= threshold)):
             a += start
             if a < b:
-                parent[find(a)] = find(b)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(rows)):
-        groups.setdefault(find(i), []).append(int(rows[i]))
-    return [g for g in groups.values() if len(g) > 1]
+                pairs.append((int(a), int(b)))
+    return pairs

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import fusion
+from . import fusion, signatures
 from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
@@ -94,6 +94,7 @@ class SearchEngine:
         channels = {"look": bundle.image_dim}
         if bundle.bridge_classes is not None:
             channels["bridge"] = bundle.text_dim
+        channels["signature"] = signatures.DIM
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
         feats = embedder.image_features([p for prod in products for p in prod.images], progress)
@@ -131,6 +132,8 @@ class SearchEngine:
             if feats is None:
                 feats = self.embedder.image_features(paths, progress)
             photo_vecs = self.embedder.image_vectors(feats)
+            if "signature" in self.index.photo_channels:
+                photo_vecs["signature"] = self.embedder.photo_signatures(paths)
         else:
             photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
                           **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}
@@ -296,7 +299,7 @@ class SearchEngine:
         cfg = self.config.rerank
         if not cfg.collapse_duplicates:
             return ranked[:k]
-        return collapse_duplicates(self.index, ranked, cfg.duplicate_threshold, k)
+        return collapse_duplicates(self.index, ranked, cfg.duplicate_threshold, k, cfg.same_photo_distance)
 
     def _results(self, cands: list[Candidate]) -> list[SearchResult]:
         ids = self.index.table.ids

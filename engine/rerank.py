@@ -7,8 +7,10 @@ text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNe
 photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the photo, say the colour)
 and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space,
 from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
-the fused ranking and folds a product into a better-ranked one when their photo vectors (text
-vectors for products without photos) have cosine above the threshold.
+the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
+(text vectors for products without photos) have cosine above the threshold, or when their first
+photos are the same picture by their signatures (``signatures.py``: re-uploaded, resized or
+re-compressed copies, which the look vectors miss).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from .index.product_index import ProductIndex
 from .index.vectors import VectorIndex
+from .signatures import cell_distance
 from .types import Candidate, Candidates
 
 
@@ -70,14 +73,24 @@ def representative_vector(index: ProductIndex, row: int) -> np.ndarray | None:
     return index.texts.vectors[text_rows[0]] if text_rows else None
 
 
-def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int
-                        ) -> list[Candidate]:
-    """Keep at most ``limit`` candidates, folding near-duplicates into the better-ranked one.
+def representative_signature(index: ProductIndex, row: int) -> np.ndarray | None:
+    """The first photo's same-photo signature; None for products without photos and for indexes
+    saved before signatures were kept."""
+    sigs = index.channels.get("signature")
+    if sigs is None or not (rows := sigs.rows_of(row)):
+        return None
+    return sigs.vectors[rows[0]]
+
+
+def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int,
+                        same_photo_distance: float = 0.0) -> list[Candidate]:
+    """Keep at most ``limit`` candidates, folding near-duplicates into the better-ranked one: look
+    cosine >= ``threshold``, or (``same_photo_distance`` > 0) first photos that are the same picture.
 
     Folding never makes the list shorter than min(limit, len(ranked)): when there are not enough
     distinct products, the best-ranked folded ones are shown on their own again.
     """
-    kept = _fold(index, ranked, threshold, limit)
+    kept = _fold(index, ranked, threshold, limit, same_photo_distance)
     missing = min(limit, len(ranked)) - len(kept)
     if missing <= 0:
         return kept
@@ -88,21 +101,43 @@ def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold:
     return sorted(kept + unfold, key=lambda c: (-c.score, c.row))
 
 
-def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int) -> list[Candidate]:
+def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int,
+          same_photo_distance: float) -> list[Candidate]:
     kept: list[Candidate] = []
     kept_vecs: list[np.ndarray | None] = []
+    kept_sigs: list[np.ndarray | None] = []
     for cand in ranked:
         vec = representative_vector(index, cand.row)
-        same = [j for j, v in enumerate(kept_vecs) if v is not None and vec is not None and v.shape == vec.shape]
-        if same:
-            sims = np.stack([kept_vecs[j] for j in same]) @ vec
-            best = int(np.argmax(sims))
-            if sims[best] >= threshold:
-                j = same[best]
-                kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts, kept[j].duplicates + (cand.row,))
-                continue
+        sig = representative_signature(index, cand.row) if same_photo_distance > 0 else None
+        j = _duplicate_of(kept_vecs, vec, threshold)
+        if j is None and sig is not None:
+            j = _same_photo_as(kept_sigs, sig, same_photo_distance)
+        if j is not None:
+            kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts, kept[j].duplicates + (cand.row,))
+            continue
         if len(kept) >= limit:
             break
         kept.append(cand)
         kept_vecs.append(vec)
+        kept_sigs.append(sig)
     return kept
+
+
+def _duplicate_of(kept_vecs: list[np.ndarray | None], vec: np.ndarray | None, threshold: float) -> int | None:
+    """The kept product whose representative vector is nearest ``vec`` with cosine >= ``threshold``."""
+    same = [j for j, v in enumerate(kept_vecs) if v is not None and vec is not None and v.shape == vec.shape]
+    if not same:
+        return None
+    sims = np.stack([kept_vecs[j] for j in same]) @ vec
+    best = int(np.argmax(sims))
+    return same[best] if sims[best] >= threshold else None
+
+
+def _same_photo_as(kept_sigs: list[np.ndarray | None], sig: np.ndarray, max_distance: float) -> int | None:
+    """The first kept product whose first photo is the same picture as ``sig``'s."""
+    have = [j for j, s in enumerate(kept_sigs) if s is not None]
+    if not have:
+        return None
+    dist = cell_distance(np.stack([kept_sigs[j] for j in have]), sig)
+    best = int(np.argmin(dist))
+    return have[best] if dist[best] <= max_distance else None

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..features import FeatureCache, image_key, text_key, tower_id
+from .. import signatures
 from ..images import open_image
 from . import build_image_tower, build_text_tower
 from .bundle import ModelBundle
@@ -88,6 +89,21 @@ class Embedder:
                    lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster))
         bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
+
+    def photo_signatures(self, paths: Sequence[str]) -> np.ndarray:
+        """(n, signatures.DIM) same-photo signatures of image files (``engine/signatures.py``), cached
+        beside the tower features under the file's content hash."""
+        keys = [image_key(f"signature{signatures.SIZE}", p) for p in paths]
+        found = self.cache.get_many(keys) if self.cache else {}
+        todo = [i for i, k in enumerate(keys) if k not in found]
+
+        def compute(block: list[int]) -> np.ndarray:
+            read = lambda i: signatures.photo_signature(open_image(paths[i], self.max_pixels))
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                return np.stack(list(pool.map(read, block)))
+
+        self._fill(keys, todo, found, CACHE_EVERY, compute)
+        return _stack([found[k] for k in keys], signatures.DIM)
 
     def _fill(self, keys: list[str], todo: list[int], found: dict, step: int, compute: Callable) -> None:
         """Compute the features of rows ``todo`` (``compute(rows)`` -> one vector per row) in blocks of

@@ -1,0 +1,59 @@
+"""Photo signatures: "is this the same photo?", for near-duplicate listings.
+
+A shop's catalogue holds the same picture more than once: a listing re-uploaded by another seller, a
+second-hand offer with the maker's stock photo, a copy resized or re-compressed on the way. Tower
+features are a poor judge of that: JPEG quality 60 at 70 % size moves the look vector's cosine to 0.84
+while two colour variants shot in one pose reach 0.99 (``docs/eval/experiments/duplicate_looks.txt``).
+
+The signature is the photo shrunk to a ``SIZE`` x ``SIZE`` RGB thumbnail (box filter, 0..1). Two
+photos are the same picture when no cell of their thumbnails differs by more than ``max_distance``
+(Euclidean RGB distance of the cell): re-encoding and resizing move a cell by a few hundredths, a
+garment in another colour moves the cells it covers by a tenth or more. Measured on luma and
+newbee_zh by ``python -m eval.duplicates_bench`` (README, "Near-duplicate listings").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+SIZE = 16
+DIM = SIZE * SIZE * 3  # channel size in the index ("signature")
+
+
+def photo_signature(img: Image.Image) -> np.ndarray:
+    """(DIM,) float32 signature of a decoded RGB photo: box-filtered to 4 x SIZE pixels square, blurred
+    by half a cell (so a copy resampled to another size lands on nearly the same cells), box-filtered
+    to SIZE x SIZE and smoothed with a 3 x 3 binomial kernel."""
+    work = img.convert("RGB").resize((4 * SIZE, 4 * SIZE), Image.BOX).filter(ImageFilter.GaussianBlur(2))
+    cells = np.asarray(work.resize((SIZE, SIZE), Image.BOX), np.float32) / 255.0
+    padded = np.pad(cells, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    cells = 0.25 * padded[:-2] + 0.5 * padded[1:-1] + 0.25 * padded[2:]
+    cells = 0.25 * cells[:, :-2] + 0.5 * cells[:, 1:-1] + 0.25 * cells[:, 2:]
+    return np.ascontiguousarray(cells, np.float32).reshape(-1)
+
+
+def cell_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Largest per-cell RGB distance between signatures ``a`` (..., DIM) and ``b`` (..., DIM)."""
+    diff = np.asarray(a, np.float32) - np.asarray(b, np.float32)
+    diff = diff.reshape(diff.shape[:-1] + (SIZE * SIZE, 3))
+    return np.sqrt(np.max(np.sum(diff * diff, axis=-1), axis=-1))
+
+
+def same_photo_pairs(sigs: np.ndarray, max_distance: float, block: int = 2048) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of ``sigs`` (n, DIM) that are the same picture.
+
+    The root mean square of the cell distances never exceeds their maximum, so pairs are first
+    shortlisted block-wise by the RMS bound (one matrix product) and then checked cell by cell."""
+    sigs = np.asarray(sigs, np.float32)
+    sq = np.sum(sigs * sigs, axis=1)
+    cells = SIZE * SIZE
+    pairs = []
+    for start in range(0, len(sigs), block):
+        part = sigs[start:start + block]
+        d2 = sq[start:start + block, None] + sq[None, :] - 2.0 * part @ sigs.T
+        for a, b in zip(*np.nonzero(d2 <= cells * max_distance ** 2 + 1e-6)):
+            a += start
+            if a < b and cell_distance(sigs[a], sigs[b]) <= max_distance:
+                pairs.append((int(a), int(b)))
+    return pairs

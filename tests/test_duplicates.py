@@ -1,0 +1,111 @@
+"""Near-duplicate listings: the same photo re-uploaded, resized or re-compressed is found by its
+signature (engine/signatures.py); the same shot in another colour is not."""
+
+import io
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import signatures
+from engine.images import open_image
+from engine.types import Product, Query
+
+
+def _reencoded(img: Image.Image, quality: int, scale: float) -> Image.Image:
+    small = img.resize((max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _recoloured(img: Image.Image) -> Image.Image:
+    r, g, b = img.convert("RGB").split()
+    return Image.merge("RGB", (b, r, g))  # the same shot, the product in another colour
+
+
+@pytest.fixture(scope="module")
+def photo(sample_folder):
+    return open_image(next(sample_folder.glob("**/*.png")))
+
+
+@pytest.mark.parametrize("quality,scale", [(90, 1.0), (75, 0.8), (60, 0.7)])
+def test_a_recompressed_copy_is_the_same_photo(photo, quality, scale):
+    a = signatures.photo_signature(photo)
+    b = signatures.photo_signature(_reencoded(photo, quality, scale))
+    assert a.shape == (signatures.DIM,) and 0.0 <= a.min() and a.max() <= 1.0
+    assert signatures.cell_distance(a, b) <= 0.045
+
+
+def test_the_same_shot_in_another_colour_is_not(photo):
+    a = signatures.photo_signature(photo)
+    assert signatures.cell_distance(a, signatures.photo_signature(_recoloured(photo))) > 0.045
+
+
+def test_same_photo_pairs_match_brute_force():
+    rng = np.random.default_rng(3)
+    sigs = rng.random((203, signatures.DIM), dtype=np.float32)
+    for a, b, noise in ((5, 17, 0.01), (40, 41, 0.02), (100, 202, 0.2), (150, 3, 0.03)):
+        sigs[b] = np.clip(sigs[a] + rng.normal(0, noise / 3, signatures.DIM), 0, 1)
+    for distance in (0.05, 0.1, 0.6):
+        expected = [(i, j) for i in range(len(sigs)) for j in range(i + 1, len(sigs))
+                    if signatures.cell_distance(sigs[i], sigs[j]) <= distance]
+        assert sorted(signatures.same_photo_pairs(sigs, distance, block=37)) == expected
+    assert (5, 17) in signatures.same_photo_pairs(sigs, 0.045) and (100, 202) not in signatures.same_photo_pairs(sigs, 0.045)
+
+
+@pytest.fixture()
+def shop_copy(built_shop, tmp_path):
+    folder = tmp_path / "shop"
+    shutil.copytree(built_shop.data_dir, folder)
+    return replace(built_shop, data_dir=str(folder))
+
+
+def test_a_reuploaded_listing_is_grouped_and_folded_but_a_recoloured_one_is_not(shop_copy, sample_folder, tmp_path):
+    from engine.duplicates import find_duplicates
+    from engine.engine import SearchEngine
+
+    engine = SearchEngine.open(shop_copy)
+    original = engine.catalog.get("S0005")
+    photo = open_image(original.images[0])
+    copy_path, recolour_path = tmp_path / "reupload.jpg", tmp_path / "recoloured.png"
+    _reencoded(photo, 75, 0.8).save(copy_path, "JPEG", quality=95)
+    _recoloured(photo).save(recolour_path)
+    engine.add_products([Product(id="RE-UP", title="Another seller's listing", price=1.0, images=(str(copy_path),)),
+                         Product(id="RECOL", title="Same shot, other colour", price=1.0, images=(str(recolour_path),))])
+    ids = engine.index.table.ids
+
+    def grouped(distance: float, threshold: float = 1.01) -> list[set[str]]:
+        return [{ids[r] for r in g} for g in find_duplicates(engine.index, threshold, same_photo_distance=distance)]
+
+    by_signature = grouped(0.045)  # looks switched off (cosine > 1): the signatures alone
+    assert {"S0005", "RE-UP"} in by_signature
+    assert not any("RECOL" in g for g in by_signature)
+    assert grouped(0.0) == []
+
+    # tiny random towers rank the copy far below the original, so ask for enough results to reach it
+    response = engine.search(Query(image=photo, k=40))
+    folded = {r.product.id: r.duplicates for r in response.results}
+    assert "RE-UP" in folded["S0005"] and "RE-UP" not in folded
+    engine.config = replace(engine.config, rerank=replace(engine.config.rerank, same_photo_distance=0.0,
+                                                          duplicate_threshold=1.01))
+    shown = [r.product.id for r in engine.search(Query(image=photo, k=40)).results]
+    assert {"S0005", "RE-UP"} <= set(shown)  # without the signatures (and looks off) both listings are shown
+
+
+def test_an_index_saved_without_signatures_still_folds_by_looks(shop_copy):
+    """Snapshots from before signatures have no "signature" channel: they load, and search folds by
+    the looks alone."""
+    from engine.engine import SearchEngine
+
+    engine = SearchEngine.open(shop_copy)
+    assert "signature" in engine.index.photo_channels
+    del engine.index.photo_channels["signature"], engine.index.channels["signature"]
+    engine.index.save(shop_copy.path / "index")
+    old = SearchEngine.open(shop_copy)
+    assert "signature" not in old.index.channels
+    product = old.catalog.get("S0005")
+    response = old.search(Query(image=open_image(product.images[0]), k=5))
+    assert response.results[0].product.id == "S0005"
