@@ -12,6 +12,13 @@ import numpy as np
 from .errors import BadInputError
 from .types import Filters, Product
 
+COLOUR_ATTRIBUTES = ("colour", "color")  # attributes naming a listing's colour(s), "|"-separated
+
+
+def disjoint_colours(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both colour sets are stated (non-empty) and share no colour."""
+    return bool(a) and bool(b) and not (a & b)
+
 
 class AttributeTable:
     def __init__(self):
@@ -29,6 +36,7 @@ class AttributeTable:
         self._facets: tuple[int, dict[str, int]] | None = None  # (version, counts over all live rows)
         self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
+        self._colours: list[frozenset[str]] = []  # row -> the colours the listing states (lower-cased)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -67,9 +75,13 @@ class AttributeTable:
         for prefix in _prefixes(product.category):
             self._subtree_rows.setdefault(prefix, _Rows()).append(row)
         self._predicted[row] = product.category_predicted
+        colours = set()
         for name, value in product.attributes.items():
             for v in str(value).split("|"):
                 self._postings.setdefault(name.lower(), {}).setdefault(v.strip().lower(), []).append(row)
+                if name.lower() in COLOUR_ATTRIBUTES and v.strip():
+                    colours.add(v.strip().lower())
+        self._colours.append(frozenset(colours))
         return row
 
     def kill(self, product_id: str) -> int | None:
@@ -142,6 +154,14 @@ class AttributeTable:
 
     def category_of(self, row: int) -> str:
         return self.categories[self._cat[row]]
+
+    def colours_of(self, row: int) -> frozenset[str]:
+        """The colours the listing states (attribute "colour" or "color", lower-cased); may be empty."""
+        return self._colours[row]
+
+    def colours_differ(self, a: int, b: int) -> bool:
+        """Both listings state their colours and share none: colour variants, never near-duplicates."""
+        return disjoint_colours(self._colours[a], self._colours[b])
 
     def facet_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
         """Live products per category path (optionally within ``mask``); the unmasked counts are

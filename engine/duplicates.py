@@ -2,14 +2,16 @@
 
 Two products are near-duplicates when their representative vectors (the first photo's look, else
 the photo's or text's shared-space vector) have cosine >= ``threshold``, or when their first photos
-are the same picture by their signatures (``signatures.py``; ``same_photo_distance`` > 0). Groups are
-the connected components of that graph.
+are the same picture by their signatures (``signatures.py``; ``same_photo_distance`` > 0), unless
+both state their colours and share none (colour variants). Groups are the connected components of
+that graph.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .attributes import disjoint_colours
 from .index.product_index import ProductIndex
 from .rerank import representative_signature, representative_vector
 from .signatures import same_photo_pairs
@@ -21,6 +23,7 @@ def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 
     vectors of the same kind (size)."""
     alive = [int(r) for r in np.flatnonzero(index.table.alive)]
     parent = {r: r for r in alive}
+    colours = {r: index.table.colours_of(r) for r in alive}  # root -> the colours its group states
 
     def find(r: int) -> int:
         while parent[r] != r:
@@ -29,7 +32,10 @@ def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 
         return r
 
     def join(a: int, b: int) -> None:
-        parent[find(a)] = find(b)
+        ra, rb = find(a), find(b)
+        if ra != rb and not disjoint_colours(colours[ra], colours[rb]):  # colour variants never group,
+            parent[ra] = rb                                                # not even through a third listing
+            colours[rb] = colours[ra] | colours[rb]
 
     by_size: dict[int, tuple[list[int], list[np.ndarray]]] = {}
     for r in alive:

@@ -10,7 +10,8 @@ from the stored vectors (whatever approximate search found them). ``collapse_dup
 the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
 (text vectors for products without photos) have cosine above the threshold, or when their first
 photos are the same picture by their signatures (``signatures.py``: re-uploaded, resized or
-re-compressed copies, which the look vectors miss).
+re-compressed copies, which the look vectors miss). Listings that state different colours are
+colour variants and never fold into each other, whatever their photos.
 """
 
 from __future__ import annotations
@@ -109,9 +110,11 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
     for cand in ranked:
         vec = representative_vector(index, cand.row)
         sig = representative_signature(index, cand.row) if same_photo_distance > 0 else None
-        j = _duplicate_of(kept_vecs, vec, threshold)
+        other = [j for j, k in enumerate(kept) if not index.table.colours_differ(k.row, cand.row)]
+        j = _duplicate_of([kept_vecs[i] for i in other], vec, threshold)
         if j is None and sig is not None:
-            j = _same_photo_as(kept_sigs, sig, same_photo_distance)
+            j = _same_photo_as([kept_sigs[i] for i in other], sig, same_photo_distance)
+        j = None if j is None else other[j]
         if j is not None:
             kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts, kept[j].duplicates + (cand.row,))
             continue

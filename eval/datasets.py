@@ -114,7 +114,8 @@ def luma_tasks() -> list[Task]:
             photo_q.append(LabelledQuery(f"p{Path(img).stem}", {r["sku"]: 1.0}, image=img))
     variants = _luma_variants(rows)
     price = {r["sku"]: float(r["price"]) for r in rows if r["price"]}
-    variant_products = [Product(id=vid, title=vid, category=cat, price=price.get(vid.rsplit(":", 1)[0]), images=(img,))
+    variant_products = [Product(id=vid, title=vid, category=cat, price=price.get(vid.rsplit(":", 1)[0]),
+                                attributes={"colour": vid.rsplit(":", 1)[1]}, images=(img,))
                         for vid, (img, cat) in variants.items()]
     by_product: dict[str, list[str]] = {}
     for vid in variants:

@@ -63,7 +63,7 @@ def shop_copy(built_shop, tmp_path):
     return replace(built_shop, data_dir=str(folder))
 
 
-def test_a_reuploaded_listing_is_grouped_and_folded_but_a_recoloured_one_is_not(shop_copy, sample_folder, tmp_path):
+def test_a_reuploaded_listing_is_grouped_and_folded_but_colour_variants_are_not(shop_copy, sample_folder, tmp_path):
     from engine.duplicates import find_duplicates
     from engine.engine import SearchEngine
 
@@ -73,8 +73,11 @@ def test_a_reuploaded_listing_is_grouped_and_folded_but_a_recoloured_one_is_not(
     copy_path, recolour_path = tmp_path / "reupload.jpg", tmp_path / "recoloured.png"
     _reencoded(photo, 75, 0.8).save(copy_path, "JPEG", quality=95)
     _recoloured(photo).save(recolour_path)
+    other_colour = "green" if original.attributes["colour"] != "green" else "red"
     engine.add_products([Product(id="RE-UP", title="Another seller's listing", price=1.0, images=(str(copy_path),)),
-                         Product(id="RECOL", title="Same shot, other colour", price=1.0, images=(str(recolour_path),))])
+                         Product(id="RECOL", title="Same shot, other colour", price=1.0, images=(str(recolour_path),)),
+                         Product(id="VARIANT", title="The same photo filed under another colour", price=1.0,
+                                 attributes={"colour": other_colour}, images=(str(copy_path),))])
     ids = engine.index.table.ids
 
     def grouped(distance: float, threshold: float = 1.01) -> list[set[str]]:
@@ -83,12 +86,15 @@ def test_a_reuploaded_listing_is_grouped_and_folded_but_a_recoloured_one_is_not(
     by_signature = grouped(0.045)  # looks switched off (cosine > 1): the signatures alone
     assert {"S0005", "RE-UP"} in by_signature
     assert not any("RECOL" in g for g in by_signature)
+    assert not any("VARIANT" in g for g in by_signature)  # it states another colour than S0005
+    assert not any({"VARIANT", "S0005"} <= g for g in grouped(0.045, threshold=-1.0))  # whatever the looks say
     assert grouped(0.0) == []
 
     # tiny random towers rank the copy far below the original, so ask for enough results to reach it
-    response = engine.search(Query(image=photo, k=40))
+    response = engine.search(Query(image=photo, k=100))
     folded = {r.product.id: r.duplicates for r in response.results}
     assert "RE-UP" in folded["S0005"] and "RE-UP" not in folded
+    assert "VARIANT" in folded and all("VARIANT" not in d for d in folded.values())
     engine.config = replace(engine.config, rerank=replace(engine.config.rerank, same_photo_distance=0.0,
                                                           duplicate_threshold=1.01))
     shown = [r.product.id for r in engine.search(Query(image=photo, k=40)).results]
