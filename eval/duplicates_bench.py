@@ -1,6 +1,6 @@
 """Near-duplicate listings on real photos: which pairs does the engine group, by which rule?
 
-    python -m eval.duplicates_bench [--cache out/figures/features.db] [--copies 100] [--out docs/eval/duplicates]
+    python -m eval.duplicates_bench [--cache out/figures/features.db] [--copies 100] [--out docs/eval/duplicates] [--ingest]
 
 Real engines (packaged default bundle, real towers) are built on three catalogues, and
 ``engine.duplicates.find_duplicates`` is run with the look-vector rule alone (cosine >= 0.995), the
@@ -13,6 +13,7 @@ same-photo signatures alone (``engine/signatures.py``, cell distance <= 0.045) a
   files that are grouped are re-uploads or different products: counted, with the share whose names
   are identical, and examples printed (no hand labels).
 - fashion: ``--copies`` of the 60 x 80 px photos copied at q60 70 %: the small-photo limit.
+``--ingest`` also times index builds of the luma listings with and without signatures.
 """
 
 from __future__ import annotations
@@ -145,11 +146,38 @@ def fashion(cfg: EngineConfig, bundle: ModelBundle, work: Path, n_copies: int) -
     return lines
 
 
+def ingest_cost(bundle: ModelBundle, work: Path, rounds: int = 4) -> list[str]:
+    """Index build time of the luma listings from an empty feature cache, with signatures and with the
+    signature function replaced by zeros (same code path otherwise), alternated; first round is warm-up."""
+    from engine import signatures
+
+    products = next(t for t in datasets.luma_tasks() if t.kind == "photo+text").products
+    real, times = signatures.photo_signature, {"with signatures": [], "without": []}
+    zeros = lambda img: np.zeros(signatures.DIM, np.float32)  # noqa: E731
+    try:
+        for r in range(rounds):
+            order = ("with signatures", "without") if r % 2 else ("without", "with signatures")
+            for name in order:
+                signatures.photo_signature = real if name == "with signatures" else zeros
+                folder = work / f"ingest-{r}-{name.split()[0]}"
+                t = time.perf_counter()
+                build(products, folder, EngineConfig(), bundle)
+                times[name].append(time.perf_counter() - t)
+                shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        signatures.photo_signature = real
+    rate = {k: len(products) / float(np.median(v[1:])) for k, v in times.items()}
+    return [f"ingestion of {len(products)} luma photos (up to 800 px) from an empty feature cache, median of "
+            f"{rounds - 1} rounds after a warm-up: {rate['without']:.1f} photos/s without signatures, "
+            f"{rate['with signatures']:.1f} with (ratio {rate['with signatures'] / rate['without']:.2f})"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default="out/figures/features.db", help="tower feature cache (SQLite)")
     ap.add_argument("--copies", type=int, default=100)
     ap.add_argument("--out", help="folder for report.md")
+    ap.add_argument("--ingest", action="store_true", help="also time index builds with and without signatures")
     args = ap.parse_args(argv)
     if datasets.data_missing():
         print("../shared/data is missing", file=sys.stderr)
@@ -163,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         for part in (lambda: luma(cfg, bundle, work, args.copies), lambda: newbee(cfg, bundle, work),
                      lambda: fashion(cfg, bundle, work, args.copies)):
             lines += part() + [""]
+        if args.ingest:
+            lines += ingest_cost(bundle, work) + [""]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines.append(f"{time.perf_counter() - started:.0f} s on this machine, packaged default bundle.")

@@ -115,3 +115,25 @@ def test_an_index_saved_without_signatures_still_folds_by_looks(shop_copy):
     product = old.catalog.get("S0005")
     response = old.search(Query(image=open_image(product.images[0]), k=5))
     assert response.results[0].product.id == "S0005"
+
+
+def test_indexing_decodes_each_photo_once(built_shop, sample_folder, tmp_path, monkeypatch):
+    """The tower pass caches each photo's signature, so the index's signature channel reads the
+    cache instead of decoding the photo again; without a cache it is computed on demand."""
+    from engine.engine import SearchEngine
+    from engine.features import FeatureCache
+
+    embedder = SearchEngine.open(built_shop).embedder
+    embedder.cache = FeatureCache(tmp_path / "features.db")
+    paths = [str(p) for p in sorted(sample_folder.glob("**/*.png"))[:5]]
+    embedder.image_features(paths)
+    expected = np.stack([signatures.photo_signature(open_image(p)) for p in paths])
+
+    def no_second_decode(img):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(signatures, "photo_signature", no_second_decode)
+    np.testing.assert_allclose(embedder.photo_signatures(paths), expected)
+    monkeypatch.undo()
+    embedder.cache = None
+    np.testing.assert_allclose(embedder.photo_signatures(paths), expected)

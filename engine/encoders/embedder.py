@@ -85,15 +85,17 @@ class Embedder:
         step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
                    disable=not (progress and todo))
+        sig_keys = [_signature_key(k) for k in keys] if self.cache is not None else None
         self._fill(keys, todo, found, step,
-                   lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster))
+                   lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster,
+                                                              [sig_keys[i] for i in block] if sig_keys else None))
         bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
     def photo_signatures(self, paths: Sequence[str]) -> np.ndarray:
         """(n, signatures.DIM) same-photo signatures of image files (``engine/signatures.py``), cached
         beside the tower features under the file's content hash."""
-        keys = [image_key(f"signature{signatures.SIZE}", p) for p in paths]
+        keys = [image_key(SIGNATURE_TOWER, p) for p in paths]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = [i for i, k in enumerate(keys) if k not in found]
 
@@ -117,18 +119,29 @@ class Embedder:
                 self.cache.put_many(new)
             found.update(new)
 
-    def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False) -> np.ndarray:
+    def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False,
+                                sig_keys: list[str] | None = None) -> np.ndarray:
+        """Tower features of ``paths``; with ``sig_keys`` (and not on a cluster) each decoded photo's
+        same-photo signature is cached too, so indexing decodes every photo once."""
         if on_cluster:
             return self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
                                                self.max_pixels, bar)
         tower = self.image_tower
-        chunks = [paths[i:i + self.batch_size] for i in range(0, len(paths), self.batch_size)]
-        load: Callable = lambda chunk: tower.prepare([open_image(p, self.max_pixels) for p in chunk])
-        out = []
+        starts = range(0, len(paths), self.batch_size)
+
+        def load(start: int):
+            images = [open_image(p, self.max_pixels) for p in paths[start:start + self.batch_size]]
+            sigs = [signatures.photo_signature(img) for img in images] if sig_keys else []
+            return tower.prepare(images), sigs
+
+        out, fresh = [], {}
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for batch in _prefetch(pool, load, chunks):
+            for start, (batch, sigs) in zip(starts, _prefetch(pool, load, list(starts))):
                 out.append(tower.features(batch))
+                fresh.update(zip(sig_keys[start:start + len(sigs)] if sig_keys else [], sigs))
                 bar.update(len(batch))
+        if fresh:
+            self.cache.put_many(fresh)
         return np.concatenate(out) if out else np.zeros((0, self.bundle.image_dim), np.float32)
 
     def text_features(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
@@ -213,6 +226,14 @@ def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 
         if i + depth < len(items):
             pending.append(pool.submit(fn, items[i + depth]))
         yield result
+
+
+SIGNATURE_TOWER = f"signature{signatures.SIZE}"  # feature-cache namespace of the same-photo signatures
+
+
+def _signature_key(feature_key: str) -> str:
+    """The signature's cache key for the same file as an image feature key (same content hash)."""
+    return f"{SIGNATURE_TOWER}|img|{feature_key.split('|img|', 1)[1]}"
 
 
 def _stack(vectors: list, dim: int) -> np.ndarray:
