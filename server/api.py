@@ -1,4 +1,5 @@
-"""The JSON API blueprint: search, products (read, write with an API key), photos, health, OpenAPI."""
+"""The JSON API blueprint: search, products (read, write with an API key), photos, near-duplicate
+groups (API key), health, OpenAPI."""
 
 from __future__ import annotations
 
@@ -77,6 +78,37 @@ def delete_product(pid: str):
     _require_key()
     seq = get_engine().delete_product(pid)
     return jsonify({"deleted": pid, "seq": seq})
+
+
+@bp.get("/duplicates")
+def duplicates():
+    """Near-duplicate listing groups over the whole catalogue (a back-office call: it compares every
+    product with every other, block-wise, so it needs the API key)."""
+    _require_key()
+    from engine.duplicates import find_duplicates
+
+    engine = get_engine()
+    rerank = engine.config.rerank
+    threshold = _float_arg("threshold", rerank.duplicate_threshold, -1.0, 1.0)
+    distance = _float_arg("same_photo_distance", rerank.same_photo_distance, 0.0, 2.0)
+    with engine.index.lock:
+        groups = find_duplicates(engine.index, threshold, same_photo_distance=distance)
+        ids = engine.index.table.ids
+        named = [[ids[r] for r in g] for g in groups]
+    return jsonify({"groups": named, "threshold": threshold, "same_photo_distance": distance})
+
+
+def _float_arg(name: str, default: float, low: float, high: float) -> float:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInputError(name, f"{raw!r} is not a number") from None
+    if not low <= value <= high:  # also rejects NaN
+        raise BadInputError(name, f"{value} is outside {low}..{high}")
+    return value
 
 
 @bp.get("/health")

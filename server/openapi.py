@@ -110,6 +110,18 @@ SPEC = {
             "get": {"summary": "A product photo", "responses": {"200": {"description": "image bytes"}, **_errors(404)}}},
         "/api/categories": {"get": {"summary": "Category paths with product counts", "responses": {
             "200": {"description": "counts", **_json({"type": "object", "additionalProperties": {"type": "integer"}})}}}},
+        "/api/duplicates": {"get": {
+            "summary": "Near-duplicate listing groups (look cosine >= threshold, or the same picture by the "
+                       "photo signatures; listings stating different colours never group)",
+            "security": [{"apiKey": []}],
+            "parameters": [{"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": -1, "maximum": 1}},
+                           {"name": "same_photo_distance", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 2},
+                            "description": "largest thumbnail cell distance for the same picture; 0: off"}],
+            "responses": {"200": {"description": "groups of product ids", **_json({
+                "type": "object", "required": ["groups", "threshold", "same_photo_distance"], "properties": {
+                    "groups": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+                    "threshold": {"type": "number"}, "same_photo_distance": {"type": "number"}}})},
+                **_errors(400, 401, 403)}}},
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},

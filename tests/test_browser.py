@@ -85,6 +85,21 @@ def test_search_page_end_to_end(live_server, sample_folder):
             ids = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
             assert first not in ids and len(ids) > 0
             page.screenshot(path=str(SHOTS / "more-like-this.png"), full_page=True)
+            # S0328 re-lists S0033 with the same photo: one card, which says so
+            page.click("#clear-photo")
+            page.fill("#min", "")
+            page.fill("#max", "")
+            page.set_input_files("#file", str(sample_folder / "images" / "S0033-0.png"))
+            page.wait_for_selector("#preview-wrap:not([hidden])")
+            page.fill("#text", "")
+            page.click("#go")
+            page.wait_for_selector(".card .dups")
+            card = page.locator(".card", has=page.locator(".dups")).first
+            assert card.get_attribute("data-id") in {"S0033", "S0328"}
+            assert "+1 other listing with this photo" in card.inner_text()
+            ids = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
+            assert not {"S0033", "S0328"} <= set(ids), "the re-listing is folded, not shown twice"
+            page.screenshot(path=str(SHOTS / "duplicates.png"), full_page=False)
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(live_server + "/")
             phone.fill("#text", "红色连衣裙 100元以下")  # "red dress, 100 yuan or less": the words set the price

@@ -122,6 +122,19 @@ def test_writes_need_the_key_and_are_visible_at_once(client):
     assert client.delete("/api/products/API1", headers={"X-API-Key": KEY}).status_code == 404
 
 
+def test_duplicate_groups_over_http(client):
+    """The sample shop re-lists 8 products with their photo: 8 groups, in the OpenAPI shape."""
+    res = client.get("/api/duplicates", headers={"X-API-Key": KEY})
+    assert res.status_code == 200
+    body = res.get_json()
+    jsonschema.validate(body, SPEC["paths"]["/api/duplicates"]["get"]["responses"]["200"]["content"]
+                        ["application/json"]["schema"])
+    assert body["same_photo_distance"] == 0.045 and body["threshold"] == 0.995
+    assert {"S0033", "S0328"} in [set(g) for g in body["groups"]] and len(body["groups"]) == 8
+    off = client.get("/api/duplicates?threshold=1.0&same_photo_distance=0", headers={"X-API-Key": KEY}).get_json()
+    assert off["same_photo_distance"] == 0.0 and all(len(g) >= 2 for g in off["groups"])
+
+
 def test_writes_refused_when_no_key_is_configured(built_shop, tmp_path):
     shutil.copytree(built_shop.path, tmp_path / "shop2")
     app = create_app(replace(built_shop, data_dir=str(tmp_path / "shop2")), api_key="")
@@ -201,6 +214,10 @@ BAD_OTHER = [
     ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": [_b64(HTML)]}, "headers": {"X-API-Key": KEY}}),
     ("post", "/api/products", {"json": {"products": []}, "headers": {"X-API-Key": KEY}}),
     ("delete", "/api/products/S0001", {"headers": {"X-API-Key": "nope"}}),
+    ("get", "/api/duplicates", {}),
+    ("get", "/api/duplicates?threshold=high", {"headers": {"X-API-Key": KEY}}),
+    ("get", "/api/duplicates?same_photo_distance=nan", {"headers": {"X-API-Key": KEY}}),
+    ("get", "/api/duplicates?threshold=2", {"headers": {"X-API-Key": KEY}}),
 ]
 
 

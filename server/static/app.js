@@ -85,7 +85,15 @@ function renderResults(results) {
     const meta = document.createElement("div"); meta.className = "meta"; meta.textContent = p.category;
     const more = document.createElement("button"); more.className = "more"; more.type = "button"; more.textContent = "More like this";
     more.onclick = () => moreLikeThis(p);
-    card.append(img, title, price, meta, more);
+    card.append(img, title, price, meta);
+    if (r.duplicates && r.duplicates.length) {  // near-duplicate listings folded into this one
+      const dups = document.createElement("div"); dups.className = "dups";
+      const n = r.duplicates.length;
+      dups.textContent = `+${n} other listing${n > 1 ? "s" : ""} with this photo`;
+      dups.title = r.duplicates.join(", ");
+      card.append(dups);
+    }
+    card.append(more);
     return card;
   }));
 }
