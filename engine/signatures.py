@@ -40,19 +40,31 @@ def cell_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.max(np.sum(diff * diff, axis=-1), axis=-1))
 
 
+COARSE = 4  # cells per side of the coarse grid that shortlists pairs
+
+
+def coarse(sigs: np.ndarray) -> np.ndarray:
+    """(n, COARSE * COARSE * 3): each coarse cell is the mean of the signature cells it covers."""
+    grid = np.asarray(sigs, np.float32).reshape(len(sigs), COARSE, SIZE // COARSE, COARSE, SIZE // COARSE, 3)
+    return grid.mean(axis=(2, 4)).reshape(len(sigs), -1)
+
+
 def same_photo_pairs(sigs: np.ndarray, max_distance: float, block: int = 2048) -> list[tuple[int, int]]:
     """Index pairs (i < j) of ``sigs`` (n, DIM) that are the same picture.
 
-    The root mean square of the cell distances never exceeds their maximum, so pairs are first
-    shortlisted block-wise by the RMS bound (one matrix product) and then checked cell by cell."""
+    A coarse cell's difference is the mean of the differences of the cells it covers, so it is never
+    larger than their largest, and the root mean square of the coarse cells' distances never exceeds
+    their largest either: pairs are shortlisted block-wise on the coarse grid (one small matrix product,
+    48 dimensions instead of 768) and then checked cell by cell."""
     sigs = np.asarray(sigs, np.float32)
-    sq = np.sum(sigs * sigs, axis=1)
-    cells = SIZE * SIZE
+    small = coarse(sigs)
+    sq = np.sum(small * small, axis=1)
+    bound = COARSE * COARSE * max_distance ** 2 + 1e-6
     pairs = []
     for start in range(0, len(sigs), block):
-        part = sigs[start:start + block]
-        d2 = sq[start:start + block, None] + sq[None, :] - 2.0 * part @ sigs.T
-        for a, b in zip(*np.nonzero(d2 <= cells * max_distance ** 2 + 1e-6)):
+        part = small[start:start + block]
+        d2 = sq[start:start + block, None] + sq[None, :] - 2.0 * part @ small.T
+        for a, b in zip(*np.nonzero(d2 <= bound)):
             a += start
             if a < b and cell_distance(sigs[a], sigs[b]) <= max_distance:
                 pairs.append((int(a), int(b)))

@@ -1,6 +1,6 @@
 """Near-duplicate listings on real photos: which pairs does the engine group, by which rule?
 
-    python -m eval.duplicates_bench [--cache out/figures/features.db] [--copies 100] [--out docs/eval/duplicates] [--ingest]
+    python -m eval.duplicates_bench [--cache out/figures/features.db] [--copies 100] [--out docs/eval/duplicates] [--ingest] [--scale N ...]
 
 Real engines (packaged default bundle, real towers) are built on three catalogues, and
 ``engine.duplicates.find_duplicates`` is run with the look-vector rule alone (cosine >= 0.995), the
@@ -13,7 +13,9 @@ same-photo signatures alone (``engine/signatures.py``, cell distance <= 0.045) a
   files that are grouped are re-uploads or different products: counted, with the share whose names
   are identical, and examples printed (no hand labels).
 - fashion: ``--copies`` of the 60 x 80 px photos copied at q60 70 %: the small-photo limit.
-``--ingest`` also times index builds of the luma listings with and without signatures.
+``--ingest`` also times index builds of the luma listings with and without signatures; ``--scale N ...``
+times ``find_duplicates`` over N random products (the whole-catalogue pass behind ``shopsight duplicates``
+and ``GET /api/duplicates``).
 """
 
 from __future__ import annotations
@@ -172,12 +174,41 @@ def ingest_cost(bundle: ModelBundle, work: Path, rounds: int = 4) -> list[str]:
             f"{rate['with signatures']:.1f} with (ratio {rate['with signatures'] / rate['without']:.2f})"]
 
 
+def scale_cost(sizes: list[int]) -> list[str]:
+    """Seconds ``find_duplicates`` takes over n products (random unit looks and random signatures in a
+    real ProductIndex): every product is compared with every other, block-wise."""
+    from engine import signatures
+    from engine.config import IndexConfig
+    from engine.index.product_index import ProductIndex
+
+    rng = np.random.default_rng(0)
+    lines = []
+    for n in sizes:
+        index = ProductIndex(8, IndexConfig(kind="flat"), "scale", {"look": 1352, "signature": signatures.DIM})
+        looks = rng.standard_normal((n, 1352), dtype=np.float32)
+        looks /= np.linalg.norm(looks, axis=1, keepdims=True)
+        sigs = rng.random((n, signatures.DIM), dtype=np.float32)
+        shared = rng.standard_normal((n, 8), dtype=np.float32)
+        for i in range(n):
+            index.upsert(Product(id=f"p{i}", title="t"), {"shared": shared[i:i + 1], "look": looks[i:i + 1],
+                                                         "signature": sigs[i:i + 1]}, shared[i])
+        cells = []
+        for name, rule in RULES.items():
+            t = time.perf_counter()
+            find_duplicates(index, **rule)
+            cells.append(f"{name} {time.perf_counter() - t:.1f} s")
+        lines.append(f"find_duplicates over {n:,} products (random vectors): " + ", ".join(cells))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default="out/figures/features.db", help="tower feature cache (SQLite)")
     ap.add_argument("--copies", type=int, default=100)
     ap.add_argument("--out", help="folder for report.md")
     ap.add_argument("--ingest", action="store_true", help="also time index builds with and without signatures")
+    ap.add_argument("--scale", type=int, nargs="*", default=[], metavar="N",
+                    help="also time find_duplicates over N random products (e.g. --scale 10000 44000)")
     args = ap.parse_args(argv)
     if datasets.data_missing():
         print("../shared/data is missing", file=sys.stderr)
@@ -193,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             lines += part() + [""]
         if args.ingest:
             lines += ingest_cost(bundle, work) + [""]
+        if args.scale:
+            lines += scale_cost(args.scale) + [""]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines.append(f"{time.perf_counter() - started:.0f} s on this machine, packaged default bundle.")

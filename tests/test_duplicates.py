@@ -137,3 +137,21 @@ def test_indexing_decodes_each_photo_once(built_shop, sample_folder, tmp_path, m
     monkeypatch.undo()
     embedder.cache = None
     np.testing.assert_allclose(embedder.photo_signatures(paths), expected)
+
+
+@pytest.mark.parametrize("project_above", [10_000, 100])
+def test_close_look_pairs_match_brute_force(project_above):
+    """The projected shortlist finds exactly the pairs a full comparison finds."""
+    from engine.duplicates import _close_pairs
+
+    rng = np.random.default_rng(5)
+    mat = rng.standard_normal((517, 300)).astype(np.float32)
+    mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+    for a, b, noise in ((3, 400, 0.01), (10, 11, 0.05), (200, 100, 0.002), (50, 51, 0.3)):
+        mat[b] = mat[a] + rng.normal(0, noise, 300)
+        mat[b] /= np.linalg.norm(mat[b])
+    for threshold in (0.9, 0.99, 0.995):
+        sims = mat @ mat.T
+        expected = [(i, j) for i in range(len(mat)) for j in range(i + 1, len(mat)) if sims[i, j] >= threshold]
+        assert sorted(_close_pairs(mat, threshold, block=61, project_above=project_above)) == expected
+    assert (100, 200) in _close_pairs(mat, 0.995, 61, 100) and (50, 51) not in _close_pairs(mat, 0.995, 61, 100)
