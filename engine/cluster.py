@@ -7,7 +7,8 @@ The frozen towers are what takes the time when a catalogue is indexed (tower fea
 once per photo and text and cached; heads, index build and catalogue take seconds by comparison, see
 the README's figures), so they are what is spread over machines. The coordinator (the process running
 ``shopsight index`` or ``train``) finds the photos and texts the feature cache lacks and sends them in
-chunks to the workers: photo *bytes*, so workers need no shared filesystem. Each worker process loads
+chunks to the workers: photo *bytes*, so workers need no shared filesystem; workers also return each
+photo's same-photo signature, so the coordinator never decodes a photo. Each worker process loads
 the towers named by the bundle once (from the same installed packages: `pip install 'shopsight[cluster]'`
 on every worker) and sends the features back; at most ``2 x workers`` chunks are in flight, so the
 coordinator's memory stays bounded on any catalogue size. The coordinator stores the features in its
@@ -47,12 +48,20 @@ def _tower(kind: str, spec, device: str, runtime: str):
     return _TOWERS[key]
 
 
-def image_chunk_features(blobs: list[bytes], spec, device: str, runtime: str, max_pixels: int) -> np.ndarray:
-    """Runs on a worker: (len(blobs), image_dim) float32 tower features of encoded photos."""
+def image_chunk_features(blobs: list[bytes], spec, device: str, runtime: str, max_pixels: int,
+                         with_signatures: bool = False) -> np.ndarray:
+    """Runs on a worker: (len(blobs), image_dim) float32 tower features of encoded photos, followed by
+    each photo's same-photo signature (``signatures.DIM`` more columns) when ``with_signatures``, so the
+    coordinator never decodes the photos itself."""
     from .images import open_image
+    from .signatures import photo_signature
 
     tower = _tower("image", spec, device, runtime)
-    return tower.features(tower.prepare([open_image(b, max_pixels) for b in blobs])).astype(np.float32)
+    images = [open_image(b, max_pixels) for b in blobs]
+    feats = tower.features(tower.prepare(images)).astype(np.float32)
+    if with_signatures:
+        feats = np.hstack([feats, np.stack([photo_signature(img) for img in images])]).astype(np.float32)
+    return feats
 
 
 def text_chunk_features(texts: list[str], role: str, spec, device: str, runtime: str) -> np.ndarray:
@@ -119,9 +128,9 @@ class ClusterTowers:
         return max(2, 2 * len(self.workers()))
 
     def image_features(self, paths: Sequence[str], spec, device: str, runtime: str, max_pixels: int,
-                       bar=None) -> np.ndarray:
+                       bar=None, with_signatures: bool = False) -> np.ndarray:
         def args(chunk):
-            return [_read(p) for p in chunk], spec, device, runtime, max_pixels
+            return [_read(p) for p in chunk], spec, device, runtime, max_pixels, with_signatures
 
         return self._map(image_chunk_features, list(paths), args, bar)
 

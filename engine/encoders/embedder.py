@@ -121,11 +121,16 @@ class Embedder:
 
     def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False,
                                 sig_keys: list[str] | None = None) -> np.ndarray:
-        """Tower features of ``paths``; with ``sig_keys`` (and not on a cluster) each decoded photo's
-        same-photo signature is cached too, so indexing decodes every photo once."""
+        """Tower features of ``paths``; with ``sig_keys`` each decoded photo's same-photo signature is
+        cached too (on a cluster the workers compute it), so indexing decodes every photo once."""
         if on_cluster:
-            return self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
-                                               self.max_pixels, bar)
+            out = self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
+                                              self.max_pixels, bar, with_signatures=bool(sig_keys))
+            if not sig_keys:
+                return out
+            dim = self.bundle.image_dim
+            self.cache.put_many(dict(zip(sig_keys, out[:, dim:])))
+            return np.ascontiguousarray(out[:, :dim])
         tower = self.image_tower
         starts = range(0, len(paths), self.batch_size)
 
