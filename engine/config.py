@@ -66,6 +66,7 @@ class IndexConfig:
     exact_scan_below: int = 2_000  # filter planner: scan matching rows exactly when at most this many
     fold_tail_at: int = 2_000  # IVF: fold rows added after the build into the lists past this many (0 = never)
     fold_tail_share: float = 0.002  # ... or past this share of the indexed rows, whichever is larger
+    prototypes: bool = True  # keep the catalogue-bridge channel when the bundle has a vocabulary (a second tower pass on shrunk photos)
     look_colour_weight: float | None = 0.75  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
 
 
@@ -76,6 +77,7 @@ class FusionConfig:
     visual_by_fit: bool = True  # photo-only queries: w_visual x the shared space's fit to the catalogue (engine/domain_fit.py)
     w_text: float = 0.5  # weight of the query-text to product-text similarity
     w_bridge: float = 0.25  # zero-shot bridge: query text vs photo's ImageNet classes (eval.tune_fusion --weight)
+    w_proto: float = 0.5  # catalogue bridge: text query's prototype vs the shrunk photo (eval.tune_fusion --weight w_proto)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)

@@ -95,6 +95,8 @@ class SearchEngine:
         if bundle.bridge_classes is not None:
             channels["bridge"] = bundle.text_dim
         channels["signature"] = signatures.DIM
+        if bundle.prototypes is not None and config.index.prototypes:
+            channels["proto"] = bundle.prototypes.dim
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
         feats = embedder.image_features([p for prod in products for p in prod.images], progress)
@@ -134,6 +136,8 @@ class SearchEngine:
             photo_vecs = self.embedder.image_vectors(feats)
             if "signature" in self.index.photo_channels:
                 photo_vecs["signature"] = self.embedder.photo_signatures(paths)
+            if "proto" in self.index.photo_channels:
+                photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress)
         else:
             photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
                           **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}
@@ -237,9 +241,10 @@ class SearchEngine:
         The photo's own look is a channel for "find this" queries only: with text, the photo's look
         without its colour block (``shape``) and the text alone (``text``) are compared with the
         catalogue's photos separately, so the words can change what the photo shows ("but in blue").
-        The text's tower vector feeds the zero-shot bridge.
+        The text's tower vector feeds the zero-shot bridge and, for text-only queries, the catalogue
+        bridge's prototype (``encoders/prototypes.py``).
         """
-        parts, look, bridge, photo, shape, text = [], None, None, None, None, None
+        parts, look, bridge, photo, shape, text, proto = [], None, None, None, None, None, None
         if query.image is not None:
             vecs = self.embedder.embed_pil([query.image])
             photo = vecs["shared"][0]
@@ -253,11 +258,13 @@ class SearchEngine:
             parts.append(query.text_weight * shared)
             bridge = raw if self.index.bridges is not None else None
             text = shared if query.image is not None else None
+            if query.image is None and self.index.prototypes is not None:
+                proto = self.embedder.bundle.prototypes.query(raw)
         q = np.sum(parts, axis=0)
         norm = float(np.linalg.norm(q))
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text)
+        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto)
 
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()

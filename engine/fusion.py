@@ -1,7 +1,7 @@
 """Late fusion: one documented formula that turns similarity parts and field fits into a score.
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
-            + w_shape * shape + w_text_photo * text_photo
+            + w_shape * shape + w_text_photo * text_photo + w_proto * proto
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
             + w_category_words * category_words_fit
 
@@ -11,6 +11,8 @@
 - ``text``: cos(query vector, product text vector) in the shared space;
 - ``bridge`` (queries with text, EfficientNet-Lite towers): max over the product's photos of
   cos(query text in the text tower's space, the photo's ImageNet-class mix), see encoders/bridge.py;
+- ``proto`` (text-only queries, bundles with a catalogue vocabulary): max over the product's photos of
+  cos(the query's prototype, the photo shrunk to the vocabulary's size), see encoders/prototypes.py;
 - ``shape`` and ``text_photo`` (photo + text queries, "this, but in brown"): the photo says *what*,
   the words say *how it differs*, so they are compared with the catalogue's photos separately: ``shape``
   = max over the product's photos of cos(query photo, photo) on the looks' CNN blocks (colour left
@@ -63,7 +65,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * visual_trust * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
-                         ("text_photo", cfg.w_text_photo)):
+                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

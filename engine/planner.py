@@ -35,6 +35,7 @@ class QueryVectors:
     photo: np.ndarray | None = None  # the photo alone in the shared space (category prediction)
     shape: np.ndarray | None = None  # photo + text: the photo's look without its colour block (unit)
     text: np.ndarray | None = None  # photo + text: the text alone in the shared space
+    proto: np.ndarray | None = None  # text only: the catalogue bridge's prototype (encoders/prototypes.py)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _ann_rows(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_
     found = []
     per_product = photo_oversample(index)
     channels = [(index.photos, qv.shared, per_product), (index.texts, qv.shared, 1)]
-    for vecs, q in ((index.looks, qv.look), (index.bridges, qv.bridge)):
+    for vecs, q in ((index.looks, qv.look), (index.bridges, qv.bridge), (index.prototypes, qv.proto)):
         if q is not None and vecs is not None:
             channels.append((vecs, q, per_product))
     for vecs, q, oversample in channels:

@@ -40,6 +40,8 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["shape"] = _max_by_owner(index.looks, rows, qv.shape, prefix=True)
     if qv.text is not None:
         parts["text_photo"] = _max_by_owner(index.photos, rows, qv.text)
+    if qv.proto is not None and index.prototypes is not None:
+        parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 

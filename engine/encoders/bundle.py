@@ -1,7 +1,8 @@
 """The model bundle: tower specs + trained heads, saved as safetensors + JSON.
 
 A bundle directory holds ``bundle.json`` (towers, dimensions, preprocessing, version, training
-metrics) and ``heads.safetensors``. Its ``fingerprint`` is stored in every index built with it, so
+metrics) and ``heads.safetensors``, and optionally ``bridge.safetensors`` (the ImageNet bridge) and
+``prototypes.safetensors`` (the catalogue bridge). Its ``fingerprint`` is stored in every index built with it, so
 loading an index with another bundle fails with a message naming both.
 """
 
@@ -23,6 +24,7 @@ from .. import __version__
 from ..config import ImageTowerSpec, SpaceConfig, TextTowerSpec
 from ..errors import IncompatibleModelError
 from .heads import SharedSpace
+from .prototypes import Prototypes
 
 FORMAT_VERSION = 1
 
@@ -38,6 +40,7 @@ class ModelBundle:
     metrics: dict = field(default_factory=dict)  # training metrics (held-out recall...)
     name: str = "custom"
     bridge_classes: np.ndarray | None = None  # (1000, text_dim) class-name embeddings, see bridge.py
+    prototypes: Prototypes | None = None  # the catalogue bridge's vocabulary, see prototypes.py
 
     @classmethod
     def new(cls, image_tower, text_tower, space, image_dim, text_dim, name="custom") -> "ModelBundle":
@@ -45,10 +48,13 @@ class ModelBundle:
                    SharedSpace(image_dim, text_dim, space), name=name)
 
     def describe(self) -> dict:
-        return {"format": FORMAT_VERSION, "shopsight": __version__, "name": self.name,
+        desc = {"format": FORMAT_VERSION, "shopsight": __version__, "name": self.name,
                 "image_tower": asdict(self.image_tower), "text_tower": asdict(self.text_tower),
                 "space": asdict(self.space), "image_dim": self.image_dim, "text_dim": self.text_dim,
                 "bridge": self.bridge_classes is not None, "metrics": self.metrics}
+        if self.prototypes is not None:  # absent otherwise, so older bundles keep their fingerprints
+            desc["prototypes"] = self.prototypes.meta()
+        return desc
 
     @property
     def fingerprint(self) -> str:
@@ -60,6 +66,8 @@ class ModelBundle:
             h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         if self.bridge_classes is not None:
             h.update(self.bridge_classes.astype(np.float16).tobytes())
+        if self.prototypes is not None:
+            h.update(self.prototypes.fingerprint_bytes())
         return f"{self.name}-{h.hexdigest()[:16]}"
 
     def to_half_precision(self) -> "ModelBundle":
@@ -85,6 +93,8 @@ class ModelBundle:
         if self.bridge_classes is not None:
             save_file({"classes": torch.from_numpy(self.bridge_classes.astype(np.float16))},
                       str(tmp / "bridge.safetensors"))
+        if self.prototypes is not None:
+            save_file(self.prototypes.tensors(), str(tmp / "prototypes.safetensors"))
         (tmp / "bundle.json").write_text(json.dumps({**self.describe(), "fingerprint": self.fingerprint},
                                                     indent=2, ensure_ascii=False))
         _fsync_dir(tmp)
@@ -117,6 +127,9 @@ class ModelBundle:
         bundle.heads.load_state_dict(state)
         if desc.get("bridge"):
             bundle.bridge_classes = load_file(str(path / "bridge.safetensors"))["classes"].float().numpy()
+        if desc.get("prototypes"):
+            bundle.prototypes = Prototypes.from_tensors(load_file(str(path / "prototypes.safetensors")),
+                                                        desc["prototypes"])
         bundle.heads.eval()
         bundle.metrics = desc.get("metrics", {})
         return bundle

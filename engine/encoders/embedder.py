@@ -14,9 +14,12 @@ import numpy as np
 from tqdm import tqdm
 
 from ..features import FeatureCache, image_key, text_key, tower_id
+from PIL import Image
+
 from .. import signatures
 from ..images import open_image
 from . import build_image_tower, build_text_tower
+from . import prototypes
 from .bundle import ModelBundle
 from .colour import colour_dim
 
@@ -106,6 +109,35 @@ class Embedder:
 
         self._fill(keys, todo, found, CACHE_EVERY, compute)
         return _stack([found[k] for k in keys], signatures.DIM)
+
+    def prototype_vectors(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
+        """(n, prototypes.dim) catalogue-bridge vectors of image files (``prototypes.py``): CNN features
+        of each photo shrunk to the vocabulary's side. Photos no larger than that reuse their (cached)
+        tower features; the others take a second, cached tower pass on the shrunk photo."""
+        protos = self.bundle.prototypes
+        backbone = len(protos.mean)
+        feats = self.image_features(paths)[:, :backbone].copy()
+        large = [i for i, p in enumerate(paths) if _longest_side(p) > protos.side]
+        if large:
+            keys = [image_key(f"{self.image_tower_id}@{protos.side}px", paths[i]) for i in large]
+            found = self.cache.get_many(keys) if self.cache else {}
+            todo = [j for j, k in enumerate(keys) if k not in found]
+            bar = tqdm(total=len(todo), desc=f"photos at {protos.side} px", unit="img", disable=not (progress and todo))
+
+            def compute(block: list[int]) -> np.ndarray:
+                tower = self.image_tower
+                out = []
+                for start in range(0, len(block), self.batch_size):
+                    chunk = [paths[large[j]] for j in block[start:start + self.batch_size]]
+                    images = [prototypes.shrink(open_image(p, self.max_pixels), protos.side) for p in chunk]
+                    out.append(tower.features(tower.prepare(images))[:, :backbone])
+                    bar.update(len(chunk))
+                return np.concatenate(out)
+
+            self._fill(keys, todo, found, CACHE_EVERY, compute)
+            bar.close()
+            feats[large] = np.stack([found[k][:backbone] for k in keys])
+        return protos.photos(feats)
 
     def _fill(self, keys: list[str], todo: list[int], found: dict, step: int, compute: Callable) -> None:
         """Compute the features of rows ``todo`` (``compute(rows)`` -> one vector per row) in blocks of
@@ -234,6 +266,12 @@ def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 
 
 
 SIGNATURE_TOWER = f"signature{signatures.SIZE}"  # feature-cache namespace of the same-photo signatures
+
+
+def _longest_side(path: str) -> int:
+    """The photo's longer side in pixels, from its header (no decoding)."""
+    with Image.open(path) as img:
+        return max(img.size)
 
 
 def _signature_key(feature_key: str) -> str:

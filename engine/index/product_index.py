@@ -55,6 +55,10 @@ class ProductIndex:
     def bridges(self) -> VectorIndex | None:
         return self.channels.get("bridge")
 
+    @property
+    def prototypes(self) -> VectorIndex | None:
+        return self.channels.get("proto")
+
     def upsert(self, product: Product, photo_vecs: dict[str, np.ndarray], text_vec: np.ndarray) -> int:
         """Replace (or add) a product: ``photo_vecs`` maps "shared" and each photo channel to a
         (p, size) array for its p photos; ``text_vec`` is its (dim,) text vector."""

@@ -1,0 +1,113 @@
+"""The catalogue bridge: a product catalogue as a zero-shot vocabulary from words to photos.
+
+The ImageNet bridge (``bridge.py``) mixes 1,000 class names. Here the "classes" are products of a broad
+catalogue (the default bundle's training products): each carries its title in the text tower's own
+space and its photo's standardised CNN features. A text query takes its ``k`` nearest titles
+(softmax weights, ``temperature``) and mixes their photos' features into a visual prototype; a catalogue
+photo is compared with it by cosine in the same CNN space. Nothing is trained, so product types no head
+has seen still land near photos of their kind.
+
+The vocabulary's photos are small (fashion's are 60 x 80 px), so catalogue photos are shrunk to at most
+``side`` px before the tower for this channel (at full size the same prototypes find far less:
+``docs/eval/experiments/prototype_bridge.txt``). The image side is reduced to ``dim`` dimensions by an
+orthonormal PCA basis, and both sides are stored as int8 with a scale per row, to keep the bundle small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+SIDE = 112  # catalogue photos are shrunk to at most this many pixels a side for this channel
+K = 50  # nearest vocabulary titles mixed into a query's prototype
+TEMPERATURE = 0.05  # softmax temperature over those titles' cosines
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@dataclass
+class Prototypes:
+    text: np.ndarray  # (m, text_dim) unit: the vocabulary titles in the text tower's space
+    image: np.ndarray  # (m, dim) unit: their photos' standardised CNN features, projected
+    mean: np.ndarray  # (backbone_dim,) statistics that standardise CNN features
+    std: np.ndarray
+    basis: np.ndarray  # (backbone_dim, dim) orthonormal columns
+    side: int = SIDE
+    k: int = K
+    temperature: float = TEMPERATURE
+
+    @property
+    def dim(self) -> int:
+        return self.image.shape[1]
+
+    def query(self, text_vec: np.ndarray) -> np.ndarray:
+        """(dim,) unit prototype for a query's text-tower vector."""
+        sims = self.text @ _unit(np.asarray(text_vec, np.float32))
+        k = min(self.k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        weights = np.exp((sims[top] - sims[top].max()) / self.temperature)
+        return _unit(weights @ self.image[top])
+
+    def photos(self, backbone_feats: np.ndarray) -> np.ndarray:
+        """(n, dim) unit vectors for CNN features (n, backbone_dim) of photos shrunk to ``side``."""
+        return _unit(((np.asarray(backbone_feats, np.float32) - self.mean) / self.std) @ self.basis)
+
+    def meta(self) -> dict:
+        return {"side": self.side, "k": self.k, "temperature": self.temperature, "size": len(self.text),
+                "dim": self.dim}
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """int8 rows with a float32 scale each (about a quarter of float32), statistics in float32."""
+        out = {"mean": self.mean.astype(np.float32), "std": self.std.astype(np.float32),
+               "basis": self.basis.astype(np.float16)}
+        for name in ("text", "image"):
+            out[name], out[f"{name}_scale"] = _quantise(getattr(self, name))
+        return {name: torch.from_numpy(np.ascontiguousarray(a)) for name, a in out.items()}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "Prototypes":
+        arrays = {name: t.float().numpy() if name not in ("text", "image") else t.numpy()
+                  for name, t in tensors.items()}
+        return cls(text=_unit(arrays["text"].astype(np.float32) * arrays["text_scale"][:, None]),
+                   image=_unit(arrays["image"].astype(np.float32) * arrays["image_scale"][:, None]),
+                   mean=arrays["mean"], std=arrays["std"], basis=arrays["basis"].astype(np.float32),
+                   side=int(meta.get("side", SIDE)), k=int(meta.get("k", K)),
+                   temperature=float(meta.get("temperature", TEMPERATURE)))
+
+    def fingerprint_bytes(self) -> bytes:
+        return b"".join(t.numpy().tobytes() for _, t in sorted(self.tensors().items())) + repr(self.meta()).encode()
+
+
+def _quantise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = np.maximum(np.abs(x).max(axis=1), 1e-12) / 127.0
+    return np.round(x / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+
+
+def build_prototypes(text_vecs: np.ndarray, backbone_feats: np.ndarray, size: int = 8000, dim: int = 128,
+                     seed: int = 0, **meta) -> Prototypes:
+    """A vocabulary of ``size`` products drawn (seeded) from the given titles' text-tower vectors and
+    their photos' CNN features (photos already at most ``side`` px); statistics and the PCA basis come
+    from all of them (the basis from a sample of 4,096)."""
+    feats = np.asarray(backbone_feats, np.float32)
+    mean, std = feats.mean(axis=0), feats.std(axis=0) + 1e-6
+    standard = (feats - mean) / std
+    rng = np.random.default_rng(seed)
+    sample = standard[rng.choice(len(standard), min(len(standard), 4096), replace=False)]
+    dim = min(dim, sample.shape[0], sample.shape[1])
+    basis = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)[2][:dim].T.astype(np.float32)
+    chosen = np.sort(rng.choice(len(feats), min(size, len(feats)), replace=False))
+    return Prototypes(text=_unit(np.asarray(text_vecs, np.float32)[chosen]), image=_unit(standard[chosen] @ basis),
+                      mean=mean, std=std, basis=basis, **meta)
+
+
+def shrink(img: Image.Image, side: int) -> Image.Image:
+    """``img`` scaled down so its longer side is at most ``side`` px (never enlarged)."""
+    if max(img.size) <= side:
+        return img
+    s = side / max(img.size)
+    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
