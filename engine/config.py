@@ -77,7 +77,8 @@ class FusionConfig:
     visual_by_fit: bool = True  # photo-only queries: w_visual x the shared space's fit to the catalogue (engine/domain_fit.py)
     w_text: float = 0.5  # weight of the query-text to product-text similarity
     w_bridge: float = 0.25  # zero-shot bridge: query text vs photo's ImageNet classes (eval.tune_fusion --weight)
-    w_proto: float = 0.5  # catalogue bridge: text query's prototype vs the shrunk photo (eval.tune_fusion --weight w_proto)
+    w_proto: float = 1.0  # catalogue bridge: text query's prototype vs the shrunk photo (eval.tune_fusion --weight w_proto)
+    proto_by_fit: bool = True  # w_proto x (1 - the shared space's fit to the catalogue) (engine/domain_fit.py)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)

@@ -284,7 +284,7 @@ class SearchEngine:
         if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
-                             predicted, word_fit, self._visual_trust(qv)).top(n_cand)
+                             predicted, word_fit, self._visual_trust(qv), self._proto_trust()).top(n_cand)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
@@ -293,6 +293,14 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted,
                                {"category_words": words} if words else None),
                 len(results) == len(final))
+
+    def _proto_trust(self) -> float:
+        """Factor on ``w_proto``: 1 - the shared space's fit (the catalogue bridge stands in for the
+        shared space where it fits the catalogue poorly; ``FusionConfig.proto_by_fit``), else 1."""
+        fit = self.index.shared_fit
+        if fit is None or not self.config.fusion.proto_by_fit:
+            return 1.0
+        return 1.0 - fit
 
     def _visual_trust(self, qv: QueryVectors) -> float:
         """Factor on ``w_visual``: the shared space's fit to this catalogue for photo-only queries

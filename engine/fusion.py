@@ -13,6 +13,8 @@
   cos(query text in the text tower's space, the photo's ImageNet-class mix), see encoders/bridge.py;
 - ``proto`` (text-only queries, bundles with a catalogue vocabulary): max over the product's photos of
   cos(the query's prototype, the photo shrunk to the vocabulary's size), see encoders/prototypes.py;
+  its weight is w_proto x (1 - the shared space's fit to the catalogue): it stands in for the shared
+  space on catalogues unlike the one the bundle was trained on, and keeps out of the way on alike ones;
 - ``shape`` and ``text_photo`` (photo + text queries, "this, but in brown"): the photo says *what*,
   the words say *how it differs*, so they are compared with the catalogue's photos separately: ``shape``
   = max over the product's photos of cos(query photo, photo) on the looks' CNN blocks (colour left
@@ -57,15 +59,16 @@ def category_fit(path: str, preferred: str) -> float:
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
-         visual_trust: float = 1.0) -> Candidates:
+         visual_trust: float = 1.0, proto_trust: float = 1.0) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why".
-    ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries)."""
+    ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries) and
+    ``proto_trust`` scales ``w_proto`` (1 - that fit)."""
     if len(cands) == 0:
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * visual_trust * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
-                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto)):
+                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * proto_trust)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

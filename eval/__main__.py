@@ -36,9 +36,13 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
 
     bundle, embedder = new_bundle(cfg)
     embedder.cache = FeatureCache(cfg.feature_cache_path)
+    from engine.encoders.prototypes import vocabulary_of
+
     products = [datasets.fashion_product(r) for r in train_rows]
     data = collect_pairs(products, embedder, augment=True, progress=progress)
-    return train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
+    bundle = train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
+    bundle.prototypes = vocabulary_of(products, embedder)  # the catalogue bridge, from the same products
+    return bundle
 
 
 def tuning_parser(doc: str) -> argparse.ArgumentParser:

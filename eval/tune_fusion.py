@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -16,7 +16,8 @@ photo as a soft preference (the query's own product never votes for it); ``--wei
 zero-shot bridge's weight for text queries, on fashion text → own photo (in the shared space's domain)
 and luma name → photo (an unseen domain), both by R@10; ``--weight w_category_words`` the weight of
 query words naming the shop's categories, on those two and fashion "⟨colour⟩ ⟨type⟩" (P@10), with
-the catalogue's categories visible to the engine. ``--set FIELD=VALUE`` (repeatable) changes
+the catalogue's categories visible to the engine; ``--weight w_proto`` the catalogue bridge's weight
+for text-only queries (bundles with a vocabulary) on the same three tasks. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
 """
@@ -37,12 +38,13 @@ from . import datasets, runner
 from .__main__ import tuning_setup
 
 GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4),
-         "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4)}
+         "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4),
+         "w_proto": (0.0, 0.25, 0.5, 1.0, 2.0)}
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
 WORD_TASKS = {**TEXT_TASKS, "fashion text → photo (same type + colour)": "P@10"}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
-               "w_category_words": WORD_TASKS}
+               "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS}
 
 
 def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, datasets.Task]:
@@ -107,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     result["tune_mean"], result[f"chosen_{name}"] = mean, str(best)
     for task_name, (engine, tune, test) in engines.items():
         row = result["tasks"][task_name]
-        for label, w in (("test_default", default), ("test_chosen", best)):
+        for label, w in (("test_default", default), ("test_chosen", best)) + ((("test_off", 0.0),) if 0.0 in grid else ()):
             engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
             scores, _ = runner.evaluate(runner.engine_rankings(engine, test)[0], test)
             row[label] = round(scores[row["metric"]], 4)
         print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="
-              f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}", flush=True)
+              f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}"
+              + (f"  off {row['test_off']}" if "test_off" in row else ""), flush=True)
     result["settings"] = args.set
     suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set)
     path = out / ("tune_fusion.json" if name == "w_look" and not suffix else f"tune_fusion_{name}{suffix}.json")

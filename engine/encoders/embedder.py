@@ -111,33 +111,35 @@ class Embedder:
         return _stack([found[k] for k in keys], signatures.DIM)
 
     def prototype_vectors(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
-        """(n, prototypes.dim) catalogue-bridge vectors of image files (``prototypes.py``): CNN features
-        of each photo shrunk to the vocabulary's side. Photos no larger than that reuse their (cached)
-        tower features; the others take a second, cached tower pass on the shrunk photo."""
+        """(n, prototypes.dim) catalogue-bridge vectors of image files (``prototypes.py``)."""
         protos = self.bundle.prototypes
-        backbone = len(protos.mean)
-        feats = self.image_features(paths)[:, :backbone].copy()
-        large = [i for i, p in enumerate(paths) if _longest_side(p) > protos.side]
+        return protos.photos(self.shrunk_features(paths, protos.side, progress))
+
+    def shrunk_features(self, paths: Sequence[str], side: int, progress: bool = False) -> np.ndarray:
+        """(n, image_dim) tower features (CNN + colour) of each photo shrunk to at most ``side`` px.
+        Photos no larger reuse their (cached) tower features; the others take a second, cached pass."""
+        feats = self.image_features(paths).copy()
+        large = [i for i, p in enumerate(paths) if _longest_side(p) > side]
         if large:
-            keys = [image_key(f"{self.image_tower_id}@{protos.side}px", paths[i]) for i in large]
+            keys = [image_key(f"{self.image_tower_id}|shrunk{side}", paths[i]) for i in large]
             found = self.cache.get_many(keys) if self.cache else {}
             todo = [j for j, k in enumerate(keys) if k not in found]
-            bar = tqdm(total=len(todo), desc=f"photos at {protos.side} px", unit="img", disable=not (progress and todo))
+            bar = tqdm(total=len(todo), desc=f"photos at {side} px", unit="img", disable=not (progress and todo))
 
             def compute(block: list[int]) -> np.ndarray:
                 tower = self.image_tower
                 out = []
                 for start in range(0, len(block), self.batch_size):
                     chunk = [paths[large[j]] for j in block[start:start + self.batch_size]]
-                    images = [prototypes.shrink(open_image(p, self.max_pixels), protos.side) for p in chunk]
-                    out.append(tower.features(tower.prepare(images))[:, :backbone])
+                    images = [prototypes.shrink(open_image(p, self.max_pixels), side) for p in chunk]
+                    out.append(tower.features(tower.prepare(images)))
                     bar.update(len(chunk))
                 return np.concatenate(out)
 
             self._fill(keys, todo, found, CACHE_EVERY, compute)
             bar.close()
-            feats[large] = np.stack([found[k][:backbone] for k in keys])
-        return protos.photos(feats)
+            feats[large] = np.stack([found[k] for k in keys])
+        return feats
 
     def _fill(self, keys: list[str], todo: list[int], found: dict, step: int, compute: Callable) -> None:
         """Compute the features of rows ``todo`` (``compute(rows)`` -> one vector per row) in blocks of

@@ -33,10 +33,10 @@ def _unit(x: np.ndarray) -> np.ndarray:
 @dataclass
 class Prototypes:
     text: np.ndarray  # (m, text_dim) unit: the vocabulary titles in the text tower's space
-    image: np.ndarray  # (m, dim) unit: their photos' standardised CNN features, projected
-    mean: np.ndarray  # (backbone_dim,) statistics that standardise CNN features
+    image: np.ndarray  # (m, dim) unit: their photos' standardised tower features, projected
+    mean: np.ndarray  # (feature_dim,) statistics that standardise tower features (CNN [+ colour])
     std: np.ndarray
-    basis: np.ndarray  # (backbone_dim, dim) orthonormal columns
+    basis: np.ndarray  # (feature_dim, dim) orthonormal columns
     side: int = SIDE
     k: int = K
     temperature: float = TEMPERATURE
@@ -53,9 +53,11 @@ class Prototypes:
         weights = np.exp((sims[top] - sims[top].max()) / self.temperature)
         return _unit(weights @ self.image[top])
 
-    def photos(self, backbone_feats: np.ndarray) -> np.ndarray:
-        """(n, dim) unit vectors for CNN features (n, backbone_dim) of photos shrunk to ``side``."""
-        return _unit(((np.asarray(backbone_feats, np.float32) - self.mean) / self.std) @ self.basis)
+    def photos(self, feats: np.ndarray) -> np.ndarray:
+        """(n, dim) unit vectors for tower features of photos shrunk to ``side`` (the vocabulary's
+        leading ``len(mean)`` feature dimensions are used)."""
+        feats = np.asarray(feats, np.float32)[:, :len(self.mean)]
+        return _unit(((feats - self.mean) / self.std) @ self.basis)
 
     def meta(self) -> dict:
         return {"side": self.side, "k": self.k, "temperature": self.temperature, "size": len(self.text),
@@ -103,6 +105,19 @@ def build_prototypes(text_vecs: np.ndarray, backbone_feats: np.ndarray, size: in
     chosen = np.sort(rng.choice(len(feats), min(size, len(feats)), replace=False))
     return Prototypes(text=_unit(np.asarray(text_vecs, np.float32)[chosen]), image=_unit(standard[chosen] @ basis),
                       mean=mean, std=std, basis=basis, **meta)
+
+
+def vocabulary_of(products, embedder, size: int = 6000, dim: int = 128, seed: int = 0, side: int = SIDE,
+                  colour: bool = True) -> Prototypes:
+    """The vocabulary of a catalogue: each product's title (text tower, passage role) and first photo
+    (tower features at most ``side`` px: the CNN block, and the colour histogram with ``colour``)
+    through ``build_prototypes``."""
+    items = [p for p in products if p.images and p.title]
+    texts = embedder.text_features([p.title for p in items], "passage")
+    feats = embedder.shrunk_features([p.images[0] for p in items], side, progress=True)
+    if not colour:
+        feats = feats[:, :embedder.image_tower.backbone_dim]
+    return build_prototypes(texts, feats, size=size, dim=dim, seed=seed, side=side)
 
 
 def shrink(img: Image.Image, side: int) -> Image.Image:
