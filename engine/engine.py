@@ -284,7 +284,7 @@ class SearchEngine:
         if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
-                             predicted, word_fit, self._visual_trust(qv), self._proto_trust()).top(n_cand)
+                             predicted, word_fit, self._visual_trust(qv), self._proto_trust(word_fit)).top(n_cand)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
@@ -294,9 +294,13 @@ class SearchEngine:
                                {"category_words": words} if words else None),
                 len(results) == len(final))
 
-    def _proto_trust(self) -> float:
+    def _proto_trust(self, word_fit: np.ndarray | None) -> float:
         """Factor on ``w_proto``: 1 - the shared space's fit (the catalogue bridge stands in for the
-        shared space where it fits the catalogue poorly; ``FusionConfig.proto_by_fit``), else 1."""
+        shared space where it fits the catalogue poorly; ``FusionConfig.proto_by_fit``), else 1; and 0
+        when the words name the shop's categories (``word_fit``): the shop's own category then says
+        what kind of product they mean, better than a foreign vocabulary (README, "Catalogue bridge")."""
+        if word_fit is not None:
+            return 0.0
         fit = self.index.shared_fit
         if fit is None or not self.config.fusion.proto_by_fit:
             return 1.0

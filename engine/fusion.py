@@ -14,7 +14,8 @@
 - ``proto`` (text-only queries, bundles with a catalogue vocabulary): max over the product's photos of
   cos(the query's prototype, the photo shrunk to the vocabulary's size), see encoders/prototypes.py;
   its weight is w_proto x (1 - the shared space's fit to the catalogue): it stands in for the shared
-  space on catalogues unlike the one the bundle was trained on, and keeps out of the way on alike ones;
+  space on catalogues unlike the one the bundle was trained on, and keeps out of the way on alike ones
+  (and entirely when the query's words name the shop's categories, which say the kind better);
 - ``shape`` and ``text_photo`` (photo + text queries, "this, but in brown"): the photo says *what*,
   the words say *how it differs*, so they are compared with the catalogue's photos separately: ``shape``
   = max over the product's photos of cos(query photo, photo) on the looks' CNN blocks (colour left

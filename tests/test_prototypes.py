@@ -98,3 +98,25 @@ def test_text_queries_carry_a_prototype_part_from_shrunk_photos(shop_with_vocabu
     off = workflow.build_index(replace(cfg, index=replace(cfg.index, prototypes=False)), progress=False)
     assert off.index.prototypes is None
     assert all("proto" not in r.why for r in off.search(Query(text="Red hoodie", k=3)).results)
+
+
+def test_the_bridge_weighs_by_the_misfit_and_steps_aside_for_category_words(shop_with_vocabulary):
+    from engine import workflow
+
+    cfg, _ = shop_with_vocabulary
+    engine = workflow.build_index(cfg, progress=False)
+    w = engine.config.fusion
+    fit = engine.index.shared_fit
+    assert fit is not None and 0.0 <= fit <= 1.0
+
+    def explained(why: dict, proto_weight: float) -> float:
+        other = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in why.items() if k != "proto")
+        return other + proto_weight * why["proto"]
+
+    plain = engine.search(Query(text="red striped thing", k=5))  # no word names a category
+    assert plain.understood is None or not plain.understood.get("category_words")
+    for r in plain.results:
+        assert r.score == pytest.approx(explained(r.why, w.w_proto * (1 - fit)), abs=1e-5)
+    named = engine.search(Query(text="red striped hoodie", k=5))  # "hoodie" names Apparel/Tops/Hoodies
+    for r in named.results:
+        assert r.score == pytest.approx(explained(r.why, 0.0), abs=1e-5)
