@@ -117,6 +117,7 @@ def health():
     return jsonify({"status": "ok", "products": len(engine.index), "photos": engine.index.photos.n_alive,
                     "index": engine.index.photos.kind, "gpu": engine.index.photos.gpu_backend,
                     "seq": engine.index.seq, "shared_fit": engine.index.shared_fit,
+                    "catalogue_bridge": engine.index.prototypes is not None,
                     "bundle": engine.embedder.bundle.fingerprint, "runtimes": engine.embedder.runtimes})
 
 

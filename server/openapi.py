@@ -129,6 +129,8 @@ SPEC = {
                 "gpu": {"type": ["string", "null"], "description": "exact GPU search (faiss-gpu or torch); null on the CPU"},
                 "shared_fit": {"type": ["number", "null"], "description": "how well the bundle's shared space fits this "
                                "catalogue (0..1, measured at index time; photo queries weigh it by this); null: unknown"},
+                "catalogue_bridge": {"type": "boolean", "description": "text-only queries use the bundle's "
+                                     "product vocabulary (the catalogue bridge; weight w_proto x (1 - shared_fit))"},
                 "runtimes": {"type": "object", "description": "tower -> runtime in use (torch or onnx), once loaded",
                              "additionalProperties": {"type": "string"}}}})}}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},

@@ -96,6 +96,7 @@ def test_product_health_openapi_metrics(client):
     assert spec["openapi"].startswith("3.1")
     client.post("/api/search", json={"text": "mug"})
     health = client.get("/api/health").get_json()
+    assert health["catalogue_bridge"] is False  # the sample shop's own bundle has no vocabulary
     from engine.encoders.fast import onnx_available
 
     assert health["runtimes"]["text"] == ("onnx" if onnx_available() else "torch")  # loaded by the search above
