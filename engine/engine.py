@@ -33,6 +33,7 @@ from .types import Candidate, Product, Query, SearchResponse, SearchResult
 
 log = logging.getLogger(__name__)
 MAX_K = 1000
+REFIT_SHARE, REFIT_MIN = 0.2, 50  # re-measure the shared-space fit past this change in live products
 
 
 def limit_blas_threads() -> None:
@@ -70,6 +71,7 @@ class SearchEngine:
         self.catalog = catalog
         self.embedder = embedder
         self.index = index
+        self._fit_base = len(index)  # live products when the shared-space fit was last measured
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -107,6 +109,7 @@ class SearchEngine:
         index.seq = catalog.seq
         engine._embed_and_upsert(products, progress, feats)
         index.shared_fit = catalogue_fit(index)
+        engine._fit_base = len(index)
         index.build()
         index.save(root / "index")
         return engine
@@ -123,7 +126,17 @@ class SearchEngine:
                 self.index.remove(pid)
             self._embed_and_upsert(changed, progress=False)
             self.index.seq = seq
+            self._refresh_fit()
         return len(changed) + len(deleted)
+
+    def _refresh_fit(self) -> None:
+        """Re-measure the shared space's fit once the catalogue has grown or shrunk by more than a fifth
+        (at least 50 products) since it was measured: products added while serving count too. It reads
+        stored vectors only (milliseconds)."""
+        n, base = len(self.index), self._fit_base
+        if abs(n - base) > max(REFIT_MIN, REFIT_SHARE * base):
+            self.index.shared_fit = catalogue_fit(self.index)
+            self._fit_base = n
 
     def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None) -> None:
         """Embed and index ``products``; ``feats``: their photos' tower features when already read."""

@@ -120,3 +120,22 @@ def test_the_bridge_weighs_by_the_misfit_and_steps_aside_for_category_words(shop
     named = engine.search(Query(text="red striped hoodie", k=5))  # "hoodie" names Apparel/Tops/Hoodies
     for r in named.results:
         assert r.score == pytest.approx(explained(r.why, 0.0), abs=1e-5)
+
+
+def test_the_fit_is_measured_again_when_the_catalogue_grows_while_serving(built_shop, tmp_path):
+    """The fit weighs photo queries and the catalogue bridge; a catalogue that grows by more than a
+    fifth while serving gets it measured again (from stored vectors), a few products do not move it."""
+    from engine.domain_fit import catalogue_fit
+    from engine.engine import SearchEngine
+    from engine.types import Product
+
+    folder = tmp_path / "shop"
+    shutil.copytree(built_shop.path, folder)
+    engine = SearchEngine.open(replace(built_shop, data_dir=str(folder)))
+    source = [p for p in engine.catalog if p.images][:100]
+    engine.index.shared_fit = 0.123  # as if measured on another catalogue
+    engine.add_products([p.with_(id=f"few{i}") for i, p in enumerate(source[:10])])
+    assert engine.index.shared_fit == 0.123
+    engine.add_products([p.with_(id=f"more{i}") for i, p in enumerate(source)])
+    assert len(engine.index) == 328 + 110
+    assert engine.index.shared_fit == pytest.approx(catalogue_fit(engine.index)) and engine.index.shared_fit != 0.123
