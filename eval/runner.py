@@ -5,7 +5,8 @@ Methods:
 - ``ours``: the engine: shared space + late fusion + re-ranking (``SearchEngine`` for real);
 - ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
-- ``ours − re-ranking``: no near-duplicate folding.
+- ``ours − re-ranking``: no near-duplicate folding;
+- ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0.
 Ablations that would equal ``ours`` on a task (e.g. fusion when product texts are hidden) are skipped.
 """
 
@@ -143,6 +144,8 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
         variants["ours − shared space"] = replace(cfg, fusion=replace(cfg.fusion, w_visual=0.0, w_predicted_category=0.0))
     if task.kind != "photo" and with_words is not None:
         variants["ours + the shop's category names"] = with_words
+    if task.kind == "text" and bundle.prototypes is not None:  # the catalogue bridge's worth, same run
+        variants["ours − catalogue bridge"] = replace(cfg, fusion=replace(cfg.fusion, w_proto=0.0))
     if not task.hide_titles:
         variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
     variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False))
