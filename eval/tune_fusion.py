@@ -17,7 +17,8 @@ zero-shot bridge's weight for text queries, on fashion text → own photo (in th
 and luma name → photo (an unseen domain), both by R@10; ``--weight w_category_words`` the weight of
 query words naming the shop's categories, on those two and fashion "⟨colour⟩ ⟨type⟩" (P@10), with
 the catalogue's categories visible to the engine; ``--weight w_proto`` the catalogue bridge's weight
-for text-only queries (bundles with a vocabulary) on the same three tasks. ``--set FIELD=VALUE`` (repeatable) changes
+for text-only queries (bundles with a vocabulary) on the same three tasks; ``--colour-category`` adds
+luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
 """
@@ -45,6 +46,7 @@ TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) 
 WORD_TASKS = {**TEXT_TASKS, "fashion text → photo (same type + colour)": "P@10"}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
                "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS}
+COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 
 def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, datasets.Task]:
@@ -75,7 +77,9 @@ def fusion_for(name: str, w: float, base: FusionConfig) -> FusionConfig:
 def main(argv: list[str] | None = None) -> int:
     setup = tuning_setup(argv, __doc__, {"--weight": dict(choices=sorted(GRIDS), default="w_look"),
                                          "--set": dict(action="append", default=[], metavar="FIELD=VALUE",
-                                                       help="another FusionConfig field for every run")})
+                                                       help="another FusionConfig field for every run"),
+                                         "--colour-category": dict(action="store_true",
+                                                                   help="also tune on luma colour + category queries (MRR)")})
     if setup is None:
         return 1
     args, out, cfg, bundle = setup
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                   read_categories=args.weight == "w_category_words")  # the other tunings are photos-only
     name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
-    metrics = MAIN_METRIC[name]
+    metrics = {**MAIN_METRIC[name], **(COLOUR_CATEGORY if args.colour_category else {})}
     tasks = [t for t in datasets.fashion_tasks(gallery) + datasets.luma_tasks() if t.name in metrics]
     embedder = Embedder.for_config(bundle, cfg)
     result = {"weight": name, "grid": [str(w) for w in grid], "tasks": {}}
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}"
               + (f"  off {row['test_off']}" if "test_off" in row else ""), flush=True)
     result["settings"] = args.set
-    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set)
+    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set) + ("_colour-category" if args.colour_category else "")
     path = out / ("tune_fusion.json" if name == "w_look" and not suffix else f"tune_fusion_{name}{suffix}.json")
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 0
