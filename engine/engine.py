@@ -101,13 +101,15 @@ class SearchEngine:
             channels["proto"] = bundle.prototypes.dim
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
-        feats = embedder.image_features([p for prod in products for p in prod.images], progress)
+        paths = [p for prod in products for p in prod.images]
+        keys = embedder.image_keys(paths)
+        feats = embedder.image_features(paths, progress, keys)
         head = bundle.heads.image
         index.look_stats = look_statistics(feats, (head.mean.numpy(), head.std.numpy()))
         index.look_colour_weight = config.index.look_colour_weight
         engine = cls(config, catalog, embedder, index)  # the embedder takes the look statistics
         index.seq = catalog.seq
-        engine._embed_and_upsert(products, progress, feats)
+        engine._embed_and_upsert(products, progress, feats, keys)
         index.shared_fit = catalogue_fit(index)
         engine._fit_base = len(index)
         index.build()
@@ -138,19 +140,22 @@ class SearchEngine:
             self.index.shared_fit = catalogue_fit(self.index)
             self._fit_base = n
 
-    def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None) -> None:
-        """Embed and index ``products``; ``feats``: their photos' tower features when already read."""
+    def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None,
+                          keys: list[str] | None = None) -> None:
+        """Embed and index ``products``; ``feats`` and ``keys``: their photos' tower features and
+        ``image_keys`` when already read (each photo file is hashed once for all its channels)."""
         if not products:
             return
         paths = [path for p in products for path in p.images]
         if paths:
+            keys = keys if keys is not None else self.embedder.image_keys(paths)
             if feats is None:
-                feats = self.embedder.image_features(paths, progress)
+                feats = self.embedder.image_features(paths, progress, keys)
             photo_vecs = self.embedder.image_vectors(feats)
             if "signature" in self.index.photo_channels:
-                photo_vecs["signature"] = self.embedder.photo_signatures(paths)
+                photo_vecs["signature"] = self.embedder.photo_signatures(paths, keys)
             if "proto" in self.index.photo_channels:
-                photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress)
+                photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)
         else:
             photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
                           **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}

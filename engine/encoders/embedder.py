@@ -11,15 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
-from ..features import FeatureCache, image_key, text_key, tower_id
-from PIL import Image
-
 from .. import signatures
+from ..features import FeatureCache, image_key, text_key, tower_id
 from ..images import open_image
-from . import build_image_tower, build_text_tower
-from . import prototypes
+from . import build_image_tower, build_text_tower, prototypes
 from .bundle import ModelBundle
 from .colour import colour_dim
 
@@ -79,26 +77,33 @@ class Embedder:
         return self._text_tower
 
     # -- tower features (cached) -------------------------------------------------------------
-    def image_features(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
-        """(n, image_dim) tower features for image files, computing only those not cached."""
-        keys = [image_key(self.image_tower_id, p) for p in paths]
+    def image_keys(self, paths: Sequence[str]) -> list[str]:
+        """Feature-cache keys of image files (their content hashes: each file is read once here); the
+        photo's other cached vectors (signature, shrunk features) derive theirs from these."""
+        return [image_key(self.image_tower_id, p) for p in paths]
+
+    def image_features(self, paths: Sequence[str], progress: bool = False, keys: list[str] | None = None
+                       ) -> np.ndarray:
+        """(n, image_dim) tower features for image files, computing only those not cached; ``keys``:
+        their ``image_keys`` when already computed."""
+        keys = keys if keys is not None else self.image_keys(paths)
         found = self.cache.get_many(keys) if self.cache else {}
         todo = [i for i, k in enumerate(keys) if k not in found]
         on_cluster = self._on_cluster(len(todo))
         step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
                    disable=not (progress and todo))
-        sig_keys = [_signature_key(k) for k in keys] if self.cache is not None else None
+        sig_keys = [_derived_key(k, SIGNATURE_TOWER) for k in keys] if self.cache is not None else None
         self._fill(keys, todo, found, step,
                    lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster,
                                                               [sig_keys[i] for i in block] if sig_keys else None))
         bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
-    def photo_signatures(self, paths: Sequence[str]) -> np.ndarray:
+    def photo_signatures(self, paths: Sequence[str], keys: list[str] | None = None) -> np.ndarray:
         """(n, signatures.DIM) same-photo signatures of image files (``engine/signatures.py``), cached
-        beside the tower features under the file's content hash."""
-        keys = [image_key(SIGNATURE_TOWER, p) for p in paths]
+        beside the tower features under the file's content hash (``keys``: the files' ``image_keys``)."""
+        keys = [_derived_key(k, SIGNATURE_TOWER) for k in (keys if keys is not None else self.image_keys(paths))]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = [i for i, k in enumerate(keys) if k not in found]
 
@@ -110,35 +115,30 @@ class Embedder:
         self._fill(keys, todo, found, CACHE_EVERY, compute)
         return _stack([found[k] for k in keys], signatures.DIM)
 
-    def prototype_vectors(self, paths: Sequence[str], progress: bool = False) -> np.ndarray:
+    def prototype_vectors(self, paths: Sequence[str], progress: bool = False, feats: np.ndarray | None = None,
+                          keys: list[str] | None = None) -> np.ndarray:
         """(n, prototypes.dim) catalogue-bridge vectors of image files (``prototypes.py``)."""
         protos = self.bundle.prototypes
-        return protos.photos(self.shrunk_features(paths, protos.side, progress))
+        return protos.photos(self.shrunk_features(paths, protos.side, progress, feats, keys))
 
-    def shrunk_features(self, paths: Sequence[str], side: int, progress: bool = False) -> np.ndarray:
+    def shrunk_features(self, paths: Sequence[str], side: int, progress: bool = False,
+                        feats: np.ndarray | None = None, keys: list[str] | None = None) -> np.ndarray:
         """(n, image_dim) tower features (CNN + colour) of each photo shrunk to at most ``side`` px.
-        Photos no larger reuse their (cached) tower features; the others take a second, cached pass."""
-        feats = self.image_features(paths).copy()
+        Photos no larger reuse their tower features (``feats`` when already read; ``keys``: the files'
+        ``image_keys``); the others take a second, cached pass."""
+        keys = keys if keys is not None else self.image_keys(paths)
+        feats = (self.image_features(paths, keys=keys) if feats is None else feats).copy()
         large = [i for i, p in enumerate(paths) if _longest_side(p) > side]
         if large:
-            keys = [image_key(f"{self.image_tower_id}|shrunk{side}", paths[i]) for i in large]
-            found = self.cache.get_many(keys) if self.cache else {}
-            todo = [j for j, k in enumerate(keys) if k not in found]
+            shrunk_keys = [_derived_key(keys[i], f"{self.image_tower_id}|shrunk{side}") for i in large]
+            found = self.cache.get_many(shrunk_keys) if self.cache else {}
+            todo = [j for j, k in enumerate(shrunk_keys) if k not in found]
             bar = tqdm(total=len(todo), desc=f"photos at {side} px", unit="img", disable=not (progress and todo))
-
-            def compute(block: list[int]) -> np.ndarray:
-                tower = self.image_tower
-                out = []
-                for start in range(0, len(block), self.batch_size):
-                    chunk = [paths[large[j]] for j in block[start:start + self.batch_size]]
-                    images = [prototypes.shrink(open_image(p, self.max_pixels), side) for p in chunk]
-                    out.append(tower.features(tower.prepare(images)))
-                    bar.update(len(chunk))
-                return np.concatenate(out)
-
-            self._fill(keys, todo, found, CACHE_EVERY, compute)
+            shrink = lambda img: prototypes.shrink(img, side)  # noqa: E731
+            self._fill(shrunk_keys, todo, found, CACHE_EVERY, lambda block: self._compute_image_features(
+                [paths[large[j]] for j in block], bar, transform=shrink))
             bar.close()
-            feats[large] = np.stack([found[k] for k in keys])
+            feats[large] = np.stack([found[k] for k in shrunk_keys])
         return feats
 
     def _fill(self, keys: list[str], todo: list[int], found: dict, step: int, compute: Callable) -> None:
@@ -154,9 +154,10 @@ class Embedder:
             found.update(new)
 
     def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False,
-                                sig_keys: list[str] | None = None) -> np.ndarray:
+                                sig_keys: list[str] | None = None, transform: Callable | None = None) -> np.ndarray:
         """Tower features of ``paths``; with ``sig_keys`` each decoded photo's same-photo signature is
-        cached too (on a cluster the workers compute it), so indexing decodes every photo once."""
+        cached too (on a cluster the workers compute it), so indexing decodes every photo once;
+        ``transform`` (local only) changes each decoded photo before the tower (shrunk features)."""
         if on_cluster:
             out = self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
                                               self.max_pixels, bar, with_signatures=bool(sig_keys))
@@ -171,7 +172,7 @@ class Embedder:
         def load(start: int):
             images = [open_image(p, self.max_pixels) for p in paths[start:start + self.batch_size]]
             sigs = [signatures.photo_signature(img) for img in images] if sig_keys else []
-            return tower.prepare(images), sigs
+            return tower.prepare([transform(img) for img in images] if transform else images), sigs
 
         out, fresh = [], {}
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -276,9 +277,10 @@ def _longest_side(path: str) -> int:
         return max(img.size)
 
 
-def _signature_key(feature_key: str) -> str:
-    """The signature's cache key for the same file as an image feature key (same content hash)."""
-    return f"{SIGNATURE_TOWER}|img|{feature_key.split('|img|', 1)[1]}"
+def _derived_key(feature_key: str, namespace: str) -> str:
+    """Another cached vector's key (``namespace``) for the same file as an image feature key (same
+    content hash; equal to ``image_key(namespace, path)``)."""
+    return f"{namespace}|img|{feature_key.split('|img|', 1)[1]}"
 
 
 def _stack(vectors: list, dim: int) -> np.ndarray:
