@@ -139,3 +139,23 @@ def test_the_fit_is_measured_again_when_the_catalogue_grows_while_serving(built_
     engine.add_products([p.with_(id=f"more{i}") for i, p in enumerate(source)])
     assert len(engine.index) == 328 + 110
     assert engine.index.shared_fit == pytest.approx(catalogue_fit(engine.index)) and engine.index.shared_fit != 0.123
+
+
+def test_a_vocabulary_past_its_size_keeps_title_clusters():
+    """More products than entries: each entry is a cluster of like titles, its title their mean and its
+    photo the mean of their (standardised) photo features, so no product is dropped."""
+    rng = np.random.default_rng(1)
+    centres = np.eye(24, dtype=np.float32)[:3] * 10
+    group = np.repeat(np.arange(3), 40)
+    text = centres[group] + rng.standard_normal((120, 24)).astype(np.float32) * 0.05
+    feats = rng.standard_normal((120, 64)).astype(np.float32)
+    protos = build_prototypes(text, feats, size=3, dim=8)
+    assert protos.text.shape == (3, 24)
+    standard = (feats - protos.mean) / protos.std
+    for g in range(3):
+        entry = int(np.argmax(protos.text @ centres[g]))
+        assert float(protos.text[entry] @ centres[g] / 10) > 0.99
+        want = standard[group == g].mean(axis=0) @ protos.basis
+        assert np.allclose(protos.image[entry], want / np.linalg.norm(want), atol=1e-4)
+    drawn = build_prototypes(text, feats, size=3, dim=8, centroids=False)
+    assert drawn.text.shape == (3, 24) and not np.allclose(np.sort(drawn.image, axis=0), np.sort(protos.image, axis=0))
