@@ -77,6 +77,7 @@ def build_engine(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Pat
     rate = photos / (time.perf_counter() - t)
     if task.hide_titles:  # a shop has its titles: the shared-space fit is measured on them, scoring hides them
         engine.index.shared_fit = task_fit(engine, task)
+    engine.warm()  # as each server worker does when it starts: latencies are a warm server's
     return engine, rate
 
 
