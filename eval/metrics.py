@@ -44,3 +44,23 @@ def ndcg_at_k(ranked: Sequence, relevant: Mapping | set, k: int) -> float:
     ideal = sorted(grades.values(), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, 1))
     return dcg / idcg if idcg > 0 else 0.0
+
+
+def paired_bootstrap(a: Sequence[float], b: Sequence[float], resamples: int = 2000, seed: int = 0,
+                     level: float = 0.95) -> tuple[float, float, float]:
+    """(mean of a - b, lower, upper): a percentile bootstrap confidence interval at ``level`` for the
+    mean per-query difference between two methods scored on the same queries (queries resampled with
+    replacement, seeded). An interval that excludes 0 is a difference the query sample supports."""
+    import numpy as np
+
+    diff = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    if diff.size == 0:
+        return 0.0, 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    for start in range(0, resamples, 256):  # bounded memory for large query sets
+        rows = rng.integers(0, diff.size, size=(min(256, resamples - start), diff.size))
+        means[start:start + len(rows)] = diff[rows].mean(axis=1)
+    tail = (1.0 - level) / 2 * 100
+    lo, hi = np.percentile(means, [tail, 100 - tail])
+    return float(diff.mean()), float(lo), float(hi)

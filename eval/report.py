@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .metrics import paired_bootstrap
 from .runner import Outcome
 
 COLUMNS = ("R@1", "R@10", "P@10", "hit@3", "MRR", "mAP", "nDCG@10")
+COMPARED = ("R@1", "R@10", "P@10", "MRR")  # columns whose differences against "ours" get an interval
 
 
 def markdown(outcomes: list[Outcome], header: str = "") -> str:
@@ -22,7 +24,37 @@ def markdown(outcomes: list[Outcome], header: str = "") -> str:
             lat = (f"{np.percentile(o.latencies_ms, 50):.1f} | {np.percentile(o.latencies_ms, 99):.1f}"
                    if o.latencies_ms else "– | –")
             lines.append(f"| {o.method} | " + " | ".join(f"{o.scores[c]:.3f}" for c in COLUMNS) + f" | {lat} |")
+        lines += differences([o for o in outcomes if o.task == task])
     return "\n".join(lines) + "\n"
+
+
+def comparisons(outcomes: list[Outcome], reference: str = "ours") -> dict[str, dict[str, tuple[float, float, float]]]:
+    """Per other method of one task: metric -> (mean of reference minus it per query, 95 % paired-bootstrap
+    interval low, high) over the same queries. Empty when the outcomes carry no per-query values."""
+    ours = next((o for o in outcomes if o.method == reference and o.per_query), None)
+    if ours is None:
+        return {}
+    return {o.method: {c: paired_bootstrap(ours.per_query[c], o.per_query[c]) for c in COMPARED}
+            for o in outcomes if o is not ours and o.per_query}
+
+
+def differences(outcomes: list[Outcome], reference: str = "ours") -> list[str]:
+    """Markdown rows of ``comparisons``; ** marks a difference whose interval excludes 0 (the query
+    sample supports it)."""
+    table = comparisons(outcomes, reference)
+    if not table:
+        return []
+    n = len(next(o for o in outcomes if o.method == reference).per_query[COMPARED[0]])
+    lines = ["", f"{reference} minus each method on the same {n} queries, 95 % paired-bootstrap interval "
+             "(** : the interval excludes 0):", "",
+             "| method | " + " | ".join(f"Δ{c}" for c in COMPARED) + " |", "|---|" + "---|" * len(COMPARED)]
+    for method, by_metric in table.items():
+        cells = []
+        for mean, lo, hi in by_metric.values():
+            mark = "**" if lo > 0 or hi < 0 else ""
+            cells.append(f"{mark}{mean:+.3f}{mark} [{lo:+.3f}, {hi:+.3f}]")
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def plots(outcomes: list[Outcome], folder: Path) -> list[Path]:
@@ -78,8 +110,10 @@ def write(outcomes: list[Outcome], folder: Path, header: str, extra: dict) -> Pa
     images = plots(outcomes, folder)
     text += "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in images) + "\n"
     (folder / "report.md").write_text(text, encoding="utf-8")
+    versus = {task: comparisons([o for o in outcomes if o.task == task]) for task in dict.fromkeys(o.task for o in outcomes)}
     (folder / "results.json").write_text(json.dumps(
         {"outcomes": [{"task": o.task, "method": o.method, "scores": o.scores,
-                       "latency_p50_ms": float(np.percentile(o.latencies_ms, 50)) if o.latencies_ms else None}
+                       "latency_p50_ms": float(np.percentile(o.latencies_ms, 50)) if o.latencies_ms else None,
+                       "ours_minus_this": versus[o.task].get(o.method)}
                       for o in outcomes], **extra}, indent=2, ensure_ascii=False))
     return folder / "report.md"

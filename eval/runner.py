@@ -45,9 +45,16 @@ class Outcome:
     scores: dict[str, float]
     recall_curve: list[float]
     latencies_ms: list[float] = field(default_factory=list)
+    per_query: dict[str, list[float]] = field(default_factory=dict)  # metric -> its value for each query
 
 
 def evaluate(rankings: list[list[str]], task: Task) -> tuple[dict, list[float]]:
+    """(mean of each metric over the task's queries, hit@k curve for k = 1..20)."""
+    per_query, curve = evaluate_per_query(rankings, task)
+    return _means(per_query), curve
+
+
+def evaluate_per_query(rankings: list[list[str]], task: Task) -> tuple[dict[str, list[float]], list[float]]:
     out: dict[str, list[float]] = {k: [] for k in ("R@1", "R@10", "P@10", "MRR", "mAP", "nDCG@10", "hit@3")}
     curve = np.zeros(20)
     for ranked, q in zip(rankings, task.queries):
@@ -60,7 +67,7 @@ def evaluate(rankings: list[list[str]], task: Task) -> tuple[dict, list[float]]:
         out["mAP"].append(M.average_precision(ranked, rel))
         out["nDCG@10"].append(M.ndcg_at_k(ranked, rel, 10))
         curve += [M.hit_at_k(ranked, rel, k) for k in range(1, 21)]
-    return {k: float(np.mean(v)) for k, v in out.items()}, (curve / max(1, len(task.queries))).tolist()
+    return out, (curve / max(1, len(task.queries))).tolist()
 
 
 def build_engine(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path) -> tuple[SearchEngine, float]:
@@ -134,8 +141,8 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     embedder = Embedder.for_config(bundle, cfg)
     outcomes = []
     if task.kind == "photo":
-        scores, curve = evaluate(feature_rankings(embedder, task), task)
-        outcomes.append(Outcome(task.name, "cnn-knn (classic)", scores, curve))
+        per_query, curve = evaluate_per_query(feature_rankings(embedder, task), task)
+        outcomes.append(Outcome(task.name, "cnn-knn (classic)", _means(per_query), curve, per_query=per_query))
     with_words = None
     if task.hide_titles:  # photos only: neither the titles nor the category names answer the words
         with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
@@ -156,8 +163,13 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     for name, variant in variants.items():
         engine.config = variant
         rankings, lat = engine_rankings(engine, task, progress=progress)
-        scores, curve = evaluate(rankings, task)
+        per_query, curve = evaluate_per_query(rankings, task)
+        scores = _means(per_query)
         if name == "ours":
             scores["ingest photos/s"] = photos_per_s
-        outcomes.append(Outcome(task.name, name, scores, curve, lat))
+        outcomes.append(Outcome(task.name, name, scores, curve, lat, per_query))
     return outcomes
+
+
+def _means(per_query: dict[str, list[float]]) -> dict[str, float]:
+    return {k: float(np.mean(v)) for k, v in per_query.items()}

@@ -48,3 +48,58 @@ def test_query_set_round_trip(tmp_path):
     qs = [LabelledQuery("1", {"A": 1.0}, text="red"), LabelledQuery("2", {"B": 2.0, "C": 1.0}, image=str(tmp_path / "q.jpg"))]
     write_queries(tmp_path / "qs.jsonl", qs)
     assert read_queries(tmp_path / "qs.jsonl") == qs
+
+
+def test_paired_bootstrap_matches_the_exact_resampling_distribution():
+    """Three queries: all 27 resamples enumerated give the exact bootstrap distribution of the mean
+    difference; the sampled interval's ends must sit at its percentiles."""
+    import itertools
+
+    import numpy as np
+
+    from eval.metrics import paired_bootstrap
+
+    a, b = [1.0, 0.0, 1.0], [0.0, 0.0, 0.5]
+    diff = np.subtract(a, b)
+    exact = sorted(np.mean([diff[i] for i in rows]) for rows in itertools.product(range(3), repeat=3))
+    mean, lo, hi = paired_bootstrap(a, b, resamples=20000, seed=3)
+    assert mean == pytest.approx(0.5)
+    assert lo == pytest.approx(np.percentile(exact, 2.5, method="inverted_cdf"), abs=0.02)
+    assert hi == pytest.approx(np.percentile(exact, 97.5, method="inverted_cdf"), abs=0.02)
+    a, b = [1.0, 0.0, 1.0, 0.25], [0.0, 0.0, 0.5, 0.0]  # four queries: 256 equally likely resamples
+    diff = np.subtract(a, b)
+    exact = sorted(np.mean([diff[i] for i in rows]) for rows in itertools.product(range(4), repeat=4))
+    _, lo, hi = paired_bootstrap(a, b, resamples=20000, seed=4)
+    assert lo == pytest.approx(np.percentile(exact, 2.5, method="inverted_cdf"), abs=0.02)
+    assert hi == pytest.approx(np.percentile(exact, 97.5, method="inverted_cdf"), abs=0.02)
+    assert paired_bootstrap(a, a) == (0.0, 0.0, 0.0)
+    assert paired_bootstrap([0.7] * 9, [0.6] * 9) == pytest.approx((0.1, 0.1, 0.1))
+
+
+def test_paired_bootstrap_separates_a_real_difference_from_noise():
+    import numpy as np
+
+    from eval.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    base = rng.random(400)
+    _, lo, _ = paired_bootstrap(base + 0.1, base + rng.normal(0, 0.05, 400))
+    assert lo > 0  # a shift of 0.1 on 400 queries is supported
+    _, lo, hi = paired_bootstrap(base + rng.normal(0, 0.3, 400), base + rng.normal(0, 0.3, 400))
+    assert lo < 0 < hi  # two noisy copies of the same method are not told apart
+
+
+def test_report_shows_each_method_against_ours_with_an_interval():
+    from eval import report
+    from eval.runner import Outcome
+
+    def outcome(method, hits):
+        per_query = {c: list(map(float, hits)) for c in ("R@1", "R@10", "P@10", "hit@3", "MRR", "mAP", "nDCG@10")}
+        return Outcome("task", method, {c: sum(v) / len(v) for c, v in per_query.items()}, [0.0] * 20,
+                       per_query=per_query)
+
+    ours, worse, same = outcome("ours", [1] * 50), outcome("worse", [0] * 50), outcome("same", [1] * 50)
+    text = report.markdown([ours, worse, same])
+    assert "| worse | **+1.000** [+1.000, +1.000]" in text
+    assert "| same | +0.000 [+0.000, +0.000]" in text
+    assert report.comparisons([ours, worse])["worse"]["R@1"] == (1.0, 1.0, 1.0)
