@@ -2,6 +2,8 @@
 
 Methods:
 - ``cnn-knn``: the classic pipeline (frozen EfficientNet-Lite0 pooled features, cosine k-NN, photo only);
+- ``text-only``: text matching alone (text queries): the query against the only product text these tasks
+  show, the category path, by cosine in the text tower's own space (no photos, no training);
 - ``ours``: the engine: shared space + late fusion + re-ranking (``SearchEngine`` for real);
 - ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
@@ -113,6 +115,24 @@ def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: boo
     return rankings, latencies
 
 
+TEXT_ONLY = "text-only (query vs category names)"
+
+
+def text_rankings(embedder: Embedder, task: Task, k: int = 20, seed: int = 0) -> list[list[str]]:
+    """The text-only baseline: each query's text-tower vector against each product's category path
+    ("Men / Tops / Hoodies & Sweatshirts"), cosine; products sharing a category tie and are ordered by a
+    seeded shuffle (never by id, which may follow the answer)."""
+    ids = [p.id for p in task.products]
+    paths = [" / ".join(p.category.split("/")) if p.category else "" for p in task.products]
+    names = sorted(set(paths))
+    vecs = embedder.text_features(names, "passage")
+    gallery = (vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))[[names.index(c) for c in paths]]
+    queries = embedder.text_tower.encode([q.text for q in task.queries], role="query")
+    queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+    tie = np.random.default_rng(seed).random(len(ids))
+    return [[ids[i] for i in np.lexsort((tie, -np.round(gallery @ q, 6)))[:k]] for q in queries]
+
+
 def feature_rankings(embedder: Embedder, task: Task, k: int = 20) -> list[list[str]]:
     """The classic baseline: cosine k-NN over the frozen CNN features (no colour, no training; product =
     max over its photos); photo queries only."""
@@ -143,6 +163,9 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     if task.kind == "photo":
         per_query, curve = evaluate_per_query(feature_rankings(embedder, task), task)
         outcomes.append(Outcome(task.name, "cnn-knn (classic)", _means(per_query), curve, per_query=per_query))
+    if task.kind == "text":
+        per_query, curve = evaluate_per_query(text_rankings(embedder, task), task)
+        outcomes.append(Outcome(task.name, TEXT_ONLY, _means(per_query), curve, per_query=per_query))
     with_words = None
     if task.hide_titles:  # photos only: neither the titles nor the category names answer the words
         with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
