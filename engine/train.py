@@ -1,7 +1,8 @@
 """Training the shared space: a symmetric contrastive (InfoNCE) loss over (photo, text) pairs.
 
 Products are split into train and held-out sets; every epoch samples one photo and one text view
-per product, and the held-out text -> photo recall is logged. The best epoch is kept, and when
+per product, and the held-out text -> photo recall is logged. A seed fixes everything: new heads are
+initialised from it, so two runs of one configuration give identical heads. The best epoch is kept, and when
 training starts from an existing bundle the result is never worse than that bundle on the held-out
 split (the better of the two is kept and ``metrics["kept"]`` says which).
 """
@@ -91,6 +92,8 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
                 from_existing: bool = False) -> ModelBundle:
     """Train ``bundle``'s heads in place on ``data`` and return the bundle that was kept."""
     torch.manual_seed(cfg.seed)
+    if not from_existing:  # the seed fixes the initialisation too, whatever drew from torch's RNG before
+        bundle.heads = type(bundle.heads)(bundle.image_dim, bundle.text_dim, bundle.space)
     train_p, val_p = split_products(data.n_products, cfg.holdout, cfg.seed)
     start = copy.deepcopy(bundle) if from_existing else None
     start_metrics = heldout_recall(bundle, data, val_p) if from_existing else {}

@@ -54,3 +54,29 @@ def test_short_runs_train_with_any_number_of_steps(epochs):
     bundle = ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8), 12, 6)
     out = train_space(bundle, data, TrainConfig(epochs=epochs, batch_size=16, holdout=0.25), progress=False)
     assert out.metrics["epochs"] == epochs and 0 <= out.metrics["heldout"]["recall@10"] <= 1
+
+
+def test_a_seed_trains_the_same_heads_every_time():
+    """Training from scratch initialises the heads from the seed, so whatever drew from torch's random
+    generator before (another model, another training) does not change the result."""
+    import torch
+
+    from engine.config import ImageTowerSpec, SpaceConfig, TextTowerSpec, TrainConfig
+    from engine.encoders.bundle import ModelBundle
+    from engine.train import train_space
+
+    rng = np.random.default_rng(2)
+    n = 200
+    data = PairData(rng.standard_normal((n, 32)).astype(np.float32), np.arange(n),
+                    rng.standard_normal((n, 16)).astype(np.float32), np.arange(n), np.arange(n), n)
+
+    def weights(draws: int):
+        torch.rand(draws)  # other work in the process moves the global generator
+        bundle = ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8, head="mlp"), 32, 16)
+        out = train_space(bundle, data, TrainConfig(epochs=3, batch_size=64, seed=5), progress=False)
+        return np.concatenate([p.detach().numpy().ravel() for p in out.heads.parameters()])
+
+    assert np.array_equal(weights(1), weights(1000))
+    other = train_space(ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8, head="mlp"), 32, 16),
+                        data, TrainConfig(epochs=3, batch_size=64, seed=6), progress=False)
+    assert not np.array_equal(weights(1), np.concatenate([p.detach().numpy().ravel() for p in other.heads.parameters()]))
