@@ -14,7 +14,9 @@ COLUMNS = ("R@1", "R@10", "P@10", "hit@3", "MRR", "mAP", "nDCG@10")
 COMPARED = ("R@1", "R@10", "P@10", "MRR")  # columns whose differences against "ours" get an interval
 
 
-def markdown(outcomes: list[Outcome], header: str = "") -> str:
+def markdown(outcomes: list[Outcome], header: str = "", versus: dict | None = None) -> str:
+    """A table per task, each followed by its ``differences`` (``versus``: task -> ``comparisons``
+    already computed; else they are computed here)."""
     lines = [header] if header else []
     tasks = list(dict.fromkeys(o.task for o in outcomes))
     for task in tasks:
@@ -24,7 +26,7 @@ def markdown(outcomes: list[Outcome], header: str = "") -> str:
             lat = (f"{np.percentile(o.latencies_ms, 50):.1f} | {np.percentile(o.latencies_ms, 99):.1f}"
                    if o.latencies_ms else "– | –")
             lines.append(f"| {o.method} | " + " | ".join(f"{o.scores[c]:.3f}" for c in COLUMNS) + f" | {lat} |")
-        lines += differences([o for o in outcomes if o.task == task])
+        lines += differences([o for o in outcomes if o.task == task], table=versus.get(task) if versus else None)
     return "\n".join(lines) + "\n"
 
 
@@ -38,10 +40,10 @@ def comparisons(outcomes: list[Outcome], reference: str = "ours") -> dict[str, d
             for o in outcomes if o is not ours and o.per_query}
 
 
-def differences(outcomes: list[Outcome], reference: str = "ours") -> list[str]:
-    """Markdown rows of ``comparisons``; ** marks a difference whose interval excludes 0 (the query
-    sample supports it)."""
-    table = comparisons(outcomes, reference)
+def differences(outcomes: list[Outcome], reference: str = "ours", table: dict | None = None) -> list[str]:
+    """Markdown rows of ``comparisons`` (``table``, when already computed); ** marks a difference whose
+    interval excludes 0 (the query sample supports it)."""
+    table = comparisons(outcomes, reference) if table is None else table
     if not table:
         return []
     n = len(next(o for o in outcomes if o.method == reference).per_query[COMPARED[0]])
@@ -106,11 +108,11 @@ def save_json(folder: str | Path, name: str, data) -> Path:
 
 def write(outcomes: list[Outcome], folder: Path, header: str, extra: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    text = markdown(outcomes, header)
+    versus = {task: comparisons([o for o in outcomes if o.task == task]) for task in dict.fromkeys(o.task for o in outcomes)}
+    text = markdown(outcomes, header, versus)  # the bootstrap runs once for report.md and results.json
     images = plots(outcomes, folder)
     text += "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in images) + "\n"
     (folder / "report.md").write_text(text, encoding="utf-8")
-    versus = {task: comparisons([o for o in outcomes if o.task == task]) for task in dict.fromkeys(o.task for o in outcomes)}
     (folder / "results.json").write_text(json.dumps(
         {"outcomes": [{"task": o.task, "method": o.method, "scores": o.scores,
                        "latency_p50_ms": float(np.percentile(o.latencies_ms, 50)) if o.latencies_ms else None,

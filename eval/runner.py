@@ -123,10 +123,10 @@ def text_rankings(embedder: Embedder, task: Task, k: int = 20, seed: int = 0) ->
     ("Men / Tops / Hoodies & Sweatshirts"), cosine; products sharing a category tie and are ordered by a
     seeded shuffle (never by id, which may follow the answer)."""
     ids = [p.id for p in task.products]
-    paths = [" / ".join(p.category.split("/")) if p.category else "" for p in task.products]
-    names = sorted(set(paths))
-    vecs = embedder.text_features(names, "passage")
-    gallery = (vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))[[names.index(c) for c in paths]]
+    names, of_product = np.unique([" / ".join(p.category.split("/")) if p.category else "" for p in task.products],
+                                  return_inverse=True)
+    vecs = embedder.text_features(list(names), "passage")
+    gallery = (vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))[of_product.reshape(-1)]
     queries = embedder.text_tower.encode([q.text for q in task.queries], role="query")
     queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
     tie = np.random.default_rng(seed).random(len(ids))
