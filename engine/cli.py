@@ -109,6 +109,7 @@ def cmd_search(args) -> int:
         u = response.understood
         read = [f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u]
         read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
+        read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
         print(f"read from the words: {'; '.join(read)} (searched: {u['text'] or args.text!r})")
     for i, r in enumerate(response.results, 1):
         why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())

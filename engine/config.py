@@ -79,6 +79,8 @@ class FusionConfig:
     w_bridge: float = 0.25  # zero-shot bridge: query text vs photo's ImageNet classes (eval.tune_fusion --weight)
     w_proto: float = 1.0  # catalogue bridge: text query's prototype vs the shrunk photo (eval.tune_fusion --weight w_proto)
     proto_by_fit: bool = True  # w_proto x (1 - the shared space's fit to the catalogue) (engine/domain_fit.py)
+    w_colour: float = 1.0  # colour words in the query vs the photos' colour histograms (encoders/colour_words.py; eval.tune_fusion --weight w_colour)
+    colour_by_fit: bool = True  # w_colour x (1 - the shared space's fit): where the space fits, it reads colour words itself
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
@@ -111,6 +113,7 @@ class EngineConfig:
     runtime: str = "auto"  # tower forward pass: "torch", "onnx" (ONNX Runtime), or "auto" (onnx on CPU when installed)
     cluster: str = ""  # tower features for large batches on Dask: "local:N" or "tcp://scheduler:8786" (engine/cluster.py)
     read_categories: bool = True  # words naming the shop's categories ("hoodie") are a soft preference (query_text.CategoryWords)
+    read_colours: bool = True  # colour words ("navy blue") are compared with the photos' colour histograms (encoders/colour_words.py)
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db

@@ -23,6 +23,7 @@ from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
+from .encoders.colour import colour_dim
 from .encoders.embedder import Embedder
 from .errors import BadInputError
 from .index.product_index import ProductIndex
@@ -282,7 +283,20 @@ class SearchEngine:
         norm = float(np.linalg.norm(q))
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto)
+        colour_words, colour = self.colour_words(query)
+        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
+                            colour, tuple(colour_words))
+
+    def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
+        """The colour phrases the query text names and their prototype histogram
+        (``encoders/colour_words.py``), when the bundle knows colour words and the index keeps the
+        looks' colour block in the same histogram layout; else ([], None)."""
+        colours = self.embedder.bundle.colours
+        if (not query.text or not query.read_words or not self.config.read_colours or colours is None
+                or self.index.looks is None or self.index.look_colour_weight is None
+                or colours.dim != colour_dim(self.embedder.bundle.image_tower.colour_bins)):
+            return [], None
+        return colours.match(query.text)
 
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
@@ -302,14 +316,16 @@ class SearchEngine:
         if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
-                             predicted, word_fit, self._visual_trust(qv), self._proto_trust(word_fit)).top(n_cand)
+                             predicted, word_fit, self._visual_trust(qv), self._proto_trust(word_fit),
+                             self._colour_trust()).top(n_cand)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
         timings.update(retrieve=_ms(t0, t1), fuse=_ms(t1, t2), rerank=_ms(t2, t3))
         results = self._results(final)
-        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted,
-                               {"category_words": words} if words else None),
+        read = {**({"category_words": words} if words else {}),
+                **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
+        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
 
     def _proto_trust(self, word_fit: np.ndarray | None) -> float:
@@ -321,6 +337,13 @@ class SearchEngine:
             return 0.0
         fit = self.index.shared_fit
         if fit is None or not self.config.fusion.proto_by_fit:
+            return 1.0
+        return 1.0 - fit
+
+    def _colour_trust(self) -> float:
+        """Factor on ``w_colour``: 1 - the shared space's fit (``FusionConfig.colour_by_fit``), else 1."""
+        fit = self.index.shared_fit
+        if fit is None or not self.config.fusion.colour_by_fit:
             return 1.0
         return 1.0 - fit
 

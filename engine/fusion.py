@@ -1,7 +1,7 @@
 """Late fusion: one documented formula that turns similarity parts and field fits into a score.
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
-            + w_shape * shape + w_text_photo * text_photo + w_proto * proto
+            + w_shape * shape + w_text_photo * text_photo + w_proto * proto + w_colour * colour
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
             + w_category_words * category_words_fit
 
@@ -20,6 +20,10 @@
   the words say *how it differs*, so they are compared with the catalogue's photos separately: ``shape``
   = max over the product's photos of cos(query photo, photo) on the looks' CNN blocks (colour left
   out), ``text_photo`` = max over its photos of cos(query text alone, photo) in the shared space;
+- ``colour`` (queries whose words name colours, "navy blue hoodie", "this, but in gray"; bundles with
+  colour words) = max over the product's photos of cos(the colours' prototype histogram, the photo's
+  colour histogram), see encoders/colour_words.py; its weight is w_colour x (1 - the shared space's fit
+  to the catalogue), since a space that fits the catalogue reads colour words itself;
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
@@ -60,16 +64,17 @@ def category_fit(path: str, preferred: str) -> float:
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
-         visual_trust: float = 1.0, proto_trust: float = 1.0) -> Candidates:
+         visual_trust: float = 1.0, proto_trust: float = 1.0, colour_trust: float = 1.0) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why".
-    ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries) and
-    ``proto_trust`` scales ``w_proto`` (1 - that fit)."""
+    ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries),
+    ``proto_trust`` scales ``w_proto`` and ``colour_trust`` ``w_colour`` (1 - that fit)."""
     if len(cands) == 0:
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * visual_trust * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
-                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * proto_trust)):
+                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * proto_trust),
+                         ("colour", cfg.w_colour * colour_trust)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

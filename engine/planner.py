@@ -36,6 +36,8 @@ class QueryVectors:
     shape: np.ndarray | None = None  # photo + text: the photo's look without its colour block (unit)
     text: np.ndarray | None = None  # photo + text: the text alone in the shared space
     proto: np.ndarray | None = None  # text only: the catalogue bridge's prototype (encoders/prototypes.py)
+    colour: np.ndarray | None = None  # text naming colours: their prototype colour histogram (encoders/colour_words.py)
+    colour_words: tuple[str, ...] = ()  # the colour phrases read from the text
 
 
 @dataclass(frozen=True)

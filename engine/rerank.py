@@ -5,8 +5,9 @@
 for photo queries, ``look`` = max over the product's photos of cos(query look, photo look), for
 text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNet-class mix), and for
 photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the photo, say the colour)
-and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space,
-from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
+and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space, and for
+queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
+looks' colour blocks), from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
 (text vectors for products without photos) have cosine above the threshold, or when their first
 photos are the same picture by their signatures (``signatures.py``: re-uploaded, resized or
@@ -37,26 +38,29 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
     if qv.bridge is not None and index.bridges is not None:
         parts["bridge"] = _max_by_owner(index.bridges, rows, qv.bridge)
     if qv.shape is not None and index.looks is not None:
-        parts["shape"] = _max_by_owner(index.looks, rows, qv.shape, prefix=True)
+        parts["shape"] = _max_by_owner(index.looks, rows, qv.shape, block="prefix")
     if qv.text is not None:
         parts["text_photo"] = _max_by_owner(index.photos, rows, qv.text)
     if qv.proto is not None and index.prototypes is not None:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
+    if qv.colour is not None and index.looks is not None:
+        parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
-def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, prefix: bool = False) -> np.ndarray:
-    """For each row, max over its live vectors of cos(q, v); -1 where it has none. ``prefix``: compare
-    the unit ``q`` (m,) with each vector's first m dimensions, renormalised (the look's CNN block)."""
+def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str = "") -> np.ndarray:
+    """For each row, max over its live vectors of cos(q, v); -1 where it has none. ``block`` "prefix"
+    ("suffix"): compare the unit ``q`` (m,) with each vector's first (last) m dimensions, renormalised
+    (the look's CNN block, its colour block)."""
     out = np.full(len(rows), -1.0, np.float32)
     if len(vecs) == 0:
         return out
     sel, which = vecs.rows_of_owners(rows)
     if len(sel) == 0:
         return out
-    if prefix:
-        block = vecs.vectors[sel, : len(q)]
-        sims = block @ q / np.maximum(np.linalg.norm(block, axis=1), 1e-12)
+    if block:
+        part = vecs.vectors[sel, : len(q)] if block == "prefix" else vecs.vectors[sel, -len(q):]
+        sims = part @ q / np.maximum(np.linalg.norm(part, axis=1), 1e-12)
     else:
         sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
     np.maximum.at(out, which, sims.astype(np.float32))

@@ -8,6 +8,7 @@ from pathlib import Path
 from .catalog import Catalog
 from .config import EngineConfig
 from .encoders.bundle import ModelBundle, default_bundle_path, resolve_bundle_path
+from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
 from .ingest import ColumnMap, ImportReport, import_file
@@ -51,8 +52,12 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     else:
         bundle, embedder = new_bundle(config)
     catalog = Catalog(config.path / "catalog.db")
-    data = collect_pairs(list(catalog), embedder, config.train.augment_text, progress)
+    products = list(catalog)
+    data = collect_pairs(products, embedder, config.train.augment_text, progress)
     bundle = train_space(bundle, data, config.train, progress, from_existing=bool(start_from))
+    learned = colour_words_of(products, embedder)  # the shop's own colour values, when it states them
+    if learned is not None:
+        bundle.colours = bundle.colours.merged(learned) if bundle.colours is not None else learned
     bundle.save(config.path / "bundle")
     return bundle
 

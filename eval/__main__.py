@@ -36,12 +36,14 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
 
     bundle, embedder = new_bundle(cfg)
     embedder.cache = FeatureCache(cfg.feature_cache_path)
+    from engine.encoders.colour_words import colour_words_of
     from engine.encoders.prototypes import vocabulary_of
 
     products = [datasets.fashion_product(r) for r in train_rows]
     data = collect_pairs(products, embedder, augment=True, progress=progress)
     bundle = train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
     bundle.prototypes = vocabulary_of(products, embedder)  # the catalogue bridge, from the same products
+    bundle.colours = colour_words_of(products, embedder)  # colour words, from the same products' photos
     return bundle
 
 

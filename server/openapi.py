@@ -14,7 +14,7 @@ _RESULT = {"type": "object", "required": ["product", "score", "why"],
                           "why": {"type": "object", "additionalProperties": {"type": "number"},
                                   "description": "the fused parts of the score (see engine/fusion.py), those the query "
                                                  "has of: look, visual, text, bridge, shape, text_photo, price_fit, "
-                                                 "category_fit, predicted_category_fit, category_words_fit; score = "
+                                                 "category_fit, predicted_category_fit, category_words_fit, proto, colour; score = "
                                                  "their weighted sum"},
                           "duplicates": {"type": "array", "items": {"type": "string"}}}}
 _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "plan", "matching"],
@@ -27,14 +27,17 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "filters (those given in filters win): text (the words "
                                                   "searched), phrases, min_price, max_price, price_target; "
                                                   "category_words: words naming the shop's categories, a soft "
-                                                  "preference (why: category_words_fit)",
+                                                  "preference (why: category_words_fit); colours: colour words "
+                                                  "compared with the photos' colours (why: colour)",
                                                   "properties": {"text": {"type": "string"},
                                                                  "phrases": {"type": "array", "items": {"type": "string"}},
                                                                  "min_price": {"type": "number"},
                                                                  "max_price": {"type": "number"},
                                                                  "price_target": {"type": "number"},
                                                                  "category_words": {"type": "array",
-                                                                                    "items": {"type": "string"}}}},
+                                                                                    "items": {"type": "string"}},
+                                                                 "colours": {"type": "array",
+                                                                             "items": {"type": "string"}}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}
 _FILTERS = {"type": "object", "properties": {
     "min_price": {"type": "number", "minimum": 0}, "max_price": {"type": "number", "minimum": 0},

@@ -16,9 +16,13 @@ def truth(sample_folder):
         return {r["id"]: r for r in csv.DictReader(fp)}
 
 
-def _explained(weights, why: dict) -> float:
-    """The score the fusion formula gives for the parts in ``why`` (part "x_fit" has weight "w_x")."""
-    return sum(getattr(weights, f"w_{part.removesuffix('_fit')}") * value for part, value in why.items())
+def _explained(engine, why: dict) -> float:
+    """The score the fusion formula gives for the parts in ``why`` (part "x_fit" has weight "w_x"; the
+    colour part's weight is scaled by 1 - the shared space's fit to the catalogue)."""
+    weights, fit = engine.config.fusion, engine.index.shared_fit
+    trust = {"colour": 1.0 - fit if fit is not None else 1.0}
+    return sum(getattr(weights, f"w_{part.removesuffix('_fit')}") * trust.get(part, 1.0) * value
+               for part, value in why.items())
 
 
 def _hits(response, truth, category=None, colour=None):
@@ -58,21 +62,20 @@ def test_photo_plus_text_explains_the_shape_and_text_parts(engine, truth, sample
     photos (text_photo) are scored separately and explained. (Real-data figures: ``eval.tune_composed``.)"""
     photo = open_image(sample_folder / truth["S0001"]["images"].split("|")[0])
     response = engine.search(Query(image=photo, text="Blue t-shirt", k=5))
-    weights = engine.config.fusion
+    assert response.understood["colours"] == ["blue"]  # learned from the sample shop's colour attribute
     for r in response.results:
-        assert {"shape", "text_photo", "visual"} <= set(r.why) and "look" not in r.why
+        assert {"shape", "text_photo", "visual", "colour"} <= set(r.why) and "look" not in r.why
         assert -1.0 <= r.why["shape"] <= 1.0 and -1.0 <= r.why["text_photo"] <= 1.0
-        assert r.score == pytest.approx(_explained(weights, r.why), abs=1e-5)
+        assert r.score == pytest.approx(_explained(engine, r.why), abs=1e-5)
     assert "predicted_category_fit" in r.why  # the photo's predicted category is a soft preference
     assert "shape" not in engine.search(Query(image=photo, k=3)).results[0].why  # photo alone: the look
 
 
 def test_every_result_explains_its_score(engine):
     response = engine.search(Query(text="Yellow hat", k=3))
-    weights = engine.config.fusion
     for r in response.results:
-        assert {"visual", "text", "bridge"} <= set(r.why)
-        assert r.score == pytest.approx(_explained(weights, r.why), abs=1e-5)
+        assert {"visual", "text", "bridge", "colour"} <= set(r.why)
+        assert r.score == pytest.approx(_explained(engine, r.why), abs=1e-5)
     assert response.plan == "exact"
     assert response.timings_ms["total"] > 0
 

@@ -128,4 +128,4 @@ def test_engine_prefers_the_named_category_and_says_so(engine):
     assert all("category_words_fit" not in r.why and "category_fit" in r.why for r in given.results)
     engine.config = replace(engine.config, read_categories=False)
     off = engine.search(Query(text="red hoodie", k=10))
-    assert off.understood is None and all("category_words_fit" not in r.why for r in off.results)
+    assert "category_words" not in (off.understood or {}) and all("category_words_fit" not in r.why for r in off.results)

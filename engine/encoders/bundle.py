@@ -2,7 +2,7 @@
 
 A bundle directory holds ``bundle.json`` (towers, dimensions, preprocessing, version, training
 metrics) and ``heads.safetensors``, and optionally ``bridge.safetensors`` (the ImageNet bridge) and
-``prototypes.safetensors`` (the catalogue bridge). Its ``fingerprint`` is stored in every index built with it, so
+``prototypes.safetensors`` (the catalogue bridge) and ``colours.safetensors`` (colour words). Its ``fingerprint`` is stored in every index built with it, so
 loading an index with another bundle fails with a message naming both.
 """
 
@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 from .. import __version__
 from ..config import ImageTowerSpec, SpaceConfig, TextTowerSpec
 from ..errors import IncompatibleModelError
+from .colour_words import ColourWords
 from .heads import SharedSpace
 from .prototypes import Prototypes
 
@@ -41,6 +42,7 @@ class ModelBundle:
     name: str = "custom"
     bridge_classes: np.ndarray | None = None  # (1000, text_dim) class-name embeddings, see bridge.py
     prototypes: Prototypes | None = None  # the catalogue bridge's vocabulary, see prototypes.py
+    colours: ColourWords | None = None  # colour words and what they look like, see colour_words.py
 
     @classmethod
     def new(cls, image_tower, text_tower, space, image_dim, text_dim, name="custom") -> "ModelBundle":
@@ -54,6 +56,8 @@ class ModelBundle:
                 "bridge": self.bridge_classes is not None, "metrics": self.metrics}
         if self.prototypes is not None:  # absent otherwise, so older bundles keep their fingerprints
             desc["prototypes"] = self.prototypes.meta()
+        if self.colours is not None:
+            desc["colours"] = self.colours.meta()
         return desc
 
     @property
@@ -68,6 +72,8 @@ class ModelBundle:
             h.update(self.bridge_classes.astype(np.float16).tobytes())
         if self.prototypes is not None:
             h.update(self.prototypes.fingerprint_bytes())
+        if self.colours is not None:
+            h.update(self.colours.fingerprint_bytes())
         return f"{self.name}-{h.hexdigest()[:16]}"
 
     def to_half_precision(self) -> "ModelBundle":
@@ -95,6 +101,8 @@ class ModelBundle:
                       str(tmp / "bridge.safetensors"))
         if self.prototypes is not None:
             save_file(self.prototypes.tensors(), str(tmp / "prototypes.safetensors"))
+        if self.colours is not None:
+            save_file(self.colours.tensors(), str(tmp / "colours.safetensors"))
         (tmp / "bundle.json").write_text(json.dumps({**self.describe(), "fingerprint": self.fingerprint},
                                                     indent=2, ensure_ascii=False))
         _fsync_dir(tmp)
@@ -130,6 +138,8 @@ class ModelBundle:
         if desc.get("prototypes"):
             bundle.prototypes = Prototypes.from_tensors(load_file(str(path / "prototypes.safetensors")),
                                                         desc["prototypes"])
+        if desc.get("colours"):
+            bundle.colours = ColourWords.from_tensors(load_file(str(path / "colours.safetensors")), desc["colours"])
         bundle.heads.eval()
         bundle.metrics = desc.get("metrics", {})
         return bundle

@@ -121,7 +121,7 @@ async function moreLikeThis(p) {
 $("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
 fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});
 
-// Price words read out of the text ("under 300") are filters, category words a preference; say so.
+// Price words read out of the text ("under 300") are filters, category and colour words a preference; say so.
 function readNote(u) {
   if (!u) return "";
   const parts = [];
@@ -130,5 +130,6 @@ function readNote(u) {
   if (u.price_target != null) parts.push(`around ${u.price_target}`);
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
-  return price + words;
+  const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
+  return price + words + colours;
 }

@@ -1,0 +1,131 @@
+"""Colour words: what a colour named in a query looks like, learned from a catalogue's photos.
+
+A query that names a colour ("gray hoodie", "this, but in navy blue") should prefer photos of that
+colour. The shared space reads colour words well on catalogues like the one it was trained on, and
+poorly on others (luma's photos against a fashion-trained space). The colour histogram that the look
+vectors carry (``colour.py``) does not depend on the catalogue, so a colour word is given a
+*prototype* histogram: the normalised mean of the square-rooted histograms of the training photos
+whose catalogue colour is that word ("Navy Blue": 1,784 fashion photos). Nothing is written by hand
+but the one spelling variant below; the vocabulary is whatever colour values the training catalogue
+used (fashion: 46, from "Black" to "Lime Green").
+
+A query's colour phrases are matched longest first on word boundaries ("navy blue" before "blue"),
+case-insensitively; several colours in one query average their prototypes. The engine compares the
+prototype with each candidate photo's colour block (fusion part ``colour``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+SPELLINGS = {"gray": "grey", "greyish": "grey", "grayish": "grey"}  # US and UK spellings name one colour
+MIN_PHOTOS = 5  # a colour value needs at least this many photos to get a prototype
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words of ``text`` with spelling variants mapped to one form."""
+    return [SPELLINGS.get(w, w) for w in WORD.findall(text.lower())]
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@dataclass
+class ColourWords:
+    names: list[str]  # colour phrases as words joined by single spaces ("navy blue")
+    prototypes: np.ndarray  # (len(names), colour_dim) unit: their photos' mean square-rooted histogram
+
+    def __post_init__(self) -> None:
+        self._index = {tuple(n.split()): i for i, n in enumerate(self.names)}
+        self._longest = max((len(k) for k in self._index), default=0)
+
+    @property
+    def dim(self) -> int:
+        return int(self.prototypes.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def match(self, text: str) -> tuple[list[str], np.ndarray | None]:
+        """(colour phrases named in ``text``, left to right, each once; their mean prototype, unit)
+        or ([], None) when it names none."""
+        words = words_of(text)
+        found: list[int] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                hit = self._index.get(tuple(words[i:i + n]))
+                if hit is not None:
+                    if hit not in found:
+                        found.append(hit)
+                    i += n
+                    break
+            else:
+                i += 1
+        if not found:
+            return [], None
+        return [self.names[j] for j in found], _unit(self.prototypes[found].mean(0))
+
+    def merged(self, other: "ColourWords") -> "ColourWords":
+        """This vocabulary with ``other``'s colours added; ``other`` wins where both name a colour."""
+        names = list(other.names) + [n for n in self.names if n not in set(other.names)]
+        rows = [other.prototypes[other.names.index(n)] if n in other.names else self.prototypes[self.names.index(n)]
+                for n in names]
+        return ColourWords(names, np.stack(rows).astype(np.float32))
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {"prototypes": torch.from_numpy(np.ascontiguousarray(self.prototypes.astype(np.float16)))}
+
+    def meta(self) -> dict:
+        return {"names": list(self.names)}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "ColourWords":
+        return cls(list(meta["names"]), _unit(tensors["prototypes"].float().numpy()))
+
+    def fingerprint_bytes(self) -> bytes:
+        return self.prototypes.astype(np.float16).tobytes() + "|".join(self.names).encode()
+
+
+def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photos: int = MIN_PHOTOS
+                       ) -> ColourWords | None:
+    """Prototypes for every colour value given to at least ``min_photos`` photos: ``colours[i]`` is
+    photo i's catalogue colour ("" when unknown or several), ``histograms`` (n, colour_dim) their
+    square-rooted colour histograms. None when no value has enough photos."""
+    hist = _unit(np.asarray(histograms, np.float32))
+    keys = [" ".join(words_of(c)) for c in colours]
+    names, rows = [], []
+    for name in sorted(set(keys) - {""}):
+        members = np.fromiter((k == name for k in keys), bool, len(keys))
+        if members.sum() >= min_photos:
+            names.append(name)
+            rows.append(_unit(hist[members].mean(0)))
+    return ColourWords(names, np.stack(rows)) if names else None
+
+
+def single_colour(attributes: dict) -> str:
+    """A product's one stated colour (attribute ``colour`` or ``color``), "" when none or several
+    ("Black|Blue", "red, white")."""
+    value = str(attributes.get("colour") or attributes.get("color") or "").strip()
+    return "" if not value or re.search(r"[|,;/&]| and ", value) else value
+
+
+def colour_words_of(products: Iterable, embedder) -> ColourWords | None:
+    """Colour words learned from ``products`` that state one colour and have a photo (first photo's
+    colour histogram, from the feature cache when it has them); None when the image tower keeps no
+    colour histogram or too few products state a colour."""
+    from .colour import colour_dim
+
+    dim = colour_dim(embedder.bundle.image_tower.colour_bins)
+    items = [(c, p.images[0]) for p in products if p.images and (c := single_colour(p.attributes))]
+    if dim == 0 or not items:
+        return None
+    feats = embedder.image_features([path for _, path in items])
+    return learn_colour_words([c for c, _ in items], feats[:, -dim:])

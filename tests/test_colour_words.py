@@ -1,0 +1,103 @@
+"""Colour words: learned prototypes, phrase matching, the bundle round trip, and the engine's colour part."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine.encoders.colour_words import ColourWords, learn_colour_words, single_colour, words_of
+from engine.types import Query
+
+
+def _vocabulary() -> ColourWords:
+    rng = np.random.default_rng(3)
+    names = ["blue", "navy blue", "grey", "off white", "red"]
+    protos = np.abs(rng.normal(size=(len(names), 8))).astype(np.float32)
+    return ColourWords(names, protos / np.linalg.norm(protos, axis=1, keepdims=True))
+
+
+def test_learned_prototypes_are_the_normalised_mean_of_unit_histograms():
+    rng = np.random.default_rng(0)
+    hist = np.abs(rng.normal(size=(13, 6))).astype(np.float32)
+    colours = ["Navy Blue"] * 5 + ["gray"] * 3 + ["Grey"] * 2 + ["Red"] * 2 + [""]
+    words = learn_colour_words(colours, hist, min_photos=3)
+    assert words.names == ["grey", "navy blue"]  # "gray" and "Grey" are one colour; red has too few photos
+    unit = hist / np.linalg.norm(hist, axis=1, keepdims=True)
+    want = unit[5:10].mean(0)
+    np.testing.assert_allclose(words.prototypes[0], want / np.linalg.norm(want), rtol=1e-5)
+    assert learn_colour_words(["red", ""], hist[:2], min_photos=3) is None
+
+
+def test_phrases_match_longest_first_on_word_boundaries():
+    words = _vocabulary()
+    assert words.match("Navy Blue polo shirt")[0] == ["navy blue"]
+    assert words.match("blue and off-white sneakers")[0] == ["blue", "off white"]
+    assert words.match("a GRAY hoodie")[0] == ["grey"]  # US spelling, the vocabulary's form
+    assert words.match("bluetooth speaker, reddish")[0] == []  # no colour word inside another word
+    assert words.match("red red dress")[0] == ["red"]
+    assert words.match("hoodie") == ([], None)
+    names, proto = words.match("red or blue")
+    want = words.prototypes[[4, 0]].mean(0)
+    np.testing.assert_allclose(proto, want / np.linalg.norm(want), rtol=1e-5)
+    assert words_of("Grey-Melange T-shirt") == ["grey", "melange", "t", "shirt"]
+
+
+def test_only_products_stating_one_colour_teach_it():
+    assert single_colour({"colour": "Navy Blue"}) == "Navy Blue"
+    assert single_colour({"color": "red"}) == "red"
+    for several in ("Black|Blue", "red, white", "black & white", "red and blue", ""):
+        assert single_colour({"colour": several}) == ""
+    assert single_colour({}) == ""
+
+
+def test_a_shops_colours_are_added_and_win_over_the_bundles():
+    base = _vocabulary()
+    shop = ColourWords(["red", "teal"], np.eye(2, 8, dtype=np.float32))
+    merged = base.merged(shop)
+    assert set(merged.names) == set(base.names) | {"teal"}
+    np.testing.assert_array_equal(merged.prototypes[merged.names.index("red")], shop.prototypes[0])
+    np.testing.assert_array_equal(merged.prototypes[merged.names.index("blue")], base.prototypes[0])
+
+
+def test_a_bundle_keeps_its_colour_words(built_shop, tmp_path):
+    from engine.encoders.bundle import ModelBundle
+
+    bundle = ModelBundle.load(built_shop.path / "bundle")
+    assert bundle.colours is not None and {"blue", "grey", "red"} <= set(bundle.colours.names)
+    saved = ModelBundle.load(bundle.save(tmp_path / "b"))
+    assert saved.colours.names == bundle.colours.names and saved.fingerprint == bundle.fingerprint
+    np.testing.assert_allclose(saved.colours.prototypes, bundle.colours.prototypes, atol=2e-3)  # float16 on disk
+    bundle.colours = None  # a bundle without colour words keeps no colour entry (older fingerprints hold)
+    assert "colours" not in bundle.describe() and saved.fingerprint != bundle.fingerprint
+
+
+def test_colour_words_bring_that_colour_forward(engine):
+    """The colour part alone (every other part's weight 0) ranks the photos of the named colour first:
+    the prototype learned from the shop's colour attribute matches its photos' histograms."""
+    fusion = replace(engine.config.fusion, colour_by_fit=False, w_text=0.0, w_visual=0.0, w_bridge=0.0, w_proto=0.0)
+    engine.config = replace(engine.config, fusion=fusion, read_categories=False)
+    on = engine.search(Query(text="blue", k=10))
+    assert on.understood["colours"] == ["blue"] and all("colour" in r.why for r in on.results)
+    engine.config = replace(engine.config, read_colours=False)
+    off = engine.search(Query(text="blue", k=10))
+    assert "colours" not in (off.understood or {}) and all("colour" not in r.why for r in off.results)
+    blue_on = sum(r.product.attributes["colour"] == "blue" for r in on.results)
+    blue_off = sum(r.product.attributes["colour"] == "blue" for r in off.results)
+    assert blue_on == 10 and blue_off < 10
+
+
+def test_indexes_without_a_colour_block_skip_the_colour_part(engine):
+    engine.index.look_colour_weight = None  # snapshots saved before the looks kept colour as its own block
+    response = engine.search(Query(text="red hoodie", k=5))
+    assert all("colour" not in r.why for r in response.results)
+    assert "colours" not in (response.understood or {})
+
+
+@pytest.mark.parametrize("fit", [0.2, 0.9])
+def test_the_colour_weight_follows_the_misfit(engine, fit):
+    engine.index.shared_fit = fit
+    response = engine.search(Query(text="green mug", k=5))
+    w = engine.config.fusion
+    for r in response.results:
+        rest = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in r.why.items() if k != "colour")
+        assert r.score == pytest.approx(rest + w.w_colour * (1 - fit) * r.why["colour"], abs=1e-5)
