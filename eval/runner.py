@@ -8,7 +8,8 @@ Methods:
 - ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
 - ``ours − re-ranking``: no near-duplicate folding;
-- ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0.
+- ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0;
+- ``ours − colour words``: tasks whose queries name colours the bundle knows, colour words not read.
 Ablations that would equal ``ours`` on a task (e.g. fusion when product texts are hidden) are skipped.
 """
 
@@ -177,6 +178,8 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
         variants["ours + the shop's category names"] = with_words
     if task.kind == "text" and bundle.prototypes is not None:  # the catalogue bridge's worth, same run
         variants["ours − catalogue bridge"] = replace(cfg, fusion=replace(cfg.fusion, w_proto=0.0))
+    if bundle.colours is not None and any(q.text and bundle.colours.match(q.text)[0] for q in task.queries):
+        variants["ours − colour words"] = replace(cfg, read_colours=False)
     if not task.hide_titles:
         variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
     variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False))
