@@ -42,7 +42,7 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
     products = [datasets.fashion_product(r) for r in train_rows]
     data = collect_pairs(products, embedder, augment=True, progress=progress)
     bundle = train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
-    bundle.prototypes = vocabulary_of(products, embedder)  # the catalogue bridge, from the same products
+    bundle.prototypes = vocabulary_of(products, embedder, seed=cfg.train.seed)  # the catalogue bridge, same products
     bundle.colours = colour_words_of(products, embedder)  # colour words, from the same products' photos
     return bundle
 
@@ -87,10 +87,12 @@ def bundle_or_train(cfg: EngineConfig, bundle: str, n_gallery: int, n_train: int
 def cmd_run(args) -> int:
     if datasets.data_missing():
         return 1
+    if args.seeds:
+        return run_seeds(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = EngineConfig(data_dir=str(out), feature_cache=str(Path(args.cache)), train=TrainConfig(epochs=args.epochs),
-                       space=SpaceConfig(dim=256, head="mlp"))
+    cfg = EngineConfig(data_dir=str(out), feature_cache=str(Path(args.cache)),
+                       train=TrainConfig(epochs=args.epochs, seed=args.seed), space=SpaceConfig(dim=256, head="mlp"))
     t0 = time.time()
     gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
     if args.bundle:  # e.g. "default": a bundle trained on all of fashion, so only unseen domains are fair
@@ -116,12 +118,28 @@ def cmd_run(args) -> int:
             print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
     trained = (f"bundle {args.bundle} ({bundle.metrics.get('trained_on', 'see its bundle.json')}), luma tasks only"
                if args.bundle else f"fashion gallery {args.gallery} held-out products, shared space trained on "
-               f"{args.train} other fashion products ({args.epochs} epochs)")
+               f"{args.train} other fashion products ({args.epochs} epochs, seed {args.seed})")
     header = (f"# Shopsight evaluation\n\n{trained}; luma and newbee_zh never seen in training. "
               f"{time.time() - t0:.0f} s in all.")
     path = report.write(outcomes, out, header, {"bundle_metrics": bundle.metrics,
                                                     "args": {k: v for k, v in vars(args).items() if k != "fn"}})
     print(f"report: {path}")
+    return 0
+
+
+def run_seeds(args) -> int:
+    """The report once per training seed (``<out>/seed-<s>``), then ``<out>/seeds.md``: the spread."""
+    from . import seeds
+
+    t0 = time.time()
+    for seed in args.seeds:
+        code = cmd_run(argparse.Namespace(**{**vars(args), "seeds": None, "seed": seed,
+                                              "out": str(Path(args.out) / f"seed-{seed}")}))
+        if code:
+            return code
+    path = seeds.write(Path(args.out), args.seeds, f"# Shopsight evaluation over training seeds\n\n"
+                       f"{len(args.seeds)} reports, {time.time() - t0:.0f} s in all; each report in seed-<s>/.")
+    print(f"spread over seeds: {path}")
     return 0
 
 
@@ -137,6 +155,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--photo-queries", type=int, default=500)
     p.add_argument("--skip-multilingual", action="store_true")
+    p.add_argument("--seed", type=int, default=0, help="training seed (initialisation, batches, vocabulary clusters)")
+    p.add_argument("--seeds", type=int, nargs="+", help="one report per training seed and their spread (seeds.md)")
     p.add_argument("--bundle", help="evaluate this bundle ('default' = the packaged one) on luma instead of training")
     p.set_defaults(fn=cmd_run)
     args = parser.parse_args(argv)
