@@ -42,6 +42,18 @@ def test_phrases_match_longest_first_on_word_boundaries():
     assert words_of("Grey-Melange T-shirt") == ["grey", "melange", "t", "shirt"]
 
 
+def test_colour_names_in_unspaced_scripts_are_found_inside_words():
+    rng = np.random.default_rng(5)
+    protos = np.abs(rng.normal(size=(3, 8))).astype(np.float32)
+    words = ColourWords(["红色", "深蓝色", "蓝色"], protos / np.linalg.norm(protos, axis=1, keepdims=True))
+    assert words.match("红色连衣裙")[0] == ["红色"]
+    assert words.match("深蓝色T恤")[0] == ["深蓝色"]  # not also 蓝色, which it contains
+    assert words.match("蓝色和红色的包")[0] == ["红色", "蓝色"]
+    assert words.match("连衣裙") == ([], None)
+    learned = learn_colour_words(["红色"] * 3 + ["蓝色"] * 3, np.abs(rng.normal(size=(6, 8))), min_photos=3)
+    assert learned.names == ["红色", "蓝色"] and learned.match("红色连衣裙")[0] == ["红色"]
+
+
 def test_only_products_stating_one_colour_teach_it():
     assert single_colour({"colour": "Navy Blue"}) == "Navy Blue"
     assert single_colour({"color": "red"}) == "red"

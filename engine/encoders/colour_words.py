@@ -10,7 +10,9 @@ but the one spelling variant below; the vocabulary is whatever colour values the
 used (fashion: 46, from "Black" to "Lime Green").
 
 A query's colour phrases are matched longest first on word boundaries ("navy blue" before "blue"),
-case-insensitively; several colours in one query average their prototypes. The engine compares the
+case-insensitively; names in a script written without spaces (Chinese, Japanese: a shop whose colour
+attribute says "红色") are found as substrings ("红色连衣裙"), longest first. Several colours in one
+query average their prototypes. The engine compares the
 prototype with each candidate photo's colour block (fusion part ``colour``).
 """
 
@@ -26,6 +28,7 @@ import torch
 SPELLINGS = {"gray": "grey", "greyish": "grey", "grayish": "grey"}  # US and UK spellings name one colour
 MIN_PHOTOS = 5  # a colour value needs at least this many photos to get a prototype
 WORD = re.compile(r"[^\W\d_]+")
+UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # kana and CJK ideographs
 
 
 def words_of(text: str) -> list[str]:
@@ -45,6 +48,8 @@ class ColourWords:
     def __post_init__(self) -> None:
         self._index = {tuple(n.split()): i for i, n in enumerate(self.names)}
         self._longest = max((len(k) for k in self._index), default=0)
+        self._unspaced = sorted((i for i, n in enumerate(self.names) if UNSPACED.search(n)),
+                                key=lambda i: -len(self.names[i]))
 
     @property
     def dim(self) -> int:
@@ -54,10 +59,16 @@ class ColourWords:
         return len(self.names)
 
     def match(self, text: str) -> tuple[list[str], np.ndarray | None]:
-        """(colour phrases named in ``text``, left to right, each once; their mean prototype, unit)
+        """(colour phrases named in ``text``, each once; their mean prototype, unit)
         or ([], None) when it names none."""
         words = words_of(text)
         found: list[int] = []
+        rest = text.lower()
+        for j in self._unspaced:  # longest first; a found name is blanked out so "蓝色" is not found in "深蓝色"
+            name = self.names[j].replace(" ", "")
+            if name in rest:
+                found.append(j)
+                rest = rest.replace(name, " ")
         i = 0
         while i < len(words):
             for n in range(min(self._longest, len(words) - i), 0, -1):
