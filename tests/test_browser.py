@@ -113,5 +113,8 @@ def test_search_page_end_to_end(live_server, sample_folder):
                                     "(document.querySelector('#status').textContent)")
             assert phone.locator("#as-typed").count() == 0 and phone.locator(".card").count() > 0
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
+            phone.fill("#text", "green mug")  # a colour word is read and said so
+            phone.click("#go")
+            phone.wait_for_function("(t => t.includes('colour: green'))(document.querySelector('#status').textContent)")
         finally:
             browser.close()
