@@ -55,11 +55,24 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     products = list(catalog)
     data = collect_pairs(products, embedder, config.train.augment_text, progress)
     bundle = train_space(bundle, data, config.train, progress, from_existing=bool(start_from))
-    learned = colour_words_of(products, embedder)  # the shop's own colour values, when it states them
-    if learned is not None:
-        bundle.colours = bundle.colours.merged(learned) if bundle.colours is not None else learned
+    bundle.colours = colour_words_for(bundle, products, embedder)
     bundle.save(config.path / "bundle")
     return bundle
+
+
+def colour_words_for(bundle: ModelBundle, products: list, embedder: Embedder):
+    """The bundle's colour words (the packaged default's for a bundle trained from scratch: they depend
+    only on the colour histogram, not on the heads) plus the shop's own colour values where its
+    products state one colour; the shop's win."""
+    base = bundle.colours
+    if base is None:
+        default = ModelBundle.load(default_bundle_path())
+        if default.colours is not None and default.image_tower.colour_bins == bundle.image_tower.colour_bins:
+            base = default.colours
+    learned = colour_words_of(products, embedder)
+    if learned is None:
+        return base
+    return base.merged(learned) if base is not None else learned
 
 
 def build_index(config: EngineConfig, progress: bool = True, predict_categories: bool = True) -> SearchEngine:

@@ -76,6 +76,7 @@ def test_a_bundle_keeps_its_colour_words(built_shop, tmp_path):
 
     bundle = ModelBundle.load(built_shop.path / "bundle")
     assert bundle.colours is not None and {"blue", "grey", "red"} <= set(bundle.colours.names)
+    assert {"navy blue", "maroon"} <= set(bundle.colours.names)  # trained from scratch: the default's words too
     saved = ModelBundle.load(bundle.save(tmp_path / "b"))
     assert saved.colours.names == bundle.colours.names and saved.fingerprint == bundle.fingerprint
     np.testing.assert_allclose(saved.colours.prototypes, bundle.colours.prototypes, atol=2e-3)  # float16 on disk
