@@ -48,7 +48,8 @@ class TrainConfig:
     holdout: float = 0.15  # share of products held out for validation recall
     seed: int = 0  # seeds the split, the init and the batches
     augment_text: bool = True  # also train on title-only and category-word views of each product
-    refit_stats: bool = True  # fine-tuning: re-estimate the heads' input statistics on this catalogue first
+    refit_stats: bool = False  # fine-tuning: re-estimate the heads' input statistics on this catalogue first (measured: README)
+    race_scratch: bool = True  # fine-tuning: also train new heads from scratch; keep the better on the held-out split
     shared_text_positives: bool = False  # a text view shared by several products is a positive for all their photos (README)
 
 

@@ -90,11 +90,20 @@ def heldout_recall(bundle: ModelBundle, data: PairData, products: np.ndarray) ->
 
 def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress: bool = True,
                 from_existing: bool = False) -> ModelBundle:
-    """Train ``bundle``'s heads in place on ``data`` and return the bundle that was kept."""
+    """Train ``bundle``'s heads in place on ``data`` and return the bundle that was kept.
+
+    Fine-tuning (``from_existing``) with ``cfg.race_scratch`` also trains new heads from scratch on the
+    same split and keeps whichever of the start, the fine-tuned and the scratch heads does best on the
+    held-out split (ties go to the fine-tuned, then the start); the bundle's other parts (bridges,
+    colour words) stay, since they do not depend on the heads. ``metrics["kept"]`` says which."""
     torch.manual_seed(cfg.seed)
     if not from_existing:  # the seed fixes the initialisation too, whatever drew from torch's RNG before
         bundle.heads = type(bundle.heads)(bundle.image_dim, bundle.text_dim, bundle.space)
     train_p, val_p = split_products(data.n_products, cfg.holdout, cfg.seed)
+    rival = None
+    if from_existing and cfg.race_scratch:
+        rival = _scratch_heads(bundle, data, train_p, val_p, cfg, progress)
+        torch.manual_seed(cfg.seed)  # fine-tuning draws the same numbers with or without the race
     start = copy.deepcopy(bundle) if from_existing else None
     start_metrics = heldout_recall(bundle, data, val_p) if from_existing else {}
     if not from_existing or cfg.refit_stats:  # a shop's features are centred and scaled unlike fashion's
@@ -104,6 +113,13 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
     bundle.heads.load_state_dict(best_state)
     metrics = {"heldout": heldout_recall(bundle, data, val_p), "train_products": int(len(train_p)),
                "heldout_products": int(len(val_p)), "epochs": cfg.epochs, "kept": "trained"}
+    if rival is not None:
+        heads, rival_metrics = rival
+        metrics["scratch_heldout"] = rival_metrics
+        if rival_metrics and rival_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
+            log.info("training from scratch beat fine-tuning on the held-out split; keeping the scratch heads")
+            bundle.heads = heads
+            metrics["heldout"], metrics["kept"] = rival_metrics, "scratch"
     if start is not None:
         metrics["start_heldout"] = start_metrics
         if start_metrics and start_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
@@ -112,6 +128,19 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
             metrics["kept"] = "start"
     bundle.metrics = metrics
     return bundle
+
+
+def _scratch_heads(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool):
+    """(new heads trained from the seed on the same split, their held-out recall)."""
+    torch.manual_seed(cfg.seed)
+    rival = copy.copy(bundle)  # shares the bridges and vocabularies; only the heads are its own
+    rival.heads = type(bundle.heads)(bundle.image_dim, bundle.text_dim, bundle.space)
+    rival.heads.image.set_stats(data.image_feats)
+    rival.heads.text.set_stats(data.text_feats)
+    state, _ = _fit(rival, data, train_p, val_p, cfg, progress)
+    rival.heads.load_state_dict(state)
+    rival.heads.eval()
+    return rival.heads, heldout_recall(rival, data, val_p)
 
 
 def _fit(bundle, data, train_p, val_p, cfg, progress):

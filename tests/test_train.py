@@ -80,3 +80,43 @@ def test_a_seed_trains_the_same_heads_every_time():
     other = train_space(ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8, head="mlp"), 32, 16),
                         data, TrainConfig(epochs=3, batch_size=64, seed=6), progress=False)
     assert not np.array_equal(weights(1), np.concatenate([p.detach().numpy().ravel() for p in other.heads.parameters()]))
+
+
+def _paired(n: int, seed: int, noise: float) -> PairData:
+    """Photos and texts that share a hidden code (so training can learn the pairing)."""
+    rng = np.random.default_rng(seed)
+    code = rng.standard_normal((n, 6)).astype(np.float32)
+    images = np.hstack([code, noise * rng.standard_normal((n, 26))]).astype(np.float32) @ rng.standard_normal((32, 32)).astype(np.float32)
+    texts = np.hstack([code, noise * rng.standard_normal((n, 10))]).astype(np.float32) @ rng.standard_normal((16, 16)).astype(np.float32)
+    return PairData(images, np.arange(n), texts, np.arange(n), np.arange(n), n)
+
+
+@pytest.mark.parametrize("race", [True, False])
+def test_fine_tuning_keeps_the_best_of_start_fine_tuned_and_scratch(race):
+    """A start bundle trained on other data: fine-tuning races new heads from scratch (same split and seed)
+    and keeps whichever does best on the held-out split, and says which; the race changes nothing else."""
+    import copy
+
+    from engine.config import ImageTowerSpec, SpaceConfig, TextTowerSpec, TrainConfig
+    from engine.encoders.bundle import ModelBundle
+    from engine.train import heldout_recall, split_products, train_space
+
+    start = train_space(ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8, head="mlp"), 32, 16),
+                        _paired(300, 3, 0.5), TrainConfig(epochs=5, batch_size=64), progress=False)
+    start.colours = "kept"  # any part that does not depend on the heads stays with the bundle
+    shop = _paired(200, 4, 0.5)
+    cfg = TrainConfig(epochs=4, batch_size=64, seed=1, race_scratch=race)
+    out = train_space(copy.deepcopy(start), shop, cfg, progress=False, from_existing=True)
+    m = out.metrics
+    assert out.colours == "kept" and m["kept"] in ({"start", "trained", "scratch"} if race else {"start", "trained"})
+    assert ("scratch_heldout" in m) == race
+    _, val = split_products(shop.n_products, cfg.holdout, cfg.seed)
+    kept = m["start_heldout"] if m["kept"] == "start" else m["heldout"]
+    assert heldout_recall(out, shop, val) == kept  # the metrics describe the heads that were kept
+    candidates = [m["start_heldout"]["recall@10"], m["heldout"]["recall@10"]] + ([m["scratch_heldout"]["recall@10"]] if race else [])
+    assert kept["recall@10"] == max(candidates)
+    plain = train_space(copy.deepcopy(start), shop, TrainConfig(epochs=4, batch_size=64, seed=1, race_scratch=False),
+                        progress=False, from_existing=True)
+    if m["kept"] == "trained":  # the fine-tuned heads are the same with or without the race
+        assert all(np.array_equal(a.detach().numpy(), b.detach().numpy())
+                   for a, b in zip(out.heads.parameters(), plain.heads.parameters()))
