@@ -111,14 +111,13 @@ def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photo
     photo i's catalogue colour ("" when unknown or several), ``histograms`` (n, colour_dim) their
     square-rooted colour histograms. None when no value has enough photos."""
     hist = _unit(np.asarray(histograms, np.float32))
-    keys = [" ".join(words_of(c)) for c in colours]
-    names, rows = [], []
-    for name in sorted(set(keys) - {""}):
-        members = np.fromiter((k == name for k in keys), bool, len(keys))
-        if members.sum() >= min_photos:
-            names.append(name)
-            rows.append(_unit(hist[members].mean(0)))
-    return ColourWords(names, np.stack(rows)) if names else None
+    values, of_photo = np.unique([" ".join(words_of(c)) for c in colours], return_inverse=True)
+    of_photo = of_photo.reshape(-1)
+    counts = np.bincount(of_photo, minlength=len(values))
+    sums = np.zeros((len(values), hist.shape[1]), np.float32)
+    np.add.at(sums, of_photo, hist)
+    keep = [i for i, v in enumerate(values) if v and counts[i] >= min_photos]  # sorted by name
+    return ColourWords([str(values[i]) for i in keep], _unit(sums[keep] / counts[keep, None])) if keep else None
 
 
 def single_colour(attributes: dict) -> str:
