@@ -114,3 +114,22 @@ def test_the_colour_weight_follows_the_misfit(engine, fit):
     for r in response.results:
         rest = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in r.why.items() if k != "colour")
         assert r.score == pytest.approx(rest + w.w_colour * (1 - fit) * r.why["colour"], abs=1e-5)
+
+
+def test_a_loaded_bundle_has_the_fingerprint_its_file_states(built_shop, tmp_path):
+    """Vocabularies stored quantised (int8 bridge rows, float16 colour rows) hash the rows as stored, so a
+    bundle loaded back reports the fingerprint written in its bundle.json, and saving it again changes
+    nothing."""
+    import json
+
+    from engine.encoders.bundle import ModelBundle, default_bundle_path
+
+    for folder in (default_bundle_path(), built_shop.path / "bundle"):
+        bundle = ModelBundle.load(folder)
+        assert bundle.fingerprint == json.loads((folder / "bundle.json").read_text())["fingerprint"]
+    default = ModelBundle.load(default_bundle_path())
+    assert default.prototypes is not None and default.colours is not None
+    again = ModelBundle.load(default.save(tmp_path / "again"))
+    assert again.fingerprint == default.fingerprint
+    for name in ("prototypes.safetensors", "colours.safetensors"):
+        assert (tmp_path / "again" / name).read_bytes() == (default_bundle_path() / name).read_bytes()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -44,6 +44,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 class ColourWords:
     names: list[str]  # colour phrases as words joined by single spaces ("navy blue")
     prototypes: np.ndarray  # (len(names), colour_dim) unit: their photos' mean square-rooted histogram
+    stored: torch.Tensor | None = field(default=None, repr=False, compare=False)  # float16 rows as loaded
 
     def __post_init__(self) -> None:
         self._index = {tuple(n.split()): i for i, n in enumerate(self.names)}
@@ -92,6 +93,9 @@ class ColourWords:
         return ColourWords(names, np.stack(rows).astype(np.float32))
 
     def tensors(self) -> dict[str, torch.Tensor]:
+        """float16 rows; words loaded from a bundle give back the rows they were loaded from."""
+        if self.stored is not None:
+            return {"prototypes": self.stored}
         return {"prototypes": torch.from_numpy(np.ascontiguousarray(self.prototypes.astype(np.float16)))}
 
     def meta(self) -> dict:
@@ -99,10 +103,10 @@ class ColourWords:
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "ColourWords":
-        return cls(list(meta["names"]), _unit(tensors["prototypes"].float().numpy()))
+        return cls(list(meta["names"]), _unit(tensors["prototypes"].float().numpy()), stored=tensors["prototypes"])
 
     def fingerprint_bytes(self) -> bytes:
-        return self.prototypes.astype(np.float16).tobytes() + "|".join(self.names).encode()
+        return self.tensors()["prototypes"].numpy().tobytes() + "|".join(self.names).encode()
 
 
 def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photos: int = MIN_PHOTOS

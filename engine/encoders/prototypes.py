@@ -15,7 +15,7 @@ orthonormal PCA basis, and both sides are stored as int8 with a scale per row, t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ class Prototypes:
     side: int = SIDE
     k: int = K
     temperature: float = TEMPERATURE
+    stored: dict | None = field(default=None, repr=False, compare=False)  # the tensors as loaded from a bundle
 
     @property
     def dim(self) -> int:
@@ -64,7 +65,11 @@ class Prototypes:
                 "dim": self.dim}
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """int8 rows with a float32 scale each (about a quarter of float32), statistics in float32."""
+        """int8 rows with a float32 scale each (about a quarter of float32), statistics in float32; a
+        vocabulary loaded from a bundle gives back the tensors it was loaded from, so saving it again and
+        its fingerprint reproduce the file exactly."""
+        if self.stored is not None:
+            return dict(self.stored)
         out = {"mean": self.mean.astype(np.float32), "std": self.std.astype(np.float32),
                "basis": self.basis.astype(np.float16)}
         for name in ("text", "image"):
@@ -79,7 +84,7 @@ class Prototypes:
                    image=_unit(arrays["image"].astype(np.float32) * arrays["image_scale"][:, None]),
                    mean=arrays["mean"], std=arrays["std"], basis=arrays["basis"].astype(np.float32),
                    side=int(meta.get("side", SIDE)), k=int(meta.get("k", K)),
-                   temperature=float(meta.get("temperature", TEMPERATURE)))
+                   temperature=float(meta.get("temperature", TEMPERATURE)), stored=dict(tensors))
 
     def fingerprint_bytes(self) -> bytes:
         return b"".join(t.numpy().tobytes() for _, t in sorted(self.tensors().items())) + repr(self.meta()).encode()
