@@ -96,23 +96,23 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
     same split and keeps whichever of the start, the fine-tuned and the scratch heads does best on the
     held-out split (ties go to the fine-tuned, then the start); the bundle's other parts (bridges,
     colour words) stay, since they do not depend on the heads. ``metrics["kept"]`` says which."""
-    torch.manual_seed(cfg.seed)
-    if not from_existing:  # the seed fixes the initialisation too, whatever drew from torch's RNG before
-        bundle.heads = type(bundle.heads)(bundle.image_dim, bundle.text_dim, bundle.space)
     train_p, val_p = split_products(data.n_products, cfg.holdout, cfg.seed)
-    rival = None
-    if from_existing and cfg.race_scratch:
-        rival = _scratch_heads(bundle, data, train_p, val_p, cfg, progress)
-        torch.manual_seed(cfg.seed)  # fine-tuning draws the same numbers with or without the race
-    start = copy.deepcopy(bundle) if from_existing else None
-    start_metrics = heldout_recall(bundle, data, val_p) if from_existing else {}
-    if not from_existing or cfg.refit_stats:  # a shop's features are centred and scaled unlike fashion's
+    sizes = {"train_products": int(len(train_p)), "heldout_products": int(len(val_p)), "epochs": cfg.epochs,
+             "kept": "trained"}
+    if not from_existing:
+        bundle.heads, heldout = _scratch_heads(bundle, data, train_p, val_p, cfg, progress)
+        bundle.metrics = {"heldout": heldout, **sizes}
+        return bundle
+    rival = _scratch_heads(bundle, data, train_p, val_p, cfg, progress) if cfg.race_scratch else None
+    torch.manual_seed(cfg.seed)  # fine-tuning draws the same numbers with or without the race
+    start = copy.deepcopy(bundle)
+    start_metrics = heldout_recall(bundle, data, val_p)
+    if cfg.refit_stats:  # a shop's features are centred and scaled unlike fashion's
         bundle.heads.image.set_stats(data.image_feats)
         bundle.heads.text.set_stats(data.text_feats)
-    best_state, best = _fit(bundle, data, train_p, val_p, cfg, progress)
+    best_state, _ = _fit(bundle, data, train_p, val_p, cfg, progress)
     bundle.heads.load_state_dict(best_state)
-    metrics = {"heldout": heldout_recall(bundle, data, val_p), "train_products": int(len(train_p)),
-               "heldout_products": int(len(val_p)), "epochs": cfg.epochs, "kept": "trained"}
+    metrics = {"heldout": heldout_recall(bundle, data, val_p), **sizes}
     if rival is not None:
         heads, rival_metrics = rival
         metrics["scratch_heldout"] = rival_metrics
@@ -120,18 +120,19 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
             log.info("training from scratch beat fine-tuning on the held-out split; keeping the scratch heads")
             bundle.heads = heads
             metrics["heldout"], metrics["kept"] = rival_metrics, "scratch"
-    if start is not None:
-        metrics["start_heldout"] = start_metrics
-        if start_metrics and start_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
-            log.info("fine-tuning did not beat the starting bundle on the held-out split; keeping it")
-            bundle = start
-            metrics["kept"] = "start"
+    metrics["start_heldout"] = start_metrics
+    if start_metrics and start_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
+        log.info("fine-tuning did not beat the starting bundle on the held-out split; keeping it")
+        bundle = start
+        metrics["kept"] = "start"
     bundle.metrics = metrics
     return bundle
 
 
 def _scratch_heads(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool):
-    """(new heads trained from the seed on the same split, their held-out recall)."""
+    """(new heads trained from the seed on the split, their held-out recall): training from scratch, and
+    the rival that fine-tuning races. The seed fixes the initialisation too, whatever drew from torch's
+    random generator before."""
     torch.manual_seed(cfg.seed)
     rival = copy.copy(bundle)  # shares the bridges and vocabularies; only the heads are its own
     rival.heads = type(bundle.heads)(bundle.image_dim, bundle.text_dim, bundle.space)
