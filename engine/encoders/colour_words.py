@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .unit import unit
+
 SPELLINGS = {"gray": "grey", "greyish": "grey", "grayish": "grey"}  # US and UK spellings name one colour
 MIN_PHOTOS = 5  # a colour value needs at least this many photos to get a prototype
 WORD = re.compile(r"[^\W\d_]+")
@@ -34,10 +36,6 @@ UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 def words_of(text: str) -> list[str]:
     """Lower-case words of ``text`` with spelling variants mapped to one form."""
     return [SPELLINGS.get(w, w) for w in WORD.findall(text.lower())]
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 @dataclass
@@ -83,7 +81,7 @@ class ColourWords:
                 i += 1
         if not found:
             return [], None
-        return [self.names[j] for j in found], _unit(self.prototypes[found].mean(0))
+        return [self.names[j] for j in found], unit(self.prototypes[found].mean(0))
 
     def merged(self, other: "ColourWords") -> "ColourWords":
         """This vocabulary with ``other``'s colours added; ``other`` wins where both name a colour."""
@@ -103,7 +101,7 @@ class ColourWords:
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "ColourWords":
-        return cls(list(meta["names"]), _unit(tensors["prototypes"].float().numpy()), stored=tensors["prototypes"])
+        return cls(list(meta["names"]), unit(tensors["prototypes"].float().numpy()), stored=tensors["prototypes"])
 
     def fingerprint_bytes(self) -> bytes:
         return self.tensors()["prototypes"].numpy().tobytes() + "|".join(self.names).encode()
@@ -114,14 +112,14 @@ def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photo
     """Prototypes for every colour value given to at least ``min_photos`` photos: ``colours[i]`` is
     photo i's catalogue colour ("" when unknown or several), ``histograms`` (n, colour_dim) their
     square-rooted colour histograms. None when no value has enough photos."""
-    hist = _unit(np.asarray(histograms, np.float32))
+    hist = unit(np.asarray(histograms, np.float32))
     values, of_photo = np.unique([" ".join(words_of(c)) for c in colours], return_inverse=True)
     of_photo = of_photo.reshape(-1)
     counts = np.bincount(of_photo, minlength=len(values))
     sums = np.zeros((len(values), hist.shape[1]), np.float32)
     np.add.at(sums, of_photo, hist)
     keep = [i for i, v in enumerate(values) if v and counts[i] >= min_photos]  # sorted by name
-    return ColourWords([str(values[i]) for i in keep], _unit(sums[keep] / counts[keep, None])) if keep else None
+    return ColourWords([str(values[i]) for i in keep], unit(sums[keep] / counts[keep, None])) if keep else None
 
 
 def single_colour(attributes: dict) -> str:

@@ -21,13 +21,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .unit import unit
+
 SIDE = 112  # catalogue photos are shrunk to at most this many pixels a side for this channel
 K = 50  # nearest vocabulary titles mixed into a query's prototype
 TEMPERATURE = 0.05  # softmax temperature over those titles' cosines
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 @dataclass
@@ -48,17 +46,17 @@ class Prototypes:
 
     def query(self, text_vec: np.ndarray) -> np.ndarray:
         """(dim,) unit prototype for a query's text-tower vector."""
-        sims = self.text @ _unit(np.asarray(text_vec, np.float32))
+        sims = self.text @ unit(np.asarray(text_vec, np.float32))
         k = min(self.k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         weights = np.exp((sims[top] - sims[top].max()) / self.temperature)
-        return _unit(weights @ self.image[top])
+        return unit(weights @ self.image[top])
 
     def photos(self, feats: np.ndarray) -> np.ndarray:
         """(n, dim) unit vectors for tower features of photos shrunk to ``side`` (the vocabulary's
         leading ``len(mean)`` feature dimensions are used)."""
         feats = np.asarray(feats, np.float32)[:, :len(self.mean)]
-        return _unit(((feats - self.mean) / self.std) @ self.basis)
+        return unit(((feats - self.mean) / self.std) @ self.basis)
 
     def meta(self) -> dict:
         return {"side": self.side, "k": self.k, "temperature": self.temperature, "size": len(self.text),
@@ -80,8 +78,8 @@ class Prototypes:
     def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "Prototypes":
         arrays = {name: t.float().numpy() if name not in ("text", "image") else t.numpy()
                   for name, t in tensors.items()}
-        return cls(text=_unit(arrays["text"].astype(np.float32) * arrays["text_scale"][:, None]),
-                   image=_unit(arrays["image"].astype(np.float32) * arrays["image_scale"][:, None]),
+        return cls(text=unit(arrays["text"].astype(np.float32) * arrays["text_scale"][:, None]),
+                   image=unit(arrays["image"].astype(np.float32) * arrays["image_scale"][:, None]),
                    mean=arrays["mean"], std=arrays["std"], basis=arrays["basis"].astype(np.float32),
                    side=int(meta.get("side", SIDE)), k=int(meta.get("k", K)),
                    temperature=float(meta.get("temperature", TEMPERATURE)), stored=dict(tensors))
@@ -105,7 +103,7 @@ def build_prototypes(text_vecs: np.ndarray, backbone_feats: np.ndarray, size: in
     products centroids gave luma names -> photos R@10 0.39 against 0.35 for a random draw (3 seeds each;
     all 44,072 0.43; ``docs/eval/experiments/vocabulary_compression.*``)."""
     feats = np.asarray(backbone_feats, np.float32)
-    text = _unit(np.asarray(text_vecs, np.float32))
+    text = unit(np.asarray(text_vecs, np.float32))
     mean, std = feats.mean(axis=0), feats.std(axis=0) + 1e-6
     standard = (feats - mean) / std
     rng = np.random.default_rng(seed)
@@ -117,7 +115,7 @@ def build_prototypes(text_vecs: np.ndarray, backbone_feats: np.ndarray, size: in
     elif len(feats) > size:
         chosen = np.sort(rng.choice(len(feats), size, replace=False))
         text, standard = text[chosen], standard[chosen]
-    return Prototypes(text=_unit(text), image=_unit(standard @ basis), mean=mean, std=std, basis=basis, **meta)
+    return Prototypes(text=unit(text), image=unit(standard @ basis), mean=mean, std=std, basis=basis, **meta)
 
 
 def _title_clusters(text: np.ndarray, standard: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
