@@ -333,19 +333,16 @@ class SearchEngine:
         shared space where it fits the catalogue poorly; ``FusionConfig.proto_by_fit``), else 1; and 0
         when the words name the shop's categories (``word_fit``): the shop's own category then says
         what kind of product they mean, better than a foreign vocabulary (README, "Catalogue bridge")."""
-        if word_fit is not None:
-            return 0.0
-        fit = self.index.shared_fit
-        if fit is None or not self.config.fusion.proto_by_fit:
-            return 1.0
-        return 1.0 - fit
+        return 0.0 if word_fit is not None else self._misfit(self.config.fusion.proto_by_fit)
 
     def _colour_trust(self) -> float:
         """Factor on ``w_colour``: 1 - the shared space's fit (``FusionConfig.colour_by_fit``), else 1."""
+        return self._misfit(self.config.fusion.colour_by_fit)
+
+    def _misfit(self, by_fit: bool) -> float:
+        """1 - the shared space's fit to this catalogue when ``by_fit`` and the fit is known, else 1."""
         fit = self.index.shared_fit
-        if fit is None or not self.config.fusion.colour_by_fit:
-            return 1.0
-        return 1.0 - fit
+        return 1.0 - fit if by_fit and fit is not None else 1.0
 
     def _visual_trust(self, qv: QueryVectors) -> float:
         """Factor on ``w_visual``: the shared space's fit to this catalogue for photo-only queries
