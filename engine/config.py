@@ -68,6 +68,7 @@ class IndexConfig:
     fold_tail_at: int = 2_000  # IVF: fold rows added after the build into the lists past this many (0 = never)
     fold_tail_share: float = 0.002  # ... or past this share of the indexed rows, whichever is larger
     prototypes: bool = True  # keep the catalogue-bridge channel when the bundle has a vocabulary (a second tower pass on shrunk photos)
+    cells: bool = True  # keep each photo's cells for the fusion part "local" (encoders/cells.py; 15.7 kB a photo, no extra tower pass)
     look_colour_weight: float | None = 0.75  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
 
 
@@ -82,6 +83,8 @@ class FusionConfig:
     proto_by_fit: bool = True  # w_proto x (1 - the shared space's fit to the catalogue) (engine/domain_fit.py)
     w_colour: float = 1.0  # colour words in the query vs the photos' colour histograms (encoders/colour_words.py; eval.tune_fusion --weight w_colour)
     colour_by_fit: bool = True  # w_colour x (1 - the shared space's fit): where the space fits, it reads colour words itself
+    w_local: float = 1.0  # photo-only queries: the query's cells matched with each candidate photo's (encoders/cells.py; eval.tune_fusion --weight w_local)
+    w_local_text: float = 1.0  # ... for photo + text queries (eval.tune_fusion --weight w_local_text)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
@@ -94,6 +97,7 @@ class FusionConfig:
 @dataclass(frozen=True)
 class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
+    local_candidates: int = 50  # the best fused candidates of a photo query re-scored by their cells (rerank.local_rerank)
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
     same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product

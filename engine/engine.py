@@ -23,13 +23,14 @@ from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
+from .encoders.cells import decode
 from .encoders.colour import colour_dim
 from .encoders.embedder import Embedder
 from .errors import BadInputError
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
 from .query_text import CategoryWords, understand
-from .rerank import collapse_duplicates
+from .rerank import collapse_duplicates, local_rerank
 from .types import Candidate, Product, Query, SearchResponse, SearchResult
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class SearchEngine:
     def __init__(self, config: EngineConfig, catalog: Catalog, embedder: Embedder, index: ProductIndex):
         limit_blas_threads()
         embedder.look_stats, embedder.look_colour_weight = index.look_stats, index.look_colour_weight
+        embedder.keep_cells = index.cells is not None  # photos embedded from now on keep their cells
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -100,6 +102,9 @@ class SearchEngine:
         channels["signature"] = signatures.DIM
         if bundle.prototypes is not None and config.index.prototypes:
             channels["proto"] = bundle.prototypes.dim
+        if config.index.cells and embedder.has_cells:
+            channels["cells"] = int(np.prod(embedder.image_tower.cell_shape))
+            embedder.keep_cells = True
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
         paths = [p for prod in products for p in prod.images]
@@ -157,6 +162,8 @@ class SearchEngine:
                 photo_vecs["signature"] = self.embedder.photo_signatures(paths, keys)
             if "proto" in self.index.photo_channels:
                 photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)
+            if "cells" in self.index.photo_channels:
+                photo_vecs["cells"] = self.embedder.photo_cells(paths, keys)
         else:
             photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
                           **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}
@@ -263,9 +270,12 @@ class SearchEngine:
         The text's tower vector feeds the zero-shot bridge and, for text-only queries, the catalogue
         bridge's prototype (``encoders/prototypes.py``).
         """
-        parts, look, bridge, photo, shape, text, proto = [], None, None, None, None, None, None
+        parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         if query.image is not None:
-            vecs = self.embedder.embed_pil([query.image])
+            want_cells = self.index.cells is not None and self._local_weight(query) > 0
+            vecs = self.embedder.embed_pil([query.image], cells=want_cells)
+            if "cells" in vecs:
+                cells = decode(vecs["cells"], self.embedder.image_tower.cell_shape[1])[0]
             photo = vecs["shared"][0]
             parts.append(query.image_weight * vecs["shared"][0])
             look = vecs["look"][0] if not query.text else None
@@ -285,7 +295,7 @@ class SearchEngine:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words))
+                            colour, tuple(colour_words), cells)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram
@@ -318,6 +328,9 @@ class SearchEngine:
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
                              predicted, word_fit, self._visual_trust(qv), self._proto_trust(word_fit),
                              self._colour_trust()).top(n_cand)
+        if qv.cells is not None and self.index.cells is not None:
+            ranked = local_rerank(self.index, ranked, qv.cells, self._local_weight(query),
+                                  self.config.rerank.local_candidates)
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
@@ -327,6 +340,12 @@ class SearchEngine:
                 **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
+
+    def _local_weight(self, query: Query) -> float:
+        """Weight of the query photo's cells (``rerank.local_rerank``): ``w_local``, or ``w_local_text``
+        when words come with the photo."""
+        cfg = self.config.fusion
+        return cfg.w_local_text if query.text else cfg.w_local
 
     def _proto_trust(self, word_fit: np.ndarray | None) -> float:
         """Factor on ``w_proto``: 1 - the shared space's fit (the catalogue bridge stands in for the

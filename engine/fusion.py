@@ -33,7 +33,10 @@
 - ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
   category) = the share of those words that the product's category path contains (weight
   ``w_category_words``; see query_text.CategoryWords).
-Weights live in ``FusionConfig``. Every part goes into the result's "why".
+Weights live in ``FusionConfig``. Every part goes into the result's "why". The re-ranking stage then adds
+``w_local * local`` (``w_local_text`` for photo + text queries) to the best fused candidates of a query
+with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds
+the same product from another view, in a close-up or in another colour (encoders/cells.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNe
 photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the photo, say the colour)
 and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space, and for
 queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
-looks' colour blocks), from the stored vectors (whatever approximate search found them). ``collapse_duplicates`` walks
+looks' colour blocks), from the stored vectors (whatever approximate search found them).
+``local_rerank`` re-scores the best fused candidates of a photo query by their photos' cells
+(``encoders/cells.py``): part ``local`` = max over the product's photos of the query photo's local score. ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
 (text vectors for products without photos) have cosine above the threshold, or when their first
 photos are the same picture by their signatures (``signatures.py``: re-uploaded, resized or
@@ -20,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .index.product_index import ProductIndex
+from .encoders.cells import local_scores
 from .index.vectors import VectorIndex
 from .signatures import cell_distance
 from .types import Candidate, Candidates
@@ -46,6 +49,32 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
     if qv.colour is not None and index.looks is not None:
         parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
+
+
+def local_rerank(index: ProductIndex, ranked: Candidates, cells: np.ndarray, weight: float, n: int) -> Candidates:
+    """The first ``n`` of ``ranked`` (fused, best first) gain ``weight`` x their ``local`` part (the query
+    photo's ``cells`` matched with their photos') and are re-sorted; the rest follow in their order with
+    ``local`` 0. Only ``n`` candidates are matched: the cost stays fixed whatever the shortlist."""
+    head, tail = ranked.take(slice(0, n)), ranked.take(slice(n, None))
+    local = _local_by_owner(index.cells, head.rows, cells)
+    head = Candidates(head.rows, (head.scores + weight * local).astype(np.float32),
+                      {**head.parts, "local": local}).top(len(head))
+    if len(tail) == 0:
+        return head
+    tail_parts = {**tail.parts, "local": np.zeros(len(tail), np.float32)}
+    return Candidates(np.concatenate([head.rows, tail.rows]), np.concatenate([head.scores, tail.scores]),
+                      {k: np.concatenate([head.parts[k], tail_parts[k]]) for k in head.parts})
+
+
+def _local_by_owner(cells: VectorIndex, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """For each row, max over its live photos of the local score of the query's cells; 0 where it has
+    none (a product without photos matches no detail)."""
+    out = np.full(len(rows), -np.inf, np.float32)
+    sel, which = cells.rows_of_owners(rows)
+    if len(sel):
+        np.maximum.at(out, which, local_scores(query, cells.vectors[sel]))
+    out[~np.isfinite(out)] = 0.0
+    return out
 
 
 def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str = "") -> np.ndarray:

@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -20,7 +20,9 @@ the catalogue's categories visible to the engine; ``--weight w_proto`` the catal
 for text-only queries (bundles with a vocabulary) on the same three tasks; ``--weight w_colour`` the
 weight of colour words against the photos' colour histograms (bundles with colour words) on the tasks
 whose queries name colours: fashion "⟨colour⟩ ⟨type⟩", luma "⟨colour⟩ ⟨category⟩" and "… under ⟨price⟩"
-(P@10) and luma photo + colour word (R@1); ``--colour-category`` adds
+(P@10) and luma photo + colour word (R@1); ``--weight w_local`` the weight of the query photo's cells
+matched with each candidate photo's (``encoders/cells.py``) on the two photo tasks, ``--weight
+w_local_text`` the same for photo + text queries on luma photo + colour word (R@1); ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
@@ -43,7 +45,8 @@ from .__main__ import tuning_setup
 
 GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4),
          "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4),
-         "w_proto": (0.0, 0.25, 0.5, 1.0, 2.0), "w_colour": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)}
+         "w_proto": (0.0, 0.25, 0.5, 1.0, 2.0), "w_colour": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
+         "w_local": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0), "w_local_text": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)}
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
 WORD_TASKS = {**TEXT_TASKS, "fashion text → photo (same type + colour)": "P@10"}
@@ -51,8 +54,10 @@ COLOUR_TASKS = {"fashion text → photo (same type + colour)": "P@10",
                 'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "P@10",
                 'luma "⟨colour⟩ ⟨category⟩ under ⟨price⟩" → that category + colour within the price': "P@10",
                 "luma photo + colour word → colour variant": "R@1"}
+PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1"}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
-               "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS}
+               "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS,
+               "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 

@@ -43,6 +43,7 @@ class Embedder:
         self._text_tower = None
         self._fc = None  # the image tower's ImageNet classifier (weight, bias), for the bridge
         self.cluster = None  # a cluster.ClusterTowers: large batches of tower features run there
+        self.keep_cells = False  # fresh tower passes also cache each photo's cells (an index keeps them)
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
 
@@ -94,9 +95,12 @@ class Embedder:
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
                    disable=not (progress and todo))
         sig_keys = [_derived_key(k, SIGNATURE_TOWER) for k in keys] if self.cache is not None else None
+        cell_keys = ([_derived_key(k, self.cells_namespace) for k in keys]
+                     if self.cache is not None and self.keep_cells and self.has_cells else None)
         self._fill(keys, todo, found, step,
                    lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster,
-                                                              [sig_keys[i] for i in block] if sig_keys else None))
+                                                              [sig_keys[i] for i in block] if sig_keys else None,
+                                                              cell_keys=[cell_keys[i] for i in block] if cell_keys else None))
         bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
@@ -114,6 +118,36 @@ class Embedder:
 
         self._fill(keys, todo, found, CACHE_EVERY, compute)
         return _stack([found[k] for k in keys], signatures.DIM)
+
+    @property
+    def has_cells(self) -> bool:
+        """The image tower gives cells (``encoders/cells.py``)."""
+        return self.image_tower.cell_shape is not None
+
+    @property
+    def cells_namespace(self) -> str:
+        return f"{self.image_tower_id}|cells"
+
+    def photo_cells(self, paths: Sequence[str], keys: list[str] | None = None) -> np.ndarray:
+        """(n, cells * channels) int8 cell codes of image files (``encoders/cells.py``), cached beside the
+        tower features under the file's content hash (``keys``: the files' ``image_keys``). Photos whose
+        cells were cached by the pass that computed their features (``keep_cells``) cost nothing here;
+        the others take a tower pass."""
+        tower = self.image_tower
+        width = int(np.prod(tower.cell_shape))
+        keys = [_derived_key(k, self.cells_namespace) for k in (keys if keys is not None else self.image_keys(paths))]
+        found = self.cache.get_many(keys) if self.cache else {}
+        todo = [i for i, k in enumerate(keys) if k not in found]
+
+        def compute(block: list[int]) -> np.ndarray:
+            out = []
+            for start in range(0, len(block), self.batch_size):
+                images = [open_image(paths[i], self.max_pixels) for i in block[start:start + self.batch_size]]
+                out.append(_pack(tower.features_and_cells(tower.prepare(images))[1]))
+            return np.concatenate(out)
+
+        self._fill(keys, todo, found, CACHE_EVERY, compute)
+        return np.stack([_unpack(found[k])[:width] for k in keys]) if keys else np.zeros((0, width), np.int8)
 
     def prototype_vectors(self, paths: Sequence[str], progress: bool = False, feats: np.ndarray | None = None,
                           keys: list[str] | None = None) -> np.ndarray:
@@ -154,10 +188,12 @@ class Embedder:
             found.update(new)
 
     def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False,
-                                sig_keys: list[str] | None = None, transform: Callable | None = None) -> np.ndarray:
+                                sig_keys: list[str] | None = None, transform: Callable | None = None,
+                                cell_keys: list[str] | None = None) -> np.ndarray:
         """Tower features of ``paths``; with ``sig_keys`` each decoded photo's same-photo signature is
-        cached too (on a cluster the workers compute it), so indexing decodes every photo once;
-        ``transform`` (local only) changes each decoded photo before the tower (shrunk features)."""
+        cached too (on a cluster the workers compute it), so indexing decodes every photo once; with
+        ``cell_keys`` (local only) its cells from the same pass; ``transform`` (local only) changes
+        each decoded photo before the tower (shrunk features)."""
         if on_cluster:
             out = self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
                                               self.max_pixels, bar, with_signatures=bool(sig_keys))
@@ -177,7 +213,12 @@ class Embedder:
         out, fresh = [], {}
         with ThreadPoolExecutor(max_workers=2) as pool:
             for start, (batch, sigs) in zip(starts, _prefetch(pool, load, list(starts))):
-                out.append(tower.features(batch))
+                if cell_keys:
+                    feats, cells = tower.features_and_cells(batch)
+                    fresh.update(zip(cell_keys[start:start + len(batch)], _pack(cells)))
+                else:
+                    feats = tower.features(batch)
+                out.append(feats)
                 fresh.update(zip(sig_keys[start:start + len(sigs)] if sig_keys else [], sigs))
                 bar.update(len(batch))
         if fresh:
@@ -209,11 +250,16 @@ class Embedder:
     def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
 
-    def embed_pil(self, images: Sequence) -> dict[str, np.ndarray]:
-        """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors; never cached.
+    def embed_pil(self, images: Sequence, cells: bool = False) -> dict[str, np.ndarray]:
+        """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors and, with ``cells``
+        when the tower has them, "cells" (int8 codes, the same pass); never cached.
         (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
         tower = self.image_tower
-        return self.image_vectors(tower.features(tower.prepare(images)), bridge=False)
+        batch = tower.prepare(images)
+        if not (cells and self.has_cells):
+            return self.image_vectors(tower.features(batch), bridge=False)
+        feats, codes = tower.features_and_cells(batch)
+        return {**self.image_vectors(feats, bridge=False), "cells": codes}
 
     def image_vectors(self, feats: np.ndarray, bridge: bool = True) -> dict[str, np.ndarray]:
         """Tower features (n, image_dim) -> "shared", "look" and (with ``bridge``) "bridge" vectors."""
@@ -281,6 +327,21 @@ def _derived_key(feature_key: str, namespace: str) -> str:
     """Another cached vector's key (``namespace``) for the same file as an image feature key (same
     content hash; equal to ``image_key(namespace, path)``)."""
     return f"{namespace}|img|{feature_key.split('|img|', 1)[1]}"
+
+
+def _pack(codes: np.ndarray) -> np.ndarray:
+    """int8 cell codes (n, w) -> (n, ceil(w / 4)) float32 rows holding the same bytes, so the float32
+    feature cache stores them a quarter the size (bytes round-trip exactly: no arithmetic on them)."""
+    codes = np.ascontiguousarray(codes, np.int8)
+    pad = -codes.shape[1] % 4
+    if pad:
+        codes = np.hstack([codes, np.zeros((len(codes), pad), np.int8)])
+    return codes.view(np.float32)
+
+
+def _unpack(row: np.ndarray) -> np.ndarray:
+    """One ``_pack``-ed row -> its int8 codes (with any padding; the caller knows the width)."""
+    return np.ascontiguousarray(row, np.float32).view(np.int8)
 
 
 def _stack(vectors: list, dim: int) -> np.ndarray:

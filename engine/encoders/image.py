@@ -3,6 +3,8 @@
 Every tower has ``feature_dim``, ``spec`` and ``features(batch) -> (n, feature_dim) float32`` where
 ``batch`` is an (n, s, s, 3) uint8 array produced by ``prepare``. Features are the pooled backbone
 output with the colour histogram appended; they are *not* normalised (the heads do that).
+Towers with ``cells`` (EfficientNet-Lite) also give, from the same pass, the unit feature vector of
+every cell of the last block's grid (``features_and_cells``; see ``encoders/cells.py``).
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ class _TorchImageTower:
 
     spec: ImageTowerSpec
     backbone_dim: int
+    cell_shape: tuple[int, int] | None = None  # (cells, channels) of ``features_and_cells``; None: no cells
 
     def __init__(self, spec: ImageTowerSpec, device: str):
         self.spec = spec
         self.device = device
         self._onnx = None  # fast.OnnxModule running ``_forward`` when the runtime is "onnx"
+        self._onnx_cells = None  # ... running ``_forward_cells`` (exported when cells are first asked for)
 
     @property
     def feature_dim(self) -> int:
@@ -67,14 +71,50 @@ class _TorchImageTower:
     def _forward(self, x):  # (n, 3, s, s) float 0..255 -> (n, backbone_dim)
         raise NotImplementedError
 
+    def _forward_cells(self, x):  # -> (n, backbone_dim + cells * channels): pooled, then unit cells
+        raise NotImplementedError
+
+    def features_and_cells(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``features(batch)`` and, from the same forward pass, every photo's cells as int8 codes
+        (n, cells * channels) (``encoders/cells.py``). Towers without cells raise ``NotImplementedError``."""
+        if self.cell_shape is None:
+            raise NotImplementedError(f"{type(self).__name__} has no cells")
+        x = np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32)
+        if self._onnx is not None and self._onnx_cells is None:
+            self._onnx_cells = self._export(self._forward_cells, "cells", batch) or False
+        if self._onnx_cells:
+            both = self._onnx_cells.run(x=x)
+        else:
+            import torch
+
+            with torch.inference_mode():
+                both = self._forward_cells(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
+        from .cells import quantise
+
+        feats, cells = both[:, :self.backbone_dim], both[:, self.backbone_dim:]
+        if self.spec.colour_bins > 0:
+            colour = colour_histograms(batch, self.spec.colour_bins) * self.spec.colour_weight
+            feats = np.concatenate([feats, colour], axis=1)
+        return feats.astype(np.float32), quantise(cells)
+
     def use_runtime(self, runtime: str) -> str:
         """Switch the forward pass to ``runtime`` ("torch", "onnx" or "auto"); returns the one in use."""
-        from .fast import OnnxModule, checked, resolve_runtime
+        from .fast import resolve_runtime
 
         if resolve_runtime(runtime, self.device) != "onnx":
             self._onnx = None
             return "torch"
+        s = self.spec.image_size
+        probe = np.random.default_rng(0).integers(0, 256, (2, s, s, 3)).astype(np.uint8)
+        self._onnx = self._export(self._forward, "", probe)
+        self._onnx_cells = None
+        return "onnx" if self._onnx is not None else "torch"
+
+    def _export(self, forward, suffix: str, probe: np.ndarray):
+        """``forward`` exported to ONNX Runtime, or None when its outputs disagree with torch's."""
         import torch
+
+        from .fast import OnnxModule, checked
 
         tower = self
 
@@ -84,15 +124,14 @@ class _TorchImageTower:
                 self.model = tower.model
 
             def forward(self, x):
-                return tower._forward(x)
+                return forward(x)
 
-        s = self.spec.image_size
-        probe = np.random.default_rng(0).integers(0, 256, (2, s, s, 3)).astype(np.uint8)
-        x = np.ascontiguousarray(probe.transpose(0, 3, 1, 2), dtype=np.float32)
-        onnx = OnnxModule(Forward().eval(), f"{self.spec.name.replace('/', '_')}-{s}", {"x": x},
-                          {"x": {0: "n"}, "out": {0: "n"}})
-        self._onnx = onnx if checked(onnx, self._torch_forward(probe), x=x) else None
-        return "onnx" if self._onnx is not None else "torch"
+        x = np.ascontiguousarray(probe[:2].transpose(0, 3, 1, 2), dtype=np.float32)
+        name = f"{self.spec.name.replace('/', '_')}-{self.spec.image_size}" + (f"-{suffix}" if suffix else "")
+        onnx = OnnxModule(Forward().eval(), name, {"x": x}, {"x": {0: "n"}, "out": {0: "n"}})
+        with torch.inference_mode():
+            reference = forward(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
+        return onnx if checked(onnx, reference, x=x) else None
 
 
 class EfficientNetLiteTower(_TorchImageTower):
@@ -122,6 +161,8 @@ class EfficientNetLiteTower(_TorchImageTower):
             torch.manual_seed(0)
             model = EfficientNet.from_name(spec.name)
         self.model = model.eval().to(device)
+        grid = -(-spec.image_size // 32)  # the last block's stride is 32
+        self.cell_shape = (grid * grid, int(self.model._blocks[-1]._project_conv.out_channels))
 
     @staticmethod
     def _weights(name: str) -> str:
@@ -140,6 +181,19 @@ class EfficientNetLiteTower(_TorchImageTower):
 
     def _forward(self, x):
         return self._pooled(x)
+
+    def _forward_cells(self, x):
+        """The pooled features and the last block's cells (unit length each) in one pass; the same
+        layers as ``extract_features`` (no drop-connect in eval mode)."""
+        import torch
+
+        m = self.model
+        h = m._swish(m._bn0(m._conv_stem((x - 127.0) / 128.0)))
+        for block in m._blocks:
+            h = block(h)
+        pooled = m._avg_pooling(m._swish(m._bn1(m._conv_head(h)))).flatten(1)
+        cells = torch.nn.functional.normalize(h.flatten(2).transpose(1, 2), dim=2, eps=1e-12)
+        return torch.cat([pooled, cells.flatten(1)], dim=1)
 
     def logits_and_features(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """ImageNet logits (n, 1000) and pooled features (n, 1280) in one pass."""

@@ -25,11 +25,13 @@ from ..types import Product
 from .vectors import VectorIndex
 
 SNAPSHOT_FORMAT = 1
+CHANNEL_DTYPES = {"cells": np.int8}  # photo channels not stored as float32 (encoders/cells.py)
 
 
 class ProductIndex:
     def __init__(self, dim: int, cfg: IndexConfig, fingerprint: str, photo_channels: dict[str, int] | None = None):
-        """``photo_channels``: extra per-photo vector kinds and their sizes, e.g. {"look": 1352, "bridge": 384}."""
+        """``photo_channels``: extra per-photo vector kinds and their sizes, e.g. {"look": 1352, "bridge": 384};
+        "cells" (int8 cell codes, ``encoders/cells.py``) is stored as int8."""
         self.dim = dim
         self.photo_channels = dict(photo_channels or {})
         self.cfg = cfg
@@ -37,7 +39,8 @@ class ProductIndex:
         self.table = AttributeTable()
         self.photos = VectorIndex(dim, cfg)
         self.texts = VectorIndex(dim, cfg)
-        self.channels = {name: VectorIndex(d, replace(cfg, kind="flat")) for name, d in self.photo_channels.items()}
+        self.channels = {name: VectorIndex(d, replace(cfg, kind="flat"), CHANNEL_DTYPES.get(name, np.float32))
+                         for name, d in self.photo_channels.items()}
         self.seq = 0  # catalogue sequence this index reflects
         self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # catalogue photo-feature (mean, std)
         self.look_colour_weight: float | None = None  # colour block's weight in the looks (None: snapshots before it)
@@ -58,6 +61,10 @@ class ProductIndex:
     @property
     def prototypes(self) -> VectorIndex | None:
         return self.channels.get("proto")
+
+    @property
+    def cells(self) -> VectorIndex | None:
+        return self.channels.get("cells")
 
     def upsert(self, product: Product, photo_vecs: dict[str, np.ndarray], text_vec: np.ndarray) -> int:
         """Replace (or add) a product: ``photo_vecs`` maps "shared" and each photo channel to a

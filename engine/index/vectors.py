@@ -50,12 +50,13 @@ class VectorIndex:
     """Append-only vectors with an owner (product row) each; an owner's vectors are contiguous
     (``first[owner]`` .. ``+ count[owner]``), so candidate rows map to vector rows without a scan."""
 
-    def __init__(self, dim: int, cfg: IndexConfig):
+    def __init__(self, dim: int, cfg: IndexConfig, dtype=np.float32):
+        """``dtype`` other than float32 (int8 cell codes): stored and read by row, never searched."""
         self.dim = dim
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
         self._n = 0
-        self._vecs = np.zeros((0, dim), np.float32)
+        self._vecs = np.zeros((0, dim), dtype)
         self._owner = np.zeros(0, np.int64)
         self._alive = np.zeros(0, bool)
         self._first = np.zeros(0, np.int64)  # per owner: its first vector row
@@ -97,7 +98,7 @@ class VectorIndex:
 
     def add(self, vectors: np.ndarray, owners: np.ndarray) -> None:
         """Append ``vectors`` (m, dim) owned by ``owners`` (m,); an owner's vectors come in one call."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        vectors = np.ascontiguousarray(vectors, dtype=self._vecs.dtype).reshape(-1, self.dim)
         owners = np.asarray(owners, np.int64).reshape(-1)
         start, m = self._n, len(vectors)
         if start + m > len(self._vecs):
@@ -171,6 +172,9 @@ class VectorIndex:
 
     def build(self) -> None:
         """(Re)build the ANN structure for the current vectors, choosing the kind by size."""
+        if self._vecs.dtype != np.float32:  # stored only
+            self.kind, self._ann, self._gpu = "flat", None, None
+            return
         self.kind = backends.resolve_kind(self.cfg, self.n_alive, self.device)
         self._ann = backends.build_ann(self.kind, self.vectors, self.cfg)
         self._gpu = backends.gpu_exact(self.vectors, self.device, self.cfg)
@@ -224,8 +228,8 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: Path, prefix: str, dim: int, cfg: IndexConfig) -> "VectorIndex":
-        index = cls(dim, cfg)
         vecs = np.load(folder / f"{prefix}.vectors.npy")
+        index = cls(dim, cfg, vecs.dtype)
         owner = np.load(folder / f"{prefix}.owner.npy")
         alive = np.load(folder / f"{prefix}.alive.npy")
         index.add(vecs, owner)

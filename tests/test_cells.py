@@ -1,0 +1,154 @@
+"""Cells (encoders/cells.py): local features from the tower's last block, stored as int8, matched
+query cell by query cell; kept beside the index and fused as the part "local" of photo queries."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine.config import FusionConfig, ImageTowerSpec, IndexConfig
+from engine.encoders.cells import decode, local_scores, quantise
+from engine.index.product_index import ProductIndex
+from engine.types import Candidates, Preferences, Product, Query
+from tests.tiny import unit_vectors
+
+
+def _cells(rng, n, cells, channels):
+    return unit_vectors(rng, n * cells, channels).reshape(n, cells * channels)
+
+
+def test_local_score_is_the_mean_of_each_query_cells_best_match():
+    rng = np.random.default_rng(3)
+    channels = 7
+    query = decode(quantise(_cells(rng, 1, 5, channels)), channels)[0]
+    photos = quantise(_cells(rng, 4, 3, channels))
+    got = local_scores(query, photos)
+    cand = decode(photos, channels)
+    want = [np.mean([max(float(qc @ pc) for pc in cand[j]) for qc in query]) for j in range(len(photos))]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert local_scores(query, photos[:0]).shape == (0,)
+
+
+def test_int8_codes_keep_cosines_and_a_photo_matches_itself_best():
+    rng = np.random.default_rng(4)
+    cells = _cells(rng, 6, 9, 32)
+    codes = quantise(cells)
+    assert codes.dtype == np.int8
+    exact = cells.reshape(6, 9, 32) @ cells.reshape(6, 9, 32)[0].T
+    approx = decode(codes, 32) @ decode(codes, 32)[0].T
+    assert np.abs(exact - approx).max() < 0.02
+    scores = local_scores(decode(codes[:1], 32)[0], codes)
+    assert int(np.argmax(scores)) == 0 and scores[0] == pytest.approx(1.0, abs=0.01)
+
+
+def test_the_tower_gives_features_and_cells_from_one_pass():
+    from PIL import Image
+
+    from engine.encoders import build_image_tower
+
+    tower = build_image_tower(ImageTowerSpec(pretrained=False, image_size=64), "cpu")
+    rng = np.random.default_rng(5)
+    images = [Image.fromarray(rng.integers(0, 256, (50 + 10 * i, 70, 3), dtype=np.uint8)) for i in range(3)]
+    batch = tower.prepare(images)
+    feats, codes = tower.features_and_cells(batch)
+    np.testing.assert_allclose(feats, tower.features(batch), rtol=1e-4, atol=1e-4)
+    cells, channels = tower.cell_shape
+    assert (cells, channels) == (4, 320) and codes.shape == (3, cells * channels) and codes.dtype == np.int8
+    np.testing.assert_allclose(np.linalg.norm(decode(codes, channels), axis=2), 1.0, atol=0.02)
+    if tower.use_runtime("onnx") == "onnx":  # the exported pass agrees with torch's
+        feats_onnx, codes_onnx = tower.features_and_cells(batch)
+        np.testing.assert_allclose(feats_onnx, feats, rtol=1e-3, atol=1e-3)
+        assert np.abs(codes_onnx.astype(int) - codes).max() <= 1
+
+
+def test_cells_cached_by_the_feature_pass_equal_fresh_ones(built_shop, sample_folder, tmp_path, monkeypatch):
+    from engine.encoders.bundle import ModelBundle
+    from engine.encoders.embedder import Embedder
+    from engine.features import FeatureCache
+
+    bundle = ModelBundle.load(built_shop.path / "bundle")
+    paths = sorted(str(p) for p in (sample_folder / "images").glob("*.png"))[:5]
+    fresh = Embedder(bundle, device="cpu").photo_cells(paths)
+    embedder = Embedder(bundle, FeatureCache(tmp_path / "f.db"), device="cpu")
+    embedder.keep_cells = True
+    embedder.image_features(paths)
+    monkeypatch.setattr(embedder.image_tower, "features_and_cells",
+                        lambda batch: pytest.fail("cells should come from the cache"))
+    np.testing.assert_array_equal(embedder.photo_cells(paths), fresh)
+
+
+def test_the_index_keeps_cells_as_int8_across_snapshots(tmp_path):
+    rng = np.random.default_rng(6)
+    width = 4 * 8
+    index = ProductIndex(16, IndexConfig(device="cpu"), "fp", {"cells": width})
+    codes = {}
+    for i in range(3):
+        codes[i] = quantise(_cells(rng, i + 1, 4, 8))
+        index.upsert(Product(id=f"p{i}", title=f"p{i}"),
+                     {"shared": unit_vectors(rng, i + 1, 16), "cells": codes[i]}, unit_vectors(rng, 1, 16)[0])
+    index.remove("p1")
+    index.build()
+    index.save(tmp_path)
+    loaded = ProductIndex.load(tmp_path, IndexConfig(device="cpu"), "fp",
+                               {f"p{i}": Product(id=f"p{i}", title=f"p{i}") for i in (0, 2)})
+    assert loaded.cells.vectors.dtype == np.int8
+    for i in (0, 2):
+        row = loaded.table.row_of[f"p{i}"]
+        np.testing.assert_array_equal(loaded.cells.vectors[loaded.cells.rows_of(row)], codes[i])
+    assert "p1" not in loaded.table.row_of or not loaded.cells.rows_of(loaded.table.row_of["p1"])
+
+
+def test_a_catalogue_photo_finds_its_own_product_by_its_cells(engine, built_shop):
+    from engine.images import open_image
+
+    assert engine.index.cells is not None
+    product = next(iter(engine.catalog))
+    response = engine.search(Query(image=open_image(product.images[0]), k=5))
+    local = {r.product.id: r.why["local"] for r in response.results}
+    assert local[product.id] == pytest.approx(1.0, abs=0.02)
+    assert max(local, key=local.get) == product.id
+
+
+def test_without_cells_or_weight_there_is_no_local_part(engine):
+    from engine.images import open_image
+
+    product = next(iter(engine.catalog))
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=0.0))
+    response = engine.search(Query(image=open_image(product.images[0]), k=3))
+    assert all("local" not in r.why for r in response.results)
+    engine.config = replace(engine.config, fusion=FusionConfig())
+    engine.index.channels.pop("cells")
+    response = engine.search(Query(image=open_image(product.images[0]), k=3))
+    assert all("local" not in r.why for r in response.results)
+
+
+def test_local_rerank_rescores_only_the_best_candidates(built_shop):
+    from engine.rerank import local_rerank
+
+    rng = np.random.default_rng(7)
+    index = ProductIndex(16, IndexConfig(device="cpu"), "fp", {"cells": 3 * 8})
+    codes = quantise(_cells(rng, 4, 3, 8))
+    for i in range(4):
+        index.upsert(Product(id=f"p{i}", title=f"p{i}"), {"shared": unit_vectors(rng, 1, 16), "cells": codes[i:i + 1]},
+                     unit_vectors(rng, 1, 16)[0])
+    query = decode(codes[2:3], 8)[0]  # p2's own photo
+    ranked = Candidates(np.arange(4), np.array([0.9, 0.8, 0.7, 0.6], np.float32),
+                        {"visual": np.zeros(4, np.float32)})
+    out = local_rerank(index, ranked, query, 1.0, 3)
+    want = local_scores(query, codes[:3])
+    assert out.rows.tolist()[:3] == sorted(range(3), key=lambda i: -(ranked.scores[i] + want[i]))
+    assert out.rows.tolist()[0] == 2 and out.rows.tolist()[3] == 3  # the fourth is not matched and stays last
+    np.testing.assert_allclose(out.parts["local"][:3], want[out.rows[:3]], atol=1e-6)
+    assert out.parts["local"][3] == 0 and out.scores[3] == pytest.approx(0.6)
+
+
+def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):
+    from engine.images import open_image
+
+    product = next(iter(engine.catalog))
+    photo = open_image(product.images[0])
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=2.0, w_local_text=0.5))
+    assert engine._local_weight(Query(image=photo)) == 2.0
+    assert engine._local_weight(Query(image=photo, text="red")) == 0.5
+    alone, with_words = (engine.search(Query(image=photo, text=t, k=3)).results[0] for t in (None, "red"))
+    assert "local" in alone.why and "local" in with_words.why
