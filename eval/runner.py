@@ -7,7 +7,8 @@ Methods:
 - ``ours``: the engine: shared space + late fusion + re-ranking (``SearchEngine`` for real);
 - ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
-- ``ours − re-ranking``: no near-duplicate folding;
+- ``ours − re-ranking``: no re-ranking stage (no near-duplicate folding, no cells re-scoring);
+- ``ours − cells``: tasks with query photos, the re-scoring by the photos' cells off (w_local = w_local_text = 0);
 - ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0;
 - ``ours − colour words``: tasks whose queries name colours the bundle knows, colour words not read.
 Ablations that would equal ``ours`` on a task (e.g. fusion when product texts are hidden) are skipped.
@@ -182,7 +183,10 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
         variants["ours − colour words"] = replace(cfg, read_colours=False)
     if not task.hide_titles:
         variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
-    variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False))
+    no_cells = replace(cfg.fusion, w_local=0.0, w_local_text=0.0)
+    if task.kind in ("photo", "photo+text"):
+        variants["ours − cells"] = replace(cfg, fusion=no_cells)
+    variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False), fusion=no_cells)
     if any(q.text and parse_price(q.text).phrases for q in task.queries):
         variants["ours − price words"] = replace(cfg, read_prices=False)
     engine, photos_per_s = build_engine(task, bundle, cfg, folder)
