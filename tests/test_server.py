@@ -88,7 +88,7 @@ def test_multipart_photo_plus_text_search(client):
     assert all(r["product"]["category"].startswith("Accessories") for r in body["results"])
 
 
-def test_product_health_openapi_metrics(client):
+def test_product_health_openapi_metrics(client, built_shop):
     res = client.get("/api/products/S0001")
     assert res.status_code == 200
     _validate(res.get_json(), "Product")
@@ -98,9 +98,11 @@ def test_product_health_openapi_metrics(client):
     client.post("/api/search", json={"text": "mug"})
     health = client.get("/api/health").get_json()
     assert health["catalogue_bridge"] is False  # the sample shop's own bundle has no vocabulary
-    from engine.encoders.fast import onnx_available
+    from engine.encoders import resolve_device
+    from engine.encoders.fast import resolve_runtime
 
-    assert health["runtimes"]["text"] == ("onnx" if onnx_available() else "torch")  # loaded by the search above
+    # loaded by the search above: ONNX Runtime on the CPU when installed, torch on a GPU
+    assert health["runtimes"]["text"] == resolve_runtime(built_shop.runtime, resolve_device(built_shop.device))
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'shopsight_search_seconds_count{kind="text"' in metrics
     assert "shopsight_index_products" in metrics
