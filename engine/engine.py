@@ -273,9 +273,11 @@ class SearchEngine:
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         if query.image is not None:
             want_cells = self.index.cells is not None and self._local_weight(query) > 0
-            vecs = self.embedder.embed_pil([query.image], cells=want_cells)
+            sides = self._query_cell_sides() if want_cells else ()
+            vecs = self.embedder.embed_pil([query.image], cells=want_cells, cell_sides=sides)
             if "cells" in vecs:
-                cells = decode(vecs["cells"], self.embedder.image_tower.cell_shape[1])[0]
+                channels = self.embedder.image_tower.cell_shape[1]
+                cells = tuple(decode(vecs[key], channels)[0] for key in ["cells", *(f"cells@{s}" for s in sides)])
             photo = vecs["shared"][0]
             parts.append(query.image_weight * vecs["shared"][0])
             look = vecs["look"][0] if not query.text else None
@@ -340,6 +342,12 @@ class SearchEngine:
                 **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
+
+    def _query_cell_sides(self) -> tuple[int, ...]:
+        """Sides (px) at which a query photo's cells are taken besides the tower's own
+        (``rerank.local_query_scales``)."""
+        side = self.embedder.bundle.image_tower.image_size
+        return tuple(sorted({max(32, round(side * s)) for s in self.config.rerank.local_query_scales} - {side}))
 
     def _local_weight(self, query: Query) -> float:
         """Weight of the query photo's cells (``rerank.local_rerank``): ``w_local``, or ``w_local_text``

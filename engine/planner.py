@@ -38,7 +38,7 @@ class QueryVectors:
     proto: np.ndarray | None = None  # text only: the catalogue bridge's prototype (encoders/prototypes.py)
     colour: np.ndarray | None = None  # text naming colours: their prototype colour histogram (encoders/colour_words.py)
     colour_words: tuple[str, ...] = ()  # the colour phrases read from the text
-    cells: np.ndarray | None = None  # photo queries: the photo's cells (cells, channels) (encoders/cells.py)
+    cells: tuple[np.ndarray, ...] | None = None  # photo queries: the photo's cells (cells, channels), one array a scale (encoders/cells.py)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ colour variants and never fold into each other, whatever their photos.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from .index.product_index import ProductIndex
@@ -51,12 +53,14 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
-def local_rerank(index: ProductIndex, ranked: Candidates, cells: np.ndarray, weight: float, n: int) -> Candidates:
+def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.ndarray], weight: float, n: int
+                 ) -> Candidates:
     """The first ``n`` of ``ranked`` (fused, best first) gain ``weight`` x their ``local`` part (the query
-    photo's ``cells`` matched with their photos') and are re-sorted; the rest follow in their order with
-    ``local`` 0. Only ``n`` candidates are matched: the cost stays fixed whatever the shortlist."""
+    photo's cells, at each of its scales in ``cells``, matched with their photos'; the best scale
+    counts) and are re-sorted; the rest follow in their order with ``local`` 0. Only ``n`` candidates
+    are matched: the cells decide which of the likeliest products comes first, not which make the list."""
     head, tail = ranked.take(slice(0, n)), ranked.take(slice(n, None))
-    local = _local_by_owner(index.cells, head.rows, cells)
+    local = np.max([_local_by_owner(index.cells, head.rows, c) for c in cells], axis=0)
     head = Candidates(head.rows, (head.scores + weight * local).astype(np.float32),
                       {**head.parts, "local": local}).top(len(head))
     if len(tail) == 0:

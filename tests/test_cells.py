@@ -134,12 +134,37 @@ def test_local_rerank_rescores_only_the_best_candidates(built_shop):
     query = decode(codes[2:3], 8)[0]  # p2's own photo
     ranked = Candidates(np.arange(4), np.array([0.9, 0.8, 0.7, 0.6], np.float32),
                         {"visual": np.zeros(4, np.float32)})
-    out = local_rerank(index, ranked, query, 1.0, 3)
+    out = local_rerank(index, ranked, (query,), 1.0, 3)
     want = local_scores(query, codes[:3])
     assert out.rows.tolist()[:3] == sorted(range(3), key=lambda i: -(ranked.scores[i] + want[i]))
     assert out.rows.tolist()[0] == 2 and out.rows.tolist()[3] == 3  # the fourth is not matched and stays last
     np.testing.assert_allclose(out.parts["local"][:3], want[out.rows[:3]], atol=1e-6)
     assert out.parts["local"][3] == 0 and out.scores[3] == pytest.approx(0.6)
+
+
+def test_the_best_query_scale_counts():
+    from engine.rerank import local_rerank
+
+    rng = np.random.default_rng(8)
+    index = ProductIndex(16, IndexConfig(device="cpu"), "fp", {"cells": 4 * 8})
+    codes = quantise(_cells(rng, 3, 4, 8))
+    for i in range(3):
+        index.upsert(Product(id=f"p{i}", title=f"p{i}"), {"shared": unit_vectors(rng, 1, 16), "cells": codes[i:i + 1]},
+                     unit_vectors(rng, 1, 16)[0])
+    scales = (decode(quantise(_cells(rng, 1, 4, 8)), 8)[0], decode(quantise(_cells(rng, 1, 2, 8)), 8)[0])
+    ranked = Candidates(np.arange(3), np.zeros(3, np.float32), {"visual": np.zeros(3, np.float32)})
+    out = local_rerank(index, ranked, scales, 1.0, 3)
+    want = np.maximum(local_scores(scales[0], codes), local_scores(scales[1], codes))
+    np.testing.assert_allclose(out.parts["local"], want[out.rows], atol=1e-6)
+
+
+def test_query_cells_at_a_smaller_side_form_a_smaller_grid(engine):
+    from PIL import Image
+
+    assert engine._query_cell_sides() == (37,)  # 4/7 of the tiny tower's 64 px
+    vecs = engine.embedder.embed_pil([Image.new("RGB", (80, 60), "red")], cells=True, cell_sides=(96,))
+    channels = engine.embedder.image_tower.cell_shape[1]
+    assert vecs["cells"].shape == (1, 4 * channels) and vecs["cells@96"].shape == (1, 9 * channels)
 
 
 def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):

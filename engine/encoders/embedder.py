@@ -250,16 +250,20 @@ class Embedder:
     def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
 
-    def embed_pil(self, images: Sequence, cells: bool = False) -> dict[str, np.ndarray]:
+    def embed_pil(self, images: Sequence, cells: bool = False, cell_sides: Sequence[int] = ()) -> dict[str, np.ndarray]:
         """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors and, with ``cells``
-        when the tower has them, "cells" (int8 codes, the same pass); never cached.
+        when the tower has them, "cells" (int8 codes, the same pass) and "cells@<side>" for each of
+        ``cell_sides`` (the photos resized to that side, one more pass each); never cached.
         (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
         tower = self.image_tower
         batch = tower.prepare(images)
         if not (cells and self.has_cells):
             return self.image_vectors(tower.features(batch), bridge=False)
         feats, codes = tower.features_and_cells(batch)
-        return {**self.image_vectors(feats, bridge=False), "cells": codes}
+        out = {**self.image_vectors(feats, bridge=False), "cells": codes}
+        for side in cell_sides:
+            out[f"cells@{side}"] = tower.features_and_cells(tower.prepare(images, side))[1]
+        return out
 
     def image_vectors(self, feats: np.ndarray, bridge: bool = True) -> dict[str, np.ndarray]:
         """Tower features (n, image_dim) -> "shared", "look" and (with ``bridge``) "bridge" vectors."""

@@ -40,16 +40,16 @@ class _TorchImageTower:
         self.spec = spec
         self.device = device
         self._onnx = None  # fast.OnnxModule running ``_forward`` when the runtime is "onnx"
-        self._onnx_cells = None  # ... running ``_forward_cells`` (exported when cells are first asked for)
+        self._onnx_cells: dict = {}  # input side -> OnnxModule running ``_forward_cells`` (or False: torch)
 
     @property
     def feature_dim(self) -> int:
         return self.backbone_dim + colour_dim(self.spec.colour_bins)
 
-    def prepare(self, images: Sequence) -> np.ndarray:
-        """RGB PIL images -> (n, s, s, 3) uint8, resized as the spec says."""
+    def prepare(self, images: Sequence, side: int | None = None) -> np.ndarray:
+        """RGB PIL images -> (n, s, s, 3) uint8, resized as the spec says (``side``: another s)."""
         fit = pad_square if self.spec.resize == "pad" else square_crop
-        return np.stack([fit(img, self.spec.image_size) for img in images])
+        return np.stack([fit(img, side or self.spec.image_size) for img in images])
 
     def features(self, batch: np.ndarray) -> np.ndarray:
         if self._onnx is not None:
@@ -76,14 +76,17 @@ class _TorchImageTower:
 
     def features_and_cells(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``features(batch)`` and, from the same forward pass, every photo's cells as int8 codes
-        (n, cells * channels) (``encoders/cells.py``). Towers without cells raise ``NotImplementedError``."""
+        (n, cells * channels) (``encoders/cells.py``). Towers without cells raise ``NotImplementedError``.
+        ``batch`` may be ``prepare``-d at another side (``prepare(images, side)``): the cells then form
+        that side's grid (the features are the pooled features at that side)."""
         if self.cell_shape is None:
             raise NotImplementedError(f"{type(self).__name__} has no cells")
         x = np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32)
-        if self._onnx is not None and self._onnx_cells is None:
-            self._onnx_cells = self._export(self._forward_cells, "cells", batch) or False
-        if self._onnx_cells:
-            both = self._onnx_cells.run(x=x)
+        side = batch.shape[1]
+        if self._onnx is not None and side not in self._onnx_cells:
+            self._onnx_cells[side] = self._export(self._forward_cells, "cells", batch) or False
+        if self._onnx_cells.get(side):
+            both = self._onnx_cells[side].run(x=x)
         else:
             import torch
 
@@ -107,7 +110,7 @@ class _TorchImageTower:
         s = self.spec.image_size
         probe = np.random.default_rng(0).integers(0, 256, (2, s, s, 3)).astype(np.uint8)
         self._onnx = self._export(self._forward, "", probe)
-        self._onnx_cells = None
+        self._onnx_cells = {}
         return "onnx" if self._onnx is not None else "torch"
 
     def _export(self, forward, suffix: str, probe: np.ndarray):
@@ -127,7 +130,7 @@ class _TorchImageTower:
                 return forward(x)
 
         x = np.ascontiguousarray(probe[:2].transpose(0, 3, 1, 2), dtype=np.float32)
-        name = f"{self.spec.name.replace('/', '_')}-{self.spec.image_size}" + (f"-{suffix}" if suffix else "")
+        name = f"{self.spec.name.replace('/', '_')}-{probe.shape[1]}" + (f"-{suffix}" if suffix else "")
         onnx = OnnxModule(Forward().eval(), name, {"x": x}, {"x": {0: "n"}, "out": {0: "n"}})
         with torch.inference_mode():
             reference = forward(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
