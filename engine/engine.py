@@ -210,10 +210,13 @@ class SearchEngine:
         return len(updates)
 
     def warm(self) -> None:
-        """Load both towers and run one tiny query through each, so the first real query is fast."""
+        """Load both towers and run one tiny query through each (with the cells' passes when the index
+        keeps cells: their ONNX exports happen here), so the first real query is fast."""
         from PIL import Image
 
-        self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")])
+        cells = self.index.cells is not None and self.config.fusion.w_local > 0
+        self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")], cells=cells,
+                                cell_sides=self._query_cell_sides() if cells else ())
         self.embedder.embed_query_text("warm-up")
 
     def add_products(self, products: Iterable[Product]) -> int:

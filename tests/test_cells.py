@@ -177,3 +177,12 @@ def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):
     assert engine._local_weight(Query(image=photo, text="red")) == 0.5
     alone, with_words = (engine.search(Query(image=photo, text=t, k=3)).results[0] for t in (None, "red"))
     assert "local" in alone.why and "local" in with_words.why
+
+
+def test_warming_up_prepares_the_cells_passes(engine, monkeypatch):
+    tower = engine.embedder.image_tower
+    sides = []
+    real = tower.features_and_cells
+    monkeypatch.setattr(tower, "features_and_cells", lambda batch: sides.append(batch.shape[1]) or real(batch))
+    engine.warm()
+    assert sides == [tower.spec.image_size, *engine._query_cell_sides()]
