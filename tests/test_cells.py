@@ -122,15 +122,20 @@ def test_without_cells_or_weight_there_is_no_local_part(engine):
     assert all("local" not in r.why for r in response.results)
 
 
-def test_local_rerank_rescores_only_the_best_candidates(built_shop):
-    from engine.rerank import local_rerank
-
-    rng = np.random.default_rng(7)
-    index = ProductIndex(16, IndexConfig(device="cpu"), "fp", {"cells": 3 * 8})
-    codes = quantise(_cells(rng, 4, 3, 8))
-    for i in range(4):
+def _index_with_cells(rng, n: int, cells: int, channels: int) -> tuple[ProductIndex, np.ndarray]:
+    """An index of products p0..p<n-1> with one photo each, and their photos' cell codes."""
+    index = ProductIndex(16, IndexConfig(device="cpu"), "fp", {"cells": cells * channels})
+    codes = quantise(_cells(rng, n, cells, channels))
+    for i in range(n):
         index.upsert(Product(id=f"p{i}", title=f"p{i}"), {"shared": unit_vectors(rng, 1, 16), "cells": codes[i:i + 1]},
                      unit_vectors(rng, 1, 16)[0])
+    return index, codes
+
+
+def test_local_rerank_rescores_only_the_best_candidates():
+    from engine.rerank import local_rerank
+
+    index, codes = _index_with_cells(np.random.default_rng(7), 4, 3, 8)
     query = decode(codes[2:3], 8)[0]  # p2's own photo
     ranked = Candidates(np.arange(4), np.array([0.9, 0.8, 0.7, 0.6], np.float32),
                         {"visual": np.zeros(4, np.float32)})
@@ -146,11 +151,7 @@ def test_the_best_query_scale_counts():
     from engine.rerank import local_rerank
 
     rng = np.random.default_rng(8)
-    index = ProductIndex(16, IndexConfig(device="cpu"), "fp", {"cells": 4 * 8})
-    codes = quantise(_cells(rng, 3, 4, 8))
-    for i in range(3):
-        index.upsert(Product(id=f"p{i}", title=f"p{i}"), {"shared": unit_vectors(rng, 1, 16), "cells": codes[i:i + 1]},
-                     unit_vectors(rng, 1, 16)[0])
+    index, codes = _index_with_cells(rng, 3, 4, 8)
     scales = (decode(quantise(_cells(rng, 1, 4, 8)), 8)[0], decode(quantise(_cells(rng, 1, 2, 8)), 8)[0])
     ranked = Candidates(np.arange(3), np.zeros(3, np.float32), {"visual": np.zeros(3, np.float32)})
     out = local_rerank(index, ranked, scales, 1.0, 3)
