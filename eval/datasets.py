@@ -127,6 +127,7 @@ def luma_tasks() -> list[Task]:
                     colour = b.rsplit(":", 1)[1]
                     colour_q.append(LabelledQuery(f"c{a}>{colour}", {b: 1.0}, text=colour,
                                                   image=variants[a][0]))
+    other_view_q = _other_view_colour_queries(rows, variants)
     by_type_colour: dict[str, list[str]] = {}
     for vid, (_, cat) in variants.items():
         leaf = cat.split("/")[-1].lower()
@@ -141,6 +142,9 @@ def luma_tasks() -> list[Task]:
              notes="index = main photos only, titles hidden; query = product name"),
         Task("luma photo + colour word → colour variant", "photo+text", variant_products, colour_q,
              notes="index = one photo per (product, colour); query = photo of one variant + another colour's name"),
+        Task("luma other-view photo + colour word → colour variant", "photo+text", variant_products, other_view_q,
+             notes="index = one photo per (product, colour); query = another photo of one variant (its back, a "
+             "close-up: not in the index, as a shopper's own photo is not) + another colour's name"),
         Task("luma \"⟨colour⟩ ⟨category⟩\" → photos of that category + colour", "text", variant_products,
              type_colour_q, notes="index = one photo per (product, colour), titles hidden; query = colour + "
              "leaf category words, e.g. 'gray hoodies & sweatshirts'; relevant = variants of both"),
@@ -148,6 +152,23 @@ def luma_tasks() -> list[Task]:
              variant_products, priced_q, notes="as above, plus 'under P' with P the median price of the "
              "category's variants; relevant = variants of both priced at most P"),
     ]
+
+
+def _other_view_colour_queries(rows: list[dict], variants: dict[str, tuple[str, str]]) -> list[LabelledQuery]:
+    """"This, but in ⟨colour⟩" from a photo that is not in the index: every photo of a variant other than
+    its indexed one, with each other photographed colour of the product as the words."""
+    out = []
+    for r in rows:
+        colours = sorted({vid.rsplit(":", 1)[1] for vid in variants if vid.rsplit(":", 1)[0] == r["sku"]})
+        for p in (p for p in r["images"].split("|") if p):
+            m = COLOUR_IN_NAME.search(Path(p).name)
+            path = str(DATA / "luma" / p)
+            vid = f"{r['sku']}:{m.group(1)}" if m else None
+            if vid not in variants or variants[vid][0] == path:
+                continue
+            out.extend(LabelledQuery(f"o{Path(p).stem}>{b}", {f"{r['sku']}:{b}": 1.0}, text=b, image=path)
+                       for b in colours if b != m.group(1))
+    return out
 
 
 def _under_price_queries(by_type_colour: dict[str, list[str]], price: dict[str, float | None]

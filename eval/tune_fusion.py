@@ -22,7 +22,8 @@ weight of colour words against the photos' colour histograms (bundles with colou
 whose queries name colours: fashion "⟨colour⟩ ⟨type⟩", luma "⟨colour⟩ ⟨category⟩" and "… under ⟨price⟩"
 (P@10) and luma photo + colour word (R@1); ``--weight w_local`` the weight of the query photo's cells
 matched with each candidate photo's (``encoders/cells.py``) on the two photo tasks, ``--weight
-w_local_text`` the same for photo + text queries on luma photo + colour word (R@1); ``--colour-category`` adds
+w_local_text`` the same for photo + text queries on luma photo + colour word and its other-view form
+(R@1); ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
@@ -54,7 +55,8 @@ COLOUR_TASKS = {"fashion text → photo (same type + colour)": "P@10",
                 'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "P@10",
                 'luma "⟨colour⟩ ⟨category⟩ under ⟨price⟩" → that category + colour within the price': "P@10",
                 "luma photo + colour word → colour variant": "R@1"}
-PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1"}
+PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1",
+                    "luma other-view photo + colour word → colour variant": "R@1"}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
                "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS,
                "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS}
