@@ -56,6 +56,11 @@ class _TorchImageTower:
             feats = self._onnx.run(x=np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32))
         else:
             feats = self._torch_forward(batch)
+        return self._with_colour(feats, batch)
+
+    def _with_colour(self, feats: np.ndarray, batch: np.ndarray) -> np.ndarray:
+        """Backbone features (n, backbone_dim) with the batch's colour histograms appended (when the
+        spec has colour bins), as float32."""
         if self.spec.colour_bins > 0:
             colour = colour_histograms(batch, self.spec.colour_bins) * self.spec.colour_weight
             feats = np.concatenate([feats, colour], axis=1)
@@ -94,11 +99,7 @@ class _TorchImageTower:
                 both = self._forward_cells(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
         from .cells import quantise
 
-        feats, cells = both[:, :self.backbone_dim], both[:, self.backbone_dim:]
-        if self.spec.colour_bins > 0:
-            colour = colour_histograms(batch, self.spec.colour_bins) * self.spec.colour_weight
-            feats = np.concatenate([feats, colour], axis=1)
-        return feats.astype(np.float32), quantise(cells)
+        return self._with_colour(both[:, :self.backbone_dim], batch), quantise(both[:, self.backbone_dim:])
 
     def use_runtime(self, runtime: str) -> str:
         """Switch the forward pass to ``runtime`` ("torch", "onnx" or "auto"); returns the one in use."""
