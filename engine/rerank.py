@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from .index.product_index import ProductIndex
-from .encoders.cells import local_scores
+from .encoders.cells import best_local_scores
 from .index.vectors import VectorIndex
 from .signatures import cell_distance
 from .types import Candidate, Candidates
@@ -60,7 +60,7 @@ def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.nda
     counts) and are re-sorted; the rest follow in their order with ``local`` 0. Only ``n`` candidates
     are matched: the cells decide which of the likeliest products comes first, not which make the list."""
     head, tail = ranked.take(slice(0, n)), ranked.take(slice(n, None))
-    local = np.max([_local_by_owner(index.cells, head.rows, c) for c in cells], axis=0)
+    local = _local_by_owner(index.cells, head.rows, cells)
     head = Candidates(head.rows, (head.scores + weight * local).astype(np.float32),
                       {**head.parts, "local": local}).top(len(head))
     if len(tail) == 0:
@@ -70,13 +70,13 @@ def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.nda
                       {k: np.concatenate([head.parts[k], tail_parts[k]]) for k in head.parts})
 
 
-def _local_by_owner(cells: VectorIndex, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """For each row, max over its live photos of the local score of the query's cells; 0 where it has
-    none (a product without photos matches no detail)."""
+def _local_by_owner(cells: VectorIndex, rows: np.ndarray, query: Sequence[np.ndarray]) -> np.ndarray:
+    """For each row, max over its live photos of the local score of the query's cells (the best of
+    its scales); 0 where it has none (a product without photos matches no detail)."""
     out = np.full(len(rows), -np.inf, np.float32)
     sel, which = cells.rows_of_owners(rows)
     if len(sel):
-        np.maximum.at(out, which, local_scores(query, cells.vectors[sel]))
+        np.maximum.at(out, which, best_local_scores(query, cells.vectors[sel]))
     out[~np.isfinite(out)] = 0.0
     return out
 

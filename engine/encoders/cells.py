@@ -20,6 +20,8 @@ the part ``local`` that the re-ranking stage adds to the best fused candidates o
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 SCALE = 127.0  # int8 code = round(component * SCALE): components of a unit vector lie in [-1, 1]
@@ -40,10 +42,21 @@ def local_scores(query: np.ndarray, photos: np.ndarray) -> np.ndarray:
     """The local score of one query photo's cells (cq, channels) (``decode``-d) against each catalogue
     photo's int8 codes (m, cells * channels): mean over the query's cells of the best cosine among the
     photo's cells."""
-    q = np.asarray(query, np.float32)
-    channels = q.shape[1]
+    return best_local_scores((query,), photos)
+
+
+def best_local_scores(queries: Sequence[np.ndarray], photos: np.ndarray) -> np.ndarray:
+    """``local_scores`` of each catalogue photo, the best over the query's scales ``queries`` (each
+    (cq, channels), ``decode``-d); the photos' codes are decoded once for all scales."""
+    channels = queries[0].shape[1]
     if len(photos) == 0:
         return np.zeros(0, np.float32)
     p = decode(photos, channels)  # (m, cp, c)
-    sims = (p.reshape(-1, channels) @ q.T).reshape(len(photos), p.shape[1], len(q))  # (m, cp, cq)
-    return sims.max(axis=1).mean(axis=1).astype(np.float32)
+    flat = p.reshape(-1, channels)
+    best = None
+    for query in queries:
+        q = np.asarray(query, np.float32)
+        sims = (flat @ q.T).reshape(len(photos), p.shape[1], len(q))  # (m, cp, cq)
+        score = sims.max(axis=1).mean(axis=1)
+        best = score if best is None else np.maximum(best, score)
+    return best.astype(np.float32)
