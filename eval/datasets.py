@@ -127,7 +127,7 @@ def luma_tasks() -> list[Task]:
                     colour = b.rsplit(":", 1)[1]
                     colour_q.append(LabelledQuery(f"c{a}>{colour}", {b: 1.0}, text=colour,
                                                   image=variants[a][0]))
-    other_view_q = _other_view_colour_queries(rows, variants)
+    other_view_q = _other_view_colour_queries(rows, variants, by_product)
     by_type_colour: dict[str, list[str]] = {}
     for vid, (_, cat) in variants.items():
         leaf = cat.split("/")[-1].lower()
@@ -154,12 +154,14 @@ def luma_tasks() -> list[Task]:
     ]
 
 
-def _other_view_colour_queries(rows: list[dict], variants: dict[str, tuple[str, str]]) -> list[LabelledQuery]:
+def _other_view_colour_queries(rows: list[dict], variants: dict[str, tuple[str, str]],
+                               by_product: dict[str, list[str]]) -> list[LabelledQuery]:
     """"This, but in ⟨colour⟩" from a photo that is not in the index: every photo of a variant other than
-    its indexed one, with each other photographed colour of the product as the words."""
+    its indexed one, with each other photographed colour of the product as the words (``by_product``:
+    SKU -> its variant ids)."""
     out = []
     for r in rows:
-        colours = sorted({vid.rsplit(":", 1)[1] for vid in variants if vid.rsplit(":", 1)[0] == r["sku"]})
+        colours = sorted(vid.rsplit(":", 1)[1] for vid in by_product.get(r["sku"], ()))
         for p in (p for p in r["images"].split("|") if p):
             m = COLOUR_IN_NAME.search(Path(p).name)
             path = str(DATA / "luma" / p)
