@@ -23,7 +23,6 @@ from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
-from .encoders.cells import decode
 from .encoders.colour import colour_dim
 from .encoders.embedder import Embedder
 from .errors import BadInputError
@@ -214,9 +213,8 @@ class SearchEngine:
         keeps cells: their ONNX exports happen here), so the first real query is fast."""
         from PIL import Image
 
-        cells = self.index.cells is not None and self.config.fusion.w_local > 0
-        self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")], cells=cells,
-                                cell_sides=self._query_cell_sides() if cells else ())
+        self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")],
+                                cell_scales=self._cell_scales(self.config.fusion.w_local))
         self.embedder.embed_query_text("warm-up")
 
     def add_products(self, products: Iterable[Product]) -> int:
@@ -275,12 +273,9 @@ class SearchEngine:
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         if query.image is not None:
-            want_cells = self.index.cells is not None and self._local_weight(query) > 0
-            sides = self._query_cell_sides() if want_cells else ()
-            vecs = self.embedder.embed_pil([query.image], cells=want_cells, cell_sides=sides)
+            vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(self._local_weight(query)))
             if "cells" in vecs:
-                channels = self.embedder.image_tower.cell_shape[1]
-                cells = tuple(decode(vecs[key], channels)[0] for key in ["cells", *(f"cells@{s}" for s in sides)])
+                cells = tuple(scale[0] for scale in vecs["cells"])
             photo = vecs["shared"][0]
             parts.append(query.image_weight * vecs["shared"][0])
             look = vecs["look"][0] if not query.text else None
@@ -346,11 +341,10 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
 
-    def _query_cell_sides(self) -> tuple[int, ...]:
-        """Sides (px) at which a query photo's cells are taken besides the tower's own
-        (``rerank.local_query_scales``)."""
-        side = self.embedder.bundle.image_tower.image_size
-        return tuple(sorted({max(32, round(side * s)) for s in self.config.rerank.local_query_scales} - {side}))
+    def _cell_scales(self, weight: float) -> tuple[float, ...] | None:
+        """The scales a query photo's cells are taken at (``rerank.local_query_scales`` besides the
+        tower's own side) when the index keeps cells and they weigh ``weight`` > 0; else None."""
+        return tuple(self.config.rerank.local_query_scales) if self.index.cells is not None and weight > 0 else None
 
     def _local_weight(self, query: Query) -> float:
         """Weight of the query photo's cells (``rerank.local_rerank``): ``w_local``, or ``w_local_text``

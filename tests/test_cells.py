@@ -162,10 +162,10 @@ def test_the_best_query_scale_counts():
 def test_query_cells_at_a_smaller_side_form_a_smaller_grid(engine):
     from PIL import Image
 
-    assert engine._query_cell_sides() == (37,)  # 4/7 of the tiny tower's 64 px
-    vecs = engine.embedder.embed_pil([Image.new("RGB", (80, 60), "red")], cells=True, cell_sides=(96,))
+    assert engine.embedder.cell_sides(engine.config.rerank.local_query_scales) == (64, 37)  # and 4/7 of the tiny tower's 64 px
+    vecs = engine.embedder.embed_pil([Image.new("RGB", (80, 60), "red")], cell_scales=(1.5,))  # 96 px
     channels = engine.embedder.image_tower.cell_shape[1]
-    assert vecs["cells"].shape == (1, 4 * channels) and vecs["cells@96"].shape == (1, 9 * channels)
+    assert [c.shape for c in vecs["cells"]] == [(1, 4, channels), (1, 9, channels)]
 
 
 def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):
@@ -186,4 +186,4 @@ def test_warming_up_prepares_the_cells_passes(engine, monkeypatch):
     real = tower.features_and_cells
     monkeypatch.setattr(tower, "features_and_cells", lambda batch: sides.append(batch.shape[1]) or real(batch))
     engine.warm()
-    assert sides == [tower.spec.image_size, *engine._query_cell_sides()]
+    assert sides == [tower.spec.image_size, 37]  # and 4/7 of the tiny tower's 64 px

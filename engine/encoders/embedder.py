@@ -18,6 +18,7 @@ from .. import signatures
 from ..features import FeatureCache, image_key, text_key, tower_id
 from ..images import open_image
 from . import build_image_tower, build_text_tower, prototypes
+from .cells import decode
 from .bundle import ModelBundle
 from .colour import colour_dim
 
@@ -250,20 +251,27 @@ class Embedder:
     def embed_texts(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         return self.bundle.heads.project_texts(self.text_features(texts, role))
 
-    def embed_pil(self, images: Sequence, cells: bool = False, cell_sides: Sequence[int] = ()) -> dict[str, np.ndarray]:
-        """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors and, with ``cells``
-        when the tower has them, "cells" (int8 codes, the same pass) and "cells@<side>" for each of
-        ``cell_sides`` (the photos resized to that side, one more pass each); never cached.
+    def embed_pil(self, images: Sequence, cell_scales: Sequence[float] | None = None) -> dict:
+        """Query photos (decoded RGB PIL images) -> "shared" and "look" vectors and, with ``cell_scales``
+        when the tower has cells, "cells": the photos' cells at each of ``cell_sides(cell_scales)`` (the
+        tower's own side from the same pass, each other side one more pass), a list of decoded
+        (n, cells, channels) arrays; never cached.
         (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
         tower = self.image_tower
         batch = tower.prepare(images)
-        if not (cells and self.has_cells):
+        if cell_scales is None or not self.has_cells:
             return self.image_vectors(tower.features(batch), bridge=False)
         feats, codes = tower.features_and_cells(batch)
-        out = {**self.image_vectors(feats, bridge=False), "cells": codes}
-        for side in cell_sides:
-            out[f"cells@{side}"] = tower.features_and_cells(tower.prepare(images, side))[1]
-        return out
+        channels = tower.cell_shape[1]
+        cells = [decode(codes, channels)] + [decode(tower.features_and_cells(tower.prepare(images, side))[1], channels)
+                                             for side in self.cell_sides(cell_scales)[1:]]
+        return {**self.image_vectors(feats, bridge=False), "cells": cells}
+
+    def cell_sides(self, scales: Sequence[float]) -> tuple[int, ...]:
+        """The sides (px) a query photo's cells are taken at: the tower's own, then each other side that
+        the fractions ``scales`` of it give (at least 32 px, the last block's stride)."""
+        side = self.bundle.image_tower.image_size
+        return (side, *sorted({max(32, round(side * s)) for s in scales} - {side}))
 
     def image_vectors(self, feats: np.ndarray, bridge: bool = True) -> dict[str, np.ndarray]:
         """Tower features (n, image_dim) -> "shared", "look" and (with ``bridge``) "bridge" vectors."""
