@@ -31,9 +31,9 @@ from .planner import QueryVectors, retrieve
 from .query_text import CategoryWords, understand
 from .rerank import collapse_duplicates, local_rerank
 from .types import Candidate, Product, Query, SearchResponse, SearchResult
+from .validation import validate_query
 
 log = logging.getLogger(__name__)
-MAX_K = 1000
 REFIT_SHARE, REFIT_MIN = 0.2, 50  # re-measure the shared-space fit past this change in live products
 
 
@@ -239,7 +239,7 @@ class SearchEngine:
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
         query, understood = understand(query) if self.config.read_prices and query.read_words else (query, None)
-        _validate(query)
+        validate_query(query)
         self.sync()
         t_sync = time.perf_counter()
         qv = self.query_vectors(query)
@@ -389,24 +389,6 @@ class SearchEngine:
         return [SearchResult(products[ids[c.row]], c.score, dict(c.parts),
                              tuple(ids[d] for d in c.duplicates))
                 for c in cands if ids[c.row] in products]
-
-
-def _validate(query: Query) -> None:
-    if query.image is None and not (query.text and query.text.strip()):
-        raise BadInputError("query", "give a photo, a text, or both")
-    if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
-        raise BadInputError("k", f"{query.k!r} must be an integer from 1 to {MAX_K}")
-    f = query.filters
-    for name in ("min_price", "max_price"):
-        value = getattr(f, name)
-        if value is not None and (not np.isfinite(value) or value < 0):
-            raise BadInputError(name, f"{value!r} must be a finite number >= 0")
-    if f.min_price is not None and f.max_price is not None and f.min_price > f.max_price:
-        raise BadInputError("min_price", f"{f.min_price} is above max_price {f.max_price}")
-    for name in ("image_weight", "text_weight"):
-        value = getattr(query, name)
-        if not np.isfinite(value) or value < 0:
-            raise BadInputError(name, f"{value!r} must be a finite number >= 0")
 
 
 def _ms(a: float, b: float) -> float:

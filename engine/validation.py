@@ -1,0 +1,28 @@
+"""Checks on a query before it is searched: each problem is a ``BadInputError`` naming the field."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import BadInputError
+from .types import Query
+
+MAX_K = 1000
+
+
+def validate_query(query: Query) -> None:
+    if query.image is None and not (query.text and query.text.strip()):
+        raise BadInputError("query", "give a photo, a text, or both")
+    if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
+        raise BadInputError("k", f"{query.k!r} must be an integer from 1 to {MAX_K}")
+    f = query.filters
+    for name in ("min_price", "max_price"):
+        value = getattr(f, name)
+        if value is not None and (not np.isfinite(value) or value < 0):
+            raise BadInputError(name, f"{value!r} must be a finite number >= 0")
+    if f.min_price is not None and f.max_price is not None and f.min_price > f.max_price:
+        raise BadInputError("min_price", f"{f.min_price} is above max_price {f.max_price}")
+    for name in ("image_weight", "text_weight"):
+        value = getattr(query, name)
+        if not np.isfinite(value) or value < 0:
+            raise BadInputError(name, f"{value!r} must be a finite number >= 0")
