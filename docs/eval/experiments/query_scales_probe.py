@@ -9,26 +9,14 @@ import sys
 from pathlib import Path
 import numpy as np
 import torch
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-import engine  # noqa
-from engine.encoders.bundle import ModelBundle, resolve_bundle_path
+from luma_probe import luma_photo_setup
 from engine.encoders.cells import decode, local_scores
-from engine.encoders.embedder import Embedder
-from engine.features import FeatureCache
 from engine.images import open_image
-from eval import datasets
 
 torch.set_num_threads(2)
-task = datasets.luma_tasks()[0]
-emb = Embedder(ModelBundle.load(resolve_bundle_path("default")), FeatureCache("out/figures/features.db"))
-emb.look_colour_weight = 0.75
-ids = [p.id for p in task.products]
-main_paths = [p.images[0] for p in task.products]
-gal = emb.image_features(main_paths)
-emb.look_stats = (gal.mean(0), gal.std(0) + 1e-6)
-q_paths = [q.image for q in task.queries]
-look = emb.looks(emb.image_features(q_paths)) @ emb.looks(gal).T
-want = np.array([ids.index(next(iter(q.relevant))) for q in task.queries])
+s = luma_photo_setup()
+task, emb, ids, main_paths, q_paths, want = s.task, s.emb, s.ids, s.main_paths, s.q_paths, s.want
+look = emb.looks(emb.image_features(q_paths)) @ emb.looks(s.gal_feats).T
 views = np.array([(lambda v: v if v in ("main", "alt1", "back") else "other")(Path(p).stem.rsplit("_", 1)[-1]) for p in q_paths])
 half = np.random.default_rng(0).permutation(len(ids)) % 2
 qh = half[want]

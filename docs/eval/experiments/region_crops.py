@@ -9,27 +9,13 @@ import sys, re
 from pathlib import Path
 from collections import Counter
 import numpy as np
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-import engine  # noqa
-from engine.encoders.bundle import ModelBundle, resolve_bundle_path
-from engine.encoders.embedder import Embedder
-from engine.features import FeatureCache
+from luma_probe import luma_photo_setup
 from engine.images import open_image
-from eval import datasets
-from eval.datasets import COLOUR_IN_NAME
 
-task = datasets.luma_tasks()[0]
-b = ModelBundle.load(resolve_bundle_path("default"))
-emb = Embedder(b, FeatureCache("out/figures/features.db"))
-emb.look_colour_weight = 0.75
-ids = [p.id for p in task.products]
-main_paths = [p.images[0] for p in task.products]
-gal_feats = emb.image_features(main_paths)
-mean = gal_feats.mean(0); std = gal_feats.std(0) + 1e-6  # catalogue's own stats (approximation of look_stats)
-emb.look_stats = (mean, std)
-q_paths = [q.image for q in task.queries]
+s = luma_photo_setup()
+task, b, emb, ids, main_paths, gal_feats = s.task, s.bundle, s.emb, s.ids, s.main_paths, s.gal_feats
+mean, std, q_paths, want = s.mean, s.std, s.q_paths, s.want
 q_look = emb.looks(emb.image_features(q_paths))
-want = np.array([ids.index(next(iter(q.relevant))) for q in task.queries])
 def view(path):
     n = Path(path).stem; return n.rsplit("_", 1)[-1]
 
