@@ -99,6 +99,7 @@ class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
     local_candidates: int = 10  # the best fused candidates of a photo query re-scored by their cells (rerank.local_rerank)
     local_query_scales: tuple[float, ...] = (0.5714,)  # the query photo's cells also at these fractions of the tower's side (128 px of 224): a close-up's details are small in full views
+    anchor: float = 1.0  # photo + text queries: how far the photo's parts move to the catalogue photo it shows (engine/anchor.py; 0: off)
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
     same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product

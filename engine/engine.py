@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import fusion, signatures
+from . import anchor, fusion, signatures
 from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
@@ -246,8 +246,13 @@ class SearchEngine:
         t_enc = time.perf_counter()
         for _ in range(3):
             with self.index.lock:
+                qv_a, anchor_id = self._anchor(query, qv)
+                t_anchor = time.perf_counter()
                 response, complete = self._search_vector(
-                    query, qv, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc)})
+                    query, qv_a, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc),
+                                          **({"anchor": _ms(t_enc, t_anchor)} if anchor_id else {})})
+                if anchor_id:
+                    response = replace(response, understood={**(response.understood or {}), "anchor": anchor_id})
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
@@ -272,8 +277,10 @@ class SearchEngine:
         bridge's prototype (``encoders/prototypes.py``).
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
+        photo_look = None
         if query.image is not None:
-            vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(self._local_weight(query)))
+            cell_weight = max(self._local_weight(query), self.config.fusion.w_local if self._anchors(query) else 0.0)
+            vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(cell_weight))
             if "cells" in vecs:
                 cells = tuple(scale[0] for scale in vecs["cells"])
             photo = vecs["shared"][0]
@@ -282,6 +289,7 @@ class SearchEngine:
             if query.text:
                 cnn = vecs["look"][0][: self.embedder.image_tower.backbone_dim]
                 shape = (cnn / max(float(np.linalg.norm(cnn)), 1e-12)).astype(np.float32)
+                photo_look = vecs["look"][0]
         if query.text:
             shared, raw = self.embedder.embed_query_text(query.text)
             parts.append(query.text_weight * shared)
@@ -295,7 +303,7 @@ class SearchEngine:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells)
+                            colour, tuple(colour_words), cells, photo_look)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram
@@ -340,6 +348,28 @@ class SearchEngine:
                 **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
+
+    def _anchor(self, query: Query, qv: QueryVectors) -> tuple[QueryVectors, str | None]:
+        """Photo + text: the catalogue photo the query photo shows (a photo-only search, filters
+        aside: the anchor is what the shopper holds, not what they want) stands in for it, ``rerank.anchor``
+        of the way (``engine/anchor.py``); returns the query vectors and the anchor's product id (None:
+        not anchored)."""
+        if not self._anchors(query) or qv.photo_look is None or len(self.index) == 0:
+            return qv, None
+        found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), timings={})
+        if not found.results:
+            return qv, None
+        pid = found.results[0].product.id
+        row = self.index.table.row_of[pid]
+        ordinal = anchor.anchor_photo(self.index, row, qv.photo_look)
+        if ordinal is None:
+            return qv, None
+        return anchor.anchored(self.index, qv, row, ordinal, query.image_weight, query.text_weight,
+                               self.config.rerank.anchor), pid
+
+    def _anchors(self, query: Query) -> bool:
+        """Whether a query is anchored (photo + text, ``rerank.anchor`` > 0)."""
+        return query.image is not None and bool(query.text) and self.config.rerank.anchor > 0
 
     def _cell_scales(self, weight: float) -> tuple[float, ...] | None:
         """The scales a query photo's cells are taken at (``rerank.local_query_scales`` besides the

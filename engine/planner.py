@@ -39,6 +39,7 @@ class QueryVectors:
     colour: np.ndarray | None = None  # text naming colours: their prototype colour histogram (encoders/colour_words.py)
     colour_words: tuple[str, ...] = ()  # the colour phrases read from the text
     cells: tuple[np.ndarray, ...] | None = None  # photo queries: the photo's cells (cells, channels), one array a scale (encoders/cells.py)
+    photo_look: np.ndarray | None = None  # photo + text: the photo's full look (finds the anchor, engine/anchor.py)
 
 
 @dataclass(frozen=True)

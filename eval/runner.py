@@ -9,6 +9,8 @@ Methods:
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
 - ``ours − re-ranking``: no re-ranking stage (no near-duplicate folding, no cells re-scoring);
 - ``ours − cells``: tasks with query photos, the re-scoring by the photos' cells off (w_local = w_local_text = 0);
+- ``ours − anchor``: photo + text tasks, the query photo used as it is instead of the catalogue photo it
+  shows (``rerank.anchor`` = 0, engine/anchor.py);
 - ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0;
 - ``ours − colour words``: tasks whose queries name colours the bundle knows, colour words not read.
 Ablations that would equal ``ours`` on a task (e.g. fusion when product texts are hidden) are skipped.
@@ -186,6 +188,8 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     no_cells = replace(cfg.fusion, w_local=0.0, w_local_text=0.0)
     if task.kind in ("photo", "photo+text"):
         variants["ours − cells"] = replace(cfg, fusion=no_cells)
+    if task.kind == "photo+text":
+        variants["ours − anchor"] = replace(cfg, rerank=replace(cfg.rerank, anchor=0.0))
     variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False), fusion=no_cells)
     if any(q.text and parse_price(q.text).phrases for q in task.queries):
         variants["ours − price words"] = replace(cfg, read_prices=False)

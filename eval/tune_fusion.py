@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -23,7 +23,8 @@ whose queries name colours: fashion "⟨colour⟩ ⟨type⟩", luma "⟨colour�
 (P@10) and luma photo + colour word (R@1); ``--weight w_local`` the weight of the query photo's cells
 matched with each candidate photo's (``encoders/cells.py``) on the two photo tasks, ``--weight
 w_local_text`` the same for photo + text queries on luma photo + colour word and its other-view form
-(R@1); ``--colour-category`` adds
+(R@1), ``--weight anchor`` on the same two how far a photo + text query's photo moves to the catalogue
+photo it shows (``RerankConfig.anchor``, engine/anchor.py); ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
@@ -38,7 +39,7 @@ from dataclasses import replace
 import numpy as np
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine.config import FusionConfig
+from engine.config import EngineConfig, FusionConfig, RerankConfig
 from engine.encoders.embedder import Embedder
 
 from . import datasets, runner
@@ -47,7 +48,9 @@ from .__main__ import tuning_setup
 GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4),
          "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4),
          "w_proto": (0.0, 0.25, 0.5, 1.0, 2.0), "w_colour": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
-         "w_local": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0), "w_local_text": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)}
+         "w_local": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0), "w_local_text": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
+         "anchor": (0.0, 0.25, 0.5, 0.75, 1.0)}
+RERANK_FIELDS = {"anchor"}  # tuned like the weights, but RerankConfig fields
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
 WORD_TASKS = {**TEXT_TASKS, "fashion text → photo (same type + colour)": "P@10"}
@@ -59,7 +62,7 @@ PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1",
                     "luma other-view photo + colour word → colour variant": "R@1"}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
                "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS,
-               "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS}
+               "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 
@@ -88,6 +91,17 @@ def fusion_for(name: str, w: float, base: FusionConfig) -> FusionConfig:
     return replace(base, **{name: w})
 
 
+def config_for(name: str, w: float, cfg: EngineConfig) -> EngineConfig:
+    """``cfg`` with the tuned value ``w`` of ``name`` (a FusionConfig weight, or a RERANK_FIELDS field)."""
+    if name in RERANK_FIELDS:
+        return replace(cfg, rerank=replace(cfg.rerank, **{name: w}))
+    return replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
+
+
+def default_of(name: str) -> float:
+    return getattr(RerankConfig() if name in RERANK_FIELDS else FusionConfig(), name)
+
+
 def main(argv: list[str] | None = None) -> int:
     setup = tuning_setup(argv, __doc__, {"--weight": dict(choices=sorted(GRIDS), default="w_look"),
                                          "--set": dict(action="append", default=[], metavar="FIELD=VALUE",
@@ -113,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         metric = metrics[task.name]
         row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {}}
         for w in grid:
-            engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
+            engine.config = config_for(name, w, cfg)
             scores, _ = runner.evaluate(runner.engine_rankings(engine, tune)[0], tune)
             row["tune"][str(w)] = round(scores[metric], 4)
             print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}", flush=True)
@@ -123,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         result["tasks"][task.name] = row
     mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in grid}
     best = max(grid, key=lambda w: mean[str(w)])
-    default = getattr(FusionConfig(), name)
+    default = default_of(name)
     result["tune_mean"], result[f"chosen_{name}"] = mean, str(best)
     for task_name, (engine, tune, test) in engines.items():
         row = result["tasks"][task_name]
         for label, w in (("test_default", default), ("test_chosen", best)) + ((("test_off", 0.0),) if 0.0 in grid else ()):
-            engine.config = replace(cfg, fusion=fusion_for(name, w, cfg.fusion))
+            engine.config = config_for(name, w, cfg)
             scores, _ = runner.evaluate(runner.engine_rankings(engine, test)[0], test)
             row[label] = round(scores[row["metric"]], 4)
         print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="

@@ -29,7 +29,9 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "searched), phrases, min_price, max_price, price_target; "
                                                   "category_words: words naming the shop's categories, a soft "
                                                   "preference (why: category_words_fit); colours: colour words "
-                                                  "compared with the photos' colours (why: colour)",
+                                                  "compared with the photos' colours (why: colour); anchor "
+                                                  "(photo + text): the product the photo was found to show, "
+                                                  "whose catalogue photo the words then change",
                                                   "properties": {"text": {"type": "string"},
                                                                  "phrases": {"type": "array", "items": {"type": "string"}},
                                                                  "min_price": {"type": "number"},
@@ -38,7 +40,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                                  "category_words": {"type": "array",
                                                                                     "items": {"type": "string"}},
                                                                  "colours": {"type": "array",
-                                                                             "items": {"type": "string"}}}},
+                                                                             "items": {"type": "string"}},
+                                                                 "anchor": {"type": "string"}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}
 _FILTERS = {"type": "object", "properties": {
     "min_price": {"type": "number", "minimum": 0}, "max_price": {"type": "number", "minimum": 0},

@@ -121,7 +121,8 @@ async function moreLikeThis(p) {
 $("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
 fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});
 
-// Price words read out of the text ("under 300") are filters, category and colour words a preference; say so.
+// Price words read out of the text ("under 300") are filters, category and colour words a preference, and a
+// photo with words is first matched to the product it shows; say so.
 function readNote(u) {
   if (!u) return "";
   const parts = [];
@@ -131,5 +132,6 @@ function readNote(u) {
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
-  return price + words + colours;
+  const anchor = u.anchor ? ` · your photo shows: ${u.anchor}` : "";
+  return price + words + colours + anchor;
 }
