@@ -2,6 +2,7 @@
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
             + w_shape * shape + w_text_photo * text_photo + w_proto * proto + w_colour * colour
+            + w_colour_shift * colour_shift
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
             + w_category_words * category_words_fit
 
@@ -24,6 +25,11 @@
   colour words) = max over the product's photos of cos(the colours' prototype histogram, the photo's
   colour histogram), see encoders/colour_words.py; its weight is w_colour x (1 - the shared space's fit
   to the catalogue), since a space that fits the catalogue reads colour words itself;
+- ``colour_shift`` (photo + text queries naming colours, anchored on the catalogue photo the query photo
+  shows: engine/anchor.py) = max over the product's photos of cos(photo colour - anchor colour, the
+  colours' prototype - anchor colour) x max(shape, 0), on unit colour blocks: "this, but in gray" wants
+  the anchor's shape in a colour moved from the anchor's toward gray, not whatever photo is grayest
+  (the anchor itself scores 0); weight ``w_colour_shift`` = 2 (eval.tune_fusion --weight w_colour_shift);
 - ``price_fit`` = exp(-(ln(price / target))^2 / (2 * price_scale^2)) when the query sets a price
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
@@ -77,7 +83,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     score = cfg.w_visual * visual_trust * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * proto_trust),
-                         ("colour", cfg.w_colour * colour_trust)):
+                         ("colour", cfg.w_colour * colour_trust), ("colour_shift", cfg.w_colour_shift)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

@@ -7,7 +7,9 @@ text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNe
 photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the photo, say the colour)
 and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space, and for
 queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
-looks' colour blocks), from the stored vectors (whatever approximate search found them).
+looks' colour blocks) and, for anchored photo + text queries (engine/anchor.py), ``colour_shift`` = max
+over the photos of cos(photo colour - anchor colour, prototype - anchor colour) x max(shape, 0): the
+same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors (whatever approximate search found them).
 ``local_rerank`` re-scores the best fused candidates of a photo query by their photos' cells
 (``encoders/cells.py``): part ``local`` = max over the product's photos of the query photo's local score. ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
@@ -50,6 +52,10 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
     if qv.colour is not None and index.looks is not None:
         parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
+        if getattr(qv, "anchor_colour", None) is not None:
+            parts["colour_shift"] = _shift_by_owner(index.looks, rows, qv.colour, qv.anchor_colour)
+            if "shape" in parts:  # a colour move counts on the anchor's own kind: the same shape in another colour
+                parts["colour_shift"] = parts["colour_shift"] * np.clip(parts["shape"], 0.0, 1.0)
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
@@ -96,6 +102,23 @@ def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str
         sims = part @ q / np.maximum(np.linalg.norm(part, axis=1), 1e-12)
     else:
         sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
+    np.maximum.at(out, which, sims.astype(np.float32))
+    return out
+
+
+def _shift_by_owner(vecs: VectorIndex, rows: np.ndarray, target: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """For each row, max over its live photos of cos(photo colour - ``origin``, ``target`` - ``origin``)
+    on the looks' unit colour blocks: how far a photo's colour moved from the anchor's the way the words
+    ask; 0 for a photo of the anchor's own colour, -1 where the product has no photo."""
+    out = np.full(len(rows), -1.0, np.float32)
+    sel, which = vecs.rows_of_owners(rows) if len(vecs) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if len(sel) == 0:
+        return out
+    part = vecs.vectors[sel, -len(target):]
+    part = part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+    moved, wanted = part - origin, target / max(float(np.linalg.norm(target)), 1e-12) - origin
+    norms = np.linalg.norm(moved, axis=1) * max(float(np.linalg.norm(wanted)), 1e-12)
+    sims = np.where(norms > 1e-6, moved @ wanted / np.maximum(norms, 1e-12), 0.0)
     np.maximum.at(out, which, sims.astype(np.float32))
     return out
 

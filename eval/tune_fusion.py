@@ -49,7 +49,7 @@ GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (
          "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4),
          "w_proto": (0.0, 0.25, 0.5, 1.0, 2.0), "w_colour": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
          "w_local": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0), "w_local_text": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
-         "anchor": (0.0, 0.25, 0.5, 0.75, 1.0)}
+         "anchor": (0.0, 0.25, 0.5, 0.75, 1.0), "w_colour_shift": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)}
 RERANK_FIELDS = {"anchor"}  # tuned like the weights, but RerankConfig fields
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
@@ -62,7 +62,8 @@ PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1",
                     "luma other-view photo + colour word → colour variant": "R@1"}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
                "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS,
-               "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS}
+               "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS,
+               "w_colour_shift": PHOTO_TEXT_TASKS}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 

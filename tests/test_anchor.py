@@ -4,6 +4,7 @@ shows, whose stored vectors then stand in for it, so the words change a product 
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from engine.anchor import anchor_photo, anchored, photo_only
 from engine.config import IndexConfig
@@ -108,7 +109,40 @@ def test_anchoring_on_itself_keeps_a_catalogue_photos_answer(engine):
 
     product = next(p for p in engine.catalog if p.images)
     photo = open_image(product.images[0])
-    engine.config = replace(engine.config, rerank=replace(engine.config.rerank, anchor=1.0))
+    base = replace(engine.config, fusion=replace(engine.config.fusion, w_colour_shift=0.0))  # the anchor alone
+    engine.config = replace(base, rerank=replace(base.rerank, anchor=1.0))
     ids = [r.product.id for r in engine.search(Query(image=photo, text="green", k=5)).results]
-    engine.config = replace(engine.config, rerank=replace(engine.config.rerank, anchor=0.0))
+    engine.config = replace(base, rerank=replace(base.rerank, anchor=0.0))
     assert ids[:3] == [r.product.id for r in engine.search(Query(image=photo, text="green", k=5)).results][:3]
+
+
+def test_the_colour_shift_is_zero_for_the_anchors_colour_and_highest_toward_the_words():
+    from engine.rerank import _shift_by_owner
+
+    index = ProductIndex(DIM, IndexConfig(device="cpu"), "fp", {"look": 6})
+    rng = np.random.default_rng(3)
+    blocks = {"anchor": [1, 0, 0], "toward": [0.2, 1, 0], "away": [1, -0.3, 0], "both": [0, 0, 1]}
+    for i, (pid, colour) in enumerate(blocks.items()):
+        looks = np.hstack([rng.standard_normal((1, 3)), [colour]]).astype(np.float32)
+        if pid == "both":  # two photos: the better one counts
+            looks = np.vstack([looks, np.hstack([looks[:, :3], [[0, 1, 0]]])]).astype(np.float32)
+        index.upsert(Product(id=pid, title=pid), {"shared": unit_vectors(rng, len(looks), DIM), "look": looks},
+                     unit_vectors(rng, 1, DIM)[0])
+    target = np.array([0, 2, 0], np.float32)
+    rows = np.array([index.table.row_of[p] for p in blocks])
+    got = dict(zip(blocks, _shift_by_owner(index.looks, rows, target, np.array([1, 0, 0], np.float32))))
+    assert got["anchor"] == 0.0
+    assert got["toward"] > 0.9 and got["away"] < 0.0
+    assert got["both"] == pytest.approx(1.0, abs=1e-6)  # its second photo is exactly the words' colour
+
+
+def test_an_anchored_query_naming_a_colour_scores_the_colour_shift(engine):
+    from engine.images import open_image
+
+    if engine.colour_words(Query(text="red"))[1] is None:
+        pytest.skip("the tiny bundle knows no colour words")
+    product = next(p for p in engine.catalog if p.images)
+    response = engine.search(Query(image=open_image(product.images[0]), text="red", k=5))
+    shifts = {r.product.id: r.why["colour_shift"] for r in response.results}
+    assert product.id not in shifts or shifts[product.id] == pytest.approx(0.0, abs=1e-5)
+    assert all(-1.0 <= v <= 1.0 for v in shifts.values())
