@@ -85,7 +85,7 @@ class FusionConfig:
     w_colour_shift: float = 2.0  # anchored photo + text queries naming colours: the colour moved from the anchor's toward the words', x shape (rerank._shift_by_owner; eval.tune_fusion --weight w_colour_shift)
     colour_by_fit: bool = True  # w_colour x (1 - the shared space's fit): where the space fits, it reads colour words itself
     w_local: float = 1.0  # photo-only queries: the query's cells matched with each candidate photo's (encoders/cells.py; eval.tune_fusion --weight w_local)
-    w_local_text: float = 0.5  # ... for photo + text queries (eval.tune_fusion --weight w_local_text, on both photo + colour word tasks)
+    w_local_text: float = 2.0  # ... for photo + text queries (eval.tune_fusion --weight w_local_text, on both photo + colour word tasks, with the anchor and colour_shift)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
