@@ -335,7 +335,7 @@ class SearchEngine:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
                              predicted, word_fit, self._visual_trust(qv), self._proto_trust(word_fit),
-                             self._colour_trust()).top(n_cand)
+                             self._colour_trust(), self._fit(self.config.fusion.predicted_by_fit)).top(n_cand)
         if qv.cells is not None and self.index.cells is not None:
             ranked = local_rerank(self.index, ranked, qv.cells, self._local_weight(query),
                                   self.config.rerank.local_candidates)
@@ -392,6 +392,11 @@ class SearchEngine:
     def _colour_trust(self) -> float:
         """Factor on ``w_colour``: 1 - the shared space's fit (``FusionConfig.colour_by_fit``), else 1."""
         return self._misfit(self.config.fusion.colour_by_fit)
+
+    def _fit(self, by_fit: bool) -> float:
+        """The shared space's fit to this catalogue when ``by_fit`` and the fit is known, else 1."""
+        fit = self.index.shared_fit
+        return fit if by_fit and fit is not None else 1.0
 
     def _misfit(self, by_fit: bool) -> float:
         """1 - the shared space's fit to this catalogue when ``by_fit`` and the fit is known, else 1."""

@@ -34,8 +34,9 @@
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
   when the query prefers a category (weight ``w_category``); failing that, ``predicted_category_fit``,
-  the same fit to the category predicted from the query photo (weight ``w_predicted_category`` = 0.05,
-  chosen on half of the photo queries by ``eval.tune_fusion --weight w_predicted_category``);
+  the same fit to the category predicted from the query photo (weight ``w_predicted_category`` = 0.4 x
+  the shared space's fit to the catalogue, since the prediction is made in that space: 0.40 on fashion,
+  0.08 on luma; chosen on half of the photo queries by ``eval.tune_fusion --weight w_predicted_category``);
 - ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
   category) = the share of those words that the product's category path contains (weight
   ``w_category_words``; see query_text.CategoryWords).
@@ -73,10 +74,12 @@ def category_fit(path: str, preferred: str) -> float:
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
-         visual_trust: float = 1.0, proto_trust: float = 1.0, colour_trust: float = 1.0) -> Candidates:
+         visual_trust: float = 1.0, proto_trust: float = 1.0, colour_trust: float = 1.0,
+         predicted_trust: float = 1.0) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why".
     ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries),
-    ``proto_trust`` scales ``w_proto`` and ``colour_trust`` ``w_colour`` (1 - that fit)."""
+    ``proto_trust`` scales ``w_proto`` and ``colour_trust`` ``w_colour`` (1 - that fit), ``predicted_trust``
+    ``w_predicted_category`` (that fit)."""
     if len(cands) == 0:
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
@@ -92,7 +95,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         score = score + cfg.w_price * parts["price_fit"]
     preferred, weight, part = prefs.category, cfg.w_category, "category_fit"
     if not preferred and predicted_category and cfg.w_predicted_category > 0:
-        preferred, weight, part = predicted_category, cfg.w_predicted_category, "predicted_category_fit"
+        preferred, weight, part = predicted_category, cfg.w_predicted_category * predicted_trust, "predicted_category_fit"
     if preferred:
         fit_by_code = np.asarray([category_fit(c, preferred) for c in table.categories], np.float32)
         parts[part] = fit_by_code[table.category_code[cands.rows]]

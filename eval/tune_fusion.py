@@ -45,7 +45,7 @@ from engine.encoders.embedder import Embedder
 from . import datasets, runner
 from .__main__ import tuning_setup
 
-GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4),
+GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (0.0, 0.05, 0.1, 0.2, 0.4, 0.8),
          "w_bridge": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "w_category_words": (0.0, 0.05, 0.1, 0.2, 0.4),
          "w_proto": (0.0, 0.25, 0.5, 1.0, 2.0), "w_colour": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
          "w_local": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0), "w_local_text": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
