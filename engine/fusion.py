@@ -34,9 +34,10 @@
   target (0 for products without a price), else left out;
 - ``category_fit`` = shared path depth / depth of the preferred category (1 inside the subtree),
   when the query prefers a category (weight ``w_category``); failing that, ``predicted_category_fit``,
-  the same fit to the category predicted from the query photo (weight ``w_predicted_category`` = 0.4 x
-  the shared space's fit to the catalogue, since the prediction is made in that space: 0.40 on fashion,
-  0.08 on luma; chosen on half of the photo queries by ``eval.tune_fusion --weight w_predicted_category``);
+  the same fit to the category predicted from the query photo (weight ``w_predicted_category`` = 0.2 x
+  the shared space's fit to the catalogue, since the prediction is made in that space: 0.20 on fashion,
+  0.04 on luma; chosen on half of the photo and photo + text queries by ``eval.tune_fusion --weight
+  w_predicted_category``);
 - ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
   category) = the share of those words that the product's category path contains (weight
   ``w_category_words``; see query_text.CategoryWords).

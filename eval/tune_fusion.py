@@ -12,7 +12,8 @@ stays 1; ``inf`` = look only) is run through ``SearchEngine.search`` on the tuni
 with the best mean of the tasks' main metrics (P@10 fashion, R@1 luma) is then reported on the
 held-out halves next to the current default and the classic baseline (frozen CNN cosine k-NN).
 ``--weight w_predicted_category`` tunes instead the weight of the category predicted from the query
-photo as a soft preference (the query's own product never votes for it); ``--weight w_bridge`` the
+photo as a soft preference (the query's own product never votes for it), on the two photo tasks and the two
+photo + colour word tasks (the preference applies to both kinds); ``--weight w_bridge`` the
 zero-shot bridge's weight for text queries, on fashion text → own photo (in the shared space's domain)
 and luma name → photo (an unseen domain), both by R@10; ``--weight w_category_words`` the weight of
 query words naming the shop's categories, on those two and fashion "⟨colour⟩ ⟨type⟩" (P@10), with
@@ -60,7 +61,7 @@ COLOUR_TASKS = {"fashion text → photo (same type + colour)": "P@10",
                 "luma photo + colour word → colour variant": "R@1"}
 PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1",
                     "luma other-view photo + colour word → colour variant": "R@1"}
-MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": PHOTO_TASKS, "w_bridge": TEXT_TASKS,
+MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": {**PHOTO_TASKS, **PHOTO_TEXT_TASKS}, "w_bridge": TEXT_TASKS,
                "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS,
                "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS,
                "w_colour_shift": PHOTO_TEXT_TASKS}
