@@ -28,6 +28,16 @@ def test_search_text_output_names_the_words_read(config_file, capsys):
     assert "read from the words: min_price 5; max_price 40" in out and "(searched: 'teapot')" in out
 
 
+def test_search_with_a_photo_and_words_names_the_product_the_photo_shows(config_file, built_shop, capsys):
+    from engine.catalog import Catalog
+
+    catalog = Catalog(f"{built_shop.data_dir}/catalog.db")
+    product = next(p for p in catalog if p.images)
+    catalog.close()
+    assert main(["--config", config_file, "search", "--image", product.images[0], "--text", "blue", "-k", "3"]) == 0
+    assert f"your photo shows {product.id}; the words change that product" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--epochs", "x"], ["nonsense"]])
 def test_usage_errors_exit_2(config_file, argv, capsys):
     with pytest.raises(SystemExit) as exc:
