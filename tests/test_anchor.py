@@ -43,10 +43,15 @@ def test_the_anchor_photo_is_the_products_photo_with_the_closest_look():
     assert anchor_photo(index, row, looks[0]) == 0
 
 
+def _setup(seed: int, pid: str):
+    """An index, a photo + text query and product ``pid``'s row."""
+    rng = np.random.default_rng(seed)
+    index = _index(rng)
+    return index, _query(rng), index.table.row_of[pid]
+
+
 def test_a_full_anchor_puts_the_stored_photo_in_place_of_the_query_photo():
-    rng = np.random.default_rng(1)
-    index, qv = _index(rng), _query(rng)
-    row = index.table.row_of["p0"]
+    index, qv, row = _setup(1, "p0")
     out = anchored(index, qv, row, 1, 1.0, 2.0, 1.0)
     stored_photo = index.photos.vectors[index.photos.rows_of(row)[1]]
     look = index.looks.vectors[index.looks.rows_of(row)[1]]
@@ -61,9 +66,7 @@ def test_a_full_anchor_puts_the_stored_photo_in_place_of_the_query_photo():
 
 
 def test_a_partial_anchor_keeps_the_query_photos_cells_and_leans_its_vectors():
-    rng = np.random.default_rng(2)
-    index, qv = _index(rng), _query(rng)
-    row = index.table.row_of["p1"]
+    index, qv, row = _setup(2, "p1")
     out = anchored(index, qv, row, 0, 1.0, 1.0, 0.5)
     stored = index.photos.vectors[index.photos.rows_of(row)[0]]
     assert float(out.photo @ stored) > float(qv.photo @ stored)
