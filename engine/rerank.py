@@ -9,7 +9,8 @@ and ``text_photo`` = max over the photos of cos(query text alone, photo) in the 
 queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
 looks' colour blocks) and, for anchored photo + text queries (engine/anchor.py), ``colour_shift`` = max
 over the photos of cos(photo colour - anchor colour, prototype - anchor colour) x max(shape, 0): the
-same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors (whatever approximate search found them).
+same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors
+(whatever approximate search found them).
 ``local_rerank`` re-scores the best fused candidates of a photo query by their photos' cells
 (``encoders/cells.py``): part ``local`` = max over the product's photos of the query photo's local score. ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
@@ -52,7 +53,7 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
     if qv.colour is not None and index.looks is not None:
         parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
-        if getattr(qv, "anchor_colour", None) is not None:
+        if qv.anchor_colour is not None:
             parts["colour_shift"] = _shift_by_owner(index.looks, rows, qv.colour, qv.anchor_colour)
             if "shape" in parts:  # a colour move counts on the anchor's own kind: the same shape in another colour
                 parts["colour_shift"] = parts["colour_shift"] * np.clip(parts["shape"], 0.0, 1.0)
