@@ -171,7 +171,21 @@ def _print_examples(engine) -> int:
         response = engine.search(Query(text=text, filters=filters, k=3))
         print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})"
                                         for r in response.results))
+    _print_photo_example(engine)
     return EXIT_OK
+
+
+def _print_photo_example(engine) -> None:
+    """"This, but in blue": a catalogue photo with words (the engine anchors on what the photo shows)."""
+    from .images import open_image
+    from .types import Query
+
+    product = next((p for p in engine.catalog if p.images and "hoodie" in p.title.lower()), None)
+    if product is None:
+        return
+    response = engine.search(Query(image=open_image(product.images[0]), text="blue", k=3))
+    print(f"photo of {product.title!r} + 'blue': " + "; ".join(
+        f"{r.product.title} ({r.score:.2f}, price {r.product.price})" for r in response.results))
 
 
 def cmd_serve(args) -> int:

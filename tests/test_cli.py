@@ -73,3 +73,11 @@ def test_an_import_with_a_bad_row_reports_it_and_exits_3(built_shop, sample_fold
 def test_as_typed_reads_nothing_out_of_the_words(config_file, capsys):
     assert main(["--config", config_file, "search", "--text", "red hoodie under 70", "--as-typed", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["understood"] is None
+
+
+def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
+    from engine.cli import _print_examples
+
+    assert _print_examples(engine) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("photo of "))
+    assert "hoodie" in line.lower() and "+ 'blue': " in line and line.count("; ") == 2
