@@ -149,3 +149,13 @@ def test_an_anchored_query_naming_a_colour_scores_the_colour_shift(engine):
     shifts = {r.product.id: r.why["colour_shift"] for r in response.results}
     assert product.id not in shifts or shifts[product.id] == pytest.approx(0.0, abs=1e-5)
     assert all(-1.0 <= v <= 1.0 for v in shifts.values())
+
+
+def test_an_index_without_cells_still_anchors(engine):
+    from engine.images import open_image
+
+    product = next(p for p in engine.catalog if p.images)
+    engine.index.channels.pop("cells")
+    response = engine.search(Query(image=open_image(product.images[0]), text="blue", k=3))
+    assert response.understood["anchor"] == product.id
+    assert response.results and all("local" not in r.why for r in response.results)
