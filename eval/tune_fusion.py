@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -25,7 +25,8 @@ whose queries name colours: fashion "⟨colour⟩ ⟨type⟩", luma "⟨colour�
 matched with each candidate photo's (``encoders/cells.py``) on the two photo tasks, ``--weight
 w_local_text`` the same for photo + text queries on luma photo + colour word and its other-view form
 (R@1), ``--weight anchor`` on the same two how far a photo + text query's photo moves to the catalogue
-photo it shows (``RerankConfig.anchor``, engine/anchor.py); ``--colour-category`` adds
+photo it shows (``RerankConfig.anchor``, engine/anchor.py) and ``--weight w_colour_shift`` the weight of
+the colour moved from the anchor's toward the words' (fusion part ``colour_shift``); ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
