@@ -23,6 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from .encoders.cells import decode
+from .encoders.unit import unit
 from .index.product_index import ProductIndex
 from .planner import QueryVectors
 
@@ -54,14 +55,9 @@ def anchored(index: ProductIndex, qv: QueryVectors, row: int, ordinal: int, imag
         own = decode(index.cells.vectors[cell_rows[ordinal]][None], qv.cells[0].shape[1])[0]
         cells = (own,) if blend >= 1.0 else (own,) + tuple(qv.cells)
     shared = image_weight * photo + (text_weight * qv.text if qv.text is not None else 0.0)
-    anchor_colour = _unit(look[-len(qv.colour):]) if qv.colour is not None else None
-    return replace(qv, shared=_unit(shared), photo=photo, shape=shape, cells=cells, anchor_colour=anchor_colour)
+    anchor_colour = unit(look[-len(qv.colour):]) if qv.colour is not None else None
+    return replace(qv, shared=unit(shared), photo=photo, shape=shape, cells=cells, anchor_colour=anchor_colour)
 
 
 def _blend(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
-    return _unit((1.0 - w) * _unit(a) + w * _unit(b))
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, np.float32)
-    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+    return unit((1.0 - w) * unit(a) + w * unit(b))

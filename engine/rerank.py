@@ -28,6 +28,7 @@ import numpy as np
 
 from .index.product_index import ProductIndex
 from .encoders.cells import best_local_scores
+from .encoders.unit import unit
 from .index.vectors import VectorIndex
 from .signatures import cell_distance
 from .types import Candidate, Candidates
@@ -92,35 +93,37 @@ def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str
     """For each row, max over its live vectors of cos(q, v); -1 where it has none. ``block`` "prefix"
     ("suffix"): compare the unit ``q`` (m,) with each vector's first (last) m dimensions, renormalised
     (the look's CNN block, its colour block)."""
-    out = np.full(len(rows), -1.0, np.float32)
-    if len(vecs) == 0:
-        return out
-    sel, which = vecs.rows_of_owners(rows)
-    if len(sel) == 0:
-        return out
-    if block:
-        part = vecs.vectors[sel, : len(q)] if block == "prefix" else vecs.vectors[sel, -len(q):]
-        sims = part @ q / np.maximum(np.linalg.norm(part, axis=1), 1e-12)
-    else:
-        sims = (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
-    np.maximum.at(out, which, sims.astype(np.float32))
-    return out
+    def sims(sel: np.ndarray) -> np.ndarray:
+        if block:
+            part = vecs.vectors[sel, : len(q)] if block == "prefix" else vecs.vectors[sel, -len(q):]
+            return part @ q / np.maximum(np.linalg.norm(part, axis=1), 1e-12)
+        return (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
+    return _owner_max(vecs, rows, sims)
 
 
 def _shift_by_owner(vecs: VectorIndex, rows: np.ndarray, target: np.ndarray, origin: np.ndarray) -> np.ndarray:
     """For each row, max over its live photos of cos(photo colour - ``origin``, ``target`` - ``origin``)
     on the looks' unit colour blocks: how far a photo's colour moved from the anchor's the way the words
     ask; 0 for a photo of the anchor's own colour, -1 where the product has no photo."""
+    wanted = unit(target) - origin
+    wanted_norm = max(float(np.linalg.norm(wanted)), 1e-12)
+
+    def sims(sel: np.ndarray) -> np.ndarray:
+        moved = unit(vecs.vectors[sel, -len(target):]) - origin
+        norms = np.linalg.norm(moved, axis=1) * wanted_norm
+        return np.where(norms > 1e-6, moved @ wanted / np.maximum(norms, 1e-12), 0.0)
+    return _owner_max(vecs, rows, sims)
+
+
+def _owner_max(vecs: VectorIndex, rows: np.ndarray, sims) -> np.ndarray:
+    """For each row, the max of ``sims(sel)`` (scores of the vector rows ``sel``) over its live vectors;
+    -1 where it has none."""
     out = np.full(len(rows), -1.0, np.float32)
-    sel, which = vecs.rows_of_owners(rows) if len(vecs) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    if len(sel) == 0:
+    if len(vecs) == 0:
         return out
-    part = vecs.vectors[sel, -len(target):]
-    part = part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
-    moved, wanted = part - origin, target / max(float(np.linalg.norm(target)), 1e-12) - origin
-    norms = np.linalg.norm(moved, axis=1) * max(float(np.linalg.norm(wanted)), 1e-12)
-    sims = np.where(norms > 1e-6, moved @ wanted / np.maximum(norms, 1e-12), 0.0)
-    np.maximum.at(out, which, sims.astype(np.float32))
+    sel, which = vecs.rows_of_owners(rows)
+    if len(sel):
+        np.maximum.at(out, which, sims(sel).astype(np.float32))
     return out
 
 
