@@ -33,6 +33,14 @@ def photo_only(qv: QueryVectors) -> QueryVectors:
     return QueryVectors(qv.photo, look=qv.photo_look, photo=qv.photo, cells=qv.cells)
 
 
+def anchor_on(index: ProductIndex, qv: QueryVectors, row: int, image_weight: float, text_weight: float,
+              blend: float) -> QueryVectors | None:
+    """``qv`` anchored on product ``row``'s photo closest in look to the query photo (``anchor_photo``,
+    ``anchored``); None when that product has no photo to anchor on."""
+    ordinal = anchor_photo(index, row, qv.photo_look)
+    return None if ordinal is None else anchored(index, qv, row, ordinal, image_weight, text_weight, blend)
+
+
 def anchor_photo(index: ProductIndex, row: int, look: np.ndarray) -> int | None:
     """Ordinal, among product ``row``'s live photos, of the one whose look is closest to ``look``;
     None when the product has no photo (or the index keeps no looks)."""

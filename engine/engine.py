@@ -30,6 +30,7 @@ from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
 from .query_text import CategoryWords, understand
 from .rerank import collapse_duplicates, local_rerank
+from .trust import trust
 from .types import Candidate, Product, Query, SearchResponse, SearchResult
 from .validation import validate_query
 
@@ -333,9 +334,8 @@ class SearchEngine:
         words, word_fit = ([], None)
         if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
-        ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion,
-                             predicted, word_fit, self._visual_trust(qv), self._proto_trust(word_fit),
-                             self._colour_trust(), self._fit(self.config.fusion.predicted_by_fit)).top(n_cand)
+        ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion, predicted, word_fit,
+                             trust(self.index.shared_fit, self.config.fusion, qv, word_fit)).top(n_cand)
         if qv.cells is not None and self.index.cells is not None:
             ranked = local_rerank(self.index, ranked, qv.cells, self._local_weight(query),
                                   self.config.rerank.local_candidates)
@@ -360,12 +360,9 @@ class SearchEngine:
         if not found.results:
             return qv, None
         pid = found.results[0].product.id
-        row = self.index.table.row_of[pid]
-        ordinal = anchor.anchor_photo(self.index, row, qv.photo_look)
-        if ordinal is None:
-            return qv, None
-        return anchor.anchored(self.index, qv, row, ordinal, query.image_weight, query.text_weight,
-                               self.config.rerank.anchor), pid
+        moved = anchor.anchor_on(self.index, qv, self.index.table.row_of[pid], query.image_weight,
+                                 query.text_weight, self.config.rerank.anchor)
+        return (qv, None) if moved is None else (moved, pid)
 
     def _anchors(self, query: Query) -> bool:
         """Whether a query is anchored (photo + text, ``rerank.anchor`` > 0)."""
@@ -381,35 +378,6 @@ class SearchEngine:
         when words come with the photo."""
         cfg = self.config.fusion
         return cfg.w_local_text if query.text else cfg.w_local
-
-    def _proto_trust(self, word_fit: np.ndarray | None) -> float:
-        """Factor on ``w_proto``: 1 - the shared space's fit (the catalogue bridge stands in for the
-        shared space where it fits the catalogue poorly; ``FusionConfig.proto_by_fit``), else 1; and 0
-        when the words name the shop's categories (``word_fit``): the shop's own category then says
-        what kind of product they mean, better than a foreign vocabulary (README, "Catalogue bridge")."""
-        return 0.0 if word_fit is not None else self._misfit(self.config.fusion.proto_by_fit)
-
-    def _colour_trust(self) -> float:
-        """Factor on ``w_colour``: 1 - the shared space's fit (``FusionConfig.colour_by_fit``), else 1."""
-        return self._misfit(self.config.fusion.colour_by_fit)
-
-    def _fit(self, by_fit: bool) -> float:
-        """The shared space's fit to this catalogue when ``by_fit`` and the fit is known, else 1."""
-        fit = self.index.shared_fit
-        return fit if by_fit and fit is not None else 1.0
-
-    def _misfit(self, by_fit: bool) -> float:
-        """1 - the shared space's fit to this catalogue when ``by_fit`` and the fit is known, else 1."""
-        fit = self.index.shared_fit
-        return 1.0 - fit if by_fit and fit is not None else 1.0
-
-    def _visual_trust(self, qv: QueryVectors) -> float:
-        """Factor on ``w_visual``: the shared space's fit to this catalogue for photo-only queries
-        (``FusionConfig.visual_by_fit``), else 1."""
-        fit = self.index.shared_fit
-        if qv.look is None or fit is None or not self.config.fusion.visual_by_fit:
-            return 1.0
-        return fit
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

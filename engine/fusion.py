@@ -53,6 +53,7 @@ import numpy as np
 
 from .attributes import AttributeTable
 from .config import FusionConfig
+from .trust import Trust
 from .types import Candidates, Preferences
 
 
@@ -75,19 +76,17 @@ def category_fit(path: str, preferred: str) -> float:
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
-         visual_trust: float = 1.0, proto_trust: float = 1.0, colour_trust: float = 1.0,
-         predicted_trust: float = 1.0) -> Candidates:
-    """Score every candidate with the formula above (vectorised); parts are kept for "why".
-    ``visual_trust`` scales ``w_visual`` (the shared space's fit to the catalogue, photo queries),
-    ``proto_trust`` scales ``w_proto`` and ``colour_trust`` ``w_colour`` (1 - that fit), ``predicted_trust``
-    ``w_predicted_category`` (that fit)."""
+         trust: Trust = Trust()) -> Candidates:
+    """Score every candidate with the formula above (vectorised); parts are kept for "why". ``trust``
+    scales ``w_visual``, ``w_proto``, ``w_colour`` and ``w_predicted_category`` by the shared space's fit
+    to the catalogue (``engine/trust.py``)."""
     if len(cands) == 0:
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
-    score = cfg.w_visual * visual_trust * parts["visual"] + cfg.w_text * parts["text"]
+    score = cfg.w_visual * trust.visual * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
-                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * proto_trust),
-                         ("colour", cfg.w_colour * colour_trust), ("colour_shift", cfg.w_colour_shift)):
+                         ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
+                         ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]
@@ -96,7 +95,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         score = score + cfg.w_price * parts["price_fit"]
     preferred, weight, part = prefs.category, cfg.w_category, "category_fit"
     if not preferred and predicted_category and cfg.w_predicted_category > 0:
-        preferred, weight, part = predicted_category, cfg.w_predicted_category * predicted_trust, "predicted_category_fit"
+        preferred, weight, part = predicted_category, cfg.w_predicted_category * trust.predicted, "predicted_category_fit"
     if preferred:
         fit_by_code = np.asarray([category_fit(c, preferred) for c in table.categories], np.float32)
         parts[part] = fit_by_code[table.category_code[cands.rows]]

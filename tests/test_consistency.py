@@ -206,6 +206,9 @@ def test_photo_queries_weigh_the_shared_space_by_its_fit_and_the_fit_is_saved(sh
     look_only = engine.search(query)
     assert [(r.product.id, round(r.score, 5)) for r in foreign.results] == \
         [(r.product.id, round(r.score, 5)) for r in look_only.results]
-    assert engine._visual_trust(engine.query_vectors(Query(text="red hoodie"))) == 1.0
+    from engine.trust import trust
+
+    text_vectors = engine.query_vectors(Query(text="red hoodie"))
+    assert trust(engine.index.shared_fit, engine.config.fusion, text_vectors, None).visual == 1.0
     engine.config = replace(base, fusion=replace(base.fusion, visual_by_fit=False))
-    assert engine._visual_trust(engine.query_vectors(query)) == 1.0
+    assert trust(engine.index.shared_fit, engine.config.fusion, engine.query_vectors(query), None).visual == 1.0

@@ -1,0 +1,48 @@
+"""How much fusion trusts each part that the shared space reads or stands in for, on this catalogue.
+
+The shared space is trained on one catalogue; ``domain_fit`` measures how well it fits the one being
+searched (``ProductIndex.shared_fit``, 0 to 1; None when unknown, then every factor is 1). Parts read in
+that space weigh by the fit, parts that stand in for it where it fits poorly by 1 - fit, each switch in
+``FusionConfig``:
+- ``visual`` (photo-only queries; ``visual_by_fit``): fit;
+- ``predicted`` (the category predicted from the query photo, made in that space; ``predicted_by_fit``): fit;
+- ``proto`` (the catalogue bridge; ``proto_by_fit``): 1 - fit, and 0 when the query's words name the
+  shop's categories: the shop's own category then says what kind of product they mean, better than a
+  foreign vocabulary (README, "Catalogue bridge");
+- ``colour`` (colour words against the photos' colour histograms; ``colour_by_fit``): 1 - fit, since a
+  space that fits the catalogue reads colour words itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import FusionConfig
+from .planner import QueryVectors
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Factors on ``w_visual``, ``w_proto``, ``w_colour`` and ``w_predicted_category``."""
+
+    visual: float = 1.0
+    proto: float = 1.0
+    colour: float = 1.0
+    predicted: float = 1.0
+
+
+def trust(fit: float | None, cfg: FusionConfig, qv: QueryVectors, word_fit: np.ndarray | None) -> Trust:
+    """The factors for a query (``qv``: photo-only when it has a look; ``word_fit`` not None: its words
+    name the shop's categories, ``query_text.CategoryWords``) on a catalogue the shared space fits by ``fit``."""
+    def fit_if(on: bool) -> float:
+        return fit if on and fit is not None else 1.0
+
+    def misfit_if(on: bool) -> float:
+        return 1.0 - fit if on and fit is not None else 1.0
+
+    return Trust(visual=fit_if(cfg.visual_by_fit and qv.look is not None),
+                 proto=0.0 if word_fit is not None else misfit_if(cfg.proto_by_fit),
+                 colour=misfit_if(cfg.colour_by_fit),
+                 predicted=fit_if(cfg.predicted_by_fit))
