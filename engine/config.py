@@ -86,6 +86,7 @@ class FusionConfig:
     colour_by_fit: bool = True  # w_colour x (1 - the shared space's fit): where the space fits, it reads colour words itself
     w_local: float = 1.0  # photo-only queries: the query's cells matched with each candidate photo's (encoders/cells.py; eval.tune_fusion --weight w_local)
     w_local_text: float = 2.0  # ... for photo + text queries (eval.tune_fusion --weight w_local_text, on both photo + colour word tasks, with the anchor and colour_shift)
+    w_same_shot: float = 0.5  # photo-only queries: the share of mutual cell matches above rerank.same_shot_from (encoders/cells.mutual_share; eval.tune_fusion --weight w_same_shot)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
@@ -101,6 +102,7 @@ class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
     local_candidates: int = 10  # the best fused candidates of a photo query re-scored by their cells (rerank.local_rerank)
     local_query_scales: tuple[float, ...] = (0.5714,)  # the query photo's cells also at these fractions of the tower's side (128 px of 224): a close-up's details are small in full views
+    same_shot_from: float = 0.8  # share of mutual cell matches from which a photo counts as the same shot (part same_shot; eval.tune_fusion --weight same_shot_from)
     anchor: float = 1.0  # photo + text queries: how far the photo's parts move to the catalogue photo it shows (engine/anchor.py; 0: off)
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
     same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)

@@ -280,7 +280,7 @@ class SearchEngine:
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         photo_look = None
         if query.image is not None:
-            cell_weight = max(self._local_weight(query), self.config.fusion.w_local if self._anchors(query) else 0.0)
+            cell_weight = max(*self._cell_weights(query), self.config.fusion.w_local if self._anchors(query) else 0.0)
             vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(cell_weight))
             if "cells" in vecs:
                 cells = tuple(scale[0] for scale in vecs["cells"])
@@ -337,8 +337,9 @@ class SearchEngine:
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion, predicted, word_fit,
                              trust(self.index.shared_fit, self.config.fusion, qv, word_fit)).top(n_cand)
         if qv.cells is not None and self.index.cells is not None:
-            ranked = local_rerank(self.index, ranked, qv.cells, self._local_weight(query),
-                                  self.config.rerank.local_candidates)
+            w_local, w_shot = self._cell_weights(query)
+            ranked = local_rerank(self.index, ranked, qv.cells, w_local, self.config.rerank.local_candidates,
+                                  (w_shot, self.config.rerank.same_shot_from))
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
@@ -373,11 +374,11 @@ class SearchEngine:
         tower's own side) when the index keeps cells and they weigh ``weight`` > 0; else None."""
         return tuple(self.config.rerank.local_query_scales) if self.index.cells is not None and weight > 0 else None
 
-    def _local_weight(self, query: Query) -> float:
-        """Weight of the query photo's cells (``rerank.local_rerank``): ``w_local``, or ``w_local_text``
-        when words come with the photo."""
+    def _cell_weights(self, query: Query) -> tuple[float, float]:
+        """Weights of the query photo's cells (``rerank.local_rerank``) and of the part ``same_shot``:
+        ``w_local``, ``w_same_shot``; with words ``w_local_text`` and 0 (the anchor finds the product)."""
         cfg = self.config.fusion
-        return cfg.w_local_text if query.text else cfg.w_local
+        return (cfg.w_local_text, 0.0) if query.text else (cfg.w_local, cfg.w_same_shot)
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

@@ -44,7 +44,9 @@
 Weights live in ``FusionConfig``. Every part goes into the result's "why". The re-ranking stage then adds
 ``w_local * local`` (``w_local_text`` for photo + text queries) to the best fused candidates of a query
 with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds
-the same product from another view, in a close-up or in another colour (encoders/cells.py).
+the same product from another view, in a close-up or in another colour (encoders/cells.py), and, for
+photo-only queries, ``w_same_shot * same_shot``: how far the share of mutual cell matches lies above
+``rerank.same_shot_from`` (the same product photographed the same way, e.g. in another colour).
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ over the photos of cos(photo colour - anchor colour, prototype - anchor colour) 
 same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors
 (whatever approximate search found them).
 ``local_rerank`` re-scores the best fused candidates of a photo query by their photos' cells
-(``encoders/cells.py``): part ``local`` = max over the product's photos of the query photo's local score. ``collapse_duplicates`` walks
+(``encoders/cells.py``): part ``local`` = max over the product's photos of the query photo's local score,
+part ``same_shot`` = how far the best photo's share of mutual cell matches lies above a threshold (the
+same product photographed the same way, e.g. in another colour). ``collapse_duplicates`` walks
 the fused ranking and folds a product into a better-ranked one when their first photos' look vectors
 (text vectors for products without photos) have cosine above the threshold, or when their first
 photos are the same picture by their signatures (``signatures.py``: re-uploaded, resized or
@@ -27,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from .index.product_index import ProductIndex
-from .encoders.cells import best_local_scores
+from .encoders.cells import cell_matches
 from .encoders.unit import unit
 from .index.vectors import VectorIndex
 from .signatures import cell_distance
@@ -61,32 +63,40 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
     return Candidates(rows, np.max(np.stack(list(parts.values())), axis=0), parts)
 
 
-def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.ndarray], weight: float, n: int
-                 ) -> Candidates:
+def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.ndarray], weight: float, n: int,
+                 same_shot: tuple[float, float] = (0.0, 1.0)) -> Candidates:
     """The first ``n`` of ``ranked`` (fused, best first) gain ``weight`` x their ``local`` part (the query
     photo's cells, at each of its scales in ``cells``, matched with their photos'; the best scale
-    counts) and are re-sorted; the rest follow in their order with ``local`` 0. Only ``n`` candidates
-    are matched: the cells decide which of the likeliest products comes first, not which make the list."""
+    counts) and ``same_shot[0]`` x their ``same_shot`` part (how far the best photo's share of mutual
+    cell matches, ``cells.mutual_share``, lies above ``same_shot[1]``, scaled to [0, 1]) and are
+    re-sorted (``same_shot`` only where its weight is > 0); the rest follow in their order with the parts 0. Only ``n`` candidates are matched: the
+    cells decide which of the likeliest products comes first, not which make the list."""
     head, tail = ranked.take(slice(0, n)), ranked.take(slice(n, None))
-    local = _local_by_owner(index.cells, head.rows, cells)
-    head = Candidates(head.rows, (head.scores + weight * local).astype(np.float32),
-                      {**head.parts, "local": local}).top(len(head))
+    local, share = _local_by_owner(index.cells, head.rows, cells)
+    w_shot, start = same_shot
+    shot = (np.clip(share - start, 0.0, None) / max(1.0 - start, 1e-6)).astype(np.float32)
+    added = {"local": local, **({"same_shot": shot} if w_shot > 0 else {})}
+    head = Candidates(head.rows, (head.scores + weight * local + w_shot * shot).astype(np.float32),
+                      {**head.parts, **added}).top(len(head))
     if len(tail) == 0:
         return head
-    tail_parts = {**tail.parts, "local": np.zeros(len(tail), np.float32)}
+    tail_parts = {**tail.parts, **{name: np.zeros(len(tail), np.float32) for name in added}}
     return Candidates(np.concatenate([head.rows, tail.rows]), np.concatenate([head.scores, tail.scores]),
                       {k: np.concatenate([head.parts[k], tail_parts[k]]) for k in head.parts})
 
 
-def _local_by_owner(cells: VectorIndex, rows: np.ndarray, query: Sequence[np.ndarray]) -> np.ndarray:
+def _local_by_owner(cells: VectorIndex, rows: np.ndarray, query: Sequence[np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """For each row, max over its live photos of the local score of the query's cells (the best of
-    its scales); 0 where it has none (a product without photos matches no detail)."""
-    out = np.full(len(rows), -np.inf, np.float32)
+    its scales) and of their mutual share; 0 where it has none (a product without photos matches no detail)."""
+    local, share = np.full(len(rows), -np.inf, np.float32), np.zeros(len(rows), np.float32)
     sel, which = cells.rows_of_owners(rows)
     if len(sel):
-        np.maximum.at(out, which, best_local_scores(query, cells.vectors[sel]))
-    out[~np.isfinite(out)] = 0.0
-    return out
+        scores, shares = cell_matches(query, cells.vectors[sel])
+        np.maximum.at(local, which, scores)
+        np.maximum.at(share, which, shares)
+    local[~np.isfinite(local)] = 0.0
+    return local, share
 
 
 def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str = "") -> np.ndarray:

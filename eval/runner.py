@@ -8,7 +8,9 @@ Methods:
 - ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
 - ``ours − re-ranking``: no re-ranking stage (no near-duplicate folding, no cells re-scoring);
-- ``ours − cells``: tasks with query photos, the re-scoring by the photos' cells off (w_local = w_local_text = 0);
+- ``ours − cells``: tasks with query photos, the re-scoring by the photos' cells off (w_local = w_local_text =
+  w_same_shot = 0);
+- ``ours − same shot``: the same tasks, the share of mutual cell matches not counted (w_same_shot = 0);
 - ``ours − anchor``: photo + text tasks, the query photo used as it is instead of the catalogue photo it
   shows (``rerank.anchor`` = 0, engine/anchor.py);
 - ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0;
@@ -185,9 +187,10 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
         variants["ours − colour words"] = replace(cfg, read_colours=False)
     if not task.hide_titles:
         variants["ours − fusion"] = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_price=0.0, w_category=0.0))
-    no_cells = replace(cfg.fusion, w_local=0.0, w_local_text=0.0)
+    no_cells = replace(cfg.fusion, w_local=0.0, w_local_text=0.0, w_same_shot=0.0)
     if task.kind in ("photo", "photo+text"):
         variants["ours − cells"] = replace(cfg, fusion=no_cells)
+        variants["ours − same shot"] = replace(cfg, fusion=replace(cfg.fusion, w_same_shot=0.0))
     if task.kind == "photo+text":
         variants["ours − anchor"] = replace(cfg, rerank=replace(cfg.rerank, anchor=0.0))
     variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False), fusion=no_cells)

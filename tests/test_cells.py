@@ -113,9 +113,9 @@ def test_without_cells_or_weight_there_is_no_local_part(engine):
     from engine.images import open_image
 
     product = next(iter(engine.catalog))
-    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=0.0))
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=0.0, w_same_shot=0.0))
     response = engine.search(Query(image=open_image(product.images[0]), k=3))
-    assert all("local" not in r.why for r in response.results)
+    assert all("local" not in r.why and "same_shot" not in r.why for r in response.results)
     engine.config = replace(engine.config, fusion=FusionConfig())
     engine.index.channels.pop("cells")
     response = engine.search(Query(image=open_image(product.images[0]), k=3))
@@ -174,8 +174,8 @@ def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):
     product = next(iter(engine.catalog))
     photo = open_image(product.images[0])
     engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=2.0, w_local_text=0.5))
-    assert engine._local_weight(Query(image=photo)) == 2.0
-    assert engine._local_weight(Query(image=photo, text="red")) == 0.5
+    assert engine._cell_weights(Query(image=photo)) == (2.0, engine.config.fusion.w_same_shot)
+    assert engine._cell_weights(Query(image=photo, text="red")) == (0.5, 0.0)  # with words the anchor finds the product
     alone, with_words = (engine.search(Query(image=photo, text=t, k=3)).results[0] for t in (None, "red"))
     assert "local" in alone.why and "local" in with_words.why
 
@@ -187,3 +187,44 @@ def test_warming_up_prepares_the_cells_passes(engine, monkeypatch):
     monkeypatch.setattr(tower, "features_and_cells", lambda batch: sides.append(batch.shape[1]) or real(batch))
     engine.warm()
     assert sides == [tower.spec.image_size, 37]  # and 4/7 of the tiny tower's 64 px
+
+
+def test_mutual_share_counts_query_cells_whose_best_match_picks_them_back():
+    from engine.encoders.cells import mutual_share
+
+    rng = np.random.default_rng(9)
+    sims = rng.uniform(-1, 1, (5, 7, 6))  # 5 photos, 7 photo cells, 6 query cells
+    want = [np.mean([int(np.argmax(sims[m, int(np.argmax(sims[m, :, q])), :])) == q for q in range(6)])
+            for m in range(5)]
+    np.testing.assert_allclose(mutual_share(sims), want)
+    same = np.eye(6)[None]  # each query cell's twin: every match is mutual
+    assert mutual_share(same)[0] == 1.0
+    crowded = np.zeros((1, 2, 6)); crowded[0, 0, :] = 1.0  # one photo cell is every query cell's best: one mutual pair
+    assert mutual_share(crowded)[0] == pytest.approx(1 / 6)
+
+
+def test_the_same_shot_in_other_cells_order_wins_the_same_shot_part():
+    from engine.encoders.cells import cell_matches
+    from engine.rerank import local_rerank
+
+    rng = np.random.default_rng(10)
+    index, codes = _index_with_cells(rng, 3, 6, 8)
+    query = decode(codes[1:2], 8)[0][::-1]  # p1's own cells, listed in another order
+    local, share = cell_matches((query,), codes)
+    assert share[1] == pytest.approx(1.0) and share[[0, 2]].max() < 1.0
+    ranked = Candidates(np.arange(3), np.array([2.0, 1.0, 0.5], np.float32), {"visual": np.zeros(3, np.float32)})
+    start = float(share[[0, 2]].max())
+    out = local_rerank(index, ranked, (query,), 0.0, 3, same_shot=(2.0, start))
+    assert out.rows.tolist()[0] == 1 and out.parts["same_shot"][0] == pytest.approx(1.0)
+    assert out.parts["same_shot"][1:].max() == 0.0  # shares at or below the start count nothing
+    off = local_rerank(index, ranked, (query,), 0.0, 3, same_shot=(0.0, start))
+    assert off.rows.tolist() == [0, 1, 2] and "same_shot" not in off.parts  # weight 0: not a part of the why
+
+
+def test_a_catalogue_photo_is_its_own_products_same_shot(engine):
+    from engine.images import open_image
+
+    product = next(iter(engine.catalog))
+    response = engine.search(Query(image=open_image(product.images[0]), k=5))
+    shot = {r.product.id: r.why["same_shot"] for r in response.results}
+    assert shot[product.id] == pytest.approx(1.0, abs=0.01)

@@ -71,6 +71,7 @@ def test_photo_plus_text_explains_the_shape_and_text_parts(engine, truth, sample
         assert -1.0 <= r.why["shape"] <= 1.0 and -1.0 <= r.why["text_photo"] <= 1.0
         assert r.score == pytest.approx(_explained(engine, r.why), abs=1e-5)
     assert "predicted_category_fit" in r.why  # the photo's predicted category is a soft preference
+    assert "same_shot" not in r.why  # with words the anchor finds the product; the same shot does not count
     assert "shape" not in engine.search(Query(image=photo, k=3)).results[0].why  # photo alone: the look
 
 
