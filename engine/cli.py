@@ -112,7 +112,7 @@ def cmd_search(args) -> int:
         read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
         print(f"read from the words: {'; '.join(read)} (searched: {u['text'] or args.text!r})")
         if u.get("anchor"):
-            print(f"your photo shows {u['anchor']}; the words change that product")
+            print(f"your photo shows {u['anchor']} ({u.get('anchor_title', '')}); the words change that product")
     for i, r in enumerate(response.results, 1):
         why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())
         price = f"{r.product.price:.2f} {r.product.currency}" if r.product.price is not None else "-"

@@ -247,13 +247,13 @@ class SearchEngine:
         t_enc = time.perf_counter()
         for _ in range(3):
             with self.index.lock:
-                qv_a, anchor_id = self._anchor(query, qv)
+                qv_a, anchored = self._anchor(query, qv)
                 t_anchor = time.perf_counter()
                 response, complete = self._search_vector(
                     query, qv_a, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc),
-                                          **({"anchor": _ms(t_enc, t_anchor)} if anchor_id else {})})
-                if anchor_id:
-                    response = replace(response, understood={**(response.understood or {}), "anchor": anchor_id})
+                                          **({"anchor": _ms(t_enc, t_anchor)} if anchored else {})})
+                if anchored:
+                    response = replace(response, understood={**(response.understood or {}), **anchored})
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
@@ -350,20 +350,20 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
 
-    def _anchor(self, query: Query, qv: QueryVectors) -> tuple[QueryVectors, str | None]:
+    def _anchor(self, query: Query, qv: QueryVectors) -> tuple[QueryVectors, dict]:
         """Photo + text: the catalogue photo the query photo shows (a photo-only search, filters
         aside: the anchor is what the shopper holds, not what they want) stands in for it, ``rerank.anchor``
-        of the way (``engine/anchor.py``); returns the query vectors and the anchor's product id (None:
-        not anchored)."""
+        of the way (``engine/anchor.py``); returns the query vectors and what the response's ``understood``
+        says of it: the anchor's product id and title ({}: not anchored)."""
         if not self._anchors(query) or qv.photo_look is None or len(self.index) == 0:
-            return qv, None
+            return qv, {}
         found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), timings={})
         if not found.results:
-            return qv, None
-        pid = found.results[0].product.id
-        moved = anchor.anchor_on(self.index, qv, self.index.table.row_of[pid], query.image_weight,
+            return qv, {}
+        shows = found.results[0].product
+        moved = anchor.anchor_on(self.index, qv, self.index.table.row_of[shows.id], query.image_weight,
                                  query.text_weight, self.config.rerank.anchor)
-        return (qv, None) if moved is None else (moved, pid)
+        return (qv, {}) if moved is None else (moved, {"anchor": shows.id, "anchor_title": shows.title})
 
     def _anchors(self, query: Query) -> bool:
         """Whether a query is anchored (photo + text, ``rerank.anchor`` > 0)."""

@@ -31,7 +31,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "preference (why: category_words_fit); colours: colour words "
                                                   "compared with the photos' colours (why: colour); anchor "
                                                   "(photo + text): the product the photo was found to show, "
-                                                  "whose catalogue photo the words then change",
+                                                  "whose catalogue photo the words then change, and its title "
+                                                  "(anchor_title)",
                                                   "properties": {"text": {"type": "string"},
                                                                  "phrases": {"type": "array", "items": {"type": "string"}},
                                                                  "min_price": {"type": "number"},
@@ -41,7 +42,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                                                     "items": {"type": "string"}},
                                                                  "colours": {"type": "array",
                                                                              "items": {"type": "string"}},
-                                                                 "anchor": {"type": "string"}}},
+                                                                 "anchor": {"type": "string"},
+                                                                 "anchor_title": {"type": "string"}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}
 _FILTERS = {"type": "object", "properties": {
     "min_price": {"type": "number", "minimum": 0}, "max_price": {"type": "number", "minimum": 0},

@@ -81,7 +81,7 @@ def test_a_catalogue_photo_with_words_anchors_on_its_own_product(engine):
     product = next(p for p in engine.catalog if p.images)
     photo = open_image(product.images[0])
     response = engine.search(Query(image=photo, text="red", k=5))
-    assert response.understood["anchor"] == product.id
+    assert response.understood["anchor"] == product.id and response.understood["anchor_title"] == product.title
     assert "anchor" in response.timings_ms
 
 

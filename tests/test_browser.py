@@ -4,6 +4,7 @@ Uploads a photo, types text, sets a price range, checks the filtered results, cl
 "More like this", and saves screenshots to out/screenshots/ for a person to look at.
 """
 
+import csv
 import json
 import os
 import shutil
@@ -78,6 +79,9 @@ def test_search_page_end_to_end(live_server, sample_folder):
             prices = [float(t.split()[0]) for t in page.locator(".card .price").all_inner_texts()]
             assert prices and all(20 <= p <= 70 for p in prices)
             assert "matching products" in page.inner_text("#status")
+            with open(sample_folder / "products.csv", encoding="utf-8") as fp:
+                title = next(r["title"] for r in csv.DictReader(fp) if r["id"] == "S0041")
+            assert f"your photo shows: {title}" in page.inner_text("#status")  # the anchor, by its title
             page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
             first = page.locator(".card").first.get_attribute("data-id")
             page.locator(".card .more").first.click()

@@ -35,7 +35,7 @@ def test_search_with_a_photo_and_words_names_the_product_the_photo_shows(config_
     product = next(p for p in catalog if p.images)
     catalog.close()
     assert main(["--config", config_file, "search", "--image", product.images[0], "--text", "blue", "-k", "3"]) == 0
-    assert f"your photo shows {product.id}; the words change that product" in capsys.readouterr().out
+    assert f"your photo shows {product.id} ({product.title}); the words change that product" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--epochs", "x"], ["nonsense"]])

@@ -132,6 +132,6 @@ function readNote(u) {
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
-  const anchor = u.anchor ? ` · your photo shows: ${u.anchor}` : "";
+  const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
   return price + words + colours + anchor;
 }
