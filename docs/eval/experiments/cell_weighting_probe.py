@@ -3,7 +3,9 @@
 split by product (the variant is the local score's formula; same_shot is off in the variants, on in
 the last row, "engine as configured"). BUNDLE: a bundle trained on the fashion training split (reports/tune_local/bundle).
 
-    .venv/bin/python docs/eval/experiments/cell_weighting_probe.py [BUNDLE]   (needs ../shared/data; ~5 min)
+    .venv/bin/python docs/eval/experiments/cell_weighting_probe.py [BUNDLE [VARIANT,... [with-same-shot]]]
+    (needs ../shared/data; ~5 min; VARIANT: names' beginnings; with-same-shot: the engine's same_shot part
+    counts beside each variant, as configured)
 """
 import sys
 from pathlib import Path
@@ -65,6 +67,7 @@ VARIANTS = {
     "mean max (engine before same_shot)": lambda ss: np.max([mean_max(s) for s in ss], axis=0),
     "soft-max t=10": lambda ss: np.max([mean_max(s, 10) for s in ss], axis=0),
     "soft-max t=20": lambda ss: np.max([mean_max(s, 20) for s in ss], axis=0),
+    "soft-max t=40": lambda ss: np.max([mean_max(s, 40) for s in ss], axis=0),
     "discriminative std": lambda ss: np.max([discriminative(s) for s in ss], axis=0),
     "discriminative std^2": lambda ss: np.max([discriminative(s, 2) for s in ss], axis=0),
     "mutual NN": lambda ss: np.max([mutual(s) for s in ss], axis=0),
@@ -80,16 +83,20 @@ for tau in (0.6, 0.7, 0.8):
         VARIANTS[f"verified t={tau} w={w}"] = (lambda t, w_: lambda ss: np.max([mean_max(s) for s in ss], axis=0)
                                                + w_ * np.clip(mutual(ss[0]) - t, 0, None) / (1 - t))(tau, w)
 ONLY = sys.argv[2].split(",") if len(sys.argv) > 2 else None
-variant = "mean max (engine)"
+WITH_SHOT = len(sys.argv) > 3 and sys.argv[3] == "with-same-shot"  # the variants beside the engine's same_shot part
+variant = "mean max (engine before same_shot)"
 
 
 def local_by_owner(cells, rows, query):
-    out_ = np.full(len(rows), -np.inf, np.float32)
+    out_, share = np.full(len(rows), -np.inf, np.float32), np.zeros(len(rows), np.float32)
     sel, which = cells.rows_of_owners(rows)
     if len(sel):
-        np.maximum.at(out_, which, VARIANTS[variant](sims_of(query, cells.vectors[sel])).astype(np.float32))
+        sims = sims_of(query, cells.vectors[sel])
+        np.maximum.at(out_, which, VARIANTS[variant](sims).astype(np.float32))
+        if WITH_SHOT:
+            np.maximum.at(share, which, mutual(sims[0]).astype(np.float32))
     out_[~np.isfinite(out_)] = 0.0
-    return out_, np.zeros(len(rows), np.float32)
+    return out_, share
 
 
 engine_local = rerank._local_by_owner
@@ -98,6 +105,7 @@ for variant in [v for v in VARIANTS if ONLY is None or any(v.startswith(o) for o
     rerank._local_by_owner = engine_local if variant == "engine as configured" else local_by_owner
     rankings, lat = runner.engine_rankings(eng, task)
     hit = np.array([r[0] == w for r, w in zip(rankings, want)])
-    print(f"{variant:26s} R@1 {hit.mean():.3f}  halves {hit[qh == 0].mean():.3f} / {hit[qh == 1].mean():.3f}  "
+    label = variant + (" + same_shot" if WITH_SHOT and variant != "engine as configured" else "")
+    print(f"{label:26s} R@1 {hit.mean():.3f}  halves {hit[qh == 0].mean():.3f} / {hit[qh == 1].mean():.3f}  "
           + "  ".join(f"{v} {hit[views == v].mean():.3f}" for v in ("main", "back", "alt1", "other"))
           + f"  p50 {np.percentile(lat, 50):.1f} ms", flush=True)
