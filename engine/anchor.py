@@ -46,7 +46,7 @@ def anchor_photo(index: ProductIndex, row: int, look: np.ndarray) -> int | None:
     None when the product has no photo (or the index keeps no looks)."""
     if index.looks is None or not (rows := index.looks.rows_of(row)):
         return None
-    vecs = index.looks.vectors[rows]
+    vecs = index.looks.take(rows)
     sims = vecs @ look / np.maximum(np.linalg.norm(vecs, axis=1), 1e-12)
     return int(np.argmax(sims))
 
@@ -56,11 +56,11 @@ def anchored(index: ProductIndex, qv: QueryVectors, row: int, ordinal: int, imag
     """``qv`` with the photo's parts moved ``blend`` of the way to photo ``ordinal`` of product ``row``
     (its stored vectors); the combined shared vector is rebuilt from the new photo and ``qv.text``."""
     photo = _blend(qv.photo, index.photos.vectors[index.photos.rows_of(row)[ordinal]], blend)
-    look = index.looks.vectors[index.looks.rows_of(row)[ordinal]]
+    look = index.looks.take([index.looks.rows_of(row)[ordinal]])[0]
     shape = _blend(qv.shape, look[: len(qv.shape)], blend) if qv.shape is not None else None
     cells = qv.cells
     if qv.cells is not None and index.cells is not None and (cell_rows := index.cells.rows_of(row)):
-        own = decode(index.cells.vectors[cell_rows[ordinal]][None], qv.cells[0].shape[1])[0]
+        own = decode(index.cells.take([cell_rows[ordinal]]), qv.cells[0].shape[1])[0]
         cells = (own,) if blend >= 1.0 else (own,) + tuple(qv.cells)
     shared = image_weight * photo + (text_weight * qv.text if qv.text is not None else 0.0)
     anchor_colour = unit(look[-len(qv.colour):]) if qv.colour is not None else None

@@ -69,6 +69,7 @@ class IndexConfig:
     fold_tail_share: float = 0.002  # ... or past this share of the indexed rows, whichever is larger
     prototypes: bool = True  # keep the catalogue-bridge channel when the bundle has a vocabulary (a second tower pass on shrunk photos)
     cells: bool = True  # keep each photo's cells for the fusion part "local" (encoders/cells.py; 15.7 kB a photo, no extra tower pass)
+    mapped_channels: bool = True  # a loaded snapshot's photo channels (looks, cells, ...) stay memory-mapped: one copy shared by every worker (VectorIndex.load)
     look_colour_weight: float | None = 0.75  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
 
 

@@ -92,7 +92,7 @@ def _local_by_owner(cells: VectorIndex, rows: np.ndarray, query: Sequence[np.nda
     local, share = np.full(len(rows), -np.inf, np.float32), np.zeros(len(rows), np.float32)
     sel, which = cells.rows_of_owners(rows)
     if len(sel):
-        scores, shares = cell_matches(query, cells.vectors[sel])
+        scores, shares = cell_matches(query, cells.take(sel))
         np.maximum.at(local, which, scores)
         np.maximum.at(share, which, shares)
     local[~np.isfinite(local)] = 0.0
@@ -105,9 +105,9 @@ def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str
     (the look's CNN block, its colour block)."""
     def sims(sel: np.ndarray) -> np.ndarray:
         if block:
-            part = vecs.vectors[sel, : len(q)] if block == "prefix" else vecs.vectors[sel, -len(q):]
+            part = vecs.take(sel)[:, : len(q)] if block == "prefix" else vecs.take(sel)[:, -len(q):]
             return part @ q / np.maximum(np.linalg.norm(part, axis=1), 1e-12)
-        return (vecs.vectors @ q)[sel] if len(sel) * 3 > len(vecs) else vecs.vectors[sel] @ q
+        return vecs.dot(q)[sel] if len(sel) * 3 > len(vecs) else vecs.take(sel) @ q
     return _owner_max(vecs, rows, sims)
 
 
@@ -119,7 +119,7 @@ def _shift_by_owner(vecs: VectorIndex, rows: np.ndarray, target: np.ndarray, ori
     wanted_norm = max(float(np.linalg.norm(wanted)), 1e-12)
 
     def sims(sel: np.ndarray) -> np.ndarray:
-        moved = unit(vecs.vectors[sel, -len(target):]) - origin
+        moved = unit(vecs.take(sel)[:, -len(target):]) - origin
         norms = np.linalg.norm(moved, axis=1) * wanted_norm
         return np.where(norms > 1e-6, moved @ wanted / np.maximum(norms, 1e-12), 0.0)
     return _owner_max(vecs, rows, sims)
@@ -142,7 +142,7 @@ def representative_vector(index: ProductIndex, row: int) -> np.ndarray | None:
     so colour variants of one product are not folded), else its shared-space vector, else the text's.
     Vectors of different kinds differ in size or content, so only same-size vectors are compared."""
     if index.looks is not None and (look_rows := index.looks.rows_of(row)):
-        return index.looks.vectors[look_rows[0]]
+        return index.looks.take([look_rows[0]])[0]
     photo_rows = index.photos.rows_of(row)
     if photo_rows:
         return index.photos.vectors[photo_rows[0]]
@@ -156,7 +156,7 @@ def representative_signature(index: ProductIndex, row: int) -> np.ndarray | None
     sigs = index.channels.get("signature")
     if sigs is None or not (rows := sigs.rows_of(row)):
         return None
-    return sigs.vectors[rows[0]]
+    return sigs.take([rows[0]])[0]
 
 
 def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int,

@@ -52,6 +52,29 @@ def test_add_update_delete_are_visible_to_the_next_search(shop_copy, tmp_path):
         engine.delete_product("NEW1")
 
 
+def test_mapped_channels_answer_as_in_memory_ones_through_writes(shop_copy, sample_folder):
+    """Workers map the snapshot's photo channels (IndexConfig.mapped_channels); writes while serving
+    land beside them, and every search answers as an engine holding the channels in memory does."""
+    import numpy as np
+
+    from engine.images import open_image
+
+    mapped = SearchEngine.open(shop_copy)
+    copied = SearchEngine.open(replace(shop_copy, index=replace(shop_copy.index, mapped_channels=False)))
+    assert isinstance(mapped.index.cells._base, np.memmap) and copied.index.cells._base is None
+    photo = open_image(sample_folder / "images" / "S0041-0.png")
+    mapped.add_products([Product(id="TWIN", title="Twin hoodie", price=20.0, images=(str(sample_folder / "images" / "S0041-0.png"),))])
+    mapped.delete_product("S0007")
+    for query in (Query(image=photo, k=8), Query(image=photo, text="blue", k=8), Query(text="red hoodie", k=8)):
+        a, b = mapped.search(query), copied.search(query)  # the second catches up through the catalogue
+        assert [r.product.id for r in a.results] == [r.product.id for r in b.results]
+        np.testing.assert_allclose([r.score for r in a.results], [r.score for r in b.results], rtol=1e-5)
+    cells = mapped.index.cells
+    twin_rows = cells.rows_of(mapped.index.table.row_of["TWIN"])
+    assert isinstance(cells._base, np.memmap) and min(twin_rows) >= len(cells._base)  # the snapshot stays in its file
+    np.testing.assert_array_equal(cells.take(twin_rows), cells.take(cells.rows_of(mapped.index.table.row_of["S0041"])))
+
+
 def test_another_process_sees_changes_through_the_catalogue(shop_copy):
     reader = SearchEngine.open(shop_copy)
     writer = SearchEngine.open(shop_copy)

@@ -109,6 +109,49 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.kind == "hnsw"
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+def test_a_mapped_snapshot_stays_in_its_file_and_rows_added_later_join_it(tmp_path, dtype):
+    rng = np.random.default_rng(4)
+    vecs = unit_vectors(rng, 37, 8) if dtype == np.float32 else rng.integers(-127, 128, (37, 8), dtype=np.int8)
+    cfg = IndexConfig(kind="flat", device="cpu")
+    index = VectorIndex(8, cfg, dtype)
+    index.add(vecs, np.arange(37) // 3)
+    index.kill_owner(5)
+    index.save(tmp_path, "c")
+    loaded = VectorIndex.load(tmp_path, "c", 8, cfg, mapped=True)
+    assert isinstance(loaded.vectors, np.memmap) and not loaded.vectors.flags.writeable
+    np.testing.assert_array_equal(loaded.vectors, vecs)
+    sel, which = loaded.rows_of_owners(np.array([4, 5, 12]))
+    assert sel.tolist() == [12, 13, 14, 36] and which.tolist() == [0, 0, 0, 2]
+    extra = vecs[:2]
+    for store in (index, loaded):  # a write while serving: the mapped rows stay where they are
+        store.add(extra, np.array([13, 13]))
+        store.kill_owner(2)
+    assert isinstance(loaded._base, np.memmap) and len(loaded._base) == 37
+    both = np.concatenate([vecs, extra])
+    np.testing.assert_array_equal(loaded.vectors, both)
+    rows = np.array([38, 0, 36, 37, 5])
+    np.testing.assert_array_equal(loaded.take(rows), both[rows])
+    assert loaded.rows_of(13) == [37, 38] and loaded.rows_of(5) == [] and loaded.rows_of(2) == []
+    if dtype == np.float32:
+        q = unit_vectors(rng, 3, 8)
+        np.testing.assert_allclose(loaded.dot(q), q @ both.T, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(loaded.dot(q[0]), both @ q[0], rtol=1e-5, atol=1e-6)
+        for got, want in zip(loaded.search_exact(q, 6), index.search_exact(q, 6)):
+            np.testing.assert_array_equal(got, want)
+        allowed = np.arange(39) % 2 == 0
+        for got, want in zip(loaded.search_exact(q, 4, allowed), index.search_exact(q, 4, allowed)):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.load(tmp_path / "c.vectors.npy"), vecs)  # the snapshot is untouched
+    again = tmp_path / "again"
+    again.mkdir()
+    loaded.save(again, "c")  # mapped rows and added rows, written piece by piece
+    reread = VectorIndex.load(again, "c", 8, cfg)
+    assert not isinstance(reread.vectors, np.memmap)  # mapped=False: in memory
+    np.testing.assert_array_equal(reread.vectors, both)
+    assert reread.rows_of(13) == [37, 38] and reread.rows_of(2) == []
+
+
 def test_exact_topk_pads_when_fewer_rows_than_k():
     s, r = exact_topk(np.eye(3, dtype=np.float32), np.array([1, 0, 0], np.float32), 5)
     assert list(r[0]) == [0, 1, 2, -1, -1] and np.isinf(s[0][3:]).all()

@@ -196,7 +196,9 @@ class TorchExact:
                                 dtype=torch.float32, device=self.device)
             grown[: self.n] = self._buf[: self.n]
             self._buf = grown
-        self._buf[self.n:self.n + m] = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)).to(self.device)
+        for i in range(0, m, 65_536):  # in pieces: a memory-mapped snapshot is read-only and copied only a piece at a time
+            piece = np.require(vectors[i:i + 65_536], np.float32, ["C", "W"])
+            self._buf[self.n + i:self.n + i + len(piece)] = torch.from_numpy(piece).to(self.device)
         self.n += m
 
     def search(self, q: np.ndarray, k: int, allowed: np.ndarray | None, cpu_vectors: np.ndarray | None = None,

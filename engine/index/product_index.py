@@ -20,11 +20,13 @@ import numpy as np
 
 from ..attributes import AttributeTable
 from ..config import IndexConfig
+from ..encoders import resolve_device
 from ..errors import IncompatibleModelError, IndexMissingError
 from ..types import Product
 from .vectors import VectorIndex
 
 SNAPSHOT_FORMAT = 1
+ROW_CHANNELS = {"cells", "signature"}  # photo channels read a few rows at a time, never searched
 CHANNEL_DTYPES = {"cells": np.int8}  # photo channels not stored as float32 (encoders/cells.py)
 
 
@@ -152,7 +154,8 @@ class ProductIndex:
         index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg)
         index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
         for name, d in index.photo_channels.items():
-            index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, replace(cfg, kind="flat"))
+            index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, replace(cfg, kind="flat"),
+                                                    mapped=_mapped(cfg), by_row=name in ROW_CHANNELS)
         if (folder / "look_stats.npy").exists():
             stats = np.load(folder / "look_stats.npy")
             index.look_stats = (stats[0], stats[1])
@@ -160,6 +163,12 @@ class ProductIndex:
             if pid not in products:
                 index.remove(pid)
         return index
+
+
+def _mapped(cfg: IndexConfig) -> bool:
+    """Whether a loaded snapshot's photo channels stay in their files (``VectorIndex.load(mapped=True)``):
+    on the CPU, unless ``IndexConfig.mapped_channels`` is off (on CUDA the searched copy is the GPU's)."""
+    return cfg.mapped_channels and resolve_device(cfg.device) != "cuda"
 
 
 def _atomic_write(path: Path, text: str) -> None:
