@@ -45,6 +45,12 @@ def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+def photo_vectors(rng: np.random.Generator, m: int) -> dict[str, np.ndarray]:
+    """``m`` photos' vectors: "shared" and every channel (cells as int8 codes)."""
+    return {"shared": _unit(rng, m, DIM), **{c: _unit(rng, m, d) for c, d in CHANNELS.items() if c != "cells"},
+            "cells": rng.integers(-127, 128, (m, CHANNELS["cells"]), dtype=np.int8)}
+
+
 def build(folder: Path, n: int, seed: int = 0) -> Path:
     """Write a snapshot of ``n`` one-photo products with every channel; returns its folder."""
     rng = np.random.default_rng(seed)
@@ -52,9 +58,7 @@ def build(folder: Path, n: int, seed: int = 0) -> Path:
     chunk = 2_000
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        vecs = {"shared": _unit(rng, m, DIM), **{c: _unit(rng, m, d) for c, d in CHANNELS.items() if c != "cells"},
-                "cells": rng.integers(-127, 128, (m, CHANNELS["cells"]), dtype=np.int8)}
-        texts = _unit(rng, m, DIM)
+        vecs, texts = photo_vectors(rng, m), _unit(rng, m, DIM)
         for i in range(m):
             index.upsert(Product(id=f"p{start + i}", title=""), {k: v[i:i + 1] for k, v in vecs.items()}, texts[i])
     index.build()
@@ -101,9 +105,7 @@ def worker(root: str, mapped: bool, n: int, queries: int, writes: int, seed: int
     barrier.wait()  # every worker measured with all alive
     for w in range(writes):  # writes while serving: every worker applies each one (SearchEngine.sync)
         rng2 = np.random.default_rng(99 + w)
-        vecs = {"shared": _unit(rng2, 1, DIM), **{c: _unit(rng2, 1, d) for c, d in CHANNELS.items() if c != "cells"},
-                "cells": rng2.integers(-127, 128, (1, CHANNELS["cells"]), dtype=np.int8)}
-        index.upsert(Product(id=f"new{w}", title=""), vecs, _unit(rng2, 1, DIM)[0])
+        index.upsert(Product(id=f"new{w}", title=""), photo_vectors(rng2, 1), _unit(rng2, 1, DIM)[0])
     barrier.wait()
     after = memory_kb()
     barrier.wait()

@@ -214,3 +214,18 @@ def test_writes_after_build_fold_into_the_ivf_lists(pq, tmp_path, monkeypatch):
             assert 2_600 not in r[0]
             recalls.append(len(set(r[0].tolist()) & set(want.tolist())) / 10)
         assert np.mean(recalls) == 1.0 if not pq else np.mean(recalls) >= 0.9
+
+
+def test_the_memory_bench_builds_a_snapshot_that_both_modes_answer_alike(tmp_path):
+    from eval import memory_bench
+
+    root = memory_bench.build(tmp_path / "snap", 150)
+    mapped, copied = (memory_bench.open_index(str(root.parent), m, 150) for m in (True, False))
+    assert isinstance(mapped.channels["cells"]._base, np.memmap) and copied.channels["cells"]._base is None
+    for a, b in zip(memory_bench.channel_work(mapped, np.random.default_rng(1)),
+                    memory_bench.channel_work(copied, np.random.default_rng(1))):
+        assert a > 0 and b > 0
+    q = unit_vectors(np.random.default_rng(2), 1, memory_bench.CHANNELS["look"])
+    assert np.array_equal(mapped.channels["look"].search_exact(q, 7)[1], copied.channels["look"].search_exact(q, 7)[1])
+    rss, pss = memory_bench.memory_kb()
+    assert 0 < pss <= rss
