@@ -10,7 +10,7 @@ Methods:
 - ``ours − re-ranking``: no re-ranking stage (no near-duplicate folding, no cells re-scoring);
 - ``ours − cells``: tasks with query photos, the re-scoring by the photos' cells off (w_local = w_local_text =
   w_same_shot = 0);
-- ``ours − same shot``: the same tasks, the share of mutual cell matches not counted (w_same_shot = 0);
+- ``ours − same shot``: photo tasks, the share of mutual cell matches not counted (w_same_shot = 0);
 - ``ours − anchor``: photo + text tasks, the query photo used as it is instead of the catalogue photo it
   shows (``rerank.anchor`` = 0, engine/anchor.py);
 - ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0;
@@ -190,6 +190,7 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     no_cells = replace(cfg.fusion, w_local=0.0, w_local_text=0.0, w_same_shot=0.0)
     if task.kind in ("photo", "photo+text"):
         variants["ours − cells"] = replace(cfg, fusion=no_cells)
+    if task.kind == "photo":  # (photo + text queries leave the part out; their anchor's search was unchanged by it)
         variants["ours − same shot"] = replace(cfg, fusion=replace(cfg.fusion, w_same_shot=0.0))
     if task.kind == "photo+text":
         variants["ours − anchor"] = replace(cfg, rerank=replace(cfg.rerank, anchor=0.0))
