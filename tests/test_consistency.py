@@ -75,6 +75,28 @@ def test_mapped_channels_answer_as_in_memory_ones_through_writes(shop_copy, samp
     np.testing.assert_array_equal(cells.take(twin_rows), cells.take(cells.rows_of(mapped.index.table.row_of["S0041"])))
 
 
+def test_a_mapped_worker_outlives_the_snapshot_another_process_replaces(shop_copy, sample_folder):
+    """A serving worker maps snapshot files; an import elsewhere saves a new snapshot and prunes the old
+    folder. The worker keeps answering (its mapping holds the deleted files) and catches up as ever."""
+    import numpy as np
+
+    from engine.images import open_image
+
+    worker = SearchEngine.open(shop_copy)
+    old = sorted(p.name for p in (shop_copy.path / "index").iterdir() if p.name.startswith("v"))
+    importer = SearchEngine.open(shop_copy)
+    importer.delete_product("S0003")
+    importer.save()
+    assert not any((shop_copy.path / "index" / name).exists() for name in old)  # pruned
+    photo = open_image(sample_folder / "images" / "S0041-0.png")
+    response = worker.search(Query(image=photo, k=5))
+    assert response.results and "S0003" not in worker.index.table.row_of
+    assert isinstance(worker.index.cells._base, np.memmap)
+    reopened = SearchEngine.open(shop_copy)
+    assert [r.product.id for r in reopened.search(Query(image=photo, k=5)).results] == \
+        [r.product.id for r in response.results]
+
+
 def test_another_process_sees_changes_through_the_catalogue(shop_copy):
     reader = SearchEngine.open(shop_copy)
     writer = SearchEngine.open(shop_copy)
