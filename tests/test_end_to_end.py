@@ -22,7 +22,8 @@ def _explained(engine, why: dict) -> float:
     that fit; the cells' part
     "local" weighs w_local_text when words came with the photo, which the part "shape" shows)."""
     weights, fit = engine.config.fusion, engine.index.shared_fit
-    trust = {"colour": 1.0 - fit if fit is not None else 1.0, "predicted_category_fit": fit if fit is not None else 1.0}
+    trust = {"colour": 1.0 - fit if fit is not None else 1.0,
+             "predicted_category_fit": fit ** weights.fit_power if fit is not None else 1.0}
     name = {"local": "w_local_text" if "shape" in why else "w_local"}
     return sum(getattr(weights, name.get(part, f"w_{part.removesuffix('_fit')}")) * trust.get(part, 1.0) * value
                for part, value in why.items())
