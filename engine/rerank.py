@@ -69,8 +69,9 @@ def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.nda
     photo's cells, at each of its scales in ``cells``, matched with their photos'; the best scale
     counts) and ``same_shot[0]`` x their ``same_shot`` part (how far the best photo's share of mutual
     cell matches, ``cells.mutual_share``, lies above ``same_shot[1]``, scaled to [0, 1]) and are
-    re-sorted (``same_shot`` only where its weight is > 0); the rest follow in their order with the parts 0. Only ``n`` candidates are matched: the
-    cells decide which of the likeliest products comes first, not which make the list."""
+    re-sorted (``same_shot`` only where its weight is > 0); the rest follow in their order with the
+    parts 0. Only ``n`` candidates are matched: the cells decide which of the likeliest products comes
+    first, not which make the list."""
     head, tail = ranked.take(slice(0, n)), ranked.take(slice(n, None))
     local, share = _local_by_owner(index.cells, head.rows, cells)
     w_shot, start = same_shot

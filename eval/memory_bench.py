@@ -6,9 +6,9 @@ Builds an index of ``products`` products with one photo each and every photo cha
 keeps, at the engine's real widths (look 1,352 float32, bridge 384, signature 768, prototype 128, cells
 49 x 320 int8: about 27 kB a photo), saves a snapshot, then, for ``IndexConfig.mapped_channels`` off and
 on, starts ``workers`` processes at once (as gunicorn's workers each open the engine), each loading the
-snapshot (evicted from the page cache first) and answering ``queries`` queries' channel work: an exact search over the looks (the planner's
-look channel), the looks' rescoring of 100 candidates, and the cells of the best 10 (rerank.local_rerank).
-While all workers are alive each reports its resident memory (RSS) and its proportional share (PSS,
+snapshot (evicted from the page cache first) and answering ``queries`` queries' channel work: an exact
+search over the looks (the planner's look channel), the looks' rescoring of 100 candidates, and the
+cells of the best 10 (rerank.local_rerank). While all workers are alive each reports its resident memory (RSS) and its proportional share (PSS,
 ``/proc/self/smaps_rollup``: pages shared by n processes count 1/n in each), then each applies
 ``writes`` new products (writes while serving: every worker catches up with each) and reports again.
 Prints per-worker figures, the workers' total PSS and the median time of a query's channel work

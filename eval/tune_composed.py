@@ -12,8 +12,8 @@ block, ``text_photo`` the words alone. Queries are split in two halves by the *p
 (``tune_fusion.split_queries``); every grid point of ``w_shape`` x ``w_text_photo`` runs through
 ``SearchEngine.search`` on the tuning halves; the best by the mean over both tasks of (hit@3 + MRR) / 2
 is reported on the held-out halves next to the old formula (w_shape = w_text_photo = 0) and the current
-defaults. ``w_visual`` stays as configured: it also weighs photo-only queries (``eval.tune_fusion``). Why not hit@3 alone: most products have two or
-three colours, so ranking the product's own variants first (the query's own variant included) nearly
+defaults. ``w_visual`` stays as configured: it also weighs photo-only queries (``eval.tune_fusion``).
+Why not hit@3 alone: most products have two or three colours, so ranking the product's own variants first (the query's own variant included) nearly
 saturates hit@3 whatever the colour order (w_shape alone: 0.89 on the tuning half); MRR measures
 whether the *named* colour comes first. Writes <out>/tune_composed.json.
 """

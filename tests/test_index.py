@@ -137,6 +137,7 @@ def test_a_mapped_snapshot_stays_in_its_file_and_rows_added_later_join_it(tmp_pa
         q = unit_vectors(rng, 3, 8)
         np.testing.assert_allclose(loaded.dot(q), q @ both.T, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(loaded.dot(q[0]), both @ q[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(index.dot(q), q @ both.T, rtol=1e-5, atol=1e-6)  # in memory: the same shapes
         for got, want in zip(loaded.search_exact(q, 6), index.search_exact(q, 6)):
             np.testing.assert_array_equal(got, want)
         allowed = np.arange(39) % 2 == 0

@@ -110,7 +110,7 @@ class VectorIndex:
     def dot(self, q: np.ndarray) -> np.ndarray:
         """Inner products of ``q`` (d,) or (m, d) with every row: (n,) or (m, n)."""
         if self._base is None:
-            return self.vectors @ q.T
+            return self.vectors @ q if q.ndim == 1 else q @ self.vectors.T
         out = np.concatenate([self._base @ q.T, self._tail @ q.T], axis=0)
         return out if q.ndim == 1 else out.T
 
@@ -236,9 +236,7 @@ class VectorIndex:
             s, r = self._gpu.search(np.atleast_2d(q), k, mask, self.vectors, share)
             r = np.where(np.isfinite(s), r, -1)
             return _pad(s, r, k)
-        if self._base is not None:
-            return topk_of_scores(self.dot(np.atleast_2d(q)), k, self._live(allowed, live))
-        return exact_topk(self.vectors, q, k, self._live(allowed, live))
+        return topk_of_scores(self.dot(np.atleast_2d(q)), k, self._live(allowed, live))
 
     def _live(self, allowed: np.ndarray | None, live: bool) -> np.ndarray:
         """The live rows, restricted to ``allowed`` when given (as is when ``live``: already restricted)."""
