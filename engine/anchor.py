@@ -30,7 +30,7 @@ from .planner import QueryVectors
 
 def photo_only(qv: QueryVectors) -> QueryVectors:
     """The photo + text query's photo alone, as a photo-only query (its full look, its cells)."""
-    return QueryVectors(qv.photo, look=qv.photo_look, photo=qv.photo, cells=qv.cells)
+    return QueryVectors(qv.photo, look=qv.photo_look, photo=qv.photo, cells=qv.cells, palette=qv.palette)
 
 
 def anchor_on(index: ProductIndex, qv: QueryVectors, row: int, image_weight: float, text_weight: float,

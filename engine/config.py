@@ -68,6 +68,7 @@ class IndexConfig:
     fold_tail_at: int = 2_000  # IVF: fold rows added after the build into the lists past this many (0 = never)
     fold_tail_share: float = 0.002  # ... or past this share of the indexed rows, whichever is larger
     prototypes: bool = True  # keep the catalogue-bridge channel when the bundle has a vocabulary (a second tower pass on shrunk photos)
+    palettes: bool = True  # keep each photo's palette for the re-ranking part "palette" (encoders/palette.py; 864 B a photo, no tower pass)
     cells: bool = True  # keep each photo's cells for the fusion part "local" (encoders/cells.py; 15.7 kB a photo, no extra tower pass)
     mapped_channels: bool = True  # a loaded snapshot's photo channels (looks, cells, ...) stay memory-mapped: one copy shared by every worker (VectorIndex.load)
     look_colour_weight: float | None = 0.75  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
@@ -87,6 +88,7 @@ class FusionConfig:
     colour_by_fit: bool = True  # w_colour x (1 - the shared space's fit): where the space fits, it reads colour words itself
     w_local: float = 1.0  # photo-only queries: the query's cells matched with each candidate photo's (encoders/cells.py; eval.tune_fusion --weight w_local)
     w_local_text: float = 2.0  # ... for photo + text queries (eval.tune_fusion --weight w_local_text, on both photo + colour word tasks, with the anchor and colour_shift)
+    w_palette: float = 0.75  # photo-only queries: the query photo's palette found in each candidate photo's (encoders/palette.py; eval.tune_fusion --weight w_palette)
     w_same_shot: float = 0.5  # photo-only queries: the share of mutual cell matches above rerank.same_shot_from (encoders/cells.mutual_share; eval.tune_fusion --weight w_same_shot)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)

@@ -19,12 +19,13 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from . import anchor, fusion, signatures
+from .encoders import palette
 from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
 from .encoders.colour import colour_dim
-from .encoders.embedder import Embedder
+from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, Embedder, look_statistics  # noqa: F401 (re-exported)
 from .errors import BadInputError
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
@@ -49,27 +50,12 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=BLAS_THREADS, user_api="blas")
 
 
-MIN_PHOTOS_FOR_LOOK_STATS = 100
-
-
-def look_statistics(feats: np.ndarray, fallback: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, std) that standardise a catalogue's photo features for its look vectors: the
-    catalogue's own, or ``fallback`` (the bundle's training statistics) below
-    ``MIN_PHOTOS_FOR_LOOK_STATS`` photos. Standardising with the shop's own statistics took luma
-    photo -> product recall@1 from 0.506 (fashion statistics) to 0.693. Saved with the index, so its
-    looks and its queries' looks always agree."""
-    if len(feats) >= MIN_PHOTOS_FOR_LOOK_STATS:
-        mean, std = feats.mean(0), np.maximum(feats.std(0), 1e-3)
-    else:
-        mean, std = fallback
-    return np.array(mean, dtype=np.float32), np.array(std, dtype=np.float32)
-
-
 class SearchEngine:
     def __init__(self, config: EngineConfig, catalog: Catalog, embedder: Embedder, index: ProductIndex):
         limit_blas_threads()
         embedder.look_stats, embedder.look_colour_weight = index.look_stats, index.look_colour_weight
         embedder.keep_cells = index.cells is not None  # photos embedded from now on keep their cells
+        embedder.keep_extras = tuple(k for k in ("signature", "palette") if k in index.photo_channels)
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -100,6 +86,9 @@ class SearchEngine:
         if bundle.bridge_classes is not None:
             channels["bridge"] = bundle.text_dim
         channels["signature"] = signatures.DIM
+        if config.index.palettes:
+            channels["palette"] = palette.DIM
+            embedder.keep_extras = ("signature", "palette")
         if bundle.prototypes is not None and config.index.prototypes:
             channels["proto"] = bundle.prototypes.dim
         if config.index.cells and embedder.has_cells:
@@ -158,8 +147,8 @@ class SearchEngine:
             if feats is None:
                 feats = self.embedder.image_features(paths, progress, keys)
             photo_vecs = self.embedder.image_vectors(feats)
-            if "signature" in self.index.photo_channels:
-                photo_vecs["signature"] = self.embedder.photo_signatures(paths, keys)
+            for kind in {"signature", "palette"} & set(self.index.photo_channels):
+                photo_vecs[kind] = self.embedder.photo_extras(kind, paths, keys)
             if "proto" in self.index.photo_channels:
                 photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)
             if "cells" in self.index.photo_channels:
@@ -280,7 +269,7 @@ class SearchEngine:
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         photo_look = None
         if query.image is not None:
-            cell_weight = max(*self._cell_weights(query), self.config.fusion.w_local if self._anchors(query) else 0.0)
+            cell_weight = max(*self._cell_weights(query)[:2], self.config.fusion.w_local if self._anchors(query) else 0.0)
             vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(cell_weight))
             if "cells" in vecs:
                 cells = tuple(scale[0] for scale in vecs["cells"])
@@ -303,8 +292,10 @@ class SearchEngine:
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
+        shades = (palette.photo_palette(query.image) if query.image is not None and self.index.palettes is not None
+                  and self.config.fusion.w_palette > 0 else None)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells, photo_look)
+                            colour, tuple(colour_words), cells, photo_look, shades)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram
@@ -336,10 +327,10 @@ class SearchEngine:
             words, word_fit = self.category_words().match(query.text)
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion, predicted, word_fit,
                              trust(self.index.shared_fit, self.config.fusion, qv, word_fit)).top(n_cand)
-        if qv.cells is not None and self.index.cells is not None:
-            w_local, w_shot = self._cell_weights(query)
-            ranked = local_rerank(self.index, ranked, qv.cells, w_local, self.config.rerank.local_candidates,
-                                  (w_shot, self.config.rerank.same_shot_from))
+        if qv.cells is not None or qv.palette is not None:
+            w_local, w_shot, w_palette = self._cell_weights(query)
+            ranked = local_rerank(self.index, ranked, qv.cells or (), w_local, self.config.rerank.local_candidates,
+                                  (w_shot, self.config.rerank.same_shot_from), (w_palette, qv.palette))
         t2 = time.perf_counter()
         final = self._collapse(ranked.to_list(), query.k)
         t3 = time.perf_counter()
@@ -374,11 +365,12 @@ class SearchEngine:
         tower's own side) when the index keeps cells and they weigh ``weight`` > 0; else None."""
         return tuple(self.config.rerank.local_query_scales) if self.index.cells is not None and weight > 0 else None
 
-    def _cell_weights(self, query: Query) -> tuple[float, float]:
-        """Weights of the query photo's cells (``rerank.local_rerank``) and of the part ``same_shot``:
-        ``w_local``, ``w_same_shot``; with words ``w_local_text`` and 0 (the anchor finds the product)."""
+    def _cell_weights(self, query: Query) -> tuple[float, float, float]:
+        """Weights of the re-ranking parts of a photo query (``rerank.local_rerank``): its cells, ``same_shot``
+        and ``palette``: ``w_local``, ``w_same_shot``, ``w_palette``; with words ``w_local_text``, 0, 0 (the
+        anchor finds the product, and the words may ask for another colour)."""
         cfg = self.config.fusion
-        return (cfg.w_local_text, 0.0) if query.text else (cfg.w_local, cfg.w_same_shot)
+        return (cfg.w_local_text, 0.0, 0.0) if query.text else (cfg.w_local, cfg.w_same_shot, cfg.w_palette)
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

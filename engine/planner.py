@@ -40,6 +40,7 @@ class QueryVectors:
     colour_words: tuple[str, ...] = ()  # the colour phrases read from the text
     cells: tuple[np.ndarray, ...] | None = None  # photo queries: the photo's cells (cells, channels), one array a scale (encoders/cells.py)
     photo_look: np.ndarray | None = None  # photo + text: the photo's full look (finds the anchor, engine/anchor.py)
+    palette: np.ndarray | None = None  # photo queries: the photo's palette (encoders/palette.py)
     anchor_colour: np.ndarray | None = None  # anchored photo + text: the anchor photo's unit colour block (part colour_shift)
 
 

@@ -32,6 +32,7 @@ from .index.product_index import ProductIndex
 from .encoders.cells import cell_matches
 from .encoders.unit import unit
 from .index.vectors import VectorIndex
+from .encoders.palette import overlap
 from .signatures import cell_distance
 from .types import Candidate, Candidates
 
@@ -64,21 +65,32 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
 
 
 def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.ndarray], weight: float, n: int,
-                 same_shot: tuple[float, float] = (0.0, 1.0)) -> Candidates:
+                 same_shot: tuple[float, float] = (0.0, 1.0), palette: tuple[float, np.ndarray | None] = (0.0, None)
+                 ) -> Candidates:
     """The first ``n`` of ``ranked`` (fused, best first) gain ``weight`` x their ``local`` part (the query
     photo's cells, at each of its scales in ``cells``, matched with their photos'; the best scale
-    counts) and ``same_shot[0]`` x their ``same_shot`` part (how far the best photo's share of mutual
-    cell matches, ``cells.mutual_share``, lies above ``same_shot[1]``, scaled to [0, 1]) and are
-    re-sorted (``same_shot`` only where its weight is > 0); the rest follow in their order with the
-    parts 0. Only ``n`` candidates are matched: the cells decide which of the likeliest products comes
+    counts), ``same_shot[0]`` x their ``same_shot`` part (how far the best photo's share of mutual
+    cell matches, ``cells.mutual_share``, lies above ``same_shot[1]``, scaled to [0, 1]) and
+    ``palette[0]`` x their ``palette`` part (the best photo's ``encoders/palette.overlap`` with the query
+    photo's palette ``palette[1]``) and are re-sorted; the rest follow in their order with the parts 0.
+    Each part is one only where its weight is > 0 (and the query has ``cells``, the index its cells or
+    palettes). Only ``n`` candidates are matched: the cells decide which of the likeliest products comes
     first, not which make the list."""
     head, tail = ranked.take(slice(0, n)), ranked.take(slice(n, None))
-    local, share = _local_by_owner(index.cells, head.rows, cells)
     w_shot, start = same_shot
-    shot = (np.clip(share - start, 0.0, None) / max(1.0 - start, 1e-6)).astype(np.float32)
-    added = {"local": local, **({"same_shot": shot} if w_shot > 0 else {})}
-    head = Candidates(head.rows, (head.scores + weight * local + w_shot * shot).astype(np.float32),
-                      {**head.parts, **added}).top(len(head))
+    weights = {"local": weight, "same_shot": w_shot, "palette": palette[0]}
+    added = {}
+    if (weight > 0 or w_shot > 0) and cells and index.cells is not None:
+        local, share = _local_by_owner(index.cells, head.rows, cells)
+        if weight > 0:
+            added["local"] = local
+        if w_shot > 0:
+            added["same_shot"] = (np.clip(share - start, 0.0, None) / max(1.0 - start, 1e-6)).astype(np.float32)
+    if palette[0] > 0 and palette[1] is not None and index.palettes is not None:
+        shades = index.palettes
+        added["palette"] = np.maximum(_owner_max(shades, head.rows, lambda sel: overlap(palette[1], shades.take(sel))), 0)
+    scores = head.scores + sum(weights[name] * part for name, part in added.items())
+    head = Candidates(head.rows, scores.astype(np.float32), {**head.parts, **added}).top(len(head))
     if len(tail) == 0:
         return head
     tail_parts = {**tail.parts, **{name: np.zeros(len(tail), np.float32) for name in added}}

@@ -1,12 +1,13 @@
 """Indexing cost of a photo channel: index builds with and without it.
 
-    python -m eval.ingest_bench [--rounds 4] [--channel bridge|cells]
+    python -m eval.ingest_bench [--rounds 4] [--channel bridge|cells|palette]
 
 The luma listings (408 photos up to 800 px; one main photo per product and colour) are indexed with
 the packaged default bundle from an empty feature cache, alternately with the channel on and off;
 the first round is a warm-up. ``bridge`` (the default): ``IndexConfig.prototypes`` (every photo larger
 than the vocabulary's 112 px takes a second tower pass); ``cells``: ``IndexConfig.cells`` (the last
-block's cells from the same pass, int8, ``encoders/cells.py``). Prints photos/s (median) for each and
+block's cells from the same pass, int8, ``encoders/cells.py``); ``palette``: ``IndexConfig.palettes``
+(each decoded photo's palette, ``encoders/palette.py``, computed in the loading threads). Prints photos/s (median) for each and
 their ratio.
 """
 
@@ -47,15 +48,16 @@ def build_seconds(products, cfg: EngineConfig, bundle: ModelBundle) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--channel", choices=("bridge", "cells"), default="bridge")
+    ap.add_argument("--channel", choices=("bridge", "cells", "palette"), default="bridge")
     args = ap.parse_args(argv)
     if datasets.data_missing():
         print("../shared/data is missing", file=sys.stderr)
         return 1
     bundle = ModelBundle.load(resolve_bundle_path("default"))
     products = next(t for t in datasets.luma_tasks() if t.kind == "photo+text").products
-    label = {"bridge": "the catalogue bridge", "cells": "cells"}[args.channel]
-    off = IndexConfig(prototypes=False) if args.channel == "bridge" else IndexConfig(cells=False)
+    label = {"bridge": "the catalogue bridge", "cells": "cells", "palette": "palettes"}[args.channel]
+    off = {"bridge": IndexConfig(prototypes=False), "cells": IndexConfig(cells=False),
+           "palette": IndexConfig(palettes=False)}[args.channel]
     variants = {f"with {label}": EngineConfig(), "without": EngineConfig(index=off)}
     times: dict[str, list[float]] = {name: [] for name in variants}
     for r in range(args.rounds):

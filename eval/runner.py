@@ -7,10 +7,12 @@ Methods:
 - ``ours``: the engine: shared space + late fusion + re-ranking (``SearchEngine`` for real);
 - ``ours − shared space``: the engine with the shared-space parts off (look vectors alone), photo only;
 - ``ours − fusion``: visual similarity only (text, price and category weights 0);
-- ``ours − re-ranking``: no re-ranking stage (no near-duplicate folding, no cells re-scoring);
+- ``ours − re-ranking``: no re-ranking stage (no near-duplicate folding, no cells or palette re-scoring);
 - ``ours − cells``: tasks with query photos, the re-scoring by the photos' cells off (w_local = w_local_text =
   w_same_shot = 0);
 - ``ours − same shot``: photo tasks, the share of mutual cell matches not counted (w_same_shot = 0);
+- ``ours − palette``: tasks with query photos, the photos' exact shades not compared (w_palette = 0; photo +
+  text queries use it only to find their anchor);
 - ``ours − anchor``: photo + text tasks, the query photo used as it is instead of the catalogue photo it
   shows (``rerank.anchor`` = 0, engine/anchor.py);
 - ``ours − catalogue bridge``: text-only tasks with a bundle that has a vocabulary, w_proto = 0;
@@ -190,11 +192,13 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     no_cells = replace(cfg.fusion, w_local=0.0, w_local_text=0.0, w_same_shot=0.0)
     if task.kind in ("photo", "photo+text"):
         variants["ours − cells"] = replace(cfg, fusion=no_cells)
+        variants["ours − palette"] = replace(cfg, fusion=replace(cfg.fusion, w_palette=0.0))
     if task.kind == "photo":  # (photo + text queries leave the part out; their anchor's search was unchanged by it)
         variants["ours − same shot"] = replace(cfg, fusion=replace(cfg.fusion, w_same_shot=0.0))
     if task.kind == "photo+text":
         variants["ours − anchor"] = replace(cfg, rerank=replace(cfg.rerank, anchor=0.0))
-    variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False), fusion=no_cells)
+    variants["ours − re-ranking"] = replace(cfg, rerank=replace(cfg.rerank, collapse_duplicates=False),
+                                            fusion=replace(no_cells, w_palette=0.0))
     if any(q.text and parse_price(q.text).phrases for q in task.queries):
         variants["ours − price words"] = replace(cfg, read_prices=False)
     engine, photos_per_s = build_engine(task, bundle, cfg, folder)

@@ -174,8 +174,9 @@ def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):
     product = next(iter(engine.catalog))
     photo = open_image(product.images[0])
     engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=2.0, w_local_text=0.5))
-    assert engine._cell_weights(Query(image=photo)) == (2.0, engine.config.fusion.w_same_shot)
-    assert engine._cell_weights(Query(image=photo, text="red")) == (0.5, 0.0)  # with words the anchor finds the product
+    fusion = engine.config.fusion
+    assert engine._cell_weights(Query(image=photo)) == (2.0, fusion.w_same_shot, fusion.w_palette)
+    assert engine._cell_weights(Query(image=photo, text="red")) == (0.5, 0.0, 0.0)  # with words the anchor finds the product
     alone, with_words = (engine.search(Query(image=photo, text=t, k=3)).results[0] for t in (None, "red"))
     assert "local" in alone.why and "local" in with_words.why
 

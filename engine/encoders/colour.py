@@ -29,10 +29,11 @@ def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
     return np.stack([h, s, mx], -1).astype(np.float32)
 
 
-def colour_histograms(batch: np.ndarray, hue_bins: int) -> np.ndarray:
-    """(n, h, w, 3) uint8 -> (n, colour_dim) float32 square-rooted histograms (Hellinger)."""
+def colour_histograms(batch: np.ndarray, hue_bins: int, step: int = 2) -> np.ndarray:
+    """(n, h, w, 3) uint8 -> (n, colour_dim) float32 square-rooted histograms (Hellinger) of every
+    ``step``-th pixel in each direction."""
     n = batch.shape[0]
-    hsv = rgb_to_hsv(batch[:, ::2, ::2]).reshape(n, -1, 3)
+    hsv = rgb_to_hsv(batch[:, ::step, ::step]).reshape(n, -1, 3)
     background = (hsv[..., 1] < 0.08) & (hsv[..., 2] > 0.92)
     hb = np.minimum((hsv[..., 0] * hue_bins).astype(np.int64), hue_bins - 1)
     sb = np.minimum((hsv[..., 1] * SAT_BINS).astype(np.int64), SAT_BINS - 1)

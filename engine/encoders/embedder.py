@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .. import signatures
 from ..features import FeatureCache, image_key, text_key, tower_id
 from ..images import open_image
-from . import build_image_tower, build_text_tower, prototypes
+from . import build_image_tower, build_text_tower, palette, prototypes
 from .cells import decode
 from .bundle import ModelBundle
 from .colour import colour_dim
@@ -45,6 +45,7 @@ class Embedder:
         self._fc = None  # the image tower's ImageNet classifier (weight, bias), for the bridge
         self.cluster = None  # a cluster.ClusterTowers: large batches of tower features run there
         self.keep_cells = False  # fresh tower passes also cache each photo's cells (an index keeps them)
+        self.keep_extras: tuple[str, ...] = ("signature",)  # ... and these PHOTO_EXTRAS of the decoded photo
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
 
@@ -95,30 +96,37 @@ class Embedder:
         step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
                    disable=not (progress and todo))
-        sig_keys = [_derived_key(k, SIGNATURE_TOWER) for k in keys] if self.cache is not None else None
+        extra_keys = ({kind: [_derived_key(k, PHOTO_EXTRAS[kind][0]) for k in keys] for kind in self.keep_extras}
+                      if self.cache is not None else {})
         cell_keys = ([_derived_key(k, self.cells_namespace) for k in keys]
                      if self.cache is not None and self.keep_cells and self.has_cells else None)
         self._fill(keys, todo, found, step,
                    lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster,
-                                                              [sig_keys[i] for i in block] if sig_keys else None,
+                                                              {kind: [ks[i] for i in block] for kind, ks in extra_keys.items()},
                                                               cell_keys=[cell_keys[i] for i in block] if cell_keys else None))
         bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
     def photo_signatures(self, paths: Sequence[str], keys: list[str] | None = None) -> np.ndarray:
-        """(n, signatures.DIM) same-photo signatures of image files (``engine/signatures.py``), cached
-        beside the tower features under the file's content hash (``keys``: the files' ``image_keys``)."""
-        keys = [_derived_key(k, SIGNATURE_TOWER) for k in (keys if keys is not None else self.image_keys(paths))]
+        """(n, signatures.DIM) same-photo signatures of image files (``engine/signatures.py``)."""
+        return self.photo_extras("signature", paths, keys)
+
+    def photo_extras(self, kind: str, paths: Sequence[str], keys: list[str] | None = None) -> np.ndarray:
+        """(n, dim) vectors of image files that a function of the decoded photo gives (``PHOTO_EXTRAS``:
+        "signature", "palette"), cached beside the tower features under the file's content hash
+        (``keys``: the files' ``image_keys``); a tower pass over photos also caches the ``keep_extras``
+        kinds from the same decoding, so only photos not seen since are decoded again here."""
+        namespace, fn, dim = PHOTO_EXTRAS[kind]
+        keys = [_derived_key(k, namespace) for k in (keys if keys is not None else self.image_keys(paths))]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = [i for i, k in enumerate(keys) if k not in found]
 
         def compute(block: list[int]) -> np.ndarray:
-            read = lambda i: signatures.photo_signature(open_image(paths[i], self.max_pixels))
             with ThreadPoolExecutor(max_workers=2) as pool:
-                return np.stack(list(pool.map(read, block)))
+                return np.stack(list(pool.map(lambda i: fn(open_image(paths[i], self.max_pixels)), block)))
 
         self._fill(keys, todo, found, CACHE_EVERY, compute)
-        return _stack([found[k] for k in keys], signatures.DIM)
+        return _stack([found[k] for k in keys], dim)
 
     @property
     def has_cells(self) -> bool:
@@ -189,13 +197,16 @@ class Embedder:
             found.update(new)
 
     def _compute_image_features(self, paths: Sequence[str], bar, on_cluster: bool = False,
-                                sig_keys: list[str] | None = None, transform: Callable | None = None,
+                                extra_keys: dict[str, list[str]] | None = None, transform: Callable | None = None,
                                 cell_keys: list[str] | None = None) -> np.ndarray:
-        """Tower features of ``paths``; with ``sig_keys`` each decoded photo's same-photo signature is
-        cached too (on a cluster the workers compute it), so indexing decodes every photo once; with
+        """Tower features of ``paths``; with ``extra_keys`` (kind -> keys, ``PHOTO_EXTRAS``) each decoded
+        photo's signature and palette are cached too (on a cluster the workers compute the signature;
+        the palette is then left to ``photo_extras``), so indexing decodes every photo once; with
         ``cell_keys`` (local only) its cells from the same pass; ``transform`` (local only) changes
         each decoded photo before the tower (shrunk features)."""
+        extra_keys = extra_keys or {}
         if on_cluster:
+            sig_keys = extra_keys.get("signature")
             out = self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
                                               self.max_pixels, bar, with_signatures=bool(sig_keys))
             if not sig_keys:
@@ -208,19 +219,20 @@ class Embedder:
 
         def load(start: int):
             images = [open_image(p, self.max_pixels) for p in paths[start:start + self.batch_size]]
-            sigs = [signatures.photo_signature(img) for img in images] if sig_keys else []
-            return tower.prepare([transform(img) for img in images] if transform else images), sigs
+            extras = {kind: [PHOTO_EXTRAS[kind][1](img) for img in images] for kind in extra_keys}
+            return tower.prepare([transform(img) for img in images] if transform else images), extras
 
         out, fresh = [], {}
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for start, (batch, sigs) in zip(starts, _prefetch(pool, load, list(starts))):
+            for start, (batch, extras) in zip(starts, _prefetch(pool, load, list(starts))):
                 if cell_keys:
                     feats, cells = tower.features_and_cells(batch)
                     fresh.update(zip(cell_keys[start:start + len(batch)], _pack(cells)))
                 else:
                     feats = tower.features(batch)
                 out.append(feats)
-                fresh.update(zip(sig_keys[start:start + len(sigs)] if sig_keys else [], sigs))
+                for kind, vecs in extras.items():
+                    fresh.update(zip(extra_keys[kind][start:start + len(vecs)], vecs))
                 bar.update(len(batch))
         if fresh:
             self.cache.put_many(fresh)
@@ -316,6 +328,22 @@ class Embedder:
         return self.bundle.heads.project_texts(raw)[0], raw[0]
 
 
+MIN_PHOTOS_FOR_LOOK_STATS = 100
+
+
+def look_statistics(feats: np.ndarray, fallback: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) that standardise a catalogue's photo features for its look vectors: the
+    catalogue's own, or ``fallback`` (the bundle's training statistics) below
+    ``MIN_PHOTOS_FOR_LOOK_STATS`` photos. Standardising with the shop's own statistics took luma
+    photo -> product recall@1 from 0.506 (fashion statistics) to 0.693. Saved with the index, so its
+    looks and its queries' looks always agree."""
+    if len(feats) >= MIN_PHOTOS_FOR_LOOK_STATS:
+        mean, std = feats.mean(0), np.maximum(feats.std(0), 1e-3)
+    else:
+        mean, std = fallback
+    return np.array(mean, dtype=np.float32), np.array(std, dtype=np.float32)
+
+
 def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 2):
     """Map ``fn`` over ``items`` in ``pool``, keeping ``depth`` results in flight, in order."""
     pending = [pool.submit(fn, item) for item in items[:depth]]
@@ -327,6 +355,9 @@ def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 
 
 
 SIGNATURE_TOWER = f"signature{signatures.SIZE}"  # feature-cache namespace of the same-photo signatures
+# vectors of a decoded photo kept beside its tower features: kind -> (feature-cache namespace, function, size)
+PHOTO_EXTRAS = {"signature": (SIGNATURE_TOWER, signatures.photo_signature, signatures.DIM),
+                "palette": (f"palette{palette.HUE_BINS}", palette.photo_palette, palette.DIM)}
 
 
 def _longest_side(path: str) -> int:
