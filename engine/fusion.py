@@ -46,7 +46,9 @@ Weights live in ``FusionConfig``. Every part goes into the result's "why". The r
 with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds
 the same product from another view, in a close-up or in another colour (encoders/cells.py), and, for
 photo-only queries, ``w_same_shot * same_shot``: how far the share of mutual cell matches lies above
-``rerank.same_shot_from`` (the same product photographed the same way, e.g. in another colour).
+``rerank.same_shot_from`` (the same product photographed the same way, e.g. in another colour), and
+``w_palette * palette``: how much of the query photo's exact shades the candidate's photo shares
+(encoders/palette.py).
 """
 
 from __future__ import annotations

@@ -357,7 +357,7 @@ def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 
 SIGNATURE_TOWER = f"signature{signatures.SIZE}"  # feature-cache namespace of the same-photo signatures
 # vectors of a decoded photo kept beside its tower features: kind -> (feature-cache namespace, function, size)
 PHOTO_EXTRAS = {"signature": (SIGNATURE_TOWER, signatures.photo_signature, signatures.DIM),
-                "palette": (f"palette{palette.HUE_BINS}", palette.photo_palette, palette.DIM)}
+                "palette": (f"palette{palette.HUE_BINS}x{palette.SIDE}", palette.photo_palette, palette.DIM)}
 
 
 def _longest_side(path: str) -> int:
