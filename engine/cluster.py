@@ -49,19 +49,18 @@ def _tower(kind: str, spec, device: str, runtime: str):
 
 
 def image_chunk_features(blobs: list[bytes], spec, device: str, runtime: str, max_pixels: int,
-                         with_signatures: bool = False) -> np.ndarray:
+                         extras: tuple[str, ...] = ()) -> np.ndarray:
     """Runs on a worker: (len(blobs), image_dim) float32 tower features of encoded photos, followed by
-    each photo's same-photo signature (``signatures.DIM`` more columns) when ``with_signatures``, so the
-    coordinator never decodes the photos itself."""
+    each photo's ``extras`` (kinds of ``encoders.embedder.PHOTO_EXTRAS``: same-photo signature, palette;
+    their sizes' more columns, in that order), so the coordinator never decodes the photos itself."""
+    from .encoders.embedder import PHOTO_EXTRAS
     from .images import open_image
-    from .signatures import photo_signature
 
     tower = _tower("image", spec, device, runtime)
     images = [open_image(b, max_pixels) for b in blobs]
     feats = tower.features(tower.prepare(images)).astype(np.float32)
-    if with_signatures:
-        feats = np.hstack([feats, np.stack([photo_signature(img) for img in images])]).astype(np.float32)
-    return feats
+    columns = [np.stack([PHOTO_EXTRAS[kind][1](img) for img in images]) for kind in extras]
+    return np.hstack([feats, *columns]).astype(np.float32) if columns else feats
 
 
 def text_chunk_features(texts: list[str], role: str, spec, device: str, runtime: str) -> np.ndarray:
@@ -128,9 +127,9 @@ class ClusterTowers:
         return max(2, 2 * len(self.workers()))
 
     def image_features(self, paths: Sequence[str], spec, device: str, runtime: str, max_pixels: int,
-                       bar=None, with_signatures: bool = False) -> np.ndarray:
+                       bar=None, extras: tuple[str, ...] = ()) -> np.ndarray:
         def args(chunk):
-            return [_read(p) for p in chunk], spec, device, runtime, max_pixels, with_signatures
+            return [_read(p) for p in chunk], spec, device, runtime, max_pixels, tuple(extras)
 
         return self._map(image_chunk_features, list(paths), args, bar)
 

@@ -82,6 +82,7 @@ def test_an_unreadable_photo_raises_in_the_coordinator(embedders, sample_folder,
 
 def test_an_index_built_on_the_cluster_answers_like_one_built_here(built_shop, tmp_path, monkeypatch):
     from engine import signatures, workflow
+    from engine.encoders import palette
     from engine.engine import SearchEngine
 
     copy = tmp_path / "shop"
@@ -89,15 +90,16 @@ def test_an_index_built_on_the_cluster_answers_like_one_built_here(built_shop, t
     cfg = replace(built_shop, data_dir=str(copy), feature_cache=str(tmp_path / "fresh-features.db"), cluster="local:2")
 
     def decoded_here(img):
-        raise AssertionError("the coordinator decoded a photo for its signature")
+        raise AssertionError("the coordinator decoded a photo for its signature or palette")
 
     monkeypatch.setattr(signatures, "photo_signature", decoded_here)  # this process only, not the workers
+    monkeypatch.setattr(palette, "photo_palette", decoded_here)
     built = workflow.build_index(cfg, progress=False)
     monkeypatch.undo()
     built.embedder.cluster.close()
     here = SearchEngine.open(built_shop)
-    np.testing.assert_allclose(built.index.channels["signature"].vectors, here.index.channels["signature"].vectors,
-                               atol=1e-6)  # the workers' signatures are the ones computed here
+    for channel in ("signature", "palette"):  # the workers' vectors are the ones computed here
+        np.testing.assert_allclose(built.index.channels[channel].vectors, here.index.channels[channel].vectors, atol=1e-6)
     for text in ("red striped hoodie", "blue mug"):
         a = built.search(Query(text=text, k=10))
         b = here.search(Query(text=text, k=10))

@@ -200,20 +200,20 @@ class Embedder:
                                 extra_keys: dict[str, list[str]] | None = None, transform: Callable | None = None,
                                 cell_keys: list[str] | None = None) -> np.ndarray:
         """Tower features of ``paths``; with ``extra_keys`` (kind -> keys, ``PHOTO_EXTRAS``) each decoded
-        photo's signature and palette are cached too (on a cluster the workers compute the signature;
-        the palette is then left to ``photo_extras``), so indexing decodes every photo once; with
+        photo's signature and palette are cached too (on a cluster the workers compute them), so
+        indexing decodes every photo once; with
         ``cell_keys`` (local only) its cells from the same pass; ``transform`` (local only) changes
         each decoded photo before the tower (shrunk features)."""
         extra_keys = extra_keys or {}
         if on_cluster:
-            sig_keys = extra_keys.get("signature")
             out = self.cluster.image_features(paths, self.bundle.image_tower, self.device, self.runtime,
-                                              self.max_pixels, bar, with_signatures=bool(sig_keys))
-            if not sig_keys:
-                return out
-            dim = self.bundle.image_dim
-            self.cache.put_many(dict(zip(sig_keys, out[:, dim:])))
-            return np.ascontiguousarray(out[:, :dim])
+                                              self.max_pixels, bar, extras=tuple(extra_keys))
+            at = self.bundle.image_dim
+            for kind, keys in extra_keys.items():
+                dim = PHOTO_EXTRAS[kind][2]
+                self.cache.put_many(dict(zip(keys, out[:, at:at + dim])))
+                at += dim
+            return np.ascontiguousarray(out[:, :self.bundle.image_dim])
         tower = self.image_tower
         starts = range(0, len(paths), self.batch_size)
 
@@ -356,8 +356,10 @@ def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 
 
 SIGNATURE_TOWER = f"signature{signatures.SIZE}"  # feature-cache namespace of the same-photo signatures
 # vectors of a decoded photo kept beside its tower features: kind -> (feature-cache namespace, function, size)
-PHOTO_EXTRAS = {"signature": (SIGNATURE_TOWER, signatures.photo_signature, signatures.DIM),
-                "palette": (f"palette{palette.HUE_BINS}x{palette.SIDE}", palette.photo_palette, palette.DIM)}
+# (the functions are looked up when called, so a test may stand in for them)
+PHOTO_EXTRAS = {"signature": (SIGNATURE_TOWER, lambda img: signatures.photo_signature(img), signatures.DIM),
+                "palette": (f"palette{palette.HUE_BINS}x{palette.SIDE}", lambda img: palette.photo_palette(img),
+                            palette.DIM)}
 
 
 def _longest_side(path: str) -> int:
