@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Iterable, Sequence
 
@@ -37,6 +38,7 @@ from .validation import validate_query
 
 log = logging.getLogger(__name__)
 REFIT_SHARE, REFIT_MIN = 0.2, 50  # re-measure the shared-space fit past this change in live products
+_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palette")  # a query photo's palette
 
 
 def limit_blas_threads() -> None:
@@ -267,7 +269,9 @@ class SearchEngine:
         bridge's prototype (``encoders/prototypes.py``).
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
-        photo_look = None
+        photo_look, shades = None, None
+        if query.image is not None and self.index.palettes is not None and self.config.fusion.w_palette > 0:
+            shades = _BESIDE.submit(palette.photo_palette, query.image)  # beside the tower pass (numpy, PIL: no GIL)
         if query.image is not None:
             cell_weight = max(*self._cell_weights(query)[:2], self.config.fusion.w_local if self._anchors(query) else 0.0)
             vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(cell_weight))
@@ -292,10 +296,8 @@ class SearchEngine:
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
-        shades = (palette.photo_palette(query.image) if query.image is not None and self.index.palettes is not None
-                  and self.config.fusion.w_palette > 0 else None)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells, photo_look, shades)
+                            colour, tuple(colour_words), cells, photo_look, shades and shades.result())
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram
