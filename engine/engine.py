@@ -26,7 +26,8 @@ from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
 from .encoders.colour import colour_dim
-from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, Embedder, look_statistics  # noqa: F401 (re-exported)
+from .encoders.embedder import Embedder, photo_extras_of
+from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics  # noqa: F401 (re-exported)
 from .errors import BadInputError
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
@@ -57,7 +58,7 @@ class SearchEngine:
         limit_blas_threads()
         embedder.look_stats, embedder.look_colour_weight = index.look_stats, index.look_colour_weight
         embedder.keep_cells = index.cells is not None  # photos embedded from now on keep their cells
-        embedder.keep_extras = tuple(k for k in ("signature", "palette") if k in index.photo_channels)
+        embedder.keep_extras = photo_extras_of(index.photo_channels)  # ... and their signatures, palettes
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -90,12 +91,12 @@ class SearchEngine:
         channels["signature"] = signatures.DIM
         if config.index.palettes:
             channels["palette"] = palette.DIM
-            embedder.keep_extras = ("signature", "palette")
         if bundle.prototypes is not None and config.index.prototypes:
             channels["proto"] = bundle.prototypes.dim
         if config.index.cells and embedder.has_cells:
             channels["cells"] = int(np.prod(embedder.image_tower.cell_shape))
             embedder.keep_cells = True
+        embedder.keep_extras = photo_extras_of(channels)
         index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
         paths = [p for prod in products for p in prod.images]
@@ -149,7 +150,7 @@ class SearchEngine:
             if feats is None:
                 feats = self.embedder.image_features(paths, progress, keys)
             photo_vecs = self.embedder.image_vectors(feats)
-            for kind in {"signature", "palette"} & set(self.index.photo_channels):
+            for kind in photo_extras_of(self.index.photo_channels):
                 photo_vecs[kind] = self.embedder.photo_extras(kind, paths, keys)
             if "proto" in self.index.photo_channels:
                 photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)

@@ -362,6 +362,11 @@ PHOTO_EXTRAS = {"signature": (SIGNATURE_TOWER, lambda img: signatures.photo_sign
                             palette.DIM)}
 
 
+def photo_extras_of(channels) -> tuple[str, ...]:
+    """The ``PHOTO_EXTRAS`` kinds among an index's photo ``channels`` (names), in ``PHOTO_EXTRAS`` order."""
+    return tuple(kind for kind in PHOTO_EXTRAS if kind in channels)
+
+
 def _longest_side(path: str) -> int:
     """The photo's longer side in pixels, from its header (no decoding)."""
     with Image.open(path) as img:
