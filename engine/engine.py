@@ -271,8 +271,8 @@ class SearchEngine:
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         photo_look, shades = None, None
-        if query.image is not None and self.index.palettes is not None and self.config.fusion.w_palette > 0:
-            shades = _BESIDE.submit(palette.photo_palette, query.image)  # beside the tower pass (numpy, PIL: no GIL)
+        if self._wants_palette(query):  # beside the tower pass (numpy, PIL: no GIL)
+            shades = _BESIDE.submit(palette.photo_palette, query.image)
         if query.image is not None:
             cell_weight = max(*self._cell_weights(query)[:2], self.config.fusion.w_local if self._anchors(query) else 0.0)
             vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(cell_weight))
@@ -298,7 +298,7 @@ class SearchEngine:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells, photo_look, shades and shades.result())
+                            colour, tuple(colour_words), cells, photo_look, shades.result() if shades else None)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram
@@ -362,6 +362,11 @@ class SearchEngine:
     def _anchors(self, query: Query) -> bool:
         """Whether a query is anchored (photo + text, ``rerank.anchor`` > 0)."""
         return query.image is not None and bool(query.text) and self.config.rerank.anchor > 0
+
+    def _wants_palette(self, query: Query) -> bool:
+        """Whether the photo's palette counts: kept by the index, weighed > 0, photo-only query or anchor."""
+        return (query.image is not None and (not query.text or self._anchors(query))
+                and self.index.palettes is not None and self.config.fusion.w_palette > 0)
 
     def _cell_scales(self, weight: float) -> tuple[float, ...] | None:
         """The scales a query photo's cells are taken at (``rerank.local_query_scales`` besides the
