@@ -106,6 +106,8 @@ class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
     local_candidates: int = 10  # the best fused candidates of a photo query re-scored by their cells (rerank.local_rerank)
     local_query_scales: tuple[float, ...] = (0.5714,)  # the query photo's cells also at these fractions of the tower's side (128 px of 224): a close-up's details are small in full views
+    local_min_side: int = 112  # a query photo smaller than this (longer side, pixels) is not matched by its cells or same shot: they would be
+    # an upscaled blur (fashion's 60 x 80 photos; half the tower's 224 px side); its palette still counts
     same_shot_from: float = 0.8  # share of mutual cell matches from which a photo counts as the same shot (part same_shot; eval.tune_fusion --weight same_shot_from)
     anchor: float = 1.0  # photo + text queries: how far the photo's parts move to the catalogue photo it shows (engine/anchor.py; 0: off)
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)

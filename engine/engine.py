@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, signatures
+from . import anchor, fusion, photo_parts, signatures
 from .encoders import palette
 from .catalog import Catalog
 from .config import EngineConfig
@@ -207,7 +207,7 @@ class SearchEngine:
         from PIL import Image
 
         self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")],
-                                cell_scales=self._cell_scales(self.config.fusion.w_local))
+                                cell_scales=photo_parts.cell_scales(self.config, self.index, self.config.fusion.w_local))
         self.embedder.embed_query_text("warm-up")
 
     def add_products(self, products: Iterable[Product]) -> int:
@@ -271,11 +271,11 @@ class SearchEngine:
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         photo_look, shades = None, None
-        if self._wants_palette(query):  # beside the tower pass (numpy, PIL: no GIL)
+        if photo_parts.wants_palette(self.config, self.index, query):  # beside the tower pass (numpy, PIL: no GIL)
             shades = _BESIDE.submit(palette.photo_palette, query.image)
         if query.image is not None:
-            cell_weight = max(*self._cell_weights(query)[:2], self.config.fusion.w_local if self._anchors(query) else 0.0)
-            vecs = self.embedder.embed_pil([query.image], cell_scales=self._cell_scales(cell_weight))
+            scales = photo_parts.cell_scales(self.config, self.index, photo_parts.cell_weight(self.config, query))
+            vecs = self.embedder.embed_pil([query.image], cell_scales=scales)
             if "cells" in vecs:
                 cells = tuple(scale[0] for scale in vecs["cells"])
             photo = vecs["shared"][0]
@@ -331,7 +331,7 @@ class SearchEngine:
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion, predicted, word_fit,
                              trust(self.index.shared_fit, self.config.fusion, qv, word_fit)).top(n_cand)
         if qv.cells is not None or qv.palette is not None:
-            w_local, w_shot, w_palette = self._cell_weights(query)
+            w_local, w_shot, w_palette = photo_parts.weights(self.config, query)
             ranked = local_rerank(self.index, ranked, qv.cells or (), w_local, self.config.rerank.local_candidates,
                                   (w_shot, self.config.rerank.same_shot_from), (w_palette, qv.palette))
         t2 = time.perf_counter()
@@ -349,7 +349,7 @@ class SearchEngine:
         aside: the anchor is what the shopper holds, not what they want) stands in for it, ``rerank.anchor``
         of the way (``engine/anchor.py``); returns the query vectors and what the response's ``understood``
         says of it: the anchor's product id and title ({}: not anchored)."""
-        if not self._anchors(query) or qv.photo_look is None or len(self.index) == 0:
+        if not photo_parts.anchors(self.config, query) or qv.photo_look is None or len(self.index) == 0:
             return qv, {}
         found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), timings={})
         if not found.results:
@@ -358,27 +358,6 @@ class SearchEngine:
         moved = anchor.anchor_on(self.index, qv, self.index.table.row_of[shows.id], query.image_weight,
                                  query.text_weight, self.config.rerank.anchor)
         return (qv, {}) if moved is None else (moved, {"anchor": shows.id, "anchor_title": shows.title})
-
-    def _anchors(self, query: Query) -> bool:
-        """Whether a query is anchored (photo + text, ``rerank.anchor`` > 0)."""
-        return query.image is not None and bool(query.text) and self.config.rerank.anchor > 0
-
-    def _wants_palette(self, query: Query) -> bool:
-        """Whether the photo's palette counts: kept by the index, weighed > 0, photo-only query or anchor."""
-        return (query.image is not None and (not query.text or self._anchors(query))
-                and self.index.palettes is not None and self.config.fusion.w_palette > 0)
-
-    def _cell_scales(self, weight: float) -> tuple[float, ...] | None:
-        """The scales a query photo's cells are taken at (``rerank.local_query_scales`` besides the
-        tower's own side) when the index keeps cells and they weigh ``weight`` > 0; else None."""
-        return tuple(self.config.rerank.local_query_scales) if self.index.cells is not None and weight > 0 else None
-
-    def _cell_weights(self, query: Query) -> tuple[float, float, float]:
-        """Weights of the re-ranking parts of a photo query (``rerank.local_rerank``): its cells, ``same_shot``
-        and ``palette``: ``w_local``, ``w_same_shot``, ``w_palette``; with words ``w_local_text``, 0, 0 (the
-        anchor finds the product, and the words may ask for another colour)."""
-        cfg = self.config.fusion
-        return (cfg.w_local_text, 0.0, 0.0) if query.text else (cfg.w_local, cfg.w_same_shot, cfg.w_palette)
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

@@ -8,6 +8,7 @@ import pytest
 
 from engine.config import FusionConfig, ImageTowerSpec, IndexConfig
 from engine.encoders.cells import decode, local_scores, quantise
+from engine import photo_parts
 from engine.index.product_index import ProductIndex
 from engine.types import Candidates, Preferences, Product, Query
 from tests.tiny import unit_vectors
@@ -175,10 +176,29 @@ def test_photo_and_text_queries_weigh_cells_by_their_own_weight(engine):
     photo = open_image(product.images[0])
     engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_local=2.0, w_local_text=0.5))
     fusion = engine.config.fusion
-    assert engine._cell_weights(Query(image=photo)) == (2.0, fusion.w_same_shot, fusion.w_palette)
-    assert engine._cell_weights(Query(image=photo, text="red")) == (0.5, 0.0, 0.0)  # with words the anchor finds the product
+    assert photo_parts.weights(engine.config, Query(image=photo)) == (2.0, fusion.w_same_shot, fusion.w_palette)
+    assert photo_parts.weights(engine.config, Query(image=photo, text="red")) == (0.5, 0.0, 0.0)  # with words the anchor finds the product
     alone, with_words = (engine.search(Query(image=photo, text=t, k=3)).results[0] for t in (None, "red"))
     assert "local" in alone.why and "local" in with_words.why
+
+
+def test_a_thumbnail_query_photo_is_not_matched_by_its_cells(engine, monkeypatch):
+    from engine.images import open_image
+
+    photo = open_image(next(iter(engine.catalog)).images[0])
+    assert max(photo.size) >= engine.config.rerank.local_min_side
+    small, fusion = photo.resize((60, 80)), engine.config.fusion
+    assert photo_parts.weights(engine.config, Query(image=small)) == (0.0, 0.0, fusion.w_palette)
+    assert photo_parts.weights(engine.config, Query(image=small, text="red")) == (0.0, 0.0, 0.0)
+    assert photo_parts.cell_weight(engine.config, Query(image=small, text="red")) == 0.0  # nor for its anchor
+    scales, real = [], engine.embedder.embed_pil
+    monkeypatch.setattr(engine.embedder, "embed_pil",
+                        lambda images, cell_scales=None: scales.append(cell_scales) or real(images, cell_scales=cell_scales))
+    top = engine.search(Query(image=small, k=3)).results[0]
+    assert scales == [None]  # no cells passes
+    assert "local" not in top.why and "same_shot" not in top.why and "palette" in top.why
+    engine.search(Query(image=photo, k=3))
+    assert scales[-1] == tuple(engine.config.rerank.local_query_scales)
 
 
 def test_warming_up_prepares_the_cells_passes(engine, monkeypatch):
