@@ -11,6 +11,7 @@ every search the index catches up with catalogue changes made by this or any oth
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -298,7 +299,8 @@ class SearchEngine:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells, photo_look, shades.result() if shades else None)
+                            colour, tuple(colour_words), cells, photo_look, shades.result() if shades else None,
+                            read_colour=self._colour_reader(colour_words))
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram
@@ -310,6 +312,15 @@ class SearchEngine:
                 or colours.dim != colour_dim(self.embedder.bundle.image_tower.colour_bins)):
             return [], None
         return colours.match(query.text)
+
+    def _colour_reader(self, names: list[str]):
+        """palettes -> part ``colour_class`` for the named colours the bundle's colour reader knows, when
+        the index keeps palettes and ``w_colour_class`` > 0; else None."""
+        reader = self.embedder.bundle.colours.reader if names else None
+        ids = reader.knows(names) if reader is not None else []
+        if not ids or self.index.palettes is None or self.config.fusion.w_colour_class <= 0:
+            return None
+        return functools.partial(reader.read, ids=ids)
 
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
             + w_shape * shape + w_text_photo * text_photo + w_proto * proto + w_colour * colour
-            + w_colour_shift * colour_shift
+            + w_colour_shift * colour_shift + w_colour_class * colour_class
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
             + w_category_words * category_words_fit
 
@@ -25,6 +25,10 @@
   colour words) = max over the product's photos of cos(the colours' prototype histogram, the photo's
   colour histogram), see encoders/colour_words.py; its weight is w_colour x (1 - the shared space's fit
   to the catalogue), since a space that fits the catalogue reads colour words itself;
+- ``colour_class`` (queries whose words name colours the bundle's colour reader knows, indexes that keep
+  palettes) = max over the product's photos of the reader's mean over the named colours of
+  max(log p(colour | the photo's palette), -10) / 10 + 1, in [0, 1] (encoders/colour_reader.py): tells a
+  catalogue's near colours apart ("navy blue" from "blue"), which the prototype's 8 hues cannot;
 - ``colour_shift`` (photo + text queries naming colours, anchored on the catalogue photo the query photo
   shows: engine/anchor.py) = max over the product's photos of cos(photo colour - anchor colour, the
   colours' prototype - anchor colour) x max(shape, 0), on unit colour blocks: "this, but in gray" wants
@@ -90,7 +94,8 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     score = cfg.w_visual * trust.visual * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
-                         ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift)):
+                         ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
+                         ("colour_class", cfg.w_colour_class)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

@@ -12,6 +12,7 @@ Every plan returns ``Candidates`` whose parts are exact similarities (see ``rera
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ class QueryVectors:
     photo_look: np.ndarray | None = None  # photo + text: the photo's full look (finds the anchor, engine/anchor.py)
     palette: np.ndarray | None = None  # photo queries: the photo's palette (encoders/palette.py)
     anchor_colour: np.ndarray | None = None  # anchored photo + text: the anchor photo's unit colour block (part colour_shift)
+    read_colour: Callable[[np.ndarray], np.ndarray] | None = None  # text naming colours: palettes -> part colour_class
 
 
 @dataclass(frozen=True)

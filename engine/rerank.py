@@ -7,7 +7,8 @@ text queries ``bridge`` = max over the photos of cos(query text, photo's ImageNe
 photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the photo, say the colour)
 and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space, and for
 queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
-looks' colour blocks) and, for anchored photo + text queries (engine/anchor.py), ``colour_shift`` = max
+looks' colour blocks) and ``colour_class`` = max over the photos of how surely the bundle's colour reader
+takes the photo's palette for the named colours (encoders/colour_reader.py), and, for anchored photo + text queries (engine/anchor.py), ``colour_shift`` = max
 over the photos of cos(photo colour - anchor colour, prototype - anchor colour) x max(shape, 0): the
 same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors
 (whatever approximate search found them).
@@ -55,6 +56,9 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["text_photo"] = _max_by_owner(index.photos, rows, qv.text)
     if qv.proto is not None and index.prototypes is not None:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
+    if qv.read_colour is not None and index.palettes is not None:
+        shades = index.palettes
+        parts["colour_class"] = np.maximum(_owner_max(shades, rows, lambda sel: qv.read_colour(shades.take(sel))), 0.0)
     if qv.colour is not None and index.looks is not None:
         parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
         if qv.anchor_colour is not None:

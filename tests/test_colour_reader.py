@@ -1,0 +1,87 @@
+"""The colour reader: palettes -> a catalogue's colour values, its bundle round trip and the engine's part."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine.encoders.colour_reader import FLOOR, learn_reader
+from engine.encoders.colour_words import ColourWords, learn_colour_words
+from engine.types import Query
+
+
+def _palettes(centres: list[int], n: int, dim: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` noisy unit palettes around each of the bins ``centres``, and their labels."""
+    rng = np.random.default_rng(seed)
+    rows, labels = [], []
+    for label, centre in enumerate(centres):
+        base = np.zeros(dim, np.float32)
+        base[centre], base[(centre + 1) % dim] = 1.0, 0.4
+        noisy = np.abs(base + rng.normal(0, 0.15, size=(n, dim))).astype(np.float32)
+        rows.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+        labels += [label] * n
+    return np.vstack(rows), np.array(labels)
+
+
+def test_the_reader_tells_near_colours_apart_where_the_prototypes_cannot():
+    """"navy blue" and "blue" share a bin but differ in the next one: the reader learns the difference."""
+    palettes, labels = _palettes([3, 3, 7], 40)
+    palettes[labels == 0, 2] += 0.5  # navy: darker neighbour bin
+    reader = learn_reader(["navy blue", "blue", "red"], labels, palettes)
+    scores = reader.read(palettes, [0])
+    assert scores[labels == 0].min() > scores[labels == 1].max()
+    assert ((0.0 <= scores) & (scores <= 1.0)).all()
+    assert reader.read(palettes, [0, 2]).shape == (len(labels),)
+    assert learn_reader(["a", "b"], np.array([0, -1, 1, -1]), palettes[:4]).names == ["a", "b"]  # -1: left out
+
+
+def test_the_score_floors_certain_misses():
+    palettes, labels = _palettes([1, 8], 30)
+    reader = learn_reader(["red", "blue"], labels, palettes)
+    reader.weight, reader.bias = reader.weight * 100, reader.bias * 100  # certain
+    scores = reader.read(palettes[labels == 1], [0])
+    assert scores.min() == pytest.approx(FLOOR / -FLOOR + 1.0) == 0.0
+
+
+def test_colour_words_learn_a_reader_from_palettes_and_keep_it_through_a_bundle_file():
+    palettes, labels = _palettes([2, 6, 9], 20)
+    names = np.array(["Red", "Blue", "Grey"])[labels].tolist() + [""] * 3
+    hist = np.abs(np.random.default_rng(1).normal(size=(len(names), 8)))
+    palettes = np.vstack([palettes, palettes[:3]])
+    words = learn_colour_words(names, hist, min_photos=5, palettes=palettes)
+    assert words.reader.names == words.names == ["blue", "grey", "red"]
+    loaded = ColourWords.from_tensors(words.tensors(), words.meta())
+    assert loaded.reader.names == words.reader.names
+    np.testing.assert_allclose(loaded.reader.read(palettes, [1]), words.reader.read(palettes, [1]), atol=2e-2)
+    again = ColourWords.from_tensors(loaded.tensors(), loaded.meta())
+    assert again.fingerprint_bytes() == loaded.fingerprint_bytes()
+    plain = learn_colour_words(names, hist, min_photos=5)
+    assert plain.reader is None and "reader_names" not in plain.meta()
+    assert plain.fingerprint_bytes() != words.fingerprint_bytes()
+
+
+def test_merged_words_keep_the_shops_reader_else_the_bundles():
+    palettes, labels = _palettes([2, 6], 10)
+    base = learn_colour_words(np.array(["red", "blue"])[labels].tolist(), palettes[:, :8], min_photos=3, palettes=palettes)
+    shop = ColourWords(["teal"], np.eye(1, 8, dtype=np.float32))
+    assert shop.merged(base).reader is base.reader and base.merged(shop).reader is base.reader
+    shop.reader = learn_reader(["teal", "red"], labels, palettes)
+    assert base.merged(shop).reader is shop.reader
+
+
+def test_the_engine_weighs_the_reader_for_named_colours(engine):
+    """The sample shop's colour attribute teaches the bundle a reader; a query naming a colour gets the part
+    ``colour_class`` where it weighs > 0, and the named colour's photos score higher on it."""
+    reader = engine.embedder.bundle.colours.reader
+    assert reader is not None and "blue" in reader.names and engine.index.palettes is not None
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_colour_class=0.5))
+    results = engine.search(Query(text="blue", k=40)).results
+    assert all("colour_class" in r.why for r in results)
+    blue = [r.why["colour_class"] for r in results if r.product.attributes.get("colour") == "blue"]
+    other = [r.why["colour_class"] for r in results if r.product.attributes.get("colour") not in ("blue", None)]
+    assert blue and other and np.mean(blue) > np.mean(other)
+    assert all("colour_class" not in r.why for r in engine.search(Query(text="hoodie", k=5)).results)
+    engine.config = replace(engine.config, read_colours=False)
+    assert all("colour_class" not in r.why for r in engine.search(Query(text="blue", k=5)).results)
+    engine.config = replace(engine.config, read_colours=True, fusion=replace(engine.config.fusion, w_colour_class=0.0))
+    assert all("colour_class" not in r.why for r in engine.search(Query(text="blue", k=5)).results)
