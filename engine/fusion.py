@@ -28,7 +28,8 @@
 - ``colour_class`` (queries whose words name colours the bundle's colour reader knows, indexes that keep
   palettes) = max over the product's photos of the reader's mean over the named colours of
   max(log p(colour | the photo's palette), -10) / 10 + 1, in [0, 1] (encoders/colour_reader.py): tells a
-  catalogue's near colours apart ("navy blue" from "blue"), which the prototype's 8 hues cannot;
+  catalogue's near colours apart ("navy blue" from "blue"), which the prototype's 8 hues cannot; its
+  weight is w_colour_class x (1 - the shared space's fit), as for ``colour``;
 - ``colour_shift`` (photo + text queries naming colours, anchored on the catalogue photo the query photo
   shows: engine/anchor.py) = max over the product's photos of cos(photo colour - anchor colour, the
   colours' prototype - anchor colour) x max(shape, 0), on unit colour blocks: "this, but in gray" wants
@@ -95,7 +96,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
                          ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
-                         ("colour_class", cfg.w_colour_class)):
+                         ("colour_class", cfg.w_colour_class * trust.colour)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

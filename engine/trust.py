@@ -11,8 +11,9 @@ that space weigh by the fit, parts that stand in for it where it fits poorly by 
 - ``proto`` (the catalogue bridge; ``proto_by_fit``): 1 - fit, and 0 when the query's words name the
   shop's categories: the shop's own category then says what kind of product they mean, better than a
   foreign vocabulary (README, "Catalogue bridge");
-- ``colour`` (colour words against the photos' colour histograms; ``colour_by_fit``): 1 - fit, since a
-  space that fits the catalogue reads colour words itself.
+- ``colour`` (colour words against the photos' colour histograms and read from their palettes, parts
+  ``colour`` and ``colour_class``; ``colour_by_fit``): 1 - fit, since a space that fits the catalogue
+  reads colour words itself.
 """
 
 from __future__ import annotations

@@ -112,8 +112,11 @@ def test_the_colour_weight_follows_the_misfit(engine, fit):
     response = engine.search(Query(text="green mug", k=5))
     w = engine.config.fusion
     for r in response.results:
-        rest = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in r.why.items() if k != "colour")
-        assert r.score == pytest.approx(rest + w.w_colour * (1 - fit) * r.why["colour"], abs=1e-5)
+        colours = ("colour", "colour_class")  # both colour words' parts weigh by the misfit
+        rest = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in r.why.items() if k not in colours)
+        assert r.score == pytest.approx(rest + (1 - fit) * sum(getattr(w, f"w_{k}") * r.why.get(k, 0.0) for k in colours),
+                                        abs=1e-5)
+        assert "colour_class" in r.why
 
 
 def test_a_loaded_bundle_has_the_fingerprint_its_file_states(built_shop, tmp_path):

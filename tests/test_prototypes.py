@@ -110,8 +110,9 @@ def test_the_bridge_weighs_by_the_misfit_and_steps_aside_for_category_words(shop
     assert fit is not None and 0.0 <= fit <= 1.0
 
     def explained(why: dict, proto_weight: float) -> float:
-        other = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in why.items() if k not in ("proto", "colour"))
-        return other + proto_weight * why["proto"] + w.w_colour * (1 - fit) * why.get("colour", 0.0)
+        colours = ("colour", "colour_class")
+        other = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in why.items() if k not in ("proto", *colours))
+        return other + proto_weight * why["proto"] + (1 - fit) * sum(getattr(w, f"w_{k}") * why.get(k, 0.0) for k in colours)
 
     plain = engine.search(Query(text="red striped thing", k=5))  # no word names a category
     assert plain.understood is None or not plain.understood.get("category_words")
