@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import EngineConfig, load_config
+from .config import SERVING_THREADS, EngineConfig, load_config
 from .errors import ShopsightError
 from .ingest import PRESETS, ColumnMap
 
@@ -194,7 +194,7 @@ def cmd_serve(args) -> int:
 
 def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
     os.environ["SHOPSIGHT_DATA_DIR"] = str(cfg.path.resolve())
-    argv = ["gunicorn", "--workers", str(workers), "--threads", "4", "--worker-class", "gthread",
+    argv = ["gunicorn", "--workers", str(workers), "--threads", str(SERVING_THREADS), "--worker-class", "gthread",
             "--bind", f"{host}:{port}", "--timeout", "120", "server.wsgi:app"]
     print(f"serving {cfg.path} on http://{host}:{port}/ (gunicorn, {workers} workers)", flush=True)
     os.execvp(sys.executable, [sys.executable, "-m", *argv])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from .errors import UnknownComponentError
 
+SERVING_THREADS = 4  # threads of one serving worker (cli serve: gunicorn gthread); the engine's palette pool matches it
+
 
 @dataclass(frozen=True)
 class ImageTowerSpec:

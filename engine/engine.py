@@ -23,7 +23,7 @@ import numpy as np
 from . import anchor, fusion, photo_parts, signatures
 from .encoders import palette
 from .catalog import Catalog
-from .config import EngineConfig
+from .config import SERVING_THREADS, EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
 from .encoders.colour import colour_dim
@@ -40,7 +40,8 @@ from .validation import validate_query
 
 log = logging.getLogger(__name__)
 REFIT_SHARE, REFIT_MIN = 0.2, 50  # re-measure the shared-space fit past this change in live products
-_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="palette")  # a query photo's palette
+_BESIDE = ThreadPoolExecutor(max_workers=SERVING_THREADS, thread_name_prefix="palette")  # query photos' palettes: one per
+# concurrent query, so a worker's queries do not queue behind each other's
 
 
 def limit_blas_threads() -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.config import IndexConfig
+from engine.config import SERVING_THREADS, IndexConfig
 from engine.encoders import palette
 from engine.encoders.colour import colour_histograms
 from engine.index.product_index import ProductIndex
@@ -101,3 +101,20 @@ def test_an_index_saved_without_palettes_answers_without_the_part(engine):
     product = next(iter(engine.catalog))
     results = engine.search(Query(image=open_image(product.images[0]), k=3)).results
     assert results[0].product.id == product.id and all("palette" not in r.why for r in results)
+
+
+def test_concurrent_photo_queries_each_get_their_own_palette(engine):
+    """A serving worker answers several queries at once (gthread): their palettes are computed side by
+    side and each query keeps its own answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.engine import _BESIDE
+    from engine.images import open_image
+
+    photos = [open_image(p.images[0]) for p in list(engine.catalog)[:8]]
+    alone = [[(r.product.id, r.why.get("palette")) for r in engine.search(Query(image=p, k=3)).results] for p in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda p: [(r.product.id, r.why.get("palette"))
+                                            for r in engine.search(Query(image=p, k=3)).results], photos))
+    assert together == alone and all(part is not None for answers in alone for _, part in answers)
+    assert _BESIDE._max_workers == SERVING_THREADS  # one per thread of a serving worker
