@@ -316,10 +316,11 @@ class SearchEngine:
 
     def _colour_reader(self, names: list[str]):
         """palettes -> part ``colour_class`` for the named colours the bundle's colour reader knows, when
-        the index keeps palettes and ``w_colour_class`` > 0; else None."""
+        the index keeps palettes in the reader's layout and ``w_colour_class`` > 0; else None."""
         reader = self.embedder.bundle.colours.reader if names else None
         ids = reader.knows(names) if reader is not None else []
-        if not ids or self.index.palettes is None or self.config.fusion.w_colour_class <= 0:
+        shades = self.index.palettes
+        if not ids or shades is None or shades.dim != reader.dim or self.config.fusion.w_colour_class <= 0:
             return None
         return functools.partial(reader.read, ids=ids)
 

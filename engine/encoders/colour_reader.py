@@ -36,6 +36,11 @@ class ColourReader:
     def __post_init__(self) -> None:
         self._index = {n: i for i, n in enumerate(self.names)}
 
+    @property
+    def dim(self) -> int:
+        """The palette size it reads (``palette.DIM`` when it was fitted)."""
+        return int(self.weight.shape[1])
+
     def knows(self, names: Sequence[str]) -> list[int]:
         """The reader's class ids of those ``names`` it tells apart."""
         return [self._index[n] for n in names if n in self._index]
