@@ -67,7 +67,8 @@ class ColourReader:
 
 def learn_reader(names: list[str], labels: np.ndarray, palettes: np.ndarray, max_iter: int = 200) -> ColourReader:
     """Fit the reader: ``labels[i]`` is photo i's index into ``names`` (-1: not a training photo),
-    ``palettes`` (n, dim) their palettes. Full-batch L-BFGS, seeded by nothing (deterministic)."""
+    ``palettes`` (n, dim) their palettes. Full-batch L-BFGS from zero weights: no randomness, the same
+    photos give the same reader."""
     keep = np.asarray(labels) >= 0
     x = torch.from_numpy(np.asarray(palettes, np.float32)[keep])
     y = torch.from_numpy(np.asarray(labels, np.int64)[keep])
