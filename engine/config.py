@@ -100,6 +100,7 @@ class FusionConfig:
     w_category_words: float = 0.2  # words naming the shop's categories ("hoodie"; eval.tune_fusion --weight w_category_words)
     w_predicted_category: float = 0.2  # fit to the category predicted from the query photo, x the shared space's fit (eval.tune_fusion --weight)
     fit_power: float = 2.0  # visual_by_fit / predicted_by_fit weigh by fit ** this (engine/trust.py; 1 until the twelfth session)
+    misfit_power: float = 1.0  # proto_by_fit / colour_by_fit weigh by (1 - fit) ** this (engine/trust.py; eval.tune_fusion --weight misfit_power)
     predicted_by_fit: bool = True  # w_predicted_category x the shared space's fit: the prediction is made in that space
     price_scale: float = 0.5  # width of the price fit in log-price units
 

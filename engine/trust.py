@@ -8,7 +8,7 @@ that space weigh by the fit, parts that stand in for it where it fits poorly by 
 - ``predicted`` (the category predicted from the query photo, made in that space; ``predicted_by_fit``):
   fit ** ``fit_power`` (2: a space that fits a catalogue half as well is trusted a quarter as much; on luma,
   fit 0.18, the photo parts then weigh 0.03, and fashion, fit 0.99, keeps them; twelfth session);
-- ``proto`` (the catalogue bridge; ``proto_by_fit``): 1 - fit, and 0 when the query's words name the
+- ``proto`` (the catalogue bridge; ``proto_by_fit``): (1 - fit) ** ``misfit_power`` (1), and 0 when the query's words name the
   shop's categories: the shop's own category then says what kind of product they mean, better than a
   foreign vocabulary (README, "Catalogue bridge");
 - ``colour`` (colour words against the photos' colour histograms and read from their palettes, parts
@@ -43,7 +43,7 @@ def trust(fit: float | None, cfg: FusionConfig, qv: QueryVectors, word_fit: np.n
         return fit ** cfg.fit_power if on and fit is not None else 1.0
 
     def misfit_if(on: bool) -> float:
-        return 1.0 - fit if on and fit is not None else 1.0
+        return (1.0 - fit) ** cfg.misfit_power if on and fit is not None else 1.0
 
     return Trust(visual=fit_if(cfg.visual_by_fit and qv.look is not None),
                  proto=0.0 if word_fit is not None else misfit_if(cfg.proto_by_fit),

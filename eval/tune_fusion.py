@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -35,7 +35,8 @@ photo-only queries) on the same two and on luma's other-view photo + colour word
 by a photo-only search); ``--weight fit_power`` the power of the shared space's fit that its photo parts
 weigh by (``engine/trust.py``) on the two photo tasks and both photo + colour word tasks; ``--weight
 w_colour_class`` the weight of colour words read from the photos' palettes by the bundle's colour reader
-(``encoders/colour_reader.py``) on the same tasks as ``w_colour``; ``--colour-category`` adds
+(``encoders/colour_reader.py``) on the same tasks as ``w_colour``; ``--weight misfit_power`` the power of
+1 - fit that those stand-in parts (catalogue bridge, colour words) weigh by, on the word and colour tasks; ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
@@ -63,7 +64,7 @@ GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (
          "anchor": (0.0, 0.25, 0.5, 0.75, 1.0), "w_colour_shift": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0),
          "w_same_shot": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "same_shot_from": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
          "w_palette": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5), "fit_power": (1.0, 2.0, 3.0, 4.0, 6.0),
-         "w_colour_class": (0.0, 0.1, 0.2, 0.4, 0.8, 1.6)}
+         "w_colour_class": (0.0, 0.1, 0.2, 0.4, 0.8, 1.6), "misfit_power": (1.0, 1.5, 2.0, 3.0)}
 RERANK_FIELDS = {"anchor", "same_shot_from"}  # tuned like the weights, but RerankConfig fields
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
@@ -82,7 +83,7 @@ MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": {**PHOTO_TASKS, **
                "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS,
                "w_colour_shift": PHOTO_TEXT_TASKS, "w_same_shot": SHOT_TASKS, "same_shot_from": SHOT_TASKS,
                "w_palette": PALETTE_TASKS, "fit_power": {**PHOTO_TASKS, **PHOTO_TEXT_TASKS},
-               "w_colour_class": COLOUR_TASKS}
+               "w_colour_class": COLOUR_TASKS, "misfit_power": {**WORD_TASKS, **COLOUR_TASKS}}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 
