@@ -21,6 +21,7 @@ from . import build_image_tower, build_text_tower, palette, prototypes
 from .cells import decode
 from .bundle import ModelBundle
 from .colour import colour_dim
+from .unit import unit
 
 log = logging.getLogger(__name__)
 CACHE_EVERY = 2048  # photos (texts: 4x) embedded between feature-cache writes (what a killed run keeps)
@@ -318,9 +319,9 @@ class Embedder:
         colour = colour_dim(self.bundle.image_tower.colour_bins)
         w = self.look_colour_weight
         if w is None or colour == 0:
-            return _unit((feats - mean) / std).astype(np.float32)
-        cnn = _unit((feats[:, :-colour] - mean[:-colour]) / std[:-colour])
-        return (np.hstack([cnn, w * _unit(feats[:, -colour:])]) / np.sqrt(1.0 + w * w)).astype(np.float32)
+            return unit((feats - mean) / std)
+        cnn = unit((feats[:, :-colour] - mean[:-colour]) / std[:-colour])
+        return (np.hstack([cnn, w * unit(feats[:, -colour:])]) / np.sqrt(1.0 + w * w)).astype(np.float32)
 
     def embed_query_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(shared-space vector, the text tower's own unit vector) for a query text."""
@@ -396,7 +397,3 @@ def _unpack(row: np.ndarray) -> np.ndarray:
 
 def _stack(vectors: list, dim: int) -> np.ndarray:
     return np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
