@@ -300,7 +300,7 @@ class SearchEngine:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells, photo_look, shades.result() if shades else None,
+                            colour, tuple(colour_words), cells, photo_look, shades.result() if shades is not None else None,
                             read_colour=self._colour_reader(colour_words))
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:

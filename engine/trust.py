@@ -8,12 +8,12 @@ that space weigh by the fit, parts that stand in for it where it fits poorly by 
 - ``predicted`` (the category predicted from the query photo, made in that space; ``predicted_by_fit``):
   fit ** ``fit_power`` (2: a space that fits a catalogue half as well is trusted a quarter as much; on luma,
   fit 0.18, the photo parts then weigh 0.03, and fashion, fit 0.99, keeps them; twelfth session);
-- ``proto`` (the catalogue bridge; ``proto_by_fit``): (1 - fit) ** ``misfit_power`` (1), and 0 when the query's words name the
-  shop's categories: the shop's own category then says what kind of product they mean, better than a
-  foreign vocabulary (README, "Catalogue bridge");
+- ``proto`` (the catalogue bridge; ``proto_by_fit``): (1 - fit) ** ``misfit_power`` (1), and 0 when the
+  query's words name the shop's categories: the shop's own category then says what kind of product they
+  mean, better than a foreign vocabulary (README, "Catalogue bridge");
 - ``colour`` (colour words against the photos' colour histograms and read from their palettes, parts
-  ``colour`` and ``colour_class``; ``colour_by_fit``): 1 - fit, since a space that fits the catalogue
-  reads colour words itself.
+  ``colour`` and ``colour_class``; ``colour_by_fit``): (1 - fit) ** ``misfit_power``, since a space that
+  fits the catalogue reads colour words itself.
 """
 
 from __future__ import annotations
