@@ -29,7 +29,7 @@
   palettes) = max over the product's photos of the reader's mean over the named colours of
   max(log p(colour | the photo's palette), -10) / 10 + 1, in [0, 1] (encoders/colour_reader.py): tells a
   catalogue's near colours apart ("navy blue" from "blue"), which the prototype's 8 hues cannot; its
-  weight is w_colour_class x (1 - the shared space's fit), as for ``colour``;
+  weight is w_colour_class x max(1 - the shared space's fit, colour_class_floor) (engine/trust.py);
 - ``colour_shift`` (photo + text queries naming colours, anchored on the catalogue photo the query photo
   shows: engine/anchor.py) = max over the product's photos of cos(photo colour - anchor colour, the
   colours' prototype - anchor colour) x max(shape, 0), on unit colour blocks: "this, but in gray" wants
@@ -87,7 +87,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
          trust: Trust = Trust()) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why". ``trust``
-    scales ``w_visual``, ``w_proto``, ``w_colour`` and ``w_predicted_category`` by the shared space's fit
+    scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class`` and ``w_predicted_category`` by the shared space's fit
     to the catalogue (``engine/trust.py``)."""
     if len(cands) == 0:
         return cands
@@ -96,7 +96,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
                          ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
-                         ("colour_class", cfg.w_colour_class * trust.colour)):
+                         ("colour_class", cfg.w_colour_class * trust.colour_class)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power|colour_class_floor] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -36,7 +36,10 @@ by a photo-only search); ``--weight fit_power`` the power of the shared space's 
 weigh by (``engine/trust.py``) on the two photo tasks and both photo + colour word tasks; ``--weight
 w_colour_class`` the weight of colour words read from the photos' palettes by the bundle's colour reader
 (``encoders/colour_reader.py``) on the same tasks as ``w_colour``; ``--weight misfit_power`` the power of
-1 - fit that those stand-in parts (catalogue bridge, colour words) weigh by, on the word and colour tasks; ``--colour-category`` adds
+1 - fit that those stand-in parts (catalogue bridge, colour words) weigh by, on the word and colour tasks;
+``--weight colour_class_floor`` the least share of ``w_colour_class`` kept where the shared space fits the
+catalogue (``engine/trust.py``), on the colour tasks. A tie of the tuning halves' mean (the grid's values
+give the same top 10s, as P@10 often does) is broken by their mean nDCG@10. ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
 another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
 <out>/tune_fusion_<weight>[_<field>-<value>...].json.
@@ -64,7 +67,8 @@ GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (
          "anchor": (0.0, 0.25, 0.5, 0.75, 1.0), "w_colour_shift": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0),
          "w_same_shot": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "same_shot_from": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
          "w_palette": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5), "fit_power": (1.0, 2.0, 3.0, 4.0, 6.0),
-         "w_colour_class": (0.0, 0.1, 0.2, 0.4, 0.8, 1.6), "misfit_power": (1.0, 1.5, 2.0, 3.0)}
+         "w_colour_class": (0.0, 0.1, 0.2, 0.4, 0.8, 1.6), "misfit_power": (1.0, 1.5, 2.0, 3.0),
+         "colour_class_floor": (0.0, 0.1, 0.25, 0.5, 1.0)}
 RERANK_FIELDS = {"anchor", "same_shot_from"}  # tuned like the weights, but RerankConfig fields
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
@@ -83,7 +87,8 @@ MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": {**PHOTO_TASKS, **
                "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS,
                "w_colour_shift": PHOTO_TEXT_TASKS, "w_same_shot": SHOT_TASKS, "same_shot_from": SHOT_TASKS,
                "w_palette": PALETTE_TASKS, "fit_power": {**PHOTO_TASKS, **PHOTO_TEXT_TASKS},
-               "w_colour_class": COLOUR_TASKS, "misfit_power": {**WORD_TASKS, **COLOUR_TASKS}}
+               "w_colour_class": COLOUR_TASKS, "misfit_power": {**WORD_TASKS, **COLOUR_TASKS},
+               "colour_class_floor": COLOUR_TASKS}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 
@@ -146,20 +151,24 @@ def main(argv: list[str] | None = None) -> int:
         engine, _ = runner.build_engine(task, bundle, cfg, out / "work" / task.name[:12].replace(" ", "_"))
         engines[task.name] = (engine, tune, test)
         metric = metrics[task.name]
-        row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {}}
+        row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {},
+               "tune_ndcg": {}}
         for w in grid:
             engine.config = config_for(name, w, cfg)
             scores, _ = runner.evaluate(runner.engine_rankings(engine, tune)[0], tune)
             row["tune"][str(w)] = round(scores[metric], 4)
-            print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}", flush=True)
+            row["tune_ndcg"][str(w)] = round(scores["nDCG@10"], 4)
+            print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}  nDCG@10 {scores['nDCG@10']:.4f}",
+                  flush=True)
         if task.kind == "photo":
             classic, _ = runner.evaluate(runner.feature_rankings(embedder, test), test)
             row["test_classic"] = round(classic[metric], 4)
         result["tasks"][task.name] = row
     mean = {str(w): float(np.mean([r["tune"][str(w)] for r in result["tasks"].values()])) for w in grid}
-    best = max(grid, key=lambda w: mean[str(w)])
+    ndcg = {str(w): float(np.mean([r["tune_ndcg"][str(w)] for r in result["tasks"].values()])) for w in grid}
+    best = max(grid, key=lambda w: (round(mean[str(w)], 6), ndcg[str(w)]))  # ties broken by nDCG@10
     default = default_of(name)
-    result["tune_mean"], result[f"chosen_{name}"] = mean, str(best)
+    result["tune_mean"], result["tune_mean_ndcg"], result[f"chosen_{name}"] = mean, ndcg, str(best)
     for task_name, (engine, tune, test) in engines.items():
         row = result["tasks"][task_name]
         for label, w in (("test_default", default), ("test_chosen", best)) + ((("test_off", 0.0),) if 0.0 in grid else ()):

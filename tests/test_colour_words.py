@@ -7,6 +7,7 @@ import pytest
 
 from engine.encoders.colour_words import ColourWords, learn_colour_words, single_colour, words_of
 from engine.types import Query
+from tests.fusion_formula import explained
 
 
 def _vocabulary() -> ColourWords:
@@ -106,17 +107,24 @@ def test_indexes_without_a_colour_block_skip_the_colour_part(engine):
     assert "colours" not in (response.understood or {})
 
 
-@pytest.mark.parametrize("fit", [0.2, 0.9])
+@pytest.mark.parametrize("fit", [0.2, 0.97])
 def test_the_colour_weight_follows_the_misfit(engine, fit):
+    """Both colour words' parts weigh by 1 - fit; the reader's keeps at least ``colour_class_floor`` of its
+    weight (at fit 0.97 the floor, 0.1, is above the misfit)."""
     engine.index.shared_fit = fit
     response = engine.search(Query(text="green mug", k=5))
     w = engine.config.fusion
+    assert w.colour_class_floor > 1 - 0.97
     for r in response.results:
-        colours = ("colour", "colour_class")  # both colour words' parts weigh by the misfit
-        rest = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in r.why.items() if k not in colours)
-        assert r.score == pytest.approx(rest + (1 - fit) * sum(getattr(w, f"w_{k}") * r.why.get(k, 0.0) for k in colours),
-                                        abs=1e-5)
-        assert "colour_class" in r.why
+        assert r.score == pytest.approx(explained(w, fit, r.why), abs=1e-5)
+        assert r.why.get("colour_class", 0.0) > 0
+    floorless = replace(engine.config, fusion=replace(w, colour_class_floor=0.0))
+    engine.config, before = floorless, engine.config
+    try:
+        for r in engine.search(Query(text="green mug", k=5)).results:
+            assert r.score == pytest.approx(explained(floorless.fusion, fit, r.why, {"colour_class": 1 - fit}), abs=1e-5)
+    finally:
+        engine.config = before
 
 
 def test_a_loaded_bundle_has_the_fingerprint_its_file_states(built_shop, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 
 from engine.images import open_image
 from engine.types import Query
+from tests.fusion_formula import explained
 
 EXPECTED = {}
 
@@ -17,17 +18,8 @@ def truth(sample_folder):
 
 
 def _explained(engine, why: dict) -> float:
-    """The score the fusion formula gives for the parts in ``why`` (part "x_fit" has weight "w_x"; the
-    colour parts' weights are scaled by 1 - the shared space's fit to the catalogue, the predicted category's by
-    that fit; the cells' part
-    "local" weighs w_local_text when words came with the photo, which the part "shape" shows)."""
-    weights, fit = engine.config.fusion, engine.index.shared_fit
-    misfit = 1.0 - fit if fit is not None else 1.0
-    trust = {"colour": misfit, "colour_class": misfit,
-             "predicted_category_fit": fit ** weights.fit_power if fit is not None else 1.0}
-    name = {"local": "w_local_text" if "shape" in why else "w_local"}
-    return sum(getattr(weights, name.get(part, f"w_{part.removesuffix('_fit')}")) * trust.get(part, 1.0) * value
-               for part, value in why.items())
+    """The score the fusion formula gives for the parts in ``why`` (tests/fusion_formula.py)."""
+    return explained(engine.config.fusion, engine.index.shared_fit, why)
 
 
 def _hits(response, truth, category=None, colour=None):

@@ -11,6 +11,7 @@ from PIL import Image
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.prototypes import Prototypes, build_prototypes, shrink
 from engine.types import Query
+from tests.fusion_formula import explained
 
 
 def _vocabulary(n=300, text_dim=24, backbone=64, seed=0, **kw) -> tuple[Prototypes, np.ndarray, np.ndarray]:
@@ -109,18 +110,14 @@ def test_the_bridge_weighs_by_the_misfit_and_steps_aside_for_category_words(shop
     fit = engine.index.shared_fit
     assert fit is not None and 0.0 <= fit <= 1.0
 
-    def explained(why: dict, proto_weight: float) -> float:
-        colours = ("colour", "colour_class")
-        other = sum(getattr(w, f"w_{k.removesuffix('_fit')}") * v for k, v in why.items() if k not in ("proto", *colours))
-        return other + proto_weight * why["proto"] + (1 - fit) * sum(getattr(w, f"w_{k}") * why.get(k, 0.0) for k in colours)
 
     plain = engine.search(Query(text="red striped thing", k=5))  # no word names a category
     assert plain.understood is None or not plain.understood.get("category_words")
     for r in plain.results:
-        assert r.score == pytest.approx(explained(r.why, w.w_proto * (1 - fit)), abs=1e-5)
+        assert r.score == pytest.approx(explained(w, fit, r.why), abs=1e-5)  # the bridge x (1 - fit)
     named = engine.search(Query(text="red striped hoodie", k=5))  # "hoodie" names Apparel/Tops/Hoodies
     for r in named.results:
-        assert r.score == pytest.approx(explained(r.why, 0.0), abs=1e-5)
+        assert r.score == pytest.approx(explained(w, fit, r.why, {"proto": 0.0}), abs=1e-5)
 
 
 def test_the_fit_is_measured_again_when_the_catalogue_grows_while_serving(built_shop, tmp_path):
