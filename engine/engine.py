@@ -273,7 +273,7 @@ class SearchEngine:
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         photo_look, shades = None, None
-        if photo_parts.wants_palette(self.config, self.index, query):  # beside the tower pass (numpy, PIL: no GIL)
+        if photo_parts.wants_palette(self.config, self.index, query, self.embedder.bundle.colours):  # beside the tower pass
             shades = _BESIDE.submit(palette.photo_palette, query.image)
         if query.image is not None:
             scales = photo_parts.cell_scales(self.config, self.index, photo_parts.cell_weight(self.config, query))
@@ -344,7 +344,7 @@ class SearchEngine:
         ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion, predicted, word_fit,
                              trust(self.index.shared_fit, self.config.fusion, qv, word_fit)).top(n_cand)
         if qv.cells is not None or qv.palette is not None:
-            w_local, w_shot, w_palette = photo_parts.weights(self.config, query)
+            w_local, w_shot, w_palette = photo_parts.weights(self.config, query, self.embedder.bundle.colours)
             ranked = local_rerank(self.index, ranked, qv.cells or (), w_local, self.config.rerank.local_candidates,
                                   (w_shot, self.config.rerank.same_shot_from), (w_palette, qv.palette))
         t2 = time.perf_counter()

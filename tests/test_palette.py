@@ -94,6 +94,28 @@ def test_the_index_keeps_each_photos_palette_and_photo_queries_weigh_it(engine):
     assert all("palette" not in r.why for r in engine.search(Query(image=photo, k=3)).results)
 
 
+def test_photo_words_that_name_no_colour_keep_the_photos_palette(engine):
+    """Photo + words: "hoodie" leaves the photo's colour alone, so its palette counts as for the photo
+    alone; "red hoodie" asks for a colour, and without colour words (or reading them) that cannot be told."""
+    from engine import photo_parts
+    from engine.images import open_image
+
+    colours = engine.embedder.bundle.colours
+    assert colours is not None and colours.match("red hoodie")[0] and not colours.match("hoodie")[0]
+    product = next(iter(engine.catalog))
+    photo, cfg = open_image(product.images[0]), engine.config
+    w_palette = cfg.fusion.w_palette
+    assert photo_parts.weights(cfg, Query(image=photo, text="hoodie"), colours)[2] == w_palette > 0
+    assert photo_parts.weights(cfg, Query(image=photo, text="red hoodie"), colours)[2] == 0.0
+    assert photo_parts.weights(cfg, Query(image=photo, text="hoodie"), None)[2] == 0.0
+    assert photo_parts.weights(cfg, Query(image=photo, text="hoodie", read_words=False), colours)[2] == 0.0
+    assert photo_parts.weights(replace(cfg, read_colours=False), Query(image=photo, text="hoodie"), colours)[2] == 0.0
+    plain = engine.search(Query(image=photo, text="hoodie", k=10)).results
+    own = [r.why["palette"] for r in plain if r.product.id == product.id]
+    assert all("palette" in r.why for r in plain[:3]) and own == [pytest.approx(1.0, abs=1e-5)]
+    assert all("palette" not in r.why for r in engine.search(Query(image=photo, text="red hoodie", k=3)).results)
+
+
 def test_an_index_saved_without_palettes_answers_without_the_part(engine):
     from engine.images import open_image
 

@@ -12,8 +12,9 @@ share it lacks. Found on luma photo -> product
 0.861 with 0.4 x the intersection at 24 hues (8 hues 0.841, 16 hues 0.848; both halves of the products up
 at 24 hues), close-ups 0.57 -> 0.65, backs 0.81 -> 0.85. In the engine it is the part ``palette`` of
 photo-only queries' re-ranking (``rerank.local_rerank``, weight ``w_palette`` 0.75, chosen by
-``eval.tune_fusion --weight w_palette``); photo + text queries use it only through their anchor, found by
-a photo-only search (``engine/anchor.py``), since their words may ask for another colour.
+``eval.tune_fusion --weight w_palette``); photo + text queries whose words name a colour use it only
+through their anchor, found by a photo-only search (``engine/anchor.py``), since their words ask for
+another colour; those whose words name none weigh it too (``photo_parts.keeps_colour``).
 """
 
 from __future__ import annotations
