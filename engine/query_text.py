@@ -13,6 +13,13 @@ up to / at most / max / no more than / within / "<", "<=" N; over / above / more
 min / from / ">", ">=" N; between N and M, N-M / N to M with a currency; around / about / approx /
 roughly / "~" N; N元以下 / N以内 / 低于N / 不超过N / 少于N / N元以上 / 高于N / 超过N / 大于N /
 N-M元 / N到M元 / N元左右 / 约N元. A bare number ("iphone 12", "size 8") is never a price.
+
+Beside a photo, words that only point at it ("similar", "like this", "more like this", "同款", "相似")
+say nothing the photo does not: when they are all that is left, they are taken out too and the query is
+the photo's (so is a photo with only a price phrase: "under 300" is a filter, not words to match). As
+words they would be matched with the catalogue's photos and texts and cost the photo's own answers
+(``docs/eval/experiments/photo_words_probe.*``: luma photo -> product with "similar" beside the photo,
+R@10 0.949 -> 0.895).
 """
 
 from __future__ import annotations
@@ -63,9 +70,10 @@ class Understood:
     max_price: float | None = None
     price_target: float | None = None
     phrases: tuple[str, ...] = ()  # the price phrases taken out, as typed
+    photo_words: str = ""  # beside a photo: the words taken out for only pointing at it ("similar"), as typed
 
     def as_dict(self) -> dict:
-        out = {"text": self.text, "phrases": list(self.phrases)}
+        out = {"text": self.text, "phrases": list(self.phrases), **({"photo_words": self.photo_words} if self.photo_words else {})}
         for name in ("min_price", "max_price", "price_target"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
@@ -104,14 +112,30 @@ def parse_price(text: str) -> Understood:
     return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases))
 
 
+_POINTERS = frozenset({
+    "similar", "similar items", "similar products", "similar ones", "similar to this", "similar to this one",
+    "find similar", "show similar", "more like this", "like this", "like this one", "like that", "same",
+    "the same", "same as this", "same one", "this", "this one", "find this", "find this one", "lookalike",
+    "lookalikes", "look alike", "look alikes", "something like this", "anything like this",
+    "同款", "找同款", "同款商品", "相似", "相似款", "相似的", "类似", "类似款", "类似的", "一样的", "同样的", "这个", "这款"})
+
+
+def points_at_photo(text: str) -> bool:
+    """Whether ``text`` only points at a photo beside it ("Similar!", "more like this", "同款")."""
+    return re.sub(r"[\s\W_]+", " ", text.lower()).strip() in _POINTERS
+
+
 def understand(query: Query) -> tuple[Query, Understood | None]:
     """``query`` with the price phrases of its text turned into filters and a price target (those
     the caller set win) and only the remaining words left as text; None when nothing was read.
-    A text that was only a price phrase keeps its words for the towers (it still says "something")."""
+    A text that was only a price phrase keeps its words for the towers (it still says "something"),
+    unless a photo says what: then, as when the words only point at the photo, the query is the photo's."""
     if not query.text:
         return query, None
     u = parse_price(query.text)
-    if not u.phrases:
+    if query.image is not None and points_at_photo(u.text):
+        u = replace(u, text="", photo_words=u.text)
+    if not u.phrases and not u.photo_words:
         return query, None
     f, p = query.filters, query.preferences
     filters = replace(f, min_price=f.min_price if f.min_price is not None else u.min_price,
@@ -119,7 +143,8 @@ def understand(query: Query) -> tuple[Query, Understood | None]:
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
         filters = f  # the words contradict the caller's explicit range: keep the caller's
     prefs = replace(p, price_target=p.price_target if p.price_target is not None else u.price_target)
-    return replace(query, text=u.text or query.text, filters=filters, preferences=prefs), u
+    text = u.text or (None if query.image is not None else query.text)
+    return replace(query, text=text, filters=filters, preferences=prefs), u
 
 
 # -- type words: the shop's own category names ---------------------------------------------------

@@ -30,6 +30,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "what was read out of the text: price phrases applied as "
                                                   "filters (those given in filters win): text (the words "
                                                   "searched), phrases, min_price, max_price, price_target; "
+                                                  "photo_words: beside a photo, words that only pointed at it "
+                                                  "('similar', '同款'), taken out so the photo alone is searched; "
                                                   "category_words: words naming the shop's categories, a soft "
                                                   "preference (why: category_words_fit); colours: colour words "
                                                   "compared with the photos' colours (why: colour); anchor "

@@ -95,9 +95,10 @@ def test_search_page_end_to_end(live_server, sample_folder):
             page.fill("#max", "")
             page.set_input_files("#file", str(sample_folder / "images" / "S0033-0.png"))
             page.wait_for_selector("#preview-wrap:not([hidden])")
-            page.fill("#text", "")
+            page.fill("#text", "similar")  # words that only point at the photo: the photo alone is searched
             page.click("#go")
             page.wait_for_selector(".card .dups")
+            assert '"similar" points at it' in page.inner_text("#status")
             card = page.locator(".card", has=page.locator(".dups")).first
             assert card.get_attribute("data-id") in {"S0033", "S0328"}
             assert "+1 other listing with this photo" in card.inner_text()

@@ -69,6 +69,36 @@ def test_a_text_that_is_only_a_price_keeps_its_words():
     assert q.text == "under 50" and q.filters.max_price == 50 and u.text == ""
 
 
+@pytest.mark.parametrize("text,photo_words,max_price", [
+    ("Similar!", "Similar!", None), ("more like this", "more like this", None), ("同款", "同款", None),
+    ("similar under 50", "similar", 50), ("under 50", "", 50)])
+def test_words_that_only_point_at_the_photo_leave_the_photo_alone(text, photo_words, max_price):
+    from PIL import Image
+
+    q, u = understand(Query(image=Image.new("RGB", (8, 8)), text=text))
+    assert q.text is None and q.image is not None and u.photo_words == photo_words
+    assert q.filters.max_price == max_price and u.as_dict().get("photo_words", "") == photo_words
+
+
+def test_pointing_words_without_a_photo_or_with_other_words_are_searched():
+    from PIL import Image
+
+    assert understand(Query(text="similar")) == (Query(text="similar"), None)
+    with_words = Query(image=Image.new("RGB", (8, 8)), text="similar but red")
+    assert understand(with_words) == (with_words, None)
+
+
+def test_engine_answers_a_photo_with_pointing_words_as_the_photo_alone(engine):
+    from engine.images import open_image
+
+    photo = open_image(next(iter(engine.catalog)).images[0])
+    alone = engine.search(Query(image=photo, k=5))
+    pointed = engine.search(Query(image=photo, text="like this", k=5))
+    assert [r.product.id for r in pointed.results] == [r.product.id for r in alone.results]
+    assert [r.score for r in pointed.results] == pytest.approx([r.score for r in alone.results])
+    assert pointed.understood["photo_words"] == "like this" and "anchor" not in pointed.understood
+
+
 def test_no_price_phrase_changes_nothing():
     query = Query(text="blue teapot", k=3)
     assert understand(query) == (query, None)

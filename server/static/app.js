@@ -133,5 +133,6 @@ function readNote(u) {
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
   const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
-  return price + words + colours + anchor;
+  const pointed = u.photo_words ? ` · searched by your photo alone ("${u.photo_words}" points at it)` : "";
+  return price + words + colours + anchor + pointed;
 }
