@@ -1,6 +1,8 @@
 """Training details: shared text views count as positives for every product they describe; short runs
 train at all."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,24 @@ def test_fine_tuning_keeps_the_best_of_start_fine_tuned_and_scratch(race):
     if m["kept"] == "trained":  # the fine-tuned heads are the same with or without the race
         assert all(np.array_equal(a.detach().numpy(), b.detach().numpy())
                    for a, b in zip(out.heads.parameters(), plain.heads.parameters()))
+
+
+def test_training_decodes_each_photo_once(tmp_path, tiny_text_model, sample_folder, monkeypatch):
+    """The tower pass keeps the photos' palettes, so learning the colour reader decodes none again."""
+    from collections import Counter
+
+    from engine import workflow
+    from engine.catalog import Catalog
+    from engine.encoders import embedder as embedder_module
+    from engine.ingest import PRESETS
+    from tests.tiny import tiny_config
+
+    cfg = tiny_config(tmp_path, tiny_text_model)
+    cfg = replace(cfg, train=replace(cfg.train, epochs=2))
+    assert not workflow.import_catalogue(cfg, sample_folder / "products.csv", PRESETS["sample"]).errors
+    listed = Counter(str(path) for p in Catalog(cfg.path / "catalog.db") for path in p.images)  # re-listings share files
+    opened, real = [], embedder_module.open_image
+    monkeypatch.setattr(embedder_module, "open_image", lambda path, *a, **k: opened.append(str(path)) or real(path, *a, **k))
+    bundle = workflow.train(cfg, progress=False)
+    assert bundle.colours is not None and bundle.colours.reader is not None
+    assert opened and Counter(opened) == listed

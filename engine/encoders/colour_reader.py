@@ -68,7 +68,8 @@ class ColourReader:
 def learn_reader(names: list[str], labels: np.ndarray, palettes: np.ndarray, max_iter: int = 200) -> ColourReader:
     """Fit the reader: ``labels[i]`` is photo i's index into ``names`` (-1: not a training photo),
     ``palettes`` (n, dim) their palettes. Full-batch L-BFGS from zero weights: no randomness, the same
-    photos give the same reader."""
+    photos give the same reader. Its weights are rounded to float16, as a bundle stores them, so a
+    freshly trained bundle answers as it will when loaded."""
     keep = np.asarray(labels) >= 0
     x = torch.from_numpy(np.asarray(palettes, np.float32)[keep])
     y = torch.from_numpy(np.asarray(labels, np.int64)[keep])
@@ -84,4 +85,5 @@ def learn_reader(names: list[str], labels: np.ndarray, palettes: np.ndarray, max
 
     with torch.enable_grad():
         opt.step(loss)
-    return ColourReader(list(names), weight.detach().numpy().copy(), bias.detach().numpy().copy())
+    as_stored = lambda t: t.detach().numpy().astype(np.float16).astype(np.float32)  # noqa: E731
+    return ColourReader(list(names), as_stored(weight), as_stored(bias))  # reads as it will once saved
