@@ -133,10 +133,10 @@ def test_indexing_decodes_each_photo_once(built_shop, sample_folder, tmp_path, m
         raise AssertionError("decoded again")
 
     monkeypatch.setattr(signatures, "photo_signature", no_second_decode)
-    np.testing.assert_allclose(embedder.photo_signatures(paths), expected)
+    np.testing.assert_allclose(embedder.photo_extras("signature", paths), expected)
     monkeypatch.undo()
     embedder.cache = None
-    np.testing.assert_allclose(embedder.photo_signatures(paths), expected)
+    np.testing.assert_allclose(embedder.photo_extras("signature", paths), expected)
 
 
 @pytest.mark.parametrize("project_above", [10_000, 100])

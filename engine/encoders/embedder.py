@@ -92,7 +92,7 @@ class Embedder:
         their ``image_keys`` when already computed."""
         keys = keys if keys is not None else self.image_keys(paths)
         found = self.cache.get_many(keys) if self.cache else {}
-        todo = [i for i, k in enumerate(keys) if k not in found]
+        todo = _missing(keys, found)
         on_cluster = self._on_cluster(len(todo))
         step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
@@ -108,10 +108,6 @@ class Embedder:
         bar.close()
         return _stack([found[k] for k in keys], self.bundle.image_dim)
 
-    def photo_signatures(self, paths: Sequence[str], keys: list[str] | None = None) -> np.ndarray:
-        """(n, signatures.DIM) same-photo signatures of image files (``engine/signatures.py``)."""
-        return self.photo_extras("signature", paths, keys)
-
     def photo_extras(self, kind: str, paths: Sequence[str], keys: list[str] | None = None) -> np.ndarray:
         """(n, dim) vectors of image files that a function of the decoded photo gives (``PHOTO_EXTRAS``:
         "signature", "palette"), cached beside the tower features under the file's content hash
@@ -120,7 +116,7 @@ class Embedder:
         namespace, fn, dim = PHOTO_EXTRAS[kind]
         keys = [_derived_key(k, namespace) for k in (keys if keys is not None else self.image_keys(paths))]
         found = self.cache.get_many(keys) if self.cache else {}
-        todo = [i for i, k in enumerate(keys) if k not in found]
+        todo = _missing(keys, found)
 
         def compute(block: list[int]) -> np.ndarray:
             with ThreadPoolExecutor(max_workers=2) as pool:
@@ -147,7 +143,7 @@ class Embedder:
         width = int(np.prod(tower.cell_shape))
         keys = [_derived_key(k, self.cells_namespace) for k in (keys if keys is not None else self.image_keys(paths))]
         found = self.cache.get_many(keys) if self.cache else {}
-        todo = [i for i, k in enumerate(keys) if k not in found]
+        todo = _missing(keys, found)
 
         def compute(block: list[int]) -> np.ndarray:
             out = []
@@ -242,7 +238,7 @@ class Embedder:
     def text_features(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
         keys = [text_key(self.text_tower_id, role, t) for t in texts]
         found = self.cache.get_many(keys) if self.cache else {}
-        todo = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
+        todo = _missing(keys, found)
         on_cluster = self._on_cluster(len(todo))
         step = self.cluster.cache_block() if on_cluster else 4 * CACHE_EVERY
 
@@ -372,6 +368,11 @@ def _longest_side(path: str) -> int:
     """The photo's longer side in pixels, from its header (no decoding)."""
     with Image.open(path) as img:
         return max(img.size)
+
+
+def _missing(keys: list[str], found: dict) -> list[int]:
+    """One row per key not in ``found``, in order: a file or text listed twice is computed once."""
+    return sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
 
 
 def _derived_key(feature_key: str, namespace: str) -> str:
