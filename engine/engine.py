@@ -233,7 +233,7 @@ class SearchEngine:
     # -- querying ------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
-        query, understood = understand(query) if self.config.read_prices and query.read_words else (query, None)
+        query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
         validate_query(query)
         self.sync()
         t_sync = time.perf_counter()

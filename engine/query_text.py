@@ -125,14 +125,15 @@ def points_at_photo(text: str) -> bool:
     return re.sub(r"[\s\W_]+", " ", text.lower()).strip() in _POINTERS
 
 
-def understand(query: Query) -> tuple[Query, Understood | None]:
+def understand(query: Query, prices: bool = True) -> tuple[Query, Understood | None]:
     """``query`` with the price phrases of its text turned into filters and a price target (those
-    the caller set win) and only the remaining words left as text; None when nothing was read.
-    A text that was only a price phrase keeps its words for the towers (it still says "something"),
-    unless a photo says what: then, as when the words only point at the photo, the query is the photo's."""
+    the caller set win; ``prices`` False: none are read) and only the remaining words left as text;
+    None when nothing was read. A text that was only a price phrase keeps its words for the towers (it
+    still says "something"), unless a photo says what: then, as when the words only point at the photo,
+    the query is the photo's."""
     if not query.text:
         return query, None
-    u = parse_price(query.text)
+    u = parse_price(query.text) if prices else Understood(query.text)
     if query.image is not None and points_at_photo(u.text):
         u = replace(u, text="", photo_words=u.text)
     if not u.phrases and not u.photo_words:

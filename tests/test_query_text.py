@@ -80,6 +80,15 @@ def test_words_that_only_point_at_the_photo_leave_the_photo_alone(text, photo_wo
     assert q.filters.max_price == max_price and u.as_dict().get("photo_words", "") == photo_words
 
 
+def test_pointing_words_are_read_when_prices_are_not():
+    from PIL import Image
+
+    q, u = understand(Query(image=Image.new("RGB", (8, 8)), text="similar"), prices=False)
+    assert q.text is None and u.photo_words == "similar"
+    priced = Query(text="lamp under 50")
+    assert understand(priced, prices=False) == (priced, None)
+
+
 def test_pointing_words_without_a_photo_or_with_other_words_are_searched():
     from PIL import Image
 
