@@ -159,7 +159,7 @@ class ProductIndex:
         index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
         for name, d in index.photo_channels.items():
             index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, replace(cfg, kind="flat"),
-                                                    mapped=_mapped(cfg), by_row=name in ROW_CHANNELS)
+                                                    mapped=maps_channels(cfg), by_row=name in ROW_CHANNELS)
         if (folder / "look_stats.npy").exists():
             stats = np.load(folder / "look_stats.npy")
             index.look_stats = (stats[0], stats[1])
@@ -169,7 +169,7 @@ class ProductIndex:
         return index
 
 
-def _mapped(cfg: IndexConfig) -> bool:
+def maps_channels(cfg: IndexConfig) -> bool:
     """Whether a loaded snapshot's photo channels stay in their files (``VectorIndex.load(mapped=True)``):
     on the CPU, unless ``IndexConfig.mapped_channels`` is off (on CUDA the searched copy is the GPU's)."""
     return cfg.mapped_channels and resolve_device(cfg.device) != "cuda"
