@@ -9,21 +9,53 @@ that graph.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .attributes import disjoint_colours
 from .index.product_index import ProductIndex
+from .pair_search import candidate_pairs
 from .rerank import representative_signature, representative_vector
 from .signatures import same_photo_pairs
 
 
-def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 4096,
-                    same_photo_distance: float = 0.0) -> list[list[int]]:
+@dataclass(frozen=True)
+class DuplicateInputs:
+    """What the whole-catalogue pass reads from the index, copied: taken under the index's lock, so the
+    quadratic part runs without it (a serving worker's searches and writes go on meanwhile)."""
+
+    ids: list[str]                                  # row -> product id, as of the copy
+    colours: dict[int, frozenset]                   # live row -> the colours its listing states
+    vectors: dict[int, tuple[list[int], np.ndarray]]  # vector size -> (rows, stacked representative vectors)
+    signatures: tuple[list[int], np.ndarray] | None   # (rows, stacked first-photo signatures)
+
+
+def snapshot(index: ProductIndex, threshold: float = 0.995, same_photo_distance: float = 0.0) -> DuplicateInputs:
+    """Copy what ``group_duplicates`` needs (hold ``index.lock`` around this, not around the grouping)."""
+    alive = [int(r) for r in np.flatnonzero(index.table.alive)]
+    by_size: dict[int, tuple[list[int], list[np.ndarray]]] = {}
+    for r in alive if threshold <= 1.0 else ():  # a cosine above 1 cannot happen: the look rule is off
+        vec = representative_vector(index, r)
+        if vec is not None:
+            rows, vecs = by_size.setdefault(len(vec), ([], []))
+            rows.append(r)
+            vecs.append(vec)
+    signed = [(r, s) for r in alive if (s := representative_signature(index, r)) is not None] \
+        if same_photo_distance > 0 else []
+    return DuplicateInputs(
+        ids=list(index.table.ids),
+        colours={r: index.table.colours_of(r) for r in alive},
+        vectors={size: (rows, np.stack(vecs)) for size, (rows, vecs) in by_size.items()},
+        signatures=([r for r, _ in signed], np.stack([s for _, s in signed])) if signed else None)
+
+
+def group_duplicates(inputs: DuplicateInputs, threshold: float = 0.995, block: int = 4096,
+                     same_photo_distance: float = 0.0) -> list[list[int]]:
     """Groups (lists of product rows, size >= 2), found block-wise; vectors are compared only with
     vectors of the same kind (size)."""
-    alive = [int(r) for r in np.flatnonzero(index.table.alive)]
-    parent = {r: r for r in alive}
-    colours = {r: index.table.colours_of(r) for r in alive}  # root -> the colours its group states
+    parent = {r: r for r in inputs.colours}
+    colours = dict(inputs.colours)  # root -> the colours its group states
 
     def find(r: int) -> int:
         while parent[r] != r:
@@ -37,52 +69,49 @@ def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 
             parent[ra] = rb                                                # not even through a third listing
             colours[rb] = colours[ra] | colours[rb]
 
-    by_size: dict[int, tuple[list[int], list[np.ndarray]]] = {}
-    for r in alive if threshold <= 1.0 else ():  # a cosine above 1 cannot happen: the look rule is off
-        vec = representative_vector(index, r)
-        if vec is not None:
-            rows, vecs = by_size.setdefault(len(vec), ([], []))
-            rows.append(r)
-            vecs.append(vec)
-    for rows, vecs in by_size.values():
-        for a, b in _close_pairs(np.stack(vecs), threshold, block):
+    for rows, mat in inputs.vectors.values():
+        for a, b in _close_pairs(mat, threshold, block):
             join(rows[a], rows[b])
-    if same_photo_distance > 0:
-        signed = [(r, s) for r in alive if (s := representative_signature(index, r)) is not None]
-        if signed:
-            for a, b in same_photo_pairs(np.stack([s for _, s in signed]), same_photo_distance, block):
-                join(signed[a][0], signed[b][0])
+    if same_photo_distance > 0 and inputs.signatures is not None:
+        rows, sigs = inputs.signatures
+        for a, b in same_photo_pairs(sigs, same_photo_distance, block):
+            join(rows[a], rows[b])
     groups: dict[int, list[int]] = {}
-    for r in alive:
+    for r in inputs.colours:
         groups.setdefault(find(r), []).append(r)
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 4096,
+                    same_photo_distance: float = 0.0) -> list[list[int]]:
+    """``group_duplicates`` over a ``snapshot`` of ``index`` (rows of ``index.table``)."""
+    with index.lock:
+        inputs = snapshot(index, threshold, same_photo_distance)
+    return group_duplicates(inputs, threshold, block, same_photo_distance)
 
 
 PROJECTED = 128  # dimensions of the orthonormal projection that shortlists look pairs
 
 
 def _close_pairs(mat: np.ndarray, threshold: float, block: int, project_above: int = 4096) -> list[tuple[int, int]]:
-    """Pairs (i < j) with mat[i] . mat[j] >= threshold, compared block-wise.
+    """Pairs (i < j) with mat[i] . mat[j] >= threshold.
 
     Above ``project_above`` rows, pairs are first shortlisted in an orthonormal projection B (the top
     principal directions of a sample): ||B^T (a - b)|| <= ||a - b||, and a . b >= t exactly when
     ||a - b||^2 <= |a|^2 + |b|^2 - 2t, so a pair the projection rules out cannot pass; each survivor is
-    then checked on the full vectors (same pairs, a tenth of the arithmetic for 1,352-d looks)."""
+    then checked on the full vectors (same pairs, a tenth of the arithmetic for 1,352-d looks). In the
+    shortlist's terms (``pair_search``): 2 Ba . Bb - u_a - u_b >= 2t, u = |B^T x|^2 - |x|^2."""
     mat = np.asarray(mat, np.float32)
-    sq = np.sum(mat * mat, axis=1)
     small = mat
     if len(mat) > project_above and mat.shape[1] > 2 * PROJECTED:
         sample = mat[np.random.default_rng(0).choice(len(mat), min(len(mat), 4096), replace=False)]
         basis = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)[2][:PROJECTED].T
         small = mat @ basis
-    small_sq = np.sum(small * small, axis=1)
-    pairs = []
-    for start in range(0, len(mat), block):
-        part = small[start:start + block]
-        d2 = small_sq[start:start + block, None] + small_sq[None, :] - 2.0 * part @ small.T
-        allowed = sq[start:start + block, None] + sq[None, :] - 2.0 * threshold + 1e-4
-        for a, b in zip(*np.nonzero(d2 <= allowed)):
-            a += start
-            if a < b and float(mat[a] @ mat[b]) >= threshold:
-                pairs.append((int(a), int(b)))
-    return pairs
+    u = np.sum(small * small, axis=1) - np.sum(mat * mat, axis=1)
+    a, b = candidate_pairs(small, u, 2.0 * threshold - 1e-4, block)
+    keep = np.concatenate([np.einsum("ij,ij->i", mat[a[i:i + CHECK]], mat[b[i:i + CHECK]]) >= threshold
+                           for i in range(0, len(a), CHECK)] or [np.zeros(0, bool)])
+    return list(zip(a[keep].tolist(), b[keep].tolist()))
+
+
+CHECK = 8192  # shortlisted pairs checked on the full vectors at a time

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+from .pair_search import candidate_pairs
+
 SIZE = 16
 DIM = SIZE * SIZE * 3  # channel size in the index ("signature")
 
@@ -54,18 +56,13 @@ def same_photo_pairs(sigs: np.ndarray, max_distance: float, block: int = 2048) -
 
     A coarse cell's difference is the mean of the differences of the cells it covers, so it is never
     larger than their largest, and the root mean square of the coarse cells' distances never exceeds
-    their largest either: pairs are shortlisted block-wise on the coarse grid (one small matrix product,
-    48 dimensions instead of 768) and then checked cell by cell."""
+    their largest either: pairs are shortlisted on the coarse grid (``pair_search``: 48 dimensions
+    instead of 768, |a - b|^2 <= bound written as 2 a . b - |a|^2 - |b|^2 >= -bound) and then checked
+    cell by cell."""
     sigs = np.asarray(sigs, np.float32)
     small = coarse(sigs)
-    sq = np.sum(small * small, axis=1)
     bound = COARSE * COARSE * max_distance ** 2 + 1e-6
-    pairs = []
-    for start in range(0, len(sigs), block):
-        part = small[start:start + block]
-        d2 = sq[start:start + block, None] + sq[None, :] - 2.0 * part @ small.T
-        for a, b in zip(*np.nonzero(d2 <= bound)):
-            a += start
-            if a < b and cell_distance(sigs[a], sigs[b]) <= max_distance:
-                pairs.append((int(a), int(b)))
-    return pairs
+    a, b = candidate_pairs(small, np.sum(small * small, axis=1), -bound, block)
+    keep = np.concatenate([cell_distance(sigs[a[i:i + 8192]], sigs[b[i:i + 8192]]) <= max_distance
+                           for i in range(0, len(a), 8192)] or [np.zeros(0, bool)])
+    return list(zip(a[keep].tolist(), b[keep].tolist()))

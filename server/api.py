@@ -83,18 +83,19 @@ def delete_product(pid: str):
 @bp.get("/duplicates")
 def duplicates():
     """Near-duplicate listing groups over the whole catalogue (a back-office call: it compares every
-    product with every other, block-wise, so it needs the API key)."""
+    product with every other, block-wise, so it needs the API key; the index's lock is held only
+    while its vectors are copied)."""
     _require_key()
-    from engine.duplicates import find_duplicates
+    from engine.duplicates import group_duplicates, snapshot
 
     engine = get_engine()
     rerank = engine.config.rerank
     threshold = _float_arg("threshold", rerank.duplicate_threshold, -1.0, 1.0)
     distance = _float_arg("same_photo_distance", rerank.same_photo_distance, 0.0, 2.0)
-    with engine.index.lock:
-        groups = find_duplicates(engine.index, threshold, same_photo_distance=distance)
-        ids = engine.index.table.ids
-        named = [[ids[r] for r in g] for g in groups]
+    with engine.index.lock:  # only the copy: searches and writes go on while the pairs are compared
+        inputs = snapshot(engine.index, threshold, distance)
+    groups = group_duplicates(inputs, threshold, same_photo_distance=distance)
+    named = [[inputs.ids[r] for r in g] for g in groups]
     return jsonify({"groups": named, "threshold": threshold, "same_photo_distance": distance})
 
 

@@ -155,3 +155,17 @@ def test_close_look_pairs_match_brute_force(project_above):
         expected = [(i, j) for i in range(len(mat)) for j in range(i + 1, len(mat)) if sims[i, j] >= threshold]
         assert sorted(_close_pairs(mat, threshold, block=61, project_above=project_above)) == expected
     assert (100, 200) in _close_pairs(mat, 0.995, 61, 100) and (50, 51) not in _close_pairs(mat, 0.995, 61, 100)
+
+
+@pytest.mark.parametrize("budget", [1, 50, 1 << 24])
+def test_candidate_pairs_cover_the_upper_triangle_in_any_block_size(budget):
+    """Row blocks sized by the float budget (1 row up to all rows) find each passing pair once, a < b."""
+    from engine.pair_search import candidate_pairs
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((83, 6)).astype(np.float32)
+    c = rng.standard_normal(83).astype(np.float32)
+    scores = 2.0 * (x @ x.T) - c[:, None] - c[None, :]
+    expected = [(i, j) for i in range(83) for j in range(i + 1, 83) if scores[i, j] >= 1.5]
+    a, b = candidate_pairs(x, c, 1.5, block=4096, budget=budget)
+    assert sorted(zip(a.tolist(), b.tolist())) == expected and len(expected) > 20

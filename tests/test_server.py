@@ -139,6 +139,34 @@ def test_duplicate_groups_over_http(client):
     assert off["same_photo_distance"] == 0.0 and all(len(g) >= 2 for g in off["groups"])
 
 
+def test_duplicate_groups_are_compared_without_the_index_lock(client, monkeypatch):
+    """The whole-catalogue comparison is quadratic: while it runs, other threads of the worker can take
+    the index's lock (search, write); only the copy of the vectors holds it."""
+    import threading
+
+    from engine import duplicates
+    from server.api import get_engine
+
+    real, taken = duplicates.group_duplicates, []
+
+    def grouping(*args, **kwargs):
+        lock = get_engine().index.lock
+
+        def other_request():
+            if lock.acquire(timeout=2):
+                taken.append(True)
+                lock.release()
+
+        thread = threading.Thread(target=other_request)
+        thread.start()
+        thread.join()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(duplicates, "group_duplicates", grouping)
+    res = client.get("/api/duplicates", headers={"X-API-Key": KEY})
+    assert res.status_code == 200 and len(res.get_json()["groups"]) == 8 and taken == [True]
+
+
 def test_writes_refused_when_no_key_is_configured(built_shop, tmp_path):
     shutil.copytree(built_shop.path, tmp_path / "shop2")
     app = create_app(replace(built_shop, data_dir=str(tmp_path / "shop2")), api_key="")
