@@ -98,7 +98,7 @@ def cmd_search(args) -> int:
     engine = SearchEngine.open(_config(args))
     query = Query(image=open_image(args.image, field="--image") if args.image else None, text=args.text,
                   filters=Filters(args.min_price, args.max_price, args.category), k=args.k,
-                  read_words=not args.as_typed)
+                  read_words=not args.as_typed, offset=args.offset, sort=args.sort)
     response = engine.search(query)
     if args.json:
         print(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-price", type=float)
     p.add_argument("--category", help="category subtree, e.g. Women/Tops")
     p.add_argument("-k", type=int, default=10)
+    p.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
+    p.add_argument("--sort", choices=("relevance", "price_asc", "price_desc"), default="relevance",
+                   help="price_*: the 200 most relevant matches by price")
     p.add_argument("--json", action="store_true")
     p.add_argument("--as-typed", action="store_true",
                    help="embed --text as typed: no price phrases or category words read from it")

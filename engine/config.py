@@ -115,6 +115,7 @@ class RerankConfig:
     # an upscaled blur (fashion's 60 x 80 photos; half the tower's 224 px side); its palette still counts
     same_shot_from: float = 0.8  # share of mutual cell matches from which a photo counts as the same shot (part same_shot; eval.tune_fusion --weight same_shot_from)
     anchor: float = 1.0  # photo + text queries: how far the photo's parts move to the catalogue photo it shows (engine/anchor.py; 0: off)
+    sort_floor: float = 0.5  # a price order keeps the matches scoring at least this share of the best one (engine/paging.py)
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
     same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product

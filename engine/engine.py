@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, photo_parts, signatures
+from . import anchor, fusion, paging, photo_parts, signatures
 from .encoders import palette
 from .catalog import Catalog
 from .config import SERVING_THREADS, EngineConfig
@@ -235,6 +235,7 @@ class SearchEngine:
         t0 = time.perf_counter()
         query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
         validate_query(query)
+        page, query = query, paging.ranking_query(query)
         self.sync()
         t_sync = time.perf_counter()
         qv = self.query_vectors(query)
@@ -251,6 +252,9 @@ class SearchEngine:
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
+        ordered = paging.in_order(response.results, page.sort, self.config.rerank.sort_floor)
+        response = replace(response, results=paging.cut(ordered, page),
+                           ordered=None if page.sort == "relevance" else len(ordered))
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
         return replace(response, understood=read) if understood or response.understood else response

@@ -35,7 +35,7 @@ from .encoders.cells import cell_matches
 from .encoders.unit import unit
 from .index.vectors import VectorIndex
 from .encoders.palette import overlap
-from .signatures import cell_distance
+from .signatures import coarse, same_photo_among
 from .types import Candidate, Candidates
 
 
@@ -172,6 +172,15 @@ def representative_vector(index: ProductIndex, row: int) -> np.ndarray | None:
     return index.texts.vectors[text_rows[0]] if text_rows else None
 
 
+def _first_rows(channel: VectorIndex | None, rows: Sequence[int]) -> dict[int, np.ndarray]:
+    """Product row -> the channel's vector for its first photo, read in one ``take`` (the per-product
+    ``representative_*`` calls cost a read each)."""
+    if channel is None:
+        return {}
+    firsts = {row: got[0] for row in rows if (got := channel.rows_of(row))}
+    return dict(zip(firsts, channel.take(list(firsts.values())))) if firsts else {}
+
+
 def representative_signature(index: ProductIndex, row: int) -> np.ndarray | None:
     """The first photo's same-photo signature; None for products without photos and for indexes
     saved before signatures were kept."""
@@ -202,43 +211,77 @@ def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold:
 
 def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int,
           same_photo_distance: float) -> list[Candidate]:
+    """Walk ``ranked``; a candidate that duplicates a kept one (nearest representative vector of its
+    size with cosine >= ``threshold``, else the nearest same picture) folds into it, not across
+    stated colours; stop at the first new product past ``limit``."""
     kept: list[Candidate] = []
-    kept_vecs: list[np.ndarray | None] = []
-    kept_sigs: list[np.ndarray | None] = []
+    vecs: dict[int, _Rows] = {}  # vector size -> the kept products' representative vectors
+    sigs, coarse_sigs = _Rows(), _Rows()  # same-photo signatures and their coarse grids (a shortlist)
+    table = index.table
+    ahead = [c.row for c in ranked[: 2 * limit + 8]]  # read together; a walk past them reads row by row
+    looks = _first_rows(index.looks, ahead)
+    signed = _first_rows(index.channels.get("signature"), ahead) if same_photo_distance > 0 else {}
     for cand in ranked:
-        vec = representative_vector(index, cand.row)
-        sig = representative_signature(index, cand.row) if same_photo_distance > 0 else None
-        other = [j for j, k in enumerate(kept) if not index.table.colours_differ(k.row, cand.row)]
-        j = _duplicate_of([kept_vecs[i] for i in other], vec, threshold)
-        if j is None and sig is not None:
-            j = _same_photo_as([kept_sigs[i] for i in other], sig, same_photo_distance)
-        j = None if j is None else other[j]
+        vec = looks[cand.row] if cand.row in looks else representative_vector(index, cand.row)
+        sig = None
+        if same_photo_distance > 0:
+            sig = signed[cand.row] if cand.row in signed else representative_signature(index, cand.row)
+        colours = table.colours_of(cand.row)
+
+        def differ(j: int) -> bool:  # colour variants never fold
+            return bool(colours) and table.colours_differ(kept[j].row, cand.row)
+
+        j = None
+        if vec is not None and len(vec) in vecs:
+            j = vecs[len(vec)].nearest(vecs[len(vec)].rows() @ vec, differ, lambda sim: sim >= threshold)
+        if j is None and sig is not None and sigs.n:
+            close, dist = same_photo_among(sigs.rows(), coarse_sigs.rows(), sig, same_photo_distance)
+            j = next((sigs.owner[i] for i in close[np.argsort(dist, kind="stable")] if not differ(sigs.owner[i])), None)
         if j is not None:
             kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts, kept[j].duplicates + (cand.row,))
             continue
         if len(kept) >= limit:
             break
+        if vec is not None:
+            vecs.setdefault(len(vec), _Rows()).add(vec, len(kept))
+        if sig is not None:
+            sigs.add(sig, len(kept))
+            coarse_sigs.add(coarse(sig[None])[0], len(kept))
         kept.append(cand)
-        kept_vecs.append(vec)
-        kept_sigs.append(sig)
     return kept
 
 
-def _duplicate_of(kept_vecs: list[np.ndarray | None], vec: np.ndarray | None, threshold: float) -> int | None:
-    """The kept product whose representative vector is nearest ``vec`` with cosine >= ``threshold``."""
-    same = [j for j, v in enumerate(kept_vecs) if v is not None and vec is not None and v.shape == vec.shape]
-    if not same:
-        return None
-    sims = np.stack([kept_vecs[j] for j in same]) @ vec
-    best = int(np.argmax(sims))
-    return same[best] if sims[best] >= threshold else None
+class _Rows:
+    """Kept products' vectors of one kind, grown in place (stacking them again for every candidate made
+    a 200-result page cost 30 ms), with the kept position each row belongs to."""
 
+    def __init__(self):
+        self.mat: np.ndarray | None = None
+        self.owner: list[int] = []
 
-def _same_photo_as(kept_sigs: list[np.ndarray | None], sig: np.ndarray, max_distance: float) -> int | None:
-    """The first kept product whose first photo is the same picture as ``sig``'s."""
-    have = [j for j, s in enumerate(kept_sigs) if s is not None]
-    if not have:
+    @property
+    def n(self) -> int:
+        return len(self.owner)
+
+    def rows(self) -> np.ndarray:
+        return self.mat[: self.n]
+
+    def add(self, vec: np.ndarray, owner: int) -> None:
+        if self.mat is None or self.n == len(self.mat):
+            grown = np.empty((max(16, 2 * self.n), len(vec)), np.float32)
+            if self.mat is not None:
+                grown[: self.n] = self.mat
+            self.mat = grown
+        self.mat[self.n] = vec
+        self.owner.append(owner)
+
+    def nearest(self, sims: np.ndarray, differ, passes) -> int | None:
+        """The kept position of the most similar row that is not a colour variant, if it ``passes``."""
+        sims = np.array(sims, np.float64)
+        order = np.argsort(-sims, kind="stable")
+        for i in order:
+            if not passes(sims[i]):
+                return None
+            if not differ(self.owner[i]):
+                return self.owner[i]
         return None
-    dist = cell_distance(np.stack([kept_sigs[j] for j in have]), sig)
-    best = int(np.argmin(dist))
-    return have[best] if dist[best] <= max_distance else None

@@ -51,6 +51,21 @@ def coarse(sigs: np.ndarray) -> np.ndarray:
     return grid.mean(axis=(2, 4)).reshape(len(sigs), -1)
 
 
+def coarse_bound(max_distance: float) -> float:
+    """Squared distance of two coarse grids above which their photos cannot be the same picture."""
+    return COARSE * COARSE * max_distance ** 2 + 1e-6
+
+
+def same_photo_among(sigs: np.ndarray, coarse_sigs: np.ndarray, sig: np.ndarray, max_distance: float) -> np.ndarray:
+    """(indices, distances) of the rows of ``sigs`` that are the same picture as ``sig``; rows are
+    shortlisted on their coarse grids (``coarse_sigs``) first, as in ``same_photo_pairs``."""
+    small = coarse(sig[None])[0]
+    close = np.flatnonzero(np.sum((coarse_sigs - small) ** 2, axis=1) <= coarse_bound(max_distance))
+    dist = cell_distance(sigs[close], sig) if len(close) else np.zeros(0, np.float32)
+    keep = dist <= max_distance
+    return close[keep], dist[keep]
+
+
 def same_photo_pairs(sigs: np.ndarray, max_distance: float, block: int = 2048) -> list[tuple[int, int]]:
     """Index pairs (i < j) of ``sigs`` (n, DIM) that are the same picture.
 
@@ -61,7 +76,7 @@ def same_photo_pairs(sigs: np.ndarray, max_distance: float, block: int = 2048) -
     cell by cell."""
     sigs = np.asarray(sigs, np.float32)
     small = coarse(sigs)
-    bound = COARSE * COARSE * max_distance ** 2 + 1e-6
+    bound = coarse_bound(max_distance)
     a, b = candidate_pairs(small, np.sum(small * small, axis=1), -bound, block)
     keep = np.concatenate([cell_distance(sigs[a[i:i + 8192]], sigs[b[i:i + 8192]]) <= max_distance
                            for i in range(0, len(a), 8192)] or [np.zeros(0, bool)])

@@ -77,6 +77,8 @@ class Query:
     k: int = 10
     exclude_ids: tuple[str, ...] = ()  # e.g. the product itself in "more like this"
     read_words: bool = True  # read price phrases and category words out of the text (when the engine does)
+    offset: int = 0  # the page starts after this many results (engine/paging.py)
+    sort: str = "relevance"  # or "price_asc" / "price_desc": the most relevant matches by price
 
     @property
     def kind(self) -> str:
@@ -158,9 +160,11 @@ class SearchResponse:
     matching: int  # how many products satisfy the hard filters
     predicted_category: str | None = None
     understood: Mapping | None = None  # price phrases read out of the text (engine/query_text.py)
+    ordered: int | None = None  # a price order: how many relevant matches it re-ordered (engine/paging.py)
 
     def as_dict(self) -> dict:
         return {"results": [r.as_dict() for r in self.results],
                 "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
                 "plan": self.plan, "matching": self.matching,
-                "predicted_category": self.predicted_category, "understood": self.understood}
+                "predicted_category": self.predicted_category, "understood": self.understood,
+                **({} if self.ordered is None else {"ordered": self.ordered})}

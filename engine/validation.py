@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import BadInputError
+from .paging import SORT_WINDOW, SORTS
 from .types import Query
 
 MAX_K = 1000
@@ -15,6 +16,12 @@ def validate_query(query: Query) -> None:
         raise BadInputError("query", "give a photo, a text, or both")
     if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
         raise BadInputError("k", f"{query.k!r} must be an integer from 1 to {MAX_K}")
+    if query.sort not in SORTS:
+        raise BadInputError("sort", f"{query.sort!r} is not one of {', '.join(SORTS)}")
+    last = MAX_K if query.sort == "relevance" else SORT_WINDOW
+    if not isinstance(query.offset, int) or not 0 <= query.offset <= last - query.k:
+        raise BadInputError("offset", f"{query.offset!r}: a page ends by result {last}"
+                            + ("" if query.sort == "relevance" else f" (a price order re-orders the {last} most relevant)"))
     f = query.filters
     for name in ("min_price", "max_price"):
         value = getattr(f, name)

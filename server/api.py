@@ -34,6 +34,7 @@ def search():
         item["product"]["images"] = _photo_urls(item["product"])
     body["timings_ms"]["server"] = round((time.perf_counter() - t0) * 1000, 3)
     body["facets"] = engine.index.table.facet_counts()
+    body["offset"], body["sort"] = query.offset, query.sort
     return jsonify(body)
 
 

@@ -1,5 +1,7 @@
 """The OpenAPI 3.1 description of the API; tests validate real responses against these schemas."""
 
+from engine.paging import SORTS
+
 _ERROR = {"type": "object", "required": ["error", "status"],
           "properties": {"error": {"type": "string"}, "status": {"type": "integer"}, "field": {"type": "string"}}}
 _PRODUCT = {"type": "object", "required": ["id", "title", "category", "price", "images"],
@@ -25,6 +27,9 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                     "properties": {"results": {"type": "array", "items": _RESULT},
                                    "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
                                    "plan": {"type": "string"}, "matching": {"type": "integer"},
+                                   "offset": {"type": "integer"}, "sort": {"enum": list(SORTS)},
+                                   "ordered": {"type": "integer", "description": "with a price sort: how many "
+                                               "relevant matches it orders (the pages end there)"},
                                    "predicted_category": {"type": ["string", "null"]},
                                    "understood": {"type": ["object", "null"], "description":
                                                   "what was read out of the text: price phrases applied as "
@@ -63,6 +68,11 @@ _SEARCH_REQUEST = {"type": "object", "properties": {
     "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
             "description": "search a region: [x0, y0, x1, y1] as fractions of the photo"},
     "filters": _FILTERS, "k": {"type": "integer", "minimum": 1, "maximum": 200},
+    "offset": {"type": "integer", "minimum": 0, "default": 0, "description": "the page starts after this many "
+               "results; offset + k <= 1000 (<= 200 with a price sort)"},
+    "sort": {"enum": list(SORTS), "default": "relevance", "description": "price_asc / price_desc order the "
+             "relevant matches by price (of the 200 most relevant, those scoring at least half the best's; no "
+             "price last; the response's ordered says how many), so the pages of one query follow each other"},
     "image_weight": {"type": "number", "minimum": 0}, "text_weight": {"type": "number", "minimum": 0},
     "preferences": {"type": "object", "properties": {"price_target": {"type": "number"},
                                                       "category": {"type": "string"}}},
@@ -96,7 +106,8 @@ SPEC = {
                 "application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}},
                 "multipart/form-data": {"schema": {"type": "object", "properties": {
                     "image": {"type": "string", "format": "binary"}, "text": {"type": "string"},
-                    "filters": {"type": "string", "description": "JSON object"}, "k": {"type": "integer"}}}}}},
+                    "filters": {"type": "string", "description": "JSON object"}, "k": {"type": "integer"},
+                    "offset": {"type": "integer"}, "sort": {"enum": list(SORTS)}}}}}},
             "responses": {"200": {"description": "results", **_json({"$ref": "#/components/schemas/SearchResponse"})},
                           **_errors(400, 413)}}},
         "/api/products": {

@@ -118,6 +118,27 @@ def test_search_page_end_to_end(live_server, sample_folder):
                                     "(document.querySelector('#status').textContent)")
             assert phone.locator("#as-typed").count() == 0 and phone.locator(".card").count() > 0
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
+            page.click("#clear-photo")  # text alone: the next page below the first, then cheapest first
+            page.fill("#text", "bag")
+            page.click("#go")
+            page.wait_for_function("document.querySelector('#status').textContent.startsWith('24 of')")
+            page.click("#more-results")
+            page.wait_for_function("document.querySelectorAll('.card').length === 48")
+            ids = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
+            assert len(set(ids)) == 48 and page.inner_text("#status").startswith("48 of")
+            page.select_option("#sort", "price_asc")
+            page.wait_for_function("document.querySelector('#status').textContent.includes('relevant matches by price')")
+            cards = page.locator(".card").count()
+            if page.locator("#more-results").is_visible():  # more relevant matches than one page: the next page
+                page.click("#more-results")
+                page.wait_for_function(f"document.querySelectorAll('.card').length > {cards}")
+            ids = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
+            prices = [float(t.split()[0]) for t in page.locator(".card .price").all_inner_texts()]
+            assert len(ids) == len(set(ids)) == len(prices) > 0 and prices == sorted(prices)
+            status = page.inner_text("#status")
+            assert status.startswith(f"{len(ids)} of {len(ids)} relevant matches by price")  # all of them shown
+            assert not page.locator("#more-results").is_visible()
+            page.screenshot(path=str(SHOTS / "price-order.png"), full_page=False)
             phone.fill("#text", "green mug")  # a colour word is read and said so
             phone.click("#go")
             phone.wait_for_function("(t => t.includes('colour: green'))(document.querySelector('#status').textContent)")

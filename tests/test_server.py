@@ -59,6 +59,22 @@ def test_json_search_matches_the_openapi_schema(client):
     photo.close()
 
 
+def test_pages_and_price_order_over_http(client):
+    """The next page starts where the first ended; a price order comes back cheapest first, in the
+    OpenAPI shape, also from a multipart form."""
+    first = client.post("/api/search", json={"text": "hoodie", "k": 6}).get_json()
+    second = client.post("/api/search", json={"text": "hoodie", "k": 6, "offset": 6}).get_json()
+    both = client.post("/api/search", json={"text": "hoodie", "k": 12}).get_json()
+    _validate(second, "SearchResponse")
+    assert second["offset"] == 6 and second["sort"] == "relevance"
+    assert [r["product"]["id"] for r in first["results"] + second["results"]] == \
+        [r["product"]["id"] for r in both["results"]]
+    cheap = client.post("/api/search", data={"text": "hoodie", "k": "8", "sort": "price_asc"}).get_json()
+    _validate(cheap, "SearchResponse")
+    prices = [r["product"]["price"] for r in cheap["results"]]
+    assert cheap["sort"] == "price_asc" and len(prices) == 8 and prices == sorted(prices)
+
+
 def test_price_words_in_the_text_filter_and_are_reported(client):
     res = client.post("/api/search", json={"text": "red hoodie between $20 and $60", "k": 8})
     body = res.get_json()
@@ -208,6 +224,11 @@ BAD_SEARCHES = [
     ("bad box", {"json": {"image": _b64(_png()), "box": [0.9, 0.1, 0.2, 0.5]}}),
     ("box wrong length", {"json": {"image": _b64(_png()), "box": [0, 0, 1]}}),
     ("negative weight", {"json": {"text": "a", "image_weight": -1}}),
+    ("offset negative", {"json": {"text": "a", "offset": -1}}),
+    ("offset fractional", {"json": {"text": "a", "offset": 1.5}}),
+    ("page past the deepest ranking", {"json": {"text": "a", "k": 10, "offset": 995}}),
+    ("price page past the sorted window", {"json": {"text": "a", "k": 10, "offset": 195, "sort": "price_asc"}}),
+    ("unknown sort", {"json": {"text": "a", "sort": "cheapest"}}),
     ("nan weight", {"json": {"text": "a", "text_weight": "nan"}}),
     ("zero weights", {"json": {"text": "a", "text_weight": 0}}),
     ("exclude not a list", {"json": {"text": "a", "exclude": {"a": 1}}}),

@@ -1,8 +1,9 @@
 "use strict";
-// The shopper's page: photo (pick / drop / paste, optional region box), text, price range,
-// category facets, results with score breakdown on hover, and "more like this".
+// The shopper's page: photo (pick / drop / paste, optional region box), text, price range, sort,
+// category facets, results with score breakdown on hover, "show more" pages and "more like this".
 const $ = (id) => document.getElementById(id);
-const state = { photo: null, box: null, category: null, exclude: [] };
+const PAGE = 24;
+const state = { photo: null, box: null, category: null, exclude: [], shown: 0, asTyped: false };
 
 function setPhoto(dataUrl) {
   state.photo = dataUrl; state.box = null; $("box").hidden = true;
@@ -45,9 +46,10 @@ function rel(e) {
   return [Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (e.clientY - r.top) / r.height))];
 }
 
-async function search(asTyped = false) {
-  const body = { k: 24, filters: {} };
-  if (asTyped) body.read_words = false;
+async function search(asTyped = false, more = false) {
+  if (!more) state.asTyped = asTyped;
+  const body = { k: PAGE, offset: more ? state.shown : 0, sort: $("sort").value, filters: {} };
+  if (state.asTyped) body.read_words = false;
   const text = $("text").value.trim();
   if (text) body.text = text;
   if (state.photo) { body.image = state.photo; if (state.box) body.box = state.box; }
@@ -59,21 +61,26 @@ async function search(asTyped = false) {
   $("status").textContent = "Searching…";
   const res = await fetch("/api/search", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await res.json();
-  if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); return; }
-  $("status").textContent = `${data.results.length} of ${data.matching} matching products · ${data.timings_ms.total.toFixed(0)} ms`
+  if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); $("more-results").hidden = true; return; }
+  state.shown = body.offset + data.results.length;
+  // a price order orders the relevant matches (the response says how many); relevance pages go 1,000 deep
+  const deepest = data.ordered != null ? data.ordered : Math.min(data.matching, 1000);
+  $("more-results").hidden = data.results.length < PAGE || state.shown >= deepest;
+  $("status").textContent = (data.ordered != null ? `${state.shown} of ${data.ordered} relevant matches by price`
+    : `${state.shown} of ${data.matching} matching products`) + ` · ${data.timings_ms.total.toFixed(0)} ms`
     + readNote(data.understood);
-  if (data.understood) {  // the shopper can take the words back: search them as typed
+  if (data.understood && !state.asTyped) {  // the shopper can take the words back: search them as typed
     const undo = document.createElement("button");
     undo.id = "as-typed"; undo.type = "button"; undo.className = "link"; undo.textContent = "search the words as typed";
     undo.addEventListener("click", () => search(true));
     $("status").append(" · ", undo);
   }
-  renderResults(data.results);
+  renderResults(data.results, more);
   renderFacets(data.facets);
 }
 
-function renderResults(results) {
-  $("results").replaceChildren(...results.map((r) => {
+function renderResults(results, append) {
+  const cards = results.map((r) => {
     const p = r.product, card = document.createElement("div");
     card.className = "card"; card.dataset.id = p.id;
     card.title = Object.entries(r.why).map(([k, v]) => `${k}: ${v.toFixed(3)}`).join("\n") + `\nscore: ${r.score.toFixed(3)}`;
@@ -95,7 +102,8 @@ function renderResults(results) {
     }
     card.append(more);
     return card;
-  }));
+  });
+  if (append) $("results").append(...cards); else $("results").replaceChildren(...cards);
 }
 
 function renderFacets(facets) {
@@ -119,6 +127,8 @@ async function moreLikeThis(p) {
 }
 
 $("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
+$("sort").addEventListener("change", () => { if ($("text").value.trim() || state.photo) search(state.asTyped); });
+$("more-results").addEventListener("click", () => search(state.asTyped, true));
 fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});
 
 // Price words read out of the text ("under 300") are filters, category and colour words a preference, and a

@@ -1,0 +1,44 @@
+"""Pages and price order of a search's results.
+
+A page is ``k`` results from ``offset`` on. In relevance order the engine ranks the best ``offset + k``
+and returns the last ``k`` of them. A price order ("price_asc", "price_desc") is for the *relevant*
+matches: a vector search ranks every product of the catalogue, the irrelevant ones last, so it takes the
+``SORT_WINDOW`` most relevant and keeps those scoring at least ``floor`` of the best one's score (a
+shopper sorting "bag" by price wants the cheapest bags, not the cheapest products of a small shop);
+the same ranking every time, so the pages of one query follow each other. Products without a price
+come last; ties keep their relevance order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .types import Query, SearchResult
+
+SORTS = ("relevance", "price_asc", "price_desc")
+SORT_WINDOW = 200  # the most relevant matches a price order re-orders
+
+
+def depth(query: Query) -> int:
+    """How many results the engine ranks for this page."""
+    return query.offset + query.k if query.sort == "relevance" else SORT_WINDOW
+
+
+def ranking_query(query: Query) -> Query:
+    """The query the engine ranks: the whole depth, from the first result, by relevance."""
+    return replace(query, k=depth(query), offset=0, sort="relevance")
+
+
+def in_order(results: tuple[SearchResult, ...], sort: str, floor: float) -> tuple[SearchResult, ...]:
+    """``results`` (ranked by relevance) in the ``sort`` order; a price order keeps the relevant ones."""
+    if sort == "relevance" or not results:
+        return results
+    best = results[0].score
+    relevant = [r for r in results if r.score >= floor * best] if best > 0 else list(results)
+    sign = -1.0 if sort == "price_desc" else 1.0
+    return tuple(sorted(relevant, key=lambda r: (r.product.price is None, sign * (r.product.price or 0.0))))
+
+
+def cut(ordered: tuple[SearchResult, ...], query: Query) -> tuple[SearchResult, ...]:
+    """The page of ``ordered`` (``in_order`` of the ranking of ``ranking_query(query)``) that ``query`` asks for."""
+    return tuple(ordered[query.offset:query.offset + query.k])
