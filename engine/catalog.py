@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 from .errors import ProductNotFoundError
 from .sqlite import ThreadLocalConnection, transaction
@@ -49,15 +49,20 @@ class Catalog:
         self._conn.close()
 
     # -- writes -------------------------------------------------------------------------------
-    def upsert(self, products: Iterable[Product]) -> int:
+    def upsert(self, products: Iterable[Product], keep_photos_of: Collection[str] = ()) -> int:
         """Insert or replace products by id in one transaction; returns the new sequence number.
 
-        A predicted category never overwrites a category that was given.
+        A predicted category never overwrites a category that was given. A product in
+        ``keep_photos_of`` sent without photos keeps those stored for it (a price update sent
+        without its photos must not drop them).
         """
+        keep = set(keep_photos_of)
         with transaction(self._conn()) as conn:
             seq = self._next_seq(conn)
             for p in products:
                 p = self._keep_given_category(conn, p)
+                if not p.images and p.id in keep:
+                    p = self._keep_photos(conn, p)
                 conn.execute(
                     f"INSERT OR REPLACE INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price,
@@ -74,6 +79,11 @@ class Catalog:
         if row and row[0] and not row[1]:
             return p.with_(category=row[0], category_predicted=False)
         return p
+
+    @staticmethod
+    def _keep_photos(conn: sqlite3.Connection, p: Product) -> Product:
+        row = conn.execute("SELECT images FROM products WHERE id = ?", (p.id,)).fetchone()
+        return p.with_(images=tuple(json.loads(row[0]))) if row and row[0] else p
 
     def delete(self, product_id: str) -> int:
         """Delete one product (raises ``ProductNotFoundError``); returns the new sequence number."""

@@ -212,12 +212,13 @@ class SearchEngine:
                                 cell_scales=photo_parts.cell_scales(self.config, self.index, self.config.fusion.w_local))
         self.embedder.embed_query_text("warm-up")
 
-    def add_products(self, products: Iterable[Product]) -> int:
-        """Store products in the catalogue and make them searchable at once; returns the sequence."""
+    def add_products(self, products: Iterable[Product], keep_photos_of: Sequence[str] = ()) -> int:
+        """Store products in the catalogue and make them searchable at once; returns the sequence.
+        Products in ``keep_photos_of`` sent without photos keep their stored ones (``Catalog.upsert``)."""
         products = list(products)
         self.embedder.image_features([i for p in products for i in p.images])  # warm the cache first
         self.embedder.text_features([p.text() for p in products], "passage")
-        seq = self.catalog.upsert(products)
+        seq = self.catalog.upsert(products, keep_photos_of)
         self.sync()
         return seq
 

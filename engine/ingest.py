@@ -250,7 +250,9 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
                 check_images: bool = True, progress: bool = False) -> ImportReport:
     """Validate ``path`` and upsert the good rows into ``catalog`` in transactions of ``batch_size``.
 
-    A crash loses at most the batch in flight; the catalogue never holds half a batch.
+    A crash loses at most the batch in flight; the catalogue never holds half a batch. A row without
+    photos (no images column, or an empty cell) for a product already stored keeps its photos, so a
+    price feed re-imported without the images column loses nothing.
     """
     from tqdm import tqdm
 
@@ -262,10 +264,10 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
             continue
         batch.append(item)
         if len(batch) >= batch_size:
-            catalog.upsert(batch)
+            catalog.upsert(batch, [p.id for p in batch])
             report.imported += len(batch)
             batch = []
     if batch:
-        catalog.upsert(batch)
+        catalog.upsert(batch, [p.id for p in batch])
         report.imported += len(batch)
     return report

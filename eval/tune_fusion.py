@@ -133,12 +133,15 @@ def main(argv: list[str] | None = None) -> int:
                                          "--set": dict(action="append", default=[], metavar="FIELD=VALUE",
                                                        help="another FusionConfig field for every run"),
                                          "--colour-category": dict(action="store_true",
-                                                                   help="also tune on luma colour + category queries (MRR)")})
+                                                                   help="also tune on luma colour + category queries (MRR)"),
+                                         "--with-names": dict(action="store_true",
+                                                              help="the engine reads the catalogue's category names "
+                                                                   "(its default) for every weight, not only w_category_words")})
     if setup is None:
         return 1
     args, out, cfg, bundle = setup
     cfg = replace(cfg, fusion=with_settings(cfg.fusion, args.set),
-                  read_categories=args.weight == "w_category_words")  # the other tunings are photos-only
+                  read_categories=args.weight == "w_category_words" or args.with_names)  # else photos-only
     name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
     metrics = {**MAIN_METRIC[name], **(COLOUR_CATEGORY if args.colour_category else {})}
@@ -178,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="
               f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}"
               + (f"  off {row['test_off']}" if "test_off" in row else ""), flush=True)
-    result["settings"] = args.set
-    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set) + ("_colour-category" if args.colour_category else "")
+    result["settings"], result["with_names"] = args.set, args.with_names
+    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set) + ("_colour-category" if args.colour_category else "") \
+        + ("_with-names" if args.with_names else "")
     path = out / ("tune_fusion.json" if name == "w_look" and not suffix else f"tune_fusion_{name}{suffix}.json")
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 0

@@ -70,8 +70,36 @@ def upsert_products():
     if not 1 <= len(items) <= MAX_BATCH:
         raise BadInputError("products", f"send 1 to {MAX_BATCH} products, got {len(items)}")
     products = [_with_photos(parse_product(item, f"products[{i}]"), item, i) for i, item in enumerate(items)]
-    seq = get_engine().add_products(products)
+    # a product sent again without a photos field (and no files) keeps its stored photos; "photos": [] removes them
+    keep = [p.id for p, item in zip(products, items) if not request.files and "photos" not in item]
+    seq = get_engine().add_products(products, keep_photos_of=keep)
     return jsonify({"stored": [p.id for p in products], "seq": seq}), 201 if request.method == "POST" else 200
+
+
+PATCHABLE = ("title", "description", "category", "price", "currency", "attributes", "photos")
+
+
+@bp.patch("/products/<pid>")
+def patch_product(pid: str):
+    """Change some fields of a stored product; the others (photos included) stay as they are. Given
+    ``attributes`` replace the whole map; ``price`` null clears it; ``photos`` (base64 list or
+    multipart files) replace the photos."""
+    _require_key()
+    data = request_data(request)
+    unknown = sorted(set(data) - set(PATCHABLE))
+    if unknown or not (data or request.files):
+        raise BadInputError("product", f"unknown fields {unknown}: change any of {', '.join(PATCHABLE)}"
+                            if unknown else f"nothing to change: send any of {', '.join(PATCHABLE)}")
+    engine = get_engine()
+    current = engine.catalog.get(pid)
+    merged = {**current.as_dict(), **{k: v for k, v in data.items() if k != "photos"}, "id": pid}
+    product = parse_product(merged, "product")
+    if "category" not in data:  # a predicted category stays marked as predicted
+        product = product.with_(category=current.category, category_predicted=current.category_predicted)
+    if "photos" in data or request.files:
+        product = _with_photos(product, data, 0)
+    seq = engine.add_products([product], keep_photos_of=() if "photos" in data or request.files else [pid])
+    return jsonify({"stored": [pid], "seq": seq})
 
 
 @bp.delete("/products/<pid>")

@@ -111,7 +111,9 @@ SPEC = {
             "responses": {"200": {"description": "results", **_json({"$ref": "#/components/schemas/SearchResponse"})},
                           **_errors(400, 413)}}},
         "/api/products": {
-            "post": {"summary": "Add products (one or a batch)", "security": [{"apiKey": []}],
+            "post": {"summary": "Add or replace products (one or a batch); a product sent again without a "
+                                "photos field keeps its stored photos (\"photos\": [] removes them)",
+                     "security": [{"apiKey": []}],
                      "requestBody": _json({"oneOf": [{"$ref": "#/components/schemas/ProductIn"},
                                                      {"type": "object", "properties": {"products": {
                                                          "type": "array", "items": {"$ref": "#/components/schemas/ProductIn"}}}}]}),
@@ -126,6 +128,15 @@ SPEC = {
             "get": {"summary": "One product", "responses": {
                 "200": {"description": "the product", **_json({"$ref": "#/components/schemas/Product"})},
                 **_errors(404)}},
+            "patch": {"summary": "Change some fields of a product; the others, photos included, stay (attributes "
+                                 "given replace the whole map; price null clears it; photos given replace them)",
+                      "security": [{"apiKey": []}],
+                      "requestBody": _json({"type": "object", "minProperties": 1, "additionalProperties": False,
+                                            "properties": {k: v for k, v in _PRODUCT_IN["properties"].items()
+                                                           if k not in ("id", "category_predicted")}}),
+                      "responses": {"200": {"description": "stored", **_json({"type": "object", "required": ["stored", "seq"], "properties": {
+                          "stored": {"type": "array", "items": {"type": "string"}}, "seq": {"type": "integer"}}})},
+                          **_errors(400, 401, 403, 404, 413)}},
             "delete": {"summary": "Delete a product", "security": [{"apiKey": []}], "responses": {
                 "200": {"description": "deleted", **_json({"type": "object", "required": ["deleted", "seq"], "properties": {
                     "deleted": {"type": "string"}, "seq": {"type": "integer"}}})}, **_errors(401, 403, 404)}}},

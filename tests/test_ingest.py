@@ -43,9 +43,13 @@ def test_reimport_upserts_by_id(tmp_path):
     catalog = Catalog(tmp_path / "c.db")
     path = _catalogue(tmp_path)
     import_file(catalog, path, PRESETS["luma"])
-    path.write_text("sku,name,price\nA1,Renamed hoodie,60\n")
+    path.write_text("sku,name,price\nA1,Renamed hoodie,60\n")  # a price feed: no images column
     import_file(catalog, path, PRESETS["luma"])
     assert len(catalog) == 2 and catalog.get("A1").title == "Renamed hoodie"
+    assert catalog.get("A1").price == 60.0 and catalog.get("A1").images[0].endswith("ok.png")  # photos kept
+    path.write_text("sku,name,price,images\nA8,Quoted,2.5,\nB1,New without photos,3,\n")  # empty cells
+    import_file(catalog, path, PRESETS["luma"])
+    assert catalog.get("A8").images[0].endswith("ok.png") and catalog.get("B1").images == ()
 
 
 def test_jsonl_with_mapping_file(tmp_path):

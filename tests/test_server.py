@@ -142,6 +142,48 @@ def test_writes_need_the_key_and_are_visible_at_once(client):
     assert client.delete("/api/products/API1", headers={"X-API-Key": KEY}).status_code == 404
 
 
+def test_a_product_sent_again_without_photos_keeps_them(client):
+    """Updating a price by sending the product again must not drop its photos; "photos": [] does."""
+    headers = {"X-API-Key": KEY}
+    product = {"id": "KEEP1", "title": "Lime kettle", "price": 30.0, "photos": [_b64(_png("lime"))]}
+    assert client.post("/api/products", json=product, headers=headers).status_code == 201
+    stored = client.get("/api/products/KEEP1").get_json()["images"]
+    again = {"id": "KEEP1", "title": "Lime kettle", "price": 25.0}
+    assert client.put("/api/products", json=again, headers=headers).status_code == 200
+    body = client.get("/api/products/KEEP1").get_json()
+    assert body["price"] == 25.0 and body["images"] == stored and len(stored) == 1
+    photo = client.get(stored[0])
+    assert photo.status_code == 200
+    photo.close()
+    cleared = client.post("/api/products", json={**again, "photos": []}, headers=headers)
+    assert cleared.status_code == 201 and client.get("/api/products/KEEP1").get_json()["images"] == []
+
+
+def test_patch_changes_only_the_given_fields(client):
+    headers = {"X-API-Key": KEY}
+    before = client.get("/api/products/S0001").get_json()
+    change = {"price": 12.5, "attributes": {"material": "wool"}}
+    jsonschema.validate(change, SPEC["paths"]["/api/products/{id}"]["patch"]["requestBody"]["content"]
+                        ["application/json"]["schema"])
+    res = client.patch("/api/products/S0001", json=change, headers=headers)
+    assert res.status_code == 200 and res.get_json()["stored"] == ["S0001"]
+    after = client.get("/api/products/S0001").get_json()
+    assert after["price"] == 12.5 and after["attributes"] == {"material": "wool"}
+    assert {k: after[k] for k in ("title", "description", "category", "currency", "images")} == \
+        {k: before[k] for k in ("title", "description", "category", "currency", "images")}
+    found = client.post("/api/search", json={"text": before["title"], "k": 200, "filters": {"max_price": 13}}).get_json()
+    assert "S0001" in [r["product"]["id"] for r in found["results"]]  # the index follows the catalogue
+    assert client.patch("/api/products/S0001", json={"price": None}, headers=headers).status_code == 200
+    assert client.get("/api/products/S0001").get_json()["price"] is None
+    assert client.patch("/api/products/S0001", json={"price": 3}).status_code == 401
+    assert client.patch("/api/products/NOPE", json={"price": 3}, headers=headers).status_code == 404
+    for bad, field in (({"colour": "red"}, "product"), ({}, "product"), ({"price": -2}, "price"),
+                       ({"title": " "}, "product.title")):
+        res = client.patch("/api/products/S0001", json=bad, headers=headers)
+        assert res.status_code == 400 and res.get_json()["field"] == field, (bad, res.get_json())
+    assert client.get("/api/products/S0001").get_json()["images"] == before["images"]  # nothing lost
+
+
 def test_duplicate_groups_over_http(client):
     """The sample shop re-lists 8 products with their photo: 8 groups, in the OpenAPI shape."""
     res = client.get("/api/duplicates", headers={"X-API-Key": KEY})
