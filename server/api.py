@@ -97,7 +97,7 @@ def patch_product(pid: str):
     if "category" not in data:  # a predicted category stays marked as predicted
         product = product.with_(category=current.category, category_predicted=current.category_predicted)
     if "photos" in data or request.files:
-        product = _with_photos(product, data, 0)
+        product = _with_photos(product, data, 0, "photos")
     seq = engine.add_products([product], keep_photos_of=() if "photos" in data or request.files else [pid])
     return jsonify({"stored": [pid], "seq": seq})
 
@@ -165,9 +165,10 @@ def _require_key() -> None:
         abort(401, "missing or wrong X-API-Key header")
 
 
-def _with_photos(product, raw: dict, i: int):
-    """Validate and store the product's photos (multipart files or base64 strings)."""
-    field = f"products[{i}].photos"
+def _with_photos(product, raw: dict, i: int, field: str = ""):
+    """Validate and store the product's photos (multipart files or base64 strings); errors name ``field``
+    (default: the batch position's)."""
+    field = field or f"products[{i}].photos"
     blobs = [_read_and_close(f) for f in request.files.getlist("photos")] if request.files else []
     encoded = raw.get("photos", []) if isinstance(raw, dict) else []
     if not isinstance(encoded, list):

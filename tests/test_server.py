@@ -178,10 +178,16 @@ def test_patch_changes_only_the_given_fields(client):
     assert client.patch("/api/products/S0001", json={"price": 3}).status_code == 401
     assert client.patch("/api/products/NOPE", json={"price": 3}, headers=headers).status_code == 404
     for bad, field in (({"colour": "red"}, "product"), ({}, "product"), ({"price": -2}, "price"),
-                       ({"title": " "}, "product.title")):
+                       ({"title": " "}, "product.title"), ({"photos": ["%%%"]}, "photos")):
         res = client.patch("/api/products/S0001", json=bad, headers=headers)
         assert res.status_code == 400 and res.get_json()["field"] == field, (bad, res.get_json())
     assert client.get("/api/products/S0001").get_json()["images"] == before["images"]  # nothing lost
+    assert client.patch("/api/products/S0001", json={"photos": [_b64(_png("navy"))]}, headers=headers).status_code == 200
+    replaced = client.get("/api/products/S0001").get_json()
+    assert len(replaced["images"]) == 1 and replaced["title"] == before["title"] and replaced["price"] is None
+    photo = client.get(replaced["images"][0])
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"  # the uploaded photo, stored as JPEG
+    photo.close()
 
 
 def test_duplicate_groups_over_http(client):
