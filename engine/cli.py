@@ -113,7 +113,7 @@ def cmd_search(args) -> int:
         print(f"read from the words: {'; '.join(read)} (searched: {u['text'] or args.text!r})")
         if u.get("anchor"):
             print(f"your photo shows {u['anchor']} ({u.get('anchor_title', '')}); the words change that product")
-    for i, r in enumerate(response.results, 1):
+    for i, r in enumerate(response.results, args.offset + 1):
         why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())
         price = f"{r.product.price:.2f} {r.product.currency}" if r.product.price is not None else "-"
         print(f"{i:3d}. {r.score:.3f}  {r.product.id}  {r.product.title}  [{r.product.category}]  {price}  ({why})")

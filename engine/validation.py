@@ -21,7 +21,7 @@ def validate_query(query: Query) -> None:
     last = MAX_K if query.sort == "relevance" else SORT_WINDOW
     if not isinstance(query.offset, int) or not 0 <= query.offset <= last - query.k:
         raise BadInputError("offset", f"{query.offset!r}: a page ends by result {last}"
-                            + ("" if query.sort == "relevance" else f" (a price order re-orders the {last} most relevant)"))
+                            + ("" if query.sort == "relevance" else f" (a price order orders the relevant part of the {last} most relevant)"))
     f = query.filters
     for name in ("min_price", "max_price"):
         value = getattr(f, name)

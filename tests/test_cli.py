@@ -1,6 +1,7 @@
 """The command line's exit codes and output: 0 ok, 1 engine error, 2 usage, 3 import with refused rows."""
 
 import json
+import re
 
 import pytest
 
@@ -20,6 +21,19 @@ def test_search_prints_json_with_what_it_read(config_file, capsys):
     body = json.loads(capsys.readouterr().out)
     assert body["understood"]["max_price"] == 70 and body["understood"]["category_words"] == ["hoodie"]
     assert body["results"] and all(r["product"]["price"] <= 70 for r in body["results"])
+
+
+def test_search_pages_and_price_order(config_file, capsys):
+    """--offset numbers the page from where it starts; --sort price_asc lists cheapest first; a page past
+    what a price order orders is an engine error (exit 1) naming offset."""
+    assert main(["--config", config_file, "search", "--text", "bag", "-k", "3", "--offset", "6"]) == 0
+    numbers = re.findall(r"^\s*(\d+)\. ", capsys.readouterr().out, re.M)
+    assert numbers == ["7", "8", "9"]
+    assert main(["--config", config_file, "search", "--text", "bag", "-k", "6", "--sort", "price_asc", "--json"]) == 0
+    prices = [r["product"]["price"] for r in json.loads(capsys.readouterr().out)["results"]]
+    assert len(prices) == 6 and prices == sorted(prices)
+    assert main(["--config", config_file, "search", "--text", "bag", "--sort", "price_asc", "--offset", "195"]) == 1
+    assert "offset" in capsys.readouterr().err
 
 
 def test_search_text_output_names_the_words_read(config_file, capsys):
