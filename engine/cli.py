@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .config import SERVING_THREADS, EngineConfig, load_config
 from .errors import ShopsightError
+from .paging import SORTS
 from .ingest import PRESETS, ColumnMap
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -262,8 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", help="category subtree, e.g. Women/Tops")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
-    p.add_argument("--sort", choices=("relevance", "price_asc", "price_desc"), default="relevance",
-                   help="price_*: the 200 most relevant matches by price")
+    p.add_argument("--sort", choices=SORTS, default="relevance",
+                   help="price_*: the relevant part of the 200 most relevant matches, by price")
     p.add_argument("--json", action="store_true")
     p.add_argument("--as-typed", action="store_true",
                    help="embed --text as typed: no price phrases or category words read from it")

@@ -15,7 +15,7 @@ import numpy as np
 
 from .attributes import disjoint_colours
 from .index.product_index import ProductIndex
-from .pair_search import candidate_pairs
+from .pair_search import candidate_pairs, checked_pairs
 from .rerank import representative_signature, representative_vector
 from .signatures import same_photo_pairs
 
@@ -109,9 +109,4 @@ def _close_pairs(mat: np.ndarray, threshold: float, block: int, project_above: i
         small = mat @ basis
     u = np.sum(small * small, axis=1) - np.sum(mat * mat, axis=1)
     a, b = candidate_pairs(small, u, 2.0 * threshold - 1e-4, block)
-    keep = np.concatenate([np.einsum("ij,ij->i", mat[a[i:i + CHECK]], mat[b[i:i + CHECK]]) >= threshold
-                           for i in range(0, len(a), CHECK)] or [np.zeros(0, bool)])
-    return list(zip(a[keep].tolist(), b[keep].tolist()))
-
-
-CHECK = 8192  # shortlisted pairs checked on the full vectors at a time
+    return checked_pairs(a, b, lambda ra, rb: np.einsum("ij,ij->i", mat[ra], mat[rb]) >= threshold)

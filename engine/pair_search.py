@@ -32,3 +32,14 @@ def candidate_pairs(x: np.ndarray, c: np.ndarray, k: float, block: int = 4096,
         found_a.append(a[upper].astype(np.int64) + start)
         found_b.append(b[upper].astype(np.int64) + start)
     return np.concatenate(found_a), np.concatenate(found_b)
+
+
+CHECK = 8192  # shortlisted pairs checked exactly at a time (bounds the gathered rows' memory)
+
+
+def checked_pairs(a: np.ndarray, b: np.ndarray, passes) -> list[tuple[int, int]]:
+    """The shortlisted pairs (a[i], b[i]) for which ``passes(rows_a, rows_b)`` (a boolean per pair) holds,
+    checked ``CHECK`` pairs at a time."""
+    keep = np.concatenate([passes(a[i:i + CHECK], b[i:i + CHECK]) for i in range(0, len(a), CHECK)]
+                          or [np.zeros(0, bool)])
+    return list(zip(a[keep].tolist(), b[keep].tolist()))

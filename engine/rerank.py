@@ -234,8 +234,9 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
         j = None
         if vec is not None and len(vec) in vecs:
             j = vecs[len(vec)].nearest(vecs[len(vec)].rows() @ vec, differ, lambda sim: sim >= threshold)
-        if j is None and sig is not None and sigs.n:
-            close, dist = same_photo_among(sigs.rows(), coarse_sigs.rows(), sig, same_photo_distance)
+        sig_grid = coarse(sig[None])[0] if sig is not None and j is None else None  # for the check and the kept rows
+        if sig_grid is not None and sigs.n:
+            close, dist = same_photo_among(sigs.rows(), coarse_sigs.rows(), sig, sig_grid, same_photo_distance)
             j = next((sigs.owner[i] for i in close[np.argsort(dist, kind="stable")] if not differ(sigs.owner[i])), None)
         if j is not None:
             kept[j] = Candidate(kept[j].row, kept[j].score, kept[j].parts, kept[j].duplicates + (cand.row,))
@@ -246,7 +247,7 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
             vecs.setdefault(len(vec), _Rows()).add(vec, len(kept))
         if sig is not None:
             sigs.add(sig, len(kept))
-            coarse_sigs.add(coarse(sig[None])[0], len(kept))
+            coarse_sigs.add(sig_grid, len(kept))
         kept.append(cand)
     return kept
 
@@ -277,7 +278,6 @@ class _Rows:
 
     def nearest(self, sims: np.ndarray, differ, passes) -> int | None:
         """The kept position of the most similar row that is not a colour variant, if it ``passes``."""
-        sims = np.array(sims, np.float64)
         order = np.argsort(-sims, kind="stable")
         for i in order:
             if not passes(sims[i]):

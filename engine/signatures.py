@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from .pair_search import candidate_pairs
+from .pair_search import candidate_pairs, checked_pairs
 
 SIZE = 16
 DIM = SIZE * SIZE * 3  # channel size in the index ("signature")
@@ -56,10 +56,10 @@ def coarse_bound(max_distance: float) -> float:
     return COARSE * COARSE * max_distance ** 2 + 1e-6
 
 
-def same_photo_among(sigs: np.ndarray, coarse_sigs: np.ndarray, sig: np.ndarray, max_distance: float) -> np.ndarray:
-    """(indices, distances) of the rows of ``sigs`` that are the same picture as ``sig``; rows are
-    shortlisted on their coarse grids (``coarse_sigs``) first, as in ``same_photo_pairs``."""
-    small = coarse(sig[None])[0]
+def same_photo_among(sigs: np.ndarray, coarse_sigs: np.ndarray, sig: np.ndarray, small: np.ndarray,
+                     max_distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, distances) of the rows of ``sigs`` that are the same picture as ``sig`` (coarse grid
+    ``small``); rows are shortlisted on their coarse grids (``coarse_sigs``) first, as in ``same_photo_pairs``."""
     close = np.flatnonzero(np.sum((coarse_sigs - small) ** 2, axis=1) <= coarse_bound(max_distance))
     dist = cell_distance(sigs[close], sig) if len(close) else np.zeros(0, np.float32)
     keep = dist <= max_distance
@@ -78,6 +78,4 @@ def same_photo_pairs(sigs: np.ndarray, max_distance: float, block: int = 2048) -
     small = coarse(sigs)
     bound = coarse_bound(max_distance)
     a, b = candidate_pairs(small, np.sum(small * small, axis=1), -bound, block)
-    keep = np.concatenate([cell_distance(sigs[a[i:i + 8192]], sigs[b[i:i + 8192]]) <= max_distance
-                           for i in range(0, len(a), 8192)] or [np.zeros(0, bool)])
-    return list(zip(a[keep].tolist(), b[keep].tolist()))
+    return checked_pairs(a, b, lambda ra, rb: cell_distance(sigs[ra], sigs[rb]) <= max_distance)

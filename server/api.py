@@ -96,9 +96,10 @@ def patch_product(pid: str):
     product = parse_product(merged, "product")
     if "category" not in data:  # a predicted category stays marked as predicted
         product = product.with_(category=current.category, category_predicted=current.category_predicted)
-    if "photos" in data or request.files:
+    new_photos = "photos" in data or bool(request.files)
+    if new_photos:
         product = _with_photos(product, data, 0, "photos")
-    seq = engine.add_products([product], keep_photos_of=() if "photos" in data or request.files else [pid])
+    seq = engine.add_products([product], keep_photos_of=() if new_photos else [pid])
     return jsonify({"stored": [pid], "seq": seq})
 
 

@@ -11,11 +11,10 @@ from flask import Request
 
 from engine.errors import BadInputError
 from engine.images import crop_box, open_image
-from engine.paging import SORTS
+from engine.validation import MAX_K as MAX_DEPTH  # offset + k: the engine's deepest ranking
 from engine.types import Filters, Preferences, Product, Query
 
 MAX_K = 200
-MAX_DEPTH = 1000  # offset + k: the engine's deepest ranking (engine.validation.MAX_K)
 MAX_TEXT = 1000
 MAX_IMAGE_PIXELS = 40_000_000
 
@@ -131,18 +130,15 @@ def parse_query(req: Request) -> Query:
         exclude = [e for e in exclude.split(",") if e]
     if not isinstance(exclude, list):
         raise BadInputError("exclude", "expected a list of product ids")
-    offset = _number(data, "offset", 0, 0, MAX_DEPTH - 1)
+    offset = _number(data, "offset", 0, 0, MAX_DEPTH - 1)  # offset + k is checked by the engine
     if offset != int(offset):
         raise BadInputError("offset", f"{offset!r} must be a whole number")
-    sort = data.get("sort") or "relevance"
-    if sort not in SORTS:
-        raise BadInputError("sort", f"{sort!r} is not one of {', '.join(SORTS)}")
     return Query(image=_image(req, data), text=(text or "").strip() or None, filters=_filters(data),
                  preferences=Preferences(_number(prefs, "price_target", None, 0.01), prefs.get("category")),
                  image_weight=_number(data, "image_weight", 1.0, 0, 100),
                  text_weight=_number(data, "text_weight", 1.0, 0, 100), k=int(k),
                  exclude_ids=tuple(str(e) for e in exclude), read_words=_flag(data, "read_words", True),
-                 offset=int(offset), sort=sort)
+                 offset=int(offset), sort=data.get("sort") or "relevance")  # the engine checks sort
 
 
 def parse_product(raw, field: str = "product") -> Product:
