@@ -14,7 +14,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import SERVING_THREADS, EngineConfig, load_config
+from .config import SERVING_THREADS, EngineConfig, config_to_dict, load_config, with_settings
 from .errors import ShopsightError
 from .paging import SORTS
 from .ingest import PRESETS, ColumnMap
@@ -23,7 +23,7 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 def _config(args) -> EngineConfig:
-    cfg = load_config(args.config)
+    cfg = with_settings(load_config(args.config), args.settings)
     if args.data_dir:
         cfg = replace(cfg, data_dir=args.data_dir)
     if getattr(args, "cluster", None):
@@ -195,6 +195,7 @@ def cmd_serve(args) -> int:
 
 def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
     os.environ["SHOPSIGHT_DATA_DIR"] = str(cfg.path.resolve())
+    os.environ["SHOPSIGHT_CONFIG_JSON"] = json.dumps(config_to_dict(cfg))  # the workers' config: --config and --set
     argv = ["gunicorn", "--workers", str(workers), "--threads", str(SERVING_THREADS), "--worker-class", "gthread",
             "--bind", f"{host}:{port}", "--timeout", "120", "server.wsgi:app"]
     print(f"serving {cfg.path} on http://{host}:{port}/ (gunicorn, {workers} workers)", flush=True)
@@ -220,6 +221,8 @@ def cmd_duplicates(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="settings",
+                        help="one config field, over the config file: fusion.w_text=0.8 (repeatable)")
     parser.add_argument("--data-dir", help="data directory (default: shopsight-data)")
     parser.add_argument("--cluster", help="compute tower features on Dask: local:N worker processes or a "
                         "scheduler address such as tcp://host:8786 (pip install 'shopsight[cluster]')")

@@ -7,10 +7,10 @@ and rejects unknown keys with the list of valid ones.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
-from .errors import UnknownComponentError
+from .errors import BadSettingError, UnknownComponentError
 
 SERVING_THREADS = 4  # threads of one serving worker (cli serve: gunicorn gthread); the engine's palette pool matches it
 
@@ -159,7 +159,11 @@ def _build(cls, data: dict):
     kwargs = {}
     for key, value in data.items():
         default = getattr(cls(), key) if _has_defaults(cls) else None
-        kwargs[key] = _build(type(default), value) if is_dataclass(default) else value
+        if is_dataclass(default):
+            value = _build(type(default), value)
+        elif isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)  # JSON has lists only
+        kwargs[key] = value
     return cls(**kwargs)
 
 
@@ -184,3 +188,54 @@ def load_config(path: str | Path | None = None, **overrides) -> EngineConfig:
 
 def config_to_dict(config) -> dict:
     return asdict(config)
+
+
+def with_settings(config, settings) -> EngineConfig:
+    """``config`` with each ``"section.key=value"`` of ``settings`` set (``"fusion.misfit_power=3"``,
+    ``"read_colours=false"``); the value is read as JSON, else taken as text. An unknown key raises
+    ``UnknownComponentError`` listing the valid ones, a value of another type than the field's
+    ``BadSettingError`` naming the setting."""
+    for setting in settings:
+        path, sep, text = setting.partition("=")
+        if not sep or not path:
+            raise BadSettingError(setting, "write it as section.key=value")
+        config = _set(config, path.strip().split("."), _value(text.strip()), setting)
+    return config
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _set(obj, keys: list[str], value, setting: str):
+    valid = {f.name: f for f in fields(obj)}
+    if keys[0] not in valid:
+        raise UnknownComponentError(f"{type(obj).__name__} key", keys[0], valid)
+    current = getattr(obj, keys[0])
+    if len(keys) > 1:
+        if not is_dataclass(current):
+            raise BadSettingError(setting, f"{keys[0]} has no keys")
+        return replace(obj, **{keys[0]: _set(current, keys[1:], value, setting)})
+    return replace(obj, **{keys[0]: _typed(current, value, setting)})
+
+
+def _typed(current, value, setting: str):
+    """``value`` as the type of the field's ``current`` value (an int where a float is expected is fine)."""
+    if is_dataclass(current):
+        raise BadSettingError(setting, "set one of its keys (section.key=value)")
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise BadSettingError(setting, "expected true or false")
+        return value
+    if isinstance(value, bool):
+        raise BadSettingError(setting, f"expected {type(current).__name__}, got {value!r}")
+    if isinstance(current, float) and isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    if not isinstance(value, type(current)):
+        raise BadSettingError(setting, f"expected {type(current).__name__}, got {value!r}")
+    return value

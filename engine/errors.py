@@ -65,6 +65,14 @@ class UnknownComponentError(ShopsightError, ValueError):
         self.name = name
 
 
+class BadSettingError(ShopsightError, ValueError):
+    """A ``section.key=value`` setting names no field of the config or gives a value of another type."""
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(f"setting {setting!r}: {message}")
+        self.setting = setting
+
+
 class MissingDependencyError(ShopsightError, ImportError):
     """An optional heavy dependency is not installed; the message names the extra."""
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine.config import EngineConfig, SpaceConfig, TextTowerSpec, TrainConfig
+from engine.config import EngineConfig, SpaceConfig, TextTowerSpec, TrainConfig, with_settings
 
 from . import datasets, report, runner
 
@@ -48,6 +48,14 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
     return bundle
 
 
+def check_settings(parser: argparse.ArgumentParser, settings: list[str]) -> None:
+    """Refuse a ``--set`` the engine's config does not have before any work starts (exit 2, naming it)."""
+    try:
+        with_settings(EngineConfig(), settings)
+    except ValueError as exc:
+        parser.error(f"--set: {exc}")
+
+
 def tuning_parser(doc: str) -> argparse.ArgumentParser:
     """Arguments shared by the scripts that tune on one half of the queries (``eval.tune_*``)."""
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,6 +64,8 @@ def tuning_parser(doc: str) -> argparse.ArgumentParser:
     ap.add_argument("--gallery", type=int, default=2000, help="held-out fashion products")
     ap.add_argument("--cache", default="out/figures/features.db")
     ap.add_argument("--bundle", default="", help="a saved bundle (path or 'default') instead of training one")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="settings",
+                    help="an engine setting other than its default, e.g. fusion.misfit_power=3 (repeatable)")
     return ap
 
 
@@ -66,10 +76,11 @@ def tuning_setup(argv: list[str] | None, doc: str, extra: dict[str, dict] | None
     for flag, kwargs in (extra or {}).items():
         ap.add_argument(flag, **kwargs)
     args = ap.parse_args(argv)
+    check_settings(ap, args.settings)
     if datasets.data_missing():
         return None
     out = Path(args.out)
-    cfg = eval_config(out, args.cache)
+    cfg = with_settings(eval_config(out, args.cache), args.settings)
     return args, out, cfg, bundle_or_train(cfg, args.bundle, args.gallery, args.train, out)
 
 
@@ -92,9 +103,11 @@ def cmd_run(args) -> int:
         return run_seeds(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = EngineConfig(data_dir=str(out), feature_cache=str(Path(args.cache)),
-                       train=TrainConfig(epochs=args.epochs, seed=args.seed), space=SpaceConfig(dim=256, head="mlp"))
+    cfg = with_settings(EngineConfig(data_dir=str(out), feature_cache=str(Path(args.cache)),
+                                     train=TrainConfig(epochs=args.epochs, seed=args.seed),
+                                     space=SpaceConfig(dim=256, head="mlp")), args.settings)
     t0 = time.time()
+    seconds: dict[str, float] = {}  # wall time by stage, in the report
     gallery, train_rows = datasets.fashion_split(args.gallery, args.train)
     if args.bundle:  # e.g. "default": a bundle trained on all of fashion, so only unseen domains are fair
         from engine.encoders.bundle import ModelBundle, resolve_bundle_path
@@ -102,30 +115,41 @@ def cmd_run(args) -> int:
         bundle = ModelBundle.load(resolve_bundle_path(args.bundle))
         tasks = datasets.luma_tasks()
     else:
-        bundle = train_bundle(cfg, train_rows, not args.quiet)
+        bundle = timed(seconds, "shared space: tower features, training, vocabulary, colour words",
+                       train_bundle, cfg, train_rows, not args.quiet)
         tasks = datasets.fashion_tasks(gallery, args.photo_queries) + datasets.luma_tasks()
     outcomes = []
     for task in tasks:
         outcomes += runner.run_task(task, bundle, cfg, out / "work" / task.name[:12].replace(" ", "_"),
-                                    not args.quiet)
+                                    not args.quiet, seconds)
         print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
     if not args.skip_multilingual and not args.bundle:
         e5 = replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"))
-        bundle_e5 = train_bundle(e5, train_rows, not args.quiet)
+        bundle_e5 = timed(seconds, "e5 shared space: tower features, training, vocabulary, colour words",
+                          train_bundle, e5, train_rows, not args.quiet)
         for task in [t for t in datasets.fashion_tasks(gallery, 0)[:1]] + datasets.newbee_tasks():
             task.name += " [e5 multilingual]"
             outcomes += runner.run_task(task, bundle_e5, e5, out / "work" / ("e5" + task.name[:10].replace(" ", "_")),
-                                        not args.quiet)
+                                        not args.quiet, seconds)
             print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
     trained = (f"bundle {args.bundle} ({bundle.metrics.get('trained_on', 'see its bundle.json')}), luma tasks only"
                if args.bundle else f"fashion gallery {args.gallery} held-out products, shared space trained on "
                f"{args.train} other fashion products ({args.epochs} epochs, seed {args.seed})")
+    changed = f" Settings other than the engine's defaults: {', '.join(args.settings)}." if args.settings else ""
     header = (f"# Shopsight evaluation\n\n{trained}; luma and newbee_zh never seen in training. "
-              f"{time.time() - t0:.0f} s in all.")
-    path = report.write(outcomes, out, header, {"bundle_metrics": bundle.metrics,
+              f"{time.time() - t0:.0f} s in all.{changed}")
+    path = report.write(outcomes, out, header, {"bundle_metrics": bundle.metrics, "seconds": seconds,
                                                     "args": {k: v for k, v in vars(args).items() if k != "fn"}})
     print(f"report: {path}")
     return 0
+
+
+def timed(seconds: dict[str, float], stage: str, fn, *args):
+    """``fn(*args)``, its wall time put in ``seconds[stage]``."""
+    t0 = time.perf_counter()
+    result = fn(*args)
+    seconds[stage] = time.perf_counter() - t0
+    return result
 
 
 def run_seeds(args) -> int:
@@ -152,15 +176,18 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="reports/latest")
     p.add_argument("--cache", default="out/features.db", help="tower feature cache shared by runs")
     p.add_argument("--gallery", type=int, default=2000)
-    p.add_argument("--train", type=int, default=6000)
+    p.add_argument("--train", type=int, default=42072, help="fashion training products (all outside the gallery)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--photo-queries", type=int, default=500)
     p.add_argument("--skip-multilingual", action="store_true")
     p.add_argument("--seed", type=int, default=0, help="training seed (initialisation, batches, vocabulary clusters)")
     p.add_argument("--seeds", type=int, nargs="+", help="one report per training seed and their spread (seeds.md)")
     p.add_argument("--bundle", help="evaluate this bundle ('default' = the packaged one) on luma instead of training")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="settings",
+                   help="an engine setting other than its default, e.g. fusion.misfit_power=3 (repeatable)")
     p.set_defaults(fn=cmd_run)
     args = parser.parse_args(argv)
+    check_settings(parser, getattr(args, "settings", []))
     logging.basicConfig(level=logging.WARNING)
     return args.fn(args)
 

@@ -106,12 +106,22 @@ def save_json(folder: str | Path, name: str, data) -> Path:
     return path
 
 
+def stage_table(seconds: dict[str, float]) -> str:
+    """Markdown: where the run's wall time went, stage by stage in run order, with the stages' sum."""
+    lines = ["### Time by stage", "", "| stage | seconds |", "|---|---|"]
+    lines += [f"| {stage} | {s:.1f} |" for stage, s in seconds.items()]
+    lines += [f"| (sum of the stages) | {sum(seconds.values()):.1f} |", ""]
+    return "\n".join(lines)
+
+
 def write(outcomes: list[Outcome], folder: Path, header: str, extra: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     versus = {task: comparisons([o for o in outcomes if o.task == task]) for task in dict.fromkeys(o.task for o in outcomes)}
     text = markdown(outcomes, header, versus)  # the bootstrap runs once for report.md and results.json
     images = plots(outcomes, folder)
     text += "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in images) + "\n"
+    if extra.get("seconds"):
+        text += "\n" + stage_table(extra["seconds"])
     (folder / "report.md").write_text(text, encoding="utf-8")
     (folder / "results.json").write_text(json.dumps(
         {"outcomes": [{"task": o.task, "method": o.method, "scores": o.scores,

@@ -164,8 +164,12 @@ def feature_rankings(embedder: Embedder, task: Task, k: int = 20) -> list[list[s
     return out
 
 
-def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, progress: bool = False
-             ) -> list[Outcome]:
+def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, progress: bool = False,
+             seconds: dict[str, float] | None = None) -> list[Outcome]:
+    """Every method on ``task``; ``seconds`` (when given) gets the wall time of the baselines, the
+    engine's build and each variant's queries, keyed "<task>: <stage>"."""
+    seconds = {} if seconds is None else seconds
+    t0 = time.perf_counter()
     embedder = Embedder.for_config(bundle, cfg)
     outcomes = []
     if task.kind == "photo":
@@ -201,10 +205,15 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
                                             fusion=replace(no_cells, w_palette=0.0))
     if any(q.text and parse_price(q.text).phrases for q in task.queries):
         variants["ours − price words"] = replace(cfg, read_prices=False)
+    seconds[f"{task.name}: baselines"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     engine, photos_per_s = build_engine(task, bundle, cfg, folder)
+    seconds[f"{task.name}: index build"] = time.perf_counter() - t0
     for name, variant in variants.items():
         engine.config = variant
+        t0 = time.perf_counter()
         rankings, lat = engine_rankings(engine, task, progress=progress)
+        seconds[f"{task.name}: {name}"] = time.perf_counter() - t0
         per_query, curve = evaluate_per_query(rankings, task)
         scores = _means(per_query)
         if name == "ours":

@@ -12,7 +12,9 @@ from dataclasses import replace
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from engine.config import EngineConfig, load_config
+import json
+
+from engine.config import EngineConfig, config_from_dict, load_config
 from engine.errors import (BadInputError, IncompatibleModelError, IndexMissingError,
                            ProductNotFoundError, ShopsightError)
 
@@ -23,13 +25,13 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 def create_app(config: EngineConfig | dict | None = None, api_key: str | None = None) -> Flask:
     """Build the app. ``config``: an EngineConfig, a dict of overrides, or None (env + defaults).
 
-    Environment: SHOPSIGHT_CONFIG (JSON config file), SHOPSIGHT_DATA_DIR, SHOPSIGHT_API_KEY.
+    Environment: SHOPSIGHT_CONFIG (JSON config file), SHOPSIGHT_DATA_DIR, SHOPSIGHT_API_KEY, and
+    SHOPSIGHT_CONFIG_JSON (the whole config as JSON, which ``shopsight serve`` hands its workers: the
+    config file and ``--set`` settings it was started with), which takes the place of SHOPSIGHT_CONFIG.
     """
     app = Flask(__name__)
     if not isinstance(config, EngineConfig):
-        config = load_config(os.environ.get("SHOPSIGHT_CONFIG"), **(config or {}))
-        if os.environ.get("SHOPSIGHT_DATA_DIR"):
-            config = replace(config, data_dir=os.environ["SHOPSIGHT_DATA_DIR"])
+        config = _config_from_env(config or {})
     if config.cluster.startswith("local:"):  # a web worker must not start a pool of tower processes
         log.warning("ignoring cluster %r while serving; a running scheduler (tcp://...) may be used", config.cluster)
         config = replace(config, cluster="")
@@ -46,6 +48,17 @@ def create_app(config: EngineConfig | dict | None = None, api_key: str | None = 
     app.register_blueprint(pages.bp)
     _register_errors(app)
     return app
+
+
+def _config_from_env(overrides: dict) -> EngineConfig:
+    """SHOPSIGHT_CONFIG_JSON, else the SHOPSIGHT_CONFIG file, else the defaults; then ``overrides``
+    (top-level keys) and SHOPSIGHT_DATA_DIR."""
+    whole = os.environ.get("SHOPSIGHT_CONFIG_JSON")
+    config = (config_from_dict({**json.loads(whole), **overrides}) if whole
+              else load_config(os.environ.get("SHOPSIGHT_CONFIG"), **overrides))
+    if os.environ.get("SHOPSIGHT_DATA_DIR"):
+        config = replace(config, data_dir=os.environ["SHOPSIGHT_DATA_DIR"])
+    return config
 
 
 def _error(status: int, message: str, field: str | None = None):

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,35 @@ def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
     assert _print_examples(engine) == 0
     line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("photo of "))
     assert "hoodie" in line.lower() and "+ 'blue': " in line and line.count("; ") == 2
+
+
+def test_set_changes_one_field_over_the_config_file(config_file, capsys):
+    """--set reaches the engine: a price phrase is read by default and left in the words with
+    read_prices=false; a setting the config lacks is an error naming the valid keys (exit 1)."""
+    assert main(["--config", config_file, "search", "--text", "mug under 20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["understood"]["max_price"] == 20
+    assert main(["--config", config_file, "--set", "read_prices=false", "search", "--text", "mug under 20",
+                 "--json"]) == 0
+    assert "max_price" not in json.loads(capsys.readouterr().out)["understood"]
+    assert main(["--config", config_file, "--set", "fusion.w_txt=1", "search", "--text", "mug"]) == 1
+    assert "w_txt" in (err := capsys.readouterr().err) and "w_text" in err
+
+
+def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeypatch, tmp_path):
+    """gunicorn's workers build their own app: they must get the config file and --set the command had."""
+    import os
+
+    from server import create_app
+
+    started = []
+    monkeypatch.setattr(os, "execvp", lambda exe, argv: started.append(argv))
+    for name in ("SHOPSIGHT_CONFIG_JSON", "SHOPSIGHT_DATA_DIR", "SHOPSIGHT_CONFIG"):
+        monkeypatch.setenv(name, "")  # restored (unset) after the test, whatever serve sets
+    assert main(["--config", config_file, "--set", "fusion.w_text=0.8", "--set", "rerank.sort_floor=0.3",
+                 "serve", "--port", "8765"]) == 0
+    assert "server.wsgi:app" in started[0]
+    cfg = create_app().config["ENGINE_CONFIG"]
+    assert cfg.fusion.w_text == 0.8 and cfg.rerank.sort_floor == 0.3
+    given = json.loads(Path(config_file).read_text())
+    assert config_to_dict(cfg)["text_tower"] == given["text_tower"] and cfg.fusion.w_look == given["fusion"]["w_look"]
+    assert Path(cfg.data_dir) == Path(given["data_dir"]).resolve()

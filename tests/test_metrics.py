@@ -103,3 +103,20 @@ def test_report_shows_each_method_against_ours_with_an_interval():
     assert "| worse | **+1.000** [+1.000, +1.000]" in text
     assert "| same | +0.000 [+0.000, +0.000]" in text
     assert report.comparisons([ours, worse])["worse"]["R@1"] == (1.0, 1.0, 1.0)
+
+
+def test_report_says_where_the_time_went(tmp_path):
+    import json
+
+    from eval import report
+    from eval.runner import Outcome
+
+    per_query = {c: [1.0, 0.0] for c in ("R@1", "R@10", "P@10", "hit@3", "MRR", "mAP", "nDCG@10")}
+    ours = Outcome("task", "ours", {c: 0.5 for c in per_query}, [0.0] * 20, [3.0, 4.0], per_query)
+    seconds = {"shared space": 120.25, "task: index build": 3.5, "task: ours": 1.25}
+    path = report.write([ours], tmp_path, "# header", {"seconds": seconds})
+    text = path.read_text()
+    assert "| shared space | 120.2 |" in text and "| task: ours | 1.2 |" in text
+    assert "| (sum of the stages) | 125.0 |" in text
+    assert text.index("shared space") < text.index("task: index build")  # run order
+    assert json.loads((tmp_path / "results.json").read_text())["seconds"] == seconds
