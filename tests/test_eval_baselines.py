@@ -34,3 +34,28 @@ def test_text_only_ranks_by_category_and_shuffles_ties():
     assert hoodie[:6] != sorted(hoodie[:6]) or hoodie[6:9] != sorted(hoodie[6:9])  # ties not in id order
     assert text_rankings(_embedder(), _task(), k=12) == [hoodie, bag]  # seeded: the same every run
     assert text_rankings(_embedder(), _task(), k=12, seed=1) != [hoodie, bag]
+
+
+def test_variants_searched_query_by_query_rank_as_each_config_alone(engine, sample_folder):
+    """eval.runner.variant_rankings decodes each query photo once and searches it with every variant in
+    turn: each variant's rankings equal that config's own pass over the queries, and the engine's
+    config is restored."""
+    from dataclasses import replace
+
+    from eval.runner import engine_rankings, variant_rankings
+
+    photos = sorted((sample_folder / "images").glob("S00*-0.png"))[:3]
+    queries = [LabelledQuery("a", {"S0041": 1.0}, text="red hoodie"), LabelledQuery("b", {"S0001": 1.0}, text="mug")]
+    queries += [LabelledQuery(p.stem, {}, image=str(p), text="blue" if i else None) for i, p in enumerate(photos)]
+    task = Task("t", "photo+text", [], queries)
+    base = engine.config
+    variants = {"ours": base, "no words": replace(base, read_colours=False, read_categories=False),
+                "no re-ranking": replace(base, rerank=replace(base.rerank, collapse_duplicates=False))}
+    together = variant_rankings(engine, task, variants, k=5)
+    assert engine.config is base
+    for name, cfg in variants.items():
+        engine.config = cfg
+        alone, latencies = engine_rankings(engine, task, k=5)
+        engine.config = base
+        assert together[name][0] == alone and len(together[name][1]) == len(queries)
+    assert together["ours"][0] != together["no words"][0]  # the variants did differ
