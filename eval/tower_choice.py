@@ -9,6 +9,7 @@ with the gallery's own statistics. Prints R@1 / R@10 and the seconds each tower 
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -36,6 +37,7 @@ def _recalls(task: datasets.Task, gallery: np.ndarray, queries: np.ndarray) -> t
 
 
 def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     if datasets.data_missing():
         return 1
     task = next(t for t in datasets.luma_tasks() if t.name.startswith("luma photo → product"))

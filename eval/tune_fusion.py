@@ -40,9 +40,9 @@ w_colour_class`` the weight of colour words read from the photos' palettes by th
 ``--weight colour_class_floor`` the least share of ``w_colour_class`` kept where the shared space fits the
 catalogue (``engine/trust.py``), on the colour tasks. A tie of the tuning halves' mean (the grid's values
 give the same top 10s, as P@10 often does) is broken by their mean nDCG@10. ``--colour-category`` adds
-luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set FIELD=VALUE`` (repeatable) changes
-another FusionConfig field for every run. Writes <out>/tune_fusion.json (w_look) or
-<out>/tune_fusion_<weight>[_<field>-<value>...].json.
+luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set SECTION.KEY=VALUE`` (repeatable,
+e.g. ``fusion.misfit_power=3``) changes another engine setting for every run. Writes <out>/tune_fusion.json
+(w_look) or <out>/tune_fusion_<weight>[_<section.key>-<value>...].json.
 """
 
 from __future__ import annotations
@@ -101,16 +101,6 @@ def split_queries(task: datasets.Task, seed: int = 0) -> tuple[datasets.Task, da
     return replace(task, queries=tune), replace(task, queries=test)
 
 
-def with_settings(base: FusionConfig, settings: list[str]) -> FusionConfig:
-    """``base`` with "field=value" settings applied, each value cast to the field's current type."""
-    changes = {}
-    for item in settings:
-        name, _, value = item.partition("=")
-        kind = type(getattr(base, name))
-        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
-    return replace(base, **changes)
-
-
 def fusion_for(name: str, w: float, base: FusionConfig) -> FusionConfig:
     if name == "w_look" and w == float("inf"):  # look only
         return replace(base, w_look=1.0, w_visual=0.0)
@@ -130,8 +120,6 @@ def default_of(name: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     setup = tuning_setup(argv, __doc__, {"--weight": dict(choices=sorted(GRIDS), default="w_look"),
-                                         "--set": dict(action="append", default=[], metavar="FIELD=VALUE",
-                                                       help="another FusionConfig field for every run"),
                                          "--colour-category": dict(action="store_true",
                                                                    help="also tune on luma colour + category queries (MRR)"),
                                          "--with-names": dict(action="store_true",
@@ -140,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if setup is None:
         return 1
     args, out, cfg, bundle = setup
-    cfg = replace(cfg, fusion=with_settings(cfg.fusion, args.set),
-                  read_categories=args.weight == "w_category_words" or args.with_names)  # else photos-only
+    cfg = replace(cfg, read_categories=args.weight == "w_category_words" or args.with_names)  # else photos-only
     name, grid = args.weight, GRIDS[args.weight]
     gallery, _ = datasets.fashion_split(args.gallery, args.train)
     metrics = {**MAIN_METRIC[name], **(COLOUR_CATEGORY if args.colour_category else {})}
@@ -181,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="
               f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}"
               + (f"  off {row['test_off']}" if "test_off" in row else ""), flush=True)
-    result["settings"], result["with_names"] = args.set, args.with_names
-    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.set) + ("_colour-category" if args.colour_category else "") \
+    result["settings"], result["with_names"] = args.settings, args.with_names
+    suffix = "".join(f"_{item.replace('=', '-')}" for item in args.settings) + ("_colour-category" if args.colour_category else "") \
         + ("_with-names" if args.with_names else "")
     path = out / ("tune_fusion.json" if name == "w_look" and not suffix else f"tune_fusion_{name}{suffix}.json")
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False))

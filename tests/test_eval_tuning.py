@@ -1,6 +1,9 @@
 """The tuning scripts' bookkeeping (eval/tune_fusion.py): every tunable value has tasks to be chosen on,
 a default, and lands in the right config section."""
 
+import importlib
+from pathlib import Path
+
 import pytest
 
 from engine.config import EngineConfig, FusionConfig, RerankConfig
@@ -26,3 +29,17 @@ def test_the_same_shot_is_chosen_on_what_it_can_move():
     assert tasks["fashion photo → same type + colour"] == "MRR"  # P@10 of a reordered top 10 cannot move
     assert tune_fusion.MAIN_METRIC["same_shot_from"] == tasks
     assert tune_fusion.config_for("w_look", float("inf"), EngineConfig()).fusion.w_visual == 0.0  # looks only
+
+
+SCRIPTS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "eval").glob("*.py")
+                 if "def main(argv" in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_eval_script_parses_its_options(script, capsys):
+    """``--help`` builds each script's whole parser (exit 0): a flag added twice, as ``--set`` once was to
+    the shared tuning options and to tune_fusion's own, fails here instead of at the next tuning run."""
+    module = importlib.import_module(f"eval.{script}")
+    with pytest.raises(SystemExit) as stop:
+        module.main(["--help"])
+    assert stop.value.code == 0 and "usage:" in capsys.readouterr().out
