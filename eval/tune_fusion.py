@@ -143,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         metric = metrics[task.name]
         row = {"metric": metric, "tune_queries": len(tune.queries), "test_queries": len(test.queries), "tune": {},
                "tune_ndcg": {}}
-        for w in grid:
-            engine.config = config_for(name, w, cfg)
-            scores, _ = runner.evaluate(runner.engine_rankings(engine, tune)[0], tune)
+        ranked = runner.variant_rankings(engine, tune, {str(w): config_for(name, w, cfg) for w in grid})
+        for w in grid:  # (each query photo decoded once for the whole grid)
+            scores, _ = runner.evaluate(ranked[str(w)][0], tune)
             row["tune"][str(w)] = round(scores[metric], 4)
             row["tune_ndcg"][str(w)] = round(scores["nDCG@10"], 4)
             print(f"tune  {task.name:40s} {name}={w:<4} {metric} {scores[metric]:.4f}  nDCG@10 {scores['nDCG@10']:.4f}",
@@ -161,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     result["tune_mean"], result["tune_mean_ndcg"], result[f"chosen_{name}"] = mean, ndcg, str(best)
     for task_name, (engine, tune, test) in engines.items():
         row = result["tasks"][task_name]
-        for label, w in (("test_default", default), ("test_chosen", best)) + ((("test_off", 0.0),) if 0.0 in grid else ()):
-            engine.config = config_for(name, w, cfg)
-            scores, _ = runner.evaluate(runner.engine_rankings(engine, test)[0], test)
+        labels = (("test_default", default), ("test_chosen", best)) + ((("test_off", 0.0),) if 0.0 in grid else ())
+        ranked = runner.variant_rankings(engine, test, {label: config_for(name, w, cfg) for label, w in labels})
+        for label, _ in labels:
+            scores, _ = runner.evaluate(ranked[label][0], test)
             row[label] = round(scores[row["metric"]], 4)
         print(f"test  {task_name:40s} {row['metric']}: classic {row.get('test_classic', '-')}  default {name}="
               f"{default} {row['test_default']}  chosen {name}={best} {row['test_chosen']}"
