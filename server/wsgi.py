@@ -1,4 +1,4 @@
-"""gunicorn entry point: ``gunicorn server.wsgi:app`` (reads SHOPSIGHT_DATA_DIR / SHOPSIGHT_CONFIG).
+"""gunicorn entry point: ``gunicorn server.wsgi:app`` (reads SHOPSIGHT_CONFIG_JSON or SHOPSIGHT_CONFIG, and SHOPSIGHT_DATA_DIR).
 
 Each worker opens the engine and warms its towers when it starts, not on its first request.
 """
