@@ -112,8 +112,7 @@ def task_fit(engine: SearchEngine, task: Task) -> float | None:
 
 def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: bool = False
                     ) -> tuple[list[list[str]], list[float]]:
-    rankings, latencies = variant_rankings(engine, task, {"": engine.config}, k, progress)[""]
-    return rankings, latencies
+    return variant_rankings(engine, task, {"": engine.config}, k, progress)[""]
 
 
 def variant_rankings(engine: SearchEngine, task: Task, variants: dict[str, EngineConfig], k: int = 20,
@@ -199,6 +198,26 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     if task.hide_titles:  # photos only: neither the titles nor the category names answer the words
         with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0))
         cfg = replace(with_words, read_categories=False)
+    variants = _variants(task, bundle, cfg, with_words) if ablations else {"ours": cfg}
+    seconds[f"{task.name}: baselines"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    engine, photos_per_s = build_engine(task, bundle, cfg, folder)
+    seconds[f"{task.name}: index build"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ranked = variant_rankings(engine, task, variants, progress=progress)
+    seconds[f"{task.name}: queries, every variant"] = time.perf_counter() - t0
+    for name, (rankings, lat) in ranked.items():
+        per_query, curve = evaluate_per_query(rankings, task)
+        scores = _means(per_query)
+        if name == "ours":
+            scores["ingest photos/s"] = photos_per_s
+        outcomes.append(Outcome(task.name, name, scores, curve, lat, per_query))
+    return outcomes
+
+
+def _variants(task: Task, bundle: ModelBundle, cfg: EngineConfig, with_words: EngineConfig | None
+              ) -> dict[str, EngineConfig]:
+    """Ours and, one stage switched off (or the category names read) in each, its ablations for ``task``."""
     variants = {"ours": cfg}
     if task.kind == "photo":  # the engine with every shared-space part off: look vectors alone
         variants["ours − shared space"] = replace(cfg, fusion=replace(cfg.fusion, w_visual=0.0, w_predicted_category=0.0))
@@ -222,22 +241,7 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
                                             fusion=replace(no_cells, w_palette=0.0))
     if any(q.text and parse_price(q.text).phrases for q in task.queries):
         variants["ours − price words"] = replace(cfg, read_prices=False)
-    if not ablations:
-        variants = {"ours": cfg}
-    seconds[f"{task.name}: baselines"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    engine, photos_per_s = build_engine(task, bundle, cfg, folder)
-    seconds[f"{task.name}: index build"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ranked = variant_rankings(engine, task, variants, progress=progress)
-    seconds[f"{task.name}: queries, every variant"] = time.perf_counter() - t0
-    for name, (rankings, lat) in ranked.items():
-        per_query, curve = evaluate_per_query(rankings, task)
-        scores = _means(per_query)
-        if name == "ours":
-            scores["ingest photos/s"] = photos_per_s
-        outcomes.append(Outcome(task.name, name, scores, curve, lat, per_query))
-    return outcomes
+    return variants
 
 
 def _means(per_query: dict[str, list[float]]) -> dict[str, float]:

@@ -5,14 +5,13 @@ HTTP status codes live only in this package. Engine errors map to JSON 4xx respo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import replace
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
-
-import json
 
 from engine.config import EngineConfig, config_from_dict, load_config
 from engine.errors import (BadInputError, IncompatibleModelError, IndexMissingError,
