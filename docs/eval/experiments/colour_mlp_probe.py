@@ -108,6 +108,8 @@ np.savez("/tmp/s18/feats.npz", TL=TL, TP=TP, GL=GL, GP=GP, ty=ty, gy=gy)
 LP = {"lr pal": log_p(lr(*X["pal"]))}
 Xt, Xg = X["look+pal"]
 LP["knn look+pal k20 t10"] = knn(Xt, Xg)
+if "--mlp" in sys.argv:
+    LP["lr look+pal"] = log_p(lr(Xt, Xg)); LP["mlp look+pal"] = log_p(mlp(Xt, Xg))
 mu = Xt.mean(0)
 _, _, Vt = np.linalg.svd(Xt[::4] - mu, full_matrices=False)
 for dim in (64, 128):
