@@ -128,3 +128,5 @@ def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeyp
     given = json.loads(Path(config_file).read_text())
     assert config_to_dict(cfg)["text_tower"] == given["text_tower"] and cfg.fusion.w_look == given["fusion"]["w_look"]
     assert Path(cfg.data_dir) == Path(given["data_dir"]).resolve()
+    # an override given as None leaves the config's value, as load_config does (cluster None crashed here)
+    assert create_app({"cluster": None, "read_prices": False}).config["ENGINE_CONFIG"].read_prices is False
