@@ -45,31 +45,36 @@ def main(argv: list[str] | None = None) -> int:
         engine_, _ = runner.build_engine(task, bundle, cfg, out / "work" / task.name[:12].replace(" ", "_"))
         halves[task.name] = (engine_, *split_queries(task))
 
-    def score(fusion: FusionConfig, which: int) -> dict[str, dict[str, float]]:
-        out_ = {}
+    def score(fusions: dict[str, FusionConfig], which: int) -> dict[str, dict[str, dict[str, float]]]:
+        """label -> task -> metrics on half ``which``: each query photo decoded once and searched with
+        every fusion in turn (``runner.variant_rankings``)."""
+        out_ = {label: {} for label in fusions}
         for name, (engine_, *parts) in halves.items():
-            engine_.config = replace(cfg, fusion=fusion)
-            metrics, _ = runner.evaluate(runner.engine_rankings(engine_, parts[which])[0], parts[which])
-            out_[name] = {k: round(metrics[k], 4) for k in ("R@1", "hit@3", "MRR", "R@10")}
+            variants = {label: replace(cfg, fusion=fusion) for label, fusion in fusions.items()}
+            for label, (rankings, _) in runner.variant_rankings(engine_, parts[which], variants).items():
+                metrics, _ = runner.evaluate(rankings, parts[which])
+                out_[label][name] = {k: round(metrics[k], 4) for k in ("R@1", "hit@3", "MRR", "R@10")}
         return out_
 
     def objective(scores: dict[str, dict[str, float]]) -> float:
         return sum((m["hit@3"] + m["MRR"]) / 2 for m in scores.values()) / len(scores)
 
+    points = list(itertools.product(*GRID.values()))
+    tuned = score({str(values): replace(cfg.fusion, **dict(zip(GRID, values))) for values in points}, 0)
     grid = []
-    for values in itertools.product(*GRID.values()):
-        tuned = score(replace(cfg.fusion, **dict(zip(GRID, values))), 0)
-        grid.append({**dict(zip(GRID, values)), "objective": round(objective(tuned), 4), "tasks": tuned})
+    for values in points:
+        grid.append({**dict(zip(GRID, values)), "objective": round(objective(tuned[str(values)]), 4),
+                     "tasks": tuned[str(values)]})
         print("tune", {k: grid[-1][k] for k in (*GRID, "objective")}, flush=True)
     best = max(grid, key=lambda g: g["objective"])
     chosen = replace(cfg.fusion, **{k: best[k] for k in GRID})
     result = {"tasks": {name: {"tune_queries": len(t.queries), "test_queries": len(h.queries)}
                         for name, (_, t, h) in halves.items()},
               "grid": grid, "chosen": {k: best[k] for k in GRID}, "test": {}}
-    for label, fusion in (("before (w_shape = w_text_photo = 0)", replace(cfg.fusion, w_shape=0.0, w_text_photo=0.0)),
-                          ("defaults", FusionConfig()), ("chosen on the tuning half", chosen)):
-        result["test"][label] = score(fusion, 1)
-        print(f"test  {label:38s} {result['test'][label]}", flush=True)
+    result["test"] = score({"before (w_shape = w_text_photo = 0)": replace(cfg.fusion, w_shape=0.0, w_text_photo=0.0),
+                            "defaults": FusionConfig(), "chosen on the tuning half": chosen}, 1)
+    for label, scores in result["test"].items():
+        print(f"test  {label:38s} {scores}", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "tune_composed.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 0

@@ -56,11 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         for colour in dict.fromkeys(c for c, _ in points):
             engine_, _ = runner.build_engine(task, bundle, replace(cfg, index=replace(cfg.index, look_colour_weight=colour)),
                                              folder)
-            for c, w in points:
-                if c == colour:
-                    engine_.config = replace(cfg, fusion=fusion_for("w_look", w, cfg.fusion))
-                    metrics, _ = runner.evaluate(runner.engine_rankings(engine_, half)[0], half)
-                    scores[f"{c}/{w}"] = round(metrics[PHOTO_TASKS[task.name]], 4)
+            variants = {f"{c}/{w}": replace(cfg, fusion=fusion_for("w_look", w, cfg.fusion)) for c, w in points
+                        if c == colour}  # each query photo decoded once for all of them
+            for point, (rankings, _) in runner.variant_rankings(engine_, half, variants).items():
+                metrics, _ = runner.evaluate(rankings, half)
+                scores[point] = round(metrics[PHOTO_TASKS[task.name]], 4)
         return scores
 
     for task in tasks:
