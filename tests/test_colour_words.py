@@ -55,6 +55,23 @@ def test_colour_names_in_unspaced_scripts_are_found_inside_words():
     assert learned.names == ["红色", "蓝色"] and learned.match("红色连衣裙")[0] == ["红色"]
 
 
+def test_shoppers_words_for_a_colour_reach_the_vocabularys_name():
+    """"navy", "dark blue", Chinese "藏青色" and "蓝色" name colours an English vocabulary calls "navy blue"
+    and "blue"; a vocabulary with the word itself keeps its own, and a name the vocabulary lacks is not invented."""
+    words = _vocabulary()
+    assert words.match("Navy hoodie")[0] == ["navy blue"]
+    assert words.match("dark blue jeans")[0] == ["navy blue"]
+    assert words.match("Navy Blue polo")[0] == ["navy blue"]
+    assert words.match("藏青色卫衣")[0] == ["navy blue"]
+    assert words.match("深蓝色外套和红色围巾")[0] == ["navy blue", "red"]  # 深蓝色 first, so not also 蓝色
+    assert words.match("蓝色T恤")[0] == ["blue"]
+    assert words.match("golden watch")[0] == []  # the vocabulary has no "gold"
+    rng = np.random.default_rng(4)
+    protos = np.abs(rng.normal(size=(3, 8))).astype(np.float32)
+    own = ColourWords(["navy", "navy blue", "蓝色"], protos / np.linalg.norm(protos, axis=1, keepdims=True))
+    assert own.match("navy hoodie")[0] == ["navy"] and own.match("浅蓝色")[0] == ["蓝色"]
+
+
 def test_only_products_stating_one_colour_teach_it():
     assert single_colour({"colour": "Navy Blue"}) == "Navy Blue"
     assert single_colour({"color": "red"}) == "red"

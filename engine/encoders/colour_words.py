@@ -12,7 +12,10 @@ used (fashion: 46, from "Black" to "Lime Green").
 A query's colour phrases are matched longest first on word boundaries ("navy blue" before "blue"),
 case-insensitively; names in a script written without spaces (Chinese, Japanese: a shop whose colour
 attribute says "红色") are found as substrings ("红色连衣裙"), longest first. Several colours in one
-query average their prototypes. The engine compares the
+query average their prototypes. Shoppers also write colours the vocabulary names otherwise ("navy",
+"golden", "multicolour", and in Chinese "藏青色", "黑色" where the vocabulary is English): ``ALIASES``
+maps such words onto the vocabulary's own names, used only where the vocabulary has that name and not
+the word itself (a shop whose colour values include "navy" keeps its own "navy"). The engine compares the
 prototype with each candidate photo's colour block (fusion part ``colour``).
 """
 
@@ -29,6 +32,18 @@ from .colour_reader import ColourReader, learn_reader
 from .unit import unit
 
 SPELLINGS = {"gray": "grey", "greyish": "grey", "grayish": "grey"}  # US and UK spellings name one colour
+ALIASES = {  # word a shopper writes -> the colour name a vocabulary (fashion's base colours) has for it
+    "navy": "navy blue", "dark blue": "navy blue", "golden": "gold", "violet": "purple", "fuchsia": "magenta",
+    "turquoise": "turquoise blue", "lime": "lime green", "multicolour": "multi", "multicolor": "multi",
+    "multicoloured": "multi", "multicolored": "multi", "multi colour": "multi", "multi color": "multi",
+    "黑色": "black", "白色": "white", "红色": "red", "蓝色": "blue", "绿色": "green", "黄色": "yellow",
+    "灰色": "grey", "粉色": "pink", "粉红色": "pink", "紫色": "purple", "橙色": "orange", "橘色": "orange",
+    "棕色": "brown", "褐色": "brown", "咖啡色": "coffee brown", "金色": "gold", "银色": "silver", "米色": "beige",
+    "米白色": "off white", "卡其色": "khaki", "酒红色": "burgundy", "藏青色": "navy blue", "藏蓝色": "navy blue",
+    "深蓝色": "navy blue", "海军蓝": "navy blue", "天蓝色": "blue", "浅蓝色": "blue", "玫红色": "magenta",
+    "驼色": "tan", "奶油色": "cream", "橄榄绿": "olive", "荧光绿": "fluorescent green", "古铜色": "bronze",
+    "铜色": "copper", "芥末黄": "mustard", "多色": "multi",
+}
 MIN_PHOTOS = 5  # a colour value needs at least this many photos to get a prototype
 WORD = re.compile(r"[^\W\d_]+")
 UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # kana and CJK ideographs
@@ -48,9 +63,17 @@ class ColourWords:
 
     def __post_init__(self) -> None:
         self._index = {tuple(n.split()): i for i, n in enumerate(self.names)}
+        unspaced = {n.replace(" ", ""): i for i, n in enumerate(self.names) if UNSPACED.search(n)}
+        own = {n: i for i, n in enumerate(self.names)}
+        for alias, name in ALIASES.items():  # the vocabulary's own names win
+            if name not in own or alias in own:
+                continue
+            if UNSPACED.search(alias):
+                unspaced.setdefault(alias, own[name])
+            else:
+                self._index.setdefault(tuple(words_of(alias)), own[name])
         self._longest = max((len(k) for k in self._index), default=0)
-        self._unspaced = sorted((i for i, n in enumerate(self.names) if UNSPACED.search(n)),
-                                key=lambda i: -len(self.names[i]))
+        self._unspaced = sorted(unspaced.items(), key=lambda item: -len(item[0]))  # (text, name index)
 
     @property
     def dim(self) -> int:
@@ -65,10 +88,10 @@ class ColourWords:
         words = words_of(text)
         found: list[int] = []
         rest = text.lower()
-        for j in self._unspaced:  # longest first; a found name is blanked out so "蓝色" is not found in "深蓝色"
-            name = self.names[j].replace(" ", "")
+        for name, j in self._unspaced:  # longest first; a found name is blanked out so "蓝色" is not found in "深蓝色"
             if name in rest:
-                found.append(j)
+                if j not in found:
+                    found.append(j)
                 rest = rest.replace(name, " ")
         i = 0
         while i < len(words):
