@@ -1,7 +1,8 @@
 """The evaluation command: ``python -m eval run --out reports/latest`` on ../shared/data.
 
 Trains the shared space on a fashion training split (never on anything it reports), then runs every
-task with every method in one run and writes report.md, results.json and PNG plots to --out.
+task with every method in one run and writes report.md, results.json, PNG plots and the bundles it
+trained (bundle/, bundle-e5/: for probes, or `--bundle` in a later run) to --out.
 ``python -m eval queries FILE.jsonl --data-dir D`` evaluates a shop's own labelled query set
 against its own index.
 """
@@ -117,6 +118,7 @@ def cmd_run(args) -> int:
     else:
         bundle = timed(seconds, "shared space: tower features, training, vocabulary, colour words",
                        train_bundle, cfg, train_rows, not args.quiet)
+        bundle.save(out / "bundle")  # the report's own bundle, for probes and later runs (--bundle)
         tasks = datasets.fashion_tasks(gallery, args.photo_queries) + datasets.luma_tasks()
     outcomes = []
     for task in tasks:
@@ -127,6 +129,7 @@ def cmd_run(args) -> int:
         e5 = replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"))
         bundle_e5 = timed(seconds, "e5 shared space: tower features, training, vocabulary, colour words",
                           train_bundle, e5, train_rows, not args.quiet)
+        bundle_e5.save(out / "bundle-e5")
         # fashion titles through e5: the English reference for the Chinese task (ours alone; the MiniLM
         # rows above hold that task's baselines and ablations), then newbee_zh with every method
         tasks_e5 = [(datasets.fashion_tasks(gallery, 0)[0], False)] + [(t, True) for t in datasets.newbee_tasks()]
