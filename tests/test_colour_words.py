@@ -109,6 +109,8 @@ def test_colour_words_bring_that_colour_forward(engine):
     engine.config = replace(engine.config, fusion=fusion, read_categories=False)
     on = engine.search(Query(text="blue", k=10))
     assert on.understood["colours"] == ["blue"] and all("colour" in r.why for r in on.results)
+    zh = engine.search(Query(text="蓝色", k=10))  # Chinese for blue, through the aliases: the same colour part
+    assert zh.understood["colours"] == ["blue"] and [r.product.id for r in zh.results] == [r.product.id for r in on.results]
     engine.config = replace(engine.config, read_colours=False)
     off = engine.search(Query(text="blue", k=10))
     assert "colours" not in (off.understood or {}) and all("colour" not in r.why for r in off.results)
