@@ -175,15 +175,14 @@ def _has_defaults(cls) -> bool:
     return True
 
 
-def config_from_dict(data: dict) -> EngineConfig:
-    return _build(EngineConfig, data)
+def config_from_dict(data: dict, **overrides) -> EngineConfig:
+    """The config ``data`` describes, with top-level ``overrides`` applied (None values left out)."""
+    return _build(EngineConfig, {**data, **{k: v for k, v in overrides.items() if v is not None}})
 
 
 def load_config(path: str | Path | None = None, **overrides) -> EngineConfig:
     """Read a JSON config (or defaults when ``path`` is None) and apply top-level ``overrides``."""
-    data = json.loads(Path(path).read_text()) if path else {}
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return config_from_dict(data)
+    return config_from_dict(json.loads(Path(path).read_text()) if path else {}, **overrides)
 
 
 def config_to_dict(config) -> dict:

@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         """label -> task -> metrics on half ``which``: each query photo decoded once and searched with
         every fusion in turn (``runner.variant_rankings``)."""
         out_ = {label: {} for label in fusions}
+        variants = {label: replace(cfg, fusion=fusion) for label, fusion in fusions.items()}
         for name, (engine_, *parts) in halves.items():
-            variants = {label: replace(cfg, fusion=fusion) for label, fusion in fusions.items()}
             for label, (rankings, _) in runner.variant_rankings(engine_, parts[which], variants).items():
                 metrics, _ = runner.evaluate(rankings, parts[which])
                 out_[label][name] = {k: round(metrics[k], 4) for k in ("R@1", "hit@3", "MRR", "R@10")}

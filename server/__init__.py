@@ -53,8 +53,7 @@ def _config_from_env(overrides: dict) -> EngineConfig:
     """SHOPSIGHT_CONFIG_JSON, else the SHOPSIGHT_CONFIG file, else the defaults; then ``overrides``
     (top-level keys) and SHOPSIGHT_DATA_DIR."""
     whole = os.environ.get("SHOPSIGHT_CONFIG_JSON")
-    overrides = {k: v for k, v in overrides.items() if v is not None}  # as load_config treats them
-    config = (config_from_dict({**json.loads(whole), **overrides}) if whole
+    config = (config_from_dict(json.loads(whole), **overrides) if whole
               else load_config(os.environ.get("SHOPSIGHT_CONFIG"), **overrides))
     if os.environ.get("SHOPSIGHT_DATA_DIR"):
         config = replace(config, data_dir=os.environ["SHOPSIGHT_DATA_DIR"])
