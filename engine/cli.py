@@ -76,6 +76,8 @@ def cmd_train(args) -> int:
         cfg = replace(cfg, train=replace(cfg.train, epochs=args.epochs))
     if args.dim:
         cfg = replace(cfg, space=replace(cfg.space, dim=args.dim))
+    if args.head_sets:
+        cfg = replace(cfg, train=replace(cfg.train, head_sets=args.head_sets, scratch_sets=args.head_sets))
     bundle = train(cfg, progress=not args.quiet, start_from=args.start_from)
     print(json.dumps({"bundle": str(cfg.path / "bundle"), "fingerprint": bundle.fingerprint,
                       "metrics": bundle.metrics}))
@@ -252,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--dim", type=int, help="size of the shared space")
     p.add_argument("--start-from", help="fine-tune from this bundle folder (or 'default', the packaged one)")
+    p.add_argument("--head-sets", type=_positive_int,
+                   help="head sets kept side by side, the shared space as many times wider (with --start-from: "
+                        "the fine-tuned set and N - 1 from scratch, default 3; without: N from scratch, default 1)")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("index", help="embed every product and write a fresh index (the packaged default "

@@ -51,7 +51,9 @@ class TrainConfig:
     seed: int = 0  # seeds the split, the init and the batches
     augment_text: bool = True  # also train on title-only and category-word views of each product
     refit_stats: bool = False  # fine-tuning: re-estimate the heads' input statistics on this catalogue first (measured: README)
-    race_scratch: bool = True  # fine-tuning: also train new heads from scratch; keep the better on the held-out split
+    race_scratch: bool = True  # fine-tuning: also train new heads from scratch on the same split (see head_sets)
+    head_sets: int = 3  # fine-tuning with race_scratch: the fine-tuned heads side by side with head_sets - 1 sets from scratch (other seeds), the space head_sets x dim wide; 1: keep the best single set (README)
+    scratch_sets: int = 1  # training from scratch: this many sets side by side (seeds seed, seed + 1000, ...)
     shared_text_positives: bool = False  # a text view shared by several products is a positive for all their photos (README)
 
 

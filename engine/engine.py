@@ -99,7 +99,7 @@ class SearchEngine:
             channels["cells"] = int(np.prod(embedder.image_tower.cell_shape))
             embedder.keep_cells = True
         embedder.keep_extras = photo_extras_of(channels)
-        index = ProductIndex(bundle.space.dim, config.index, bundle.fingerprint, channels)
+        index = ProductIndex(bundle.space_dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
         paths = [p for prod in products for p in prod.images]
         keys = embedder.image_keys(paths)

@@ -20,6 +20,8 @@ from tqdm import tqdm
 
 from .config import TrainConfig
 from .encoders.bundle import ModelBundle
+from .encoders.heads import SharedSpace, head_sets, members_of, n_head_sets
+from .errors import BadSettingError
 from .encoders.embedder import Embedder
 from .types import Product
 
@@ -90,65 +92,108 @@ def heldout_recall(bundle: ModelBundle, data: PairData, products: np.ndarray) ->
 
 def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress: bool = True,
                 from_existing: bool = False) -> ModelBundle:
-    """Train ``bundle``'s heads in place on ``data`` and return the bundle that was kept.
+    """Train ``bundle``'s heads on ``data`` and return the bundle that was kept.
 
-    Fine-tuning (``from_existing``) with ``cfg.race_scratch`` also trains new heads from scratch on the
-    same split and keeps whichever of the start, the fine-tuned and the scratch heads does best on the
-    held-out split (ties go to the fine-tuned, then the start); the bundle's other parts (bridges,
-    colour words) stay, since they do not depend on the heads. ``metrics["kept"]`` says which."""
+    From scratch: ``cfg.scratch_sets`` new head sets (seeds ``seed``, ``seed + 1000``, ...), side by side
+    when more than one. Fine-tuning (``from_existing``) with ``cfg.race_scratch`` also trains new heads from
+    scratch on the same split: with ``cfg.head_sets`` > 1 the fine-tuned heads are kept side by side with
+    ``head_sets - 1`` scratch sets (their mean similarity; choosing among single sets on the small
+    held-out split lost to always keeping them together, README), with ``head_sets`` = 1 the best single
+    set on the held-out split (ties to the fine-tuned). Either way the start bundle is kept when it does
+    better on the held-out split, so training never ends below it. The bundle's other parts (bridges,
+    colour words) stay, since they do not depend on the heads. ``metrics["kept"]`` says what was kept
+    ("start", "trained", "scratch" or "side by side"), ``metrics["sets_heldout"]`` each set's recall."""
+    if cfg.head_sets < 1 or cfg.scratch_sets < 1:
+        raise BadSettingError("train.head_sets / train.scratch_sets", "must be at least 1")
     train_p, val_p = split_products(data.n_products, cfg.holdout, cfg.seed)
     sizes = {"train_products": int(len(train_p)), "heldout_products": int(len(val_p)), "epochs": cfg.epochs,
              "kept": "trained"}
     if not from_existing:
-        bundle.heads, heldout = _scratch_heads(bundle, data, train_p, val_p, cfg, progress)
-        bundle.metrics = {"heldout": heldout, **sizes}
+        sets = _scratch_sets(bundle, data, train_p, val_p, cfg, progress, cfg.scratch_sets)
+        bundle.heads = head_sets(list(sets.values()))
+        bundle.metrics = {"heldout": heldout_recall(bundle, data, val_p), **sizes}
+        if len(sets) > 1:
+            bundle.metrics.update(kept="side by side", sets_heldout=_sets_heldout(bundle, data, val_p, sets))
         return bundle
-    rival = _scratch_heads(bundle, data, train_p, val_p, cfg, progress) if cfg.race_scratch else None
-    torch.manual_seed(cfg.seed)  # fine-tuning draws the same numbers with or without the race
-    start = copy.deepcopy(bundle)
     start_metrics = heldout_recall(bundle, data, val_p)
-    if cfg.refit_stats:  # a shop's features are centred and scaled unlike fashion's
-        bundle.heads.image.set_stats(data.image_feats)
-        bundle.heads.text.set_stats(data.text_feats)
-    best_state, _ = _fit(bundle, data, train_p, val_p, cfg, progress)
-    bundle.heads.load_state_dict(best_state)
-    metrics = {"heldout": heldout_recall(bundle, data, val_p), **sizes}
-    if rival is not None:
-        heads, rival_metrics = rival
-        metrics["scratch_heldout"] = rival_metrics
-        if rival_metrics and rival_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
+    n_scratch = max(0, cfg.head_sets - n_head_sets(bundle.heads)) if cfg.race_scratch else 0
+    scratch = _scratch_sets(bundle, data, train_p, val_p, cfg, progress, max(n_scratch, int(cfg.race_scratch)))
+    torch.manual_seed(cfg.seed)  # fine-tuning draws the same numbers with or without the race
+    sets = {**scratch, "trained": _fine_tuned(bundle, data, train_p, val_p, cfg, progress)}
+    start = bundle.heads
+    each = _sets_heldout(bundle, data, val_p, sets)
+    metrics = {**sizes, "start_heldout": start_metrics, "sets_heldout": each}
+    if "scratch" in each:
+        metrics["scratch_heldout"] = each["scratch"]
+    if n_scratch > 0:  # scratch first: the shop's own statistics for the look vectors' fallback
+        bundle.heads = head_sets([*scratch.values(), *members_of(sets["trained"])])
+        metrics["kept"] = "side by side"
+    else:  # the best single set; ties go to the fine-tuned
+        best = max(["trained", *scratch], key=lambda name: each[name].get("recall@10", 0))
+        bundle.heads, metrics["kept"] = sets[best], best
+        if best != "trained":
             log.info("training from scratch beat fine-tuning on the held-out split; keeping the scratch heads")
-            bundle.heads = heads
-            metrics["heldout"], metrics["kept"] = rival_metrics, "scratch"
-    metrics["start_heldout"] = start_metrics
+    metrics["heldout"] = heldout_recall(bundle, data, val_p)
     if start_metrics and start_metrics["recall@10"] > metrics["heldout"].get("recall@10", 0):
-        log.info("fine-tuning did not beat the starting bundle on the held-out split; keeping it")
-        bundle = start
-        metrics["kept"] = "start"
+        log.info("training did not beat the starting bundle on the held-out split; keeping it")
+        bundle.heads, metrics["heldout"], metrics["kept"] = start, start_metrics, "start"
     bundle.metrics = metrics
     return bundle
 
 
-def _scratch_heads(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool):
-    """(new heads trained from the seed on the split, their held-out recall): training from scratch, and
-    the rival that fine-tuning races. The seed fixes the initialisation too, whatever drew from torch's
-    random generator before."""
-    torch.manual_seed(cfg.seed)
-    rival = copy.copy(bundle)  # shares the bridges and vocabularies; only the heads are its own
-    rival.heads = type(bundle.heads)(bundle.image_dim, bundle.text_dim, bundle.space)
+def _sets_heldout(bundle: ModelBundle, data: PairData, val_p, sets: dict) -> dict:
+    return {name: heldout_recall(_with_heads(bundle, heads), data, val_p) for name, heads in sets.items()}
+
+
+def _with_heads(bundle: ModelBundle, heads) -> ModelBundle:
+    other = copy.copy(bundle)  # shares the bridges and vocabularies; only the heads are its own
+    other.heads = heads
+    return other
+
+
+def _scratch_sets(bundle, data, train_p, val_p, cfg: TrainConfig, progress: bool, n: int) -> dict:
+    """{"scratch": heads, "scratch 2": heads, ...}: ``n`` sets from scratch, seeds seed, seed + 1000, ..."""
+    return {("scratch" if i == 0 else f"scratch {i + 1}"):
+            _scratch_heads(bundle, data, train_p, val_p, cfg, progress, cfg.seed + 1000 * i)[0] for i in range(n)}
+
+
+def _fine_tuned(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool):
+    """A copy of ``bundle``'s heads fine-tuned on the split (each set of a side-by-side bundle on its own),
+    each at its best epoch on the held-out split; ``bundle`` itself is left as it was."""
+    tuned = []
+    for member in members_of(bundle.heads):
+        member = copy.deepcopy(member)
+        if cfg.refit_stats:  # a shop's features are centred and scaled unlike fashion's
+            member.image.set_stats(data.image_feats)
+            member.text.set_stats(data.text_feats)
+        state, _ = _fit(_with_heads(bundle, member), data, train_p, val_p, cfg, progress)
+        member.load_state_dict(state)
+        member.eval()
+        tuned.append(member)
+    return head_sets(tuned)
+
+
+def _scratch_heads(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool,
+                   seed: int | None = None):
+    """(new heads trained from ``seed`` (default ``cfg.seed``) on the split, their held-out recall):
+    training from scratch, and the rival that fine-tuning races. The seed fixes the initialisation and
+    the batches, whatever drew from torch's random generator before; the split is the caller's."""
+    seed = cfg.seed if seed is None else seed
+    torch.manual_seed(seed)
+    rival = _with_heads(bundle, SharedSpace(bundle.image_dim, bundle.text_dim, bundle.space))
     rival.heads.image.set_stats(data.image_feats)
     rival.heads.text.set_stats(data.text_feats)
-    state, _ = _fit(rival, data, train_p, val_p, cfg, progress)
+    state, _ = _fit(rival, data, train_p, val_p, cfg, progress, seed)
     rival.heads.load_state_dict(state)
     rival.heads.eval()
     return rival.heads, heldout_recall(rival, data, val_p)
 
 
-def _fit(bundle, data, train_p, val_p, cfg, progress):
+def _fit(bundle, data, train_p, val_p, cfg, progress, seed: int | None = None):
     heads = bundle.heads
     opt = torch.optim.AdamW(heads.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _schedule(opt, cfg.lr, cfg.epochs * max(1, int(np.ceil(len(train_p) / cfg.batch_size))))
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(cfg.seed if seed is None else seed)
     img_by_prod = _group(data.image_product, data.n_products)
     txt_by_prod = _group(data.text_product, data.n_products)
     views = _view_ids(data, txt_by_prod) if cfg.shared_text_positives else None

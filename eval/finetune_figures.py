@@ -7,9 +7,10 @@ For each catalogue of ../shared/data never used to train the default bundle, pro
 its own held-out share of it for choosing the epoch and, when fine-tuning, for keeping the start
 bundle if training did not beat it). Reported on the test third only: title -> first photo recall@1
 and @10 among the test products, for (a) the default bundle as shipped, (b) new heads trained from
-scratch on the same towers, (c) the default bundle fine-tuned, (d) the same after re-estimating the
-heads' input statistics on the shop's catalogue, (e) what ``shopsight train --start-from default``
-does: (c) and (b) both trained, the better on the training run's own held-out split kept.
+scratch on the same towers, (c) three such sets side by side (seeds s, s + 1000, s + 2000: the control
+of the same size as (e)), (d) the default bundle fine-tuned alone, (e) what ``shopsight train
+--start-from default`` does: (d) side by side with two sets from scratch (``train.head_sets`` = 3), or
+the default itself where it does better on the training run's own held-out split.
 Each seed draws another split and initialisation; with several seeds the mean and standard deviation
 over seeds are printed last (a test third of 66 or 187 products moves by several points from one
 split to the next, so one seed cannot order methods that close). Writes <out>/finetune_figures.json.
@@ -63,39 +64,41 @@ def run(name: str, epochs: int, cache: str, seed: int = 0) -> dict:
     test = np.sort(order[: data.n_products // 3])
     train = subset(data, np.sort(order[data.n_products // 3:]))
     tcfg = TrainConfig(epochs=epochs, holdout=0.15, seed=seed)
-    scratch = copy.deepcopy(default)
-    scratch.heads = type(default.heads)(default.image_dim, default.text_dim, default.space)
-    scratch = train_space(scratch, train, tcfg, progress=False)
-    tuned = train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=False, race_scratch=False),
+    scratch = train_space(copy.deepcopy(default), train, tcfg, progress=False)
+    three = train_space(copy.deepcopy(default), train, replace(tcfg, scratch_sets=3), progress=False)
+    tuned = train_space(copy.deepcopy(default), train, replace(tcfg, race_scratch=False),
                         progress=False, from_existing=True)
-    restat = train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=True, race_scratch=False),
-                         progress=False, from_existing=True)
-    raced = train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=False, race_scratch=True),
-                        progress=False, from_existing=True)
+    raced = train_space(copy.deepcopy(default), train, tcfg, progress=False, from_existing=True)
     out = {"catalogue": name, "seed": seed, "products": data.n_products, "test_products": len(test),
            "train_products": train.n_products}
-    for label, bundle in zip(METHODS, (default, scratch, tuned, restat, raced)):
+    for label, bundle in zip(METHODS, (default, scratch, three, tuned, raced)):
         out[label] = {k: round(v, 4) for k, v in heldout_recall(bundle, data, test).items() if k != "n"}
-        print(f"{name:10s} seed {seed} {label:22s} test title->photo recall@1 {out[label]['recall@1']:.3f}  "
+        print(f"{name:10s} seed {seed} {label:52s} test title->photo recall@1 {out[label]['recall@1']:.3f}  "
               f"recall@10 {out[label]['recall@10']:.3f}  ({len(test)} test products)", flush=True)
     out["fine-tuned kept"], out["default kept"] = tuned.metrics.get("kept"), raced.metrics.get("kept")
     return out
 
 
-METHODS = ("default bundle", "trained from scratch", "fine-tuned, bundle statistics",
-           "fine-tuned, shop statistics", "fine-tuned or scratch, the better on held-out (default)")  # (e): bundle statistics
+METHODS = ("default bundle", "trained from scratch", "from scratch, 3 sets side by side", "fine-tuned alone",
+           "fine-tuned + 2 scratch sets side by side (default)")
 
 
 def summarise(results: list[dict]) -> list[str]:
-    """Mean and standard deviation over seeds of test recall@1 and @10, per catalogue and method."""
+    """Per catalogue and method over the seeds: mean and standard deviation of test recall@1 and @10,
+    and recall@10 minus training from scratch paired by seed (mean and standard error)."""
     lines = []
     for name in dict.fromkeys(r["catalogue"] for r in results):
         runs = [r for r in results if r["catalogue"] == name]
+        base = np.array([r[METHODS[1]]["recall@10"] for r in runs])
         for label in METHODS:
             r1 = np.array([r[label]["recall@1"] for r in runs])
             r10 = np.array([r[label]["recall@10"] for r in runs])
-            lines.append(f"{name:10s} {label:38s} over {len(runs)} seeds: recall@1 {r1.mean():.3f} ± {r1.std():.3f}  "
-                         f"recall@10 {r10.mean():.3f} ± {r10.std():.3f}")
+            diff = r10 - base
+            lines.append(f"{name:10s} {label:52s} over {len(runs)} seeds: recall@1 {r1.mean():.3f} ± {r1.std():.3f}  "
+                         f"recall@10 {r10.mean():.3f} ± {r10.std():.3f}  minus scratch {diff.mean():+.3f} "
+                         f"(SE {diff.std(ddof=1) / np.sqrt(len(diff)):.3f})")
+        kept = [r["default kept"] for r in runs]
+        lines.append(f"{name:10s} the default kept: " + ", ".join(f"{k} {kept.count(k)}" for k in dict.fromkeys(kept)))
     return lines
 
 

@@ -95,19 +95,16 @@ def _paired(n: int, seed: int, noise: float) -> PairData:
 
 @pytest.mark.parametrize("race", [True, False])
 def test_fine_tuning_keeps_the_best_of_start_fine_tuned_and_scratch(race):
-    """A start bundle trained on other data: fine-tuning races new heads from scratch (same split and seed)
+    """With one head set (``head_sets=1``) fine-tuning races new heads from scratch (same split and seed)
     and keeps whichever does best on the held-out split, and says which; the race changes nothing else."""
     import copy
 
-    from engine.config import ImageTowerSpec, SpaceConfig, TextTowerSpec, TrainConfig
-    from engine.encoders.bundle import ModelBundle
+    from engine.config import TrainConfig
     from engine.train import heldout_recall, split_products, train_space
 
-    start = train_space(ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8, head="mlp"), 32, 16),
-                        _paired(300, 3, 0.5), TrainConfig(epochs=5, batch_size=64), progress=False)
-    start.colours = "kept"  # any part that does not depend on the heads stays with the bundle
+    start = _start_bundle()
     shop = _paired(200, 4, 0.5)
-    cfg = TrainConfig(epochs=4, batch_size=64, seed=1, race_scratch=race)
+    cfg = TrainConfig(epochs=4, batch_size=64, seed=1, race_scratch=race, head_sets=1)
     out = train_space(copy.deepcopy(start), shop, cfg, progress=False, from_existing=True)
     m = out.metrics
     assert out.colours == "kept" and m["kept"] in ({"start", "trained", "scratch"} if race else {"start", "trained"})
@@ -115,13 +112,114 @@ def test_fine_tuning_keeps_the_best_of_start_fine_tuned_and_scratch(race):
     _, val = split_products(shop.n_products, cfg.holdout, cfg.seed)
     kept = m["start_heldout"] if m["kept"] == "start" else m["heldout"]
     assert heldout_recall(out, shop, val) == kept  # the metrics describe the heads that were kept
-    candidates = [m["start_heldout"]["recall@10"], m["heldout"]["recall@10"]] + ([m["scratch_heldout"]["recall@10"]] if race else [])
-    assert kept["recall@10"] == max(candidates)
+    candidates = [m["start_heldout"]["recall@10"], m["sets_heldout"]["trained"]["recall@10"]] + (
+        [m["scratch_heldout"]["recall@10"]] if race else [])
+    assert kept["recall@10"] == max(candidates) and out.space_dim == out.space.dim
     plain = train_space(copy.deepcopy(start), shop, TrainConfig(epochs=4, batch_size=64, seed=1, race_scratch=False),
                         progress=False, from_existing=True)
     if m["kept"] == "trained":  # the fine-tuned heads are the same with or without the race
-        assert all(np.array_equal(a.detach().numpy(), b.detach().numpy())
-                   for a, b in zip(out.heads.parameters(), plain.heads.parameters()))
+        assert _weights(out.heads) == _weights(plain.heads)
+
+
+def _start_bundle():
+    """A bundle trained on other data than the shop's, with a part that does not depend on the heads."""
+    from engine.config import ImageTowerSpec, SpaceConfig, TextTowerSpec, TrainConfig
+    from engine.encoders.bundle import ModelBundle
+    from engine.train import train_space
+
+    start = train_space(ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8, head="mlp"), 32, 16),
+                        _paired(300, 3, 0.5), TrainConfig(epochs=5, batch_size=64), progress=False)
+    start.colours = "kept"
+    return start
+
+
+def _weights(module) -> list:
+    return [p.detach().numpy().tolist() for p in module.parameters()]
+
+
+def test_fine_tuning_keeps_scratch_sets_side_by_side_with_the_fine_tuned_heads():
+    """The default (``head_sets=3``): two sets from scratch (seeds s and s + 1000, same split) and the
+    fine-tuned heads are kept together; a vector is their unit vectors joined / sqrt(3), so its cosine is
+    the mean of the three cosines; each set is the one a separate run would train."""
+    import copy
+
+    from engine.config import TrainConfig
+    from engine.encoders.heads import HeadSets
+    from engine.train import heldout_recall, split_products, train_space
+
+    start, shop = _start_bundle(), _paired(200, 4, 0.5)
+    cfg = TrainConfig(epochs=4, batch_size=64, seed=1)
+    out = train_space(copy.deepcopy(start), shop, cfg, progress=False, from_existing=True)
+    m = out.metrics
+    assert m["kept"] == "side by side" and isinstance(out.heads, HeadSets) and out.colours == "kept"
+    assert out.space_dim == 3 * out.space.dim and set(m["sets_heldout"]) == {"scratch", "scratch 2", "trained"}
+    _, val = split_products(shop.n_products, cfg.holdout, cfg.seed)
+    assert heldout_recall(out, shop, val) == m["heldout"]
+    scratch = [train_space(copy.deepcopy(start), shop, TrainConfig(epochs=4, batch_size=64, seed=seed, holdout=0.15),
+                           progress=False) for seed in (1, 1001)]
+    tuned = train_space(copy.deepcopy(start), shop, TrainConfig(epochs=4, batch_size=64, seed=1, race_scratch=False),
+                        progress=False, from_existing=True)
+    if tuned.metrics["kept"] == "trained":
+        assert _weights(out.heads.members[2]) == _weights(tuned.heads)
+    assert _weights(out.heads.members[0]) == _weights(scratch[0].heads)
+    feats_i, feats_t = shop.image_feats[:5], shop.text_feats[:5]
+    joined = out.heads.project_texts(feats_t) @ out.heads.project_images(feats_i).T
+    each = [mem.project_texts(feats_t) @ mem.project_images(feats_i).T for mem in out.heads.members]
+    assert np.allclose(joined, np.mean(each, axis=0), atol=1e-5)
+    assert np.allclose(np.linalg.norm(out.heads.project_images(feats_i), axis=1), 1, atol=1e-5)
+
+
+def test_fine_tuning_a_side_by_side_bundle_tunes_each_set_and_does_not_grow_it():
+    import copy
+
+    from engine.config import TrainConfig
+    from engine.encoders.heads import n_head_sets
+    from engine.train import train_space
+
+    shop = _paired(200, 4, 0.5)
+    first = train_space(_start_bundle(), shop, TrainConfig(epochs=3, batch_size=64, seed=1), progress=False,
+                        from_existing=True)
+    assert n_head_sets(first.heads) == 3
+    again = train_space(copy.deepcopy(first), _paired(200, 5, 0.5), TrainConfig(epochs=3, batch_size=64, seed=2),
+                        progress=False, from_existing=True)
+    assert n_head_sets(again.heads) == 3 and "scratch 2" not in again.metrics["sets_heldout"]
+    if again.metrics["kept"] == "side by side":  # one scratch race only; the fine-tuned sets are the start's
+        assert _weights(again.heads) != _weights(first.heads)
+
+
+def test_training_from_scratch_can_keep_several_sets_and_bad_counts_are_refused():
+    from engine.config import ImageTowerSpec, SpaceConfig, TextTowerSpec, TrainConfig
+    from engine.encoders.bundle import ModelBundle
+    from engine.errors import BadSettingError
+    from engine.train import train_space
+
+    new = lambda: ModelBundle.new(ImageTowerSpec(), TextTowerSpec(), SpaceConfig(dim=8), 32, 16)  # noqa: E731
+    out = train_space(new(), _paired(120, 6, 0.5), TrainConfig(epochs=2, batch_size=64, scratch_sets=2), progress=False)
+    assert out.space_dim == 16 and out.metrics["kept"] == "side by side" and len(out.metrics["sets_heldout"]) == 2
+    with pytest.raises(BadSettingError, match="at least 1"):
+        train_space(new(), _paired(120, 6, 0.5), TrainConfig(epochs=2, head_sets=0), progress=False, from_existing=True)
+
+
+def test_a_side_by_side_bundle_round_trips_and_a_single_set_keeps_its_fingerprint(tmp_path):
+    """``head_sets`` is written only for several sets, so bundles saved before it load unchanged and keep
+    their fingerprints; several sets load back with the same vectors and fingerprint."""
+    import copy
+
+    from engine.config import TrainConfig
+    from engine.encoders.bundle import ModelBundle
+    from engine.train import train_space
+
+    start = _start_bundle()
+    start.colours = None
+    assert "head_sets" not in start.describe()
+    single = ModelBundle.load(start.save(tmp_path / "single"))
+    assert single.fingerprint == start.fingerprint
+    both = train_space(copy.deepcopy(start), _paired(200, 4, 0.5), TrainConfig(epochs=3, batch_size=64, head_sets=2),
+                       progress=False, from_existing=True)
+    again = ModelBundle.load(both.save(tmp_path / "both"))
+    feats = np.random.default_rng(0).standard_normal((3, 32)).astype(np.float32)
+    assert again.describe()["head_sets"] == 2 and again.fingerprint == both.fingerprint != start.fingerprint
+    assert np.allclose(again.heads.project_images(feats), both.heads.project_images(feats), atol=1e-6)
 
 
 def test_training_decodes_each_photo_once(tmp_path, tiny_text_model, sample_folder, monkeypatch):
@@ -145,3 +243,31 @@ def test_training_decodes_each_photo_once(tmp_path, tiny_text_model, sample_fold
     bundle = workflow.train(cfg, progress=False)
     assert bundle.colours is not None and bundle.colours.reader is not None
     assert opened and Counter(opened) == Counter(set(listed))
+
+
+def test_a_shop_fine_tuned_side_by_side_indexes_and_searches(tmp_path, built_shop, sample_folder):
+    """``shopsight train --start-from <bundle>`` on a shop: the kept bundle (three sets side by side) builds
+    an index three times as wide that answers text, photo and photo + text queries, and opens again."""
+    import json
+    import shutil
+
+    from engine import cli, workflow
+    from engine.config import config_to_dict
+    from engine.engine import SearchEngine
+    from engine.images import open_image
+    from engine.ingest import PRESETS
+    from engine.types import Query
+
+    start = shutil.copytree(built_shop.path / "bundle", tmp_path / "start")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), train=replace(built_shop.train, epochs=3))
+    workflow.import_catalogue(cfg, sample_folder / "products.csv", PRESETS["sample"])
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config_to_dict(cfg)))
+    assert cli.main(["--config", str(config_file), "--quiet", "train", "--start-from", str(start)]) == 0
+    bundle = workflow.build_index(cfg, progress=False).embedder.bundle
+    assert bundle.metrics["kept"] == "side by side"  # seeded: the start does not beat it on the held-out split
+    engine = SearchEngine.open(cfg)
+    assert engine.index.dim == bundle.space_dim == 3 * cfg.space.dim
+    photo = open_image(next(iter(engine.catalog)).images[0])
+    for query in (Query(text="blue t-shirt", k=5), Query(image=photo, k=5), Query(image=photo, text="in red", k=5)):
+        assert len(engine.search(query).results) == 5

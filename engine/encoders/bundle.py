@@ -1,7 +1,7 @@
 """The model bundle: tower specs + trained heads, saved as safetensors + JSON.
 
 A bundle directory holds ``bundle.json`` (towers, dimensions, preprocessing, version, training
-metrics) and ``heads.safetensors``, and optionally ``bridge.safetensors`` (the ImageNet bridge) and
+metrics) and ``heads.safetensors`` (one head set, or several kept side by side: ``head_sets``), and optionally ``bridge.safetensors`` (the ImageNet bridge) and
 ``prototypes.safetensors`` (the catalogue bridge) and ``colours.safetensors`` (colour words). Its ``fingerprint`` is stored in every index built with it, so
 loading an index with another bundle fails with a message naming both.
 """
@@ -24,7 +24,7 @@ from .. import __version__
 from ..config import ImageTowerSpec, SpaceConfig, TextTowerSpec
 from ..errors import IncompatibleModelError
 from .colour_words import ColourWords
-from .heads import SharedSpace
+from .heads import HeadSets, SharedSpace, head_sets, n_head_sets
 from .prototypes import Prototypes
 
 FORMAT_VERSION = 1
@@ -37,7 +37,7 @@ class ModelBundle:
     space: SpaceConfig
     image_dim: int  # tower feature size fed to the image head
     text_dim: int  # tower feature size fed to the text head
-    heads: SharedSpace
+    heads: SharedSpace | HeadSets  # one head set, or several side by side (heads.py)
     metrics: dict = field(default_factory=dict)  # training metrics (held-out recall...)
     name: str = "custom"
     bridge_classes: np.ndarray | None = None  # (1000, text_dim) class-name embeddings, see bridge.py
@@ -49,11 +49,18 @@ class ModelBundle:
         return cls(image_tower, text_tower, space, image_dim, text_dim,
                    SharedSpace(image_dim, text_dim, space), name=name)
 
+    @property
+    def space_dim(self) -> int:
+        """Width of the shared-space vectors the index stores: ``space.dim`` per head set."""
+        return self.space.dim * n_head_sets(self.heads)
+
     def describe(self) -> dict:
         desc = {"format": FORMAT_VERSION, "shopsight": __version__, "name": self.name,
                 "image_tower": asdict(self.image_tower), "text_tower": asdict(self.text_tower),
                 "space": asdict(self.space), "image_dim": self.image_dim, "text_dim": self.text_dim,
                 "bridge": self.bridge_classes is not None, "metrics": self.metrics}
+        if n_head_sets(self.heads) > 1:  # absent for one, so older bundles keep their fingerprints
+            desc["head_sets"] = n_head_sets(self.heads)
         if self.prototypes is not None:  # absent otherwise, so older bundles keep their fingerprints
             desc["prototypes"] = self.prototypes.meta()
         if self.colours is not None:
@@ -130,6 +137,9 @@ class ModelBundle:
         bundle = cls.new(ImageTowerSpec(**desc["image_tower"]), TextTowerSpec(**desc["text_tower"]),
                          SpaceConfig(**desc["space"]), desc["image_dim"], desc["text_dim"],
                          name=desc.get("name", "custom"))
+        if desc.get("head_sets", 1) > 1:
+            bundle.heads = head_sets([SharedSpace(bundle.image_dim, bundle.text_dim, bundle.space)
+                                      for _ in range(desc["head_sets"])])
         state = {k: v.float() if v.is_floating_point() else v
                  for k, v in load_file(str(path / "heads.safetensors")).items()}
         bundle.heads.load_state_dict(state)

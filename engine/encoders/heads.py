@@ -66,3 +66,46 @@ class SharedSpace(nn.Module):
         out = head(torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))).numpy()
         self.train(was_training)
         return out.astype(np.float32)
+
+
+class HeadSets(nn.Module):
+    """Several trained ``SharedSpace`` head sets used side by side as one space: a vector is the join of
+    each set's unit vector divided by sqrt(k), so it is unit length and the cosine of two vectors is the
+    mean of the sets' cosines (an ensemble of k models in one index, ``k * dim`` wide). The first set
+    supplies the input statistics the look vectors fall back on (``.image`` / ``.text``)."""
+
+    def __init__(self, members: list[SharedSpace]):
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError("HeadSets needs at least two head sets; use the SharedSpace itself for one")
+        self.members = nn.ModuleList(members)
+
+    @property
+    def image(self) -> ProjectionHead:
+        return self.members[0].image
+
+    @property
+    def text(self) -> ProjectionHead:
+        return self.members[0].text
+
+    def project_images(self, feats: np.ndarray) -> np.ndarray:
+        return self._join([m.project_images(feats) for m in self.members])
+
+    def project_texts(self, feats: np.ndarray) -> np.ndarray:
+        return self._join([m.project_texts(feats) for m in self.members])
+
+    def _join(self, parts: list[np.ndarray]) -> np.ndarray:
+        return (np.hstack(parts) / np.sqrt(len(parts))).astype(np.float32)
+
+
+def head_sets(members: list[SharedSpace]) -> SharedSpace | HeadSets:
+    """One set as itself (so its state and a bundle's fingerprint stay as they were), several joined."""
+    return members[0] if len(members) == 1 else HeadSets(members)
+
+
+def members_of(heads: SharedSpace | HeadSets) -> list[SharedSpace]:
+    return list(heads.members) if isinstance(heads, HeadSets) else [heads]
+
+
+def n_head_sets(heads: SharedSpace | HeadSets) -> int:
+    return len(members_of(heads))
