@@ -130,3 +130,21 @@ def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeyp
     assert Path(cfg.data_dir) == Path(given["data_dir"]).resolve()
     # an override given as None leaves the config's value, as load_config does (cluster None crashed here)
     assert create_app({"cluster": None, "read_prices": False}).config["ENGINE_CONFIG"].read_prices is False
+
+
+@pytest.mark.parametrize("argv, want", [([], (3, 1, None)), (["--head-sets", "2"], (2, 2, None)),
+                                        (["--head-sets", "1", "--start-from", "default"], (1, 1, "default"))])
+def test_train_hands_head_sets_and_the_start_to_training(config_file, monkeypatch, capsys, argv, want):
+    """``--head-sets N`` sets both the fine-tuning and the from-scratch count; without it the config's
+    (3 when fine-tuning, 1 from scratch) stand. A count below 1 is a usage error."""
+    from engine import workflow
+    from engine.encoders.bundle import ModelBundle, default_bundle_path
+
+    seen = []
+    monkeypatch.setattr(workflow, "train", lambda cfg, progress, start_from: seen.append(
+        (cfg.train.head_sets, cfg.train.scratch_sets, start_from)) or ModelBundle.load(default_bundle_path()))
+    assert main(["--config", config_file, "--quiet", "train", *argv]) == 0
+    assert seen == [want] and "fingerprint" in json.loads(capsys.readouterr().out)
+    with pytest.raises(SystemExit) as stop:
+        main(["--config", config_file, "train", "--head-sets", "0"])
+    assert stop.value.code == 2
