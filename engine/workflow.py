@@ -53,7 +53,7 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
         bundle, embedder = new_bundle(config)
     catalog = Catalog(config.path / "catalog.db")
     products = list(catalog)
-    embedder.keep_extras = tuple(dict.fromkeys((*embedder.keep_extras, "palette")))  # the colour reader's, same decoding
+    embedder.also_keep("palette")  # the colour reader's, same decoding
     data = collect_pairs(products, embedder, config.train.augment_text, progress)
     bundle = train_space(bundle, data, config.train, progress, from_existing=bool(start_from))
     bundle.colours = colour_words_for(bundle, products, embedder)

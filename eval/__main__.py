@@ -41,7 +41,7 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
     from engine.encoders.prototypes import vocabulary_of
 
     products = [datasets.fashion_product(r) for r in train_rows]
-    embedder.keep_extras = tuple(dict.fromkeys((*embedder.keep_extras, "palette")))  # the colour reader's, same decoding
+    embedder.also_keep("palette")  # the colour reader's, same decoding
     data = collect_pairs(products, embedder, augment=True, progress=progress)
     bundle = train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
     bundle.prototypes = vocabulary_of(products, embedder, seed=cfg.train.seed)  # the catalogue bridge, same products

@@ -50,6 +50,11 @@ class Embedder:
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
 
+    def also_keep(self, *kinds: str) -> None:
+        """Make fresh tower passes also cache these PHOTO_EXTRAS (once each, order kept): training keeps
+        the photos' palettes for the colour reader, so it decodes no photo twice."""
+        self.keep_extras = tuple(dict.fromkeys((*self.keep_extras, *kinds)))
+
     @classmethod
     def for_config(cls, bundle: ModelBundle, config) -> "Embedder":
         """The embedder an ``EngineConfig`` describes (feature cache, device, batch, runtime)."""
