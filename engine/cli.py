@@ -78,7 +78,7 @@ def cmd_train(args) -> int:
         cfg = replace(cfg, space=replace(cfg.space, dim=args.dim))
     if args.head_sets:
         cfg = replace(cfg, train=replace(cfg.train, head_sets=args.head_sets, scratch_sets=args.head_sets))
-    bundle = train(cfg, progress=not args.quiet, start_from=args.start_from)
+    bundle = train(cfg, progress=not args.quiet, start_from=args.start_from, from_scratch=args.from_scratch)
     print(json.dumps({"bundle": str(cfg.path / "bundle"), "fingerprint": bundle.fingerprint,
                       "metrics": bundle.metrics}))
     return EXIT_OK
@@ -253,10 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--dim", type=int, help="size of the shared space")
-    p.add_argument("--start-from", help="fine-tune from this bundle folder (or 'default', the packaged one)")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--start-from", help="fine-tune from this bundle folder, or 'default': the packaged bundle, "
+                                            "which is where training starts anyway when it fits the configured towers")
+    start.add_argument("--from-scratch", action="store_true", help="train new heads instead of starting from the default bundle")
     p.add_argument("--head-sets", type=_positive_int,
-                   help="head sets kept side by side, the shared space as many times wider (with --start-from: "
-                        "the fine-tuned set and N - 1 from scratch, default 3; without: N from scratch, default 1)")
+                   help="head sets kept side by side, the shared space as many times wider (starting from a "
+                        "bundle: the fine-tuned set and N - 1 from scratch, default 3; --from-scratch: N, default 1)")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("index", help="embed every product and write a fresh index (the packaged default "

@@ -132,19 +132,38 @@ def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeyp
     assert create_app({"cluster": None, "read_prices": False}).config["ENGINE_CONFIG"].read_prices is False
 
 
-@pytest.mark.parametrize("argv, want", [([], (3, 1, None)), (["--head-sets", "2"], (2, 2, None)),
-                                        (["--head-sets", "1", "--start-from", "default"], (1, 1, "default"))])
+@pytest.mark.parametrize("argv, want", [([], (3, 1, None, False)), (["--head-sets", "2"], (2, 2, None, False)),
+                                        (["--head-sets", "1", "--start-from", "default"], (1, 1, "default", False)),
+                                        (["--from-scratch"], (3, 1, None, True))])
 def test_train_hands_head_sets_and_the_start_to_training(config_file, monkeypatch, capsys, argv, want):
     """``--head-sets N`` sets both the fine-tuning and the from-scratch count; without it the config's
-    (3 when fine-tuning, 1 from scratch) stand. A count below 1 is a usage error."""
+    (3 when fine-tuning, 1 from scratch) stand. A count below 1, or both a start and --from-scratch,
+    is a usage error."""
     from engine import workflow
     from engine.encoders.bundle import ModelBundle, default_bundle_path
 
     seen = []
-    monkeypatch.setattr(workflow, "train", lambda cfg, progress, start_from: seen.append(
-        (cfg.train.head_sets, cfg.train.scratch_sets, start_from)) or ModelBundle.load(default_bundle_path()))
+    monkeypatch.setattr(workflow, "train", lambda cfg, progress, start_from, from_scratch: seen.append(
+        (cfg.train.head_sets, cfg.train.scratch_sets, start_from, from_scratch)) or ModelBundle.load(default_bundle_path()))
     assert main(["--config", config_file, "--quiet", "train", *argv]) == 0
     assert seen == [want] and "fingerprint" in json.loads(capsys.readouterr().out)
-    with pytest.raises(SystemExit) as stop:
-        main(["--config", config_file, "train", "--head-sets", "0"])
-    assert stop.value.code == 2
+    for bad in (["--head-sets", "0"], ["--from-scratch", "--start-from", "default"]):
+        with pytest.raises(SystemExit) as stop:
+            main(["--config", config_file, "train", *bad])
+        assert stop.value.code == 2
+
+
+def test_training_starts_from_the_default_bundle_only_where_it_fits(built_shop):
+    """The packaged bundle was made for the default towers and space: a shop on those starts from it; the
+    tiny test towers, or another shared-space size, cannot and train from scratch."""
+    from dataclasses import replace
+
+    from engine.config import EngineConfig
+    from engine.workflow import fits_default_bundle
+
+    assert fits_default_bundle(EngineConfig())
+    assert not fits_default_bundle(built_shop)
+    assert not fits_default_bundle(replace(EngineConfig(), space=replace(EngineConfig().space, dim=128)))
+    from engine.encoders.bundle import ModelBundle
+
+    assert ModelBundle.load(built_shop.path / "bundle").metrics["started_from"] == "scratch"  # workflow.train's choice
