@@ -138,6 +138,16 @@ class Catalog:
         deleted = [r[0] for r in conn.execute("SELECT id FROM deletions WHERE seq > ?", (seq,))]
         return changed, deleted
 
+    def mentions(self, phrase: str) -> bool:
+        """Whether any product's title, description or category contains ``phrase`` (case-insensitive for
+        ASCII letters, as SQLite's lower(); also inside longer words: a conservative "the shop uses it").
+        A scan of the table: callers cache the answer per catalogue sequence."""
+        needle = phrase.lower()
+        row = self._conn().execute(
+            "SELECT 1 FROM products WHERE instr(lower(title), ?) OR instr(lower(description), ?) "
+            "OR instr(lower(category), ?) LIMIT 1", (needle, needle, needle)).fetchone()
+        return row is not None
+
     def categories(self) -> dict[str, int]:
         """Category path -> number of products."""
         rows = self._conn().execute(

@@ -39,7 +39,10 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "('similar', '同款'), taken out so the photo alone is searched; "
                                                   "category_words: words naming the shop's categories, a soft "
                                                   "preference (why: category_words_fit); colours: colour words "
-                                                  "compared with the photos' colours (why: colour); anchor "
+                                                  "compared with the photos' colours (why: colour); "
+                                                  "embedded_as: the words the text tower read when colour "
+                                                  "words the shop never uses were written as the colour's "
+                                                  "name ('navy hoodie' -> 'navy blue hoodie'); anchor "
                                                   "(photo + text): the product the photo was found to show, "
                                                   "whose catalogue photo the words then change, and its title "
                                                   "(anchor_title)",

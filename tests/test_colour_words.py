@@ -72,6 +72,48 @@ def test_shoppers_words_for_a_colour_reach_the_vocabularys_name():
     assert own.match("navy hoodie")[0] == ["navy"] and own.match("浅蓝色")[0] == ["蓝色"]
 
 
+def test_aliases_are_written_as_the_vocabularys_names_for_the_text_tower():
+    """What the text tower reads: an alias in use becomes its name; names and longer phrases stay whole;
+    aliases the caller keeps (the shop's own words) and texts with no alias come back unchanged."""
+    words = _vocabulary()
+    assert words.rewritten("navy hoodie") == "navy blue hoodie"
+    assert words.rewritten("NAVY  hoodie, size 12") == "navy blue hoodie, size 12"
+    assert words.rewritten("Navy Blue polo") == "Navy Blue polo"  # the name itself: not "navy blue blue"
+    assert words.rewritten("dark blue jeans") == "navy blue jeans"
+    assert words.rewritten("藏青色卫衣") == "navy blue 卫衣" and words.rewritten("蓝色T恤") == "blue T恤"
+    assert words.rewritten("navyish top") == "navyish top"  # whole words only
+    assert words.rewritten("golden watch") == "golden watch"  # no "gold" in this vocabulary: not invented
+    assert words.rewritten("Old Navy jeans", keep=lambda alias: alias == "navy") == "Old Navy jeans"
+    text = "iPhone 12  256GB"
+    assert words.rewritten(text) is text
+    own = ColourWords(["navy", "blue"], np.eye(2, 8, dtype=np.float32))
+    assert own.rewritten("navy hoodie") == "navy hoodie"  # the shop's own colour
+
+
+def test_the_text_tower_reads_an_alias_as_its_colour_unless_the_shop_uses_the_word(built_shop, tmp_path):
+    """On the sample shop, whose titles never say "navy", "navy hoodie" is embedded as "navy blue hoodie"
+    (reported as ``embedded_as``) and ranks as that query does; once a product title uses "navy" the words
+    are embedded as typed; read_colours=false leaves them as typed too."""
+    import shutil
+
+    from engine.engine import SearchEngine
+    from engine.types import Product
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    engine = SearchEngine.open(replace(built_shop, data_dir=str(tmp_path / "shop")))
+    navy = engine.search(Query(text="navy hoodie", k=8))
+    assert navy.understood["embedded_as"] == "navy blue hoodie"
+    named = engine.search(Query(text="navy blue hoodie", k=8))
+    assert [r.product.id for r in navy.results] == [r.product.id for r in named.results]
+    assert "embedded_as" not in engine.search(Query(text="blue hoodie", k=3)).understood
+    engine.config = replace(engine.config, read_colours=False)
+    assert "embedded_as" not in (engine.search(Query(text="navy hoodie", k=3)).understood or {})
+    engine.config = replace(engine.config, read_colours=True)
+    first = next(iter(engine.catalog))
+    engine.add_products([replace(first, id="OLD-NAVY-1", title="Old Navy hoodie")])
+    assert "embedded_as" not in engine.search(Query(text="navy hoodie", k=3)).understood
+
+
 def test_only_products_stating_one_colour_teach_it():
     assert single_colour({"colour": "Navy Blue"}) == "Navy Blue"
     assert single_colour({"color": "red"}) == "red"

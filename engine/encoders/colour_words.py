@@ -22,7 +22,7 @@ prototype with each candidate photo's colour block (fusion part ``colour``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,6 +74,8 @@ class ColourWords:
                 self._index.setdefault(tuple(words_of(alias)), own[name])
         self._longest = max((len(k) for k in self._index), default=0)
         self._unspaced = sorted(unspaced.items(), key=lambda item: -len(item[0]))  # (text, name index)
+        self.aliases = {a: n for a, n in ALIASES.items() if n in own and a not in own}  # the ones in use
+        self._phrases = _phrase_pattern([*self.names, *self.aliases])
 
     @property
     def dim(self) -> int:
@@ -108,6 +110,27 @@ class ColourWords:
             return [], None
         return [self.names[j] for j in found], unit(self.prototypes[found].mean(0))
 
+    def rewritten(self, text: str, keep: Callable[[str], bool] = lambda alias: False) -> str:
+        """``text`` with each colour alias in use written as the name it stands for, so a text tower that
+        never met the alias reads the colour ("navy hoodie" -> "navy blue hoodie", "黑色T恤" -> "black T恤");
+        names and longer phrases are left whole ("navy blue" stays), as are aliases for which
+        ``keep(alias)`` is true (words the shop's own texts use: a brand "Old Navy"). The text comes back
+        unchanged, byte for byte, when nothing was rewritten."""
+        if not self.aliases:
+            return text
+        changed = False
+
+        def swap(m: re.Match) -> str:
+            nonlocal changed
+            alias = " ".join(m.group(0).lower().split())
+            if alias not in self.aliases or keep(alias):
+                return m.group(0)
+            changed = True
+            return f" {self.aliases[alias]} " if UNSPACED.search(alias) else self.aliases[alias]
+
+        out = self._phrases.sub(swap, text)
+        return " ".join(out.split()) if changed else text
+
     def merged(self, other: "ColourWords") -> "ColourWords":
         """This vocabulary with ``other``'s colours added; ``other`` wins where both name a colour."""
         names = list(other.names) + [n for n in self.names if n not in set(other.names)]
@@ -133,6 +156,18 @@ class ColourWords:
     def fingerprint_bytes(self) -> bytes:
         data = b"".join(t.numpy().tobytes() for _, t in sorted(self.tensors().items()))
         return data + "|".join(self.names + (self.reader.names if self.reader else [])).encode()
+
+
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern:
+    """One case-insensitive pattern for the phrases, longest first so "navy blue" wins over "navy":
+    spaced ones whole words only (any run of spaces between their words), unspaced (CJK) ones anywhere."""
+    alternatives = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        if UNSPACED.search(phrase):
+            alternatives.append(re.escape(phrase))
+        else:
+            alternatives.append(r"(?<![^\W\d_])" + r"\s+".join(map(re.escape, phrase.split())) + r"(?![^\W\d_])")
+    return re.compile("|".join(alternatives) or r"(?!)", re.IGNORECASE)
 
 
 def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photos: int = MIN_PHOTOS,
