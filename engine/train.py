@@ -2,9 +2,10 @@
 
 Products are split into train and held-out sets; every epoch samples one photo and one text view
 per product, and the held-out text -> photo recall is logged. A seed fixes everything: new heads are
-initialised from it, so two runs of one configuration give identical heads. The best epoch is kept, and when
-training starts from an existing bundle the result is never worse than that bundle on the held-out
-split (the better of the two is kept and ``metrics["kept"]`` says which).
+initialised from it, so two runs of one configuration give identical heads. The best epoch is kept. When
+training starts from an existing bundle, the fine-tuned heads are kept side by side with head sets trained
+from scratch on the same split (``heads.HeadSets``), and the result is never worse than the start bundle
+on the held-out split (the better of the two is kept and ``metrics["kept"]`` says which).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from tqdm import tqdm
 
 from .config import TrainConfig
 from .encoders.bundle import ModelBundle
+from .encoders.embedder import Embedder
 from .encoders.heads import SharedSpace, head_sets, members_of, n_head_sets
 from .errors import BadSettingError
-from .encoders.embedder import Embedder
 from .types import Product
 
 log = logging.getLogger(__name__)
