@@ -81,6 +81,11 @@ def cmd_train(args) -> int:
     bundle = train(cfg, progress=not args.quiet, start_from=args.start_from, from_scratch=args.from_scratch)
     print(json.dumps({"bundle": str(cfg.path / "bundle"), "fingerprint": bundle.fingerprint,
                       "metrics": bundle.metrics}))
+    m = bundle.metrics
+    if m.get("start_heldout") and m.get("heldout"):  # before and after, for a person (stdout stays JSON)
+        print(f"held-out title -> photo recall@10: {m['start_heldout']['recall@10']:.3f} at the start "
+              f"({m.get('started_from', 'a bundle')}), {m['heldout']['recall@10']:.3f} kept ({m['kept']}; "
+              f"{m['heldout']['n']} held-out products)", file=sys.stderr)
     return EXIT_OK
 
 

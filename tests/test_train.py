@@ -245,7 +245,7 @@ def test_training_decodes_each_photo_once(tmp_path, tiny_text_model, sample_fold
     assert opened and Counter(opened) == Counter(set(listed))
 
 
-def test_a_shop_fine_tuned_side_by_side_indexes_and_searches(tmp_path, built_shop, sample_folder):
+def test_a_shop_fine_tuned_side_by_side_indexes_and_searches(tmp_path, built_shop, sample_folder, capsys):
     """``shopsight train --start-from <bundle>`` on a shop: the kept bundle (three sets side by side) builds
     an index three times as wide that answers text, photo and photo + text queries, and opens again."""
     import json
@@ -264,6 +264,9 @@ def test_a_shop_fine_tuned_side_by_side_indexes_and_searches(tmp_path, built_sho
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config_to_dict(cfg)))
     assert cli.main(["--config", str(config_file), "--quiet", "train", "--start-from", str(start)]) == 0
+    out, err = capsys.readouterr()
+    m = json.loads(out)["metrics"]
+    assert f"{m['start_heldout']['recall@10']:.3f} at the start" in err and "kept (side by side" in err
     bundle = workflow.build_index(cfg, progress=False).embedder.bundle
     assert bundle.metrics["kept"] == "side by side"  # seeded: the start does not beat it on the held-out split
     engine = SearchEngine.open(cfg)
