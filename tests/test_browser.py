@@ -142,5 +142,9 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.fill("#text", "green mug")  # a colour word is read and said so
             phone.click("#go")
             phone.wait_for_function("(t => t.includes('colour: green'))(document.querySelector('#status').textContent)")
+            phone.fill("#text", "navy hoodie")  # an alias the shop never uses: the text tower reads its colour name
+            phone.click("#go")
+            phone.wait_for_function("(t => t.includes('colour: navy blue (read as \"navy blue hoodie\")'))"
+                                    "(document.querySelector('#status').textContent)")
         finally:
             browser.close()
