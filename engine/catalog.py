@@ -44,6 +44,7 @@ class Catalog:
         self.path = Path(path)
         self._conn = ThreadLocalConnection(self.path)
         self._conn().executescript(SCHEMA)
+        self._mentioned: tuple[int, dict[str, bool]] = (-1, {})  # (sequence, phrase -> mentions) of ``mentions``
 
     def close(self) -> None:
         self._conn.close()
@@ -141,12 +142,17 @@ class Catalog:
     def mentions(self, phrase: str) -> bool:
         """Whether any product's title, description or category contains ``phrase`` (case-insensitive for
         ASCII letters, as SQLite's lower(); also inside longer words: a conservative "the shop uses it").
-        A scan of the table: callers cache the answer per catalogue sequence."""
-        needle = phrase.lower()
-        row = self._conn().execute(
-            "SELECT 1 FROM products WHERE instr(lower(title), ?) OR instr(lower(description), ?) "
-            "OR instr(lower(category), ?) LIMIT 1", (needle, needle, needle)).fetchone()
-        return row is not None
+        A scan of the table, so answers are kept until a write moves the catalogue's sequence."""
+        seq = self.seq
+        if self._mentioned[0] != seq:
+            self._mentioned = (seq, {})
+        known = self._mentioned[1]
+        if phrase not in known:
+            needle = phrase.lower()
+            known[phrase] = self._conn().execute(
+                "SELECT 1 FROM products WHERE instr(lower(title), ?) OR instr(lower(description), ?) "
+                "OR instr(lower(category), ?) LIMIT 1", (needle, needle, needle)).fetchone() is not None
+        return known[phrase]
 
     def categories(self) -> dict[str, int]:
         """Category path -> number of products."""

@@ -258,8 +258,8 @@ class SearchEngine:
                            ordered=None if page.sort == "relevance" else len(ordered))
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
-        if query.text and (tower := self.tower_text(query)) != query.text:
-            read["embedded_as"] = tower
+        if qv.tower_text not in (None, query.text):
+            read["embedded_as"] = qv.tower_text
         return replace(response, understood=read) if understood or response.understood else response
 
     def category_words(self) -> CategoryWords:
@@ -294,8 +294,9 @@ class SearchEngine:
                 cnn = vecs["look"][0][: self.embedder.image_tower.backbone_dim]
                 shape = (cnn / max(float(np.linalg.norm(cnn)), 1e-12)).astype(np.float32)
                 photo_look = vecs["look"][0]
+        tower_text = self.tower_text(query)
         if query.text:
-            shared, raw = self.embedder.embed_query_text(self.tower_text(query))
+            shared, raw = self.embedder.embed_query_text(tower_text)
             parts.append(query.text_weight * shared)
             bridge = raw if self.index.bridges is not None else None
             text = shared if query.image is not None else None
@@ -308,7 +309,7 @@ class SearchEngine:
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
                             colour, tuple(colour_words), cells, photo_look, shades.result() if shades is not None else None,
-                            read_colour=self._colour_reader(colour_words))
+                            read_colour=self._colour_reader(colour_words), tower_text=tower_text)
 
     def tower_text(self, query: Query) -> str:
         """The words the text tower embeds: the query's, with colour aliases the bundle's colour words
@@ -318,17 +319,7 @@ class SearchEngine:
         colours = self.embedder.bundle.colours
         if not query.text or not query.read_words or not self.config.read_colours or colours is None:
             return query.text
-        return colours.rewritten(query.text, keep=self._shop_uses)
-
-    def _shop_uses(self, phrase: str) -> bool:
-        """``Catalog.mentions``, cached until the catalogue changes."""
-        seq = self.catalog.seq
-        cache = getattr(self, "_mentions", None)
-        if cache is None or cache[0] != seq:
-            self._mentions = cache = (seq, {})
-        if phrase not in cache[1]:
-            cache[1][phrase] = self.catalog.mentions(phrase)
-        return cache[1][phrase]
+        return colours.rewritten(query.text, keep=self.catalog.mentions)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram

@@ -44,6 +44,7 @@ class QueryVectors:
     palette: np.ndarray | None = None  # photo queries: the photo's palette (encoders/palette.py)
     anchor_colour: np.ndarray | None = None  # anchored photo + text: the anchor photo's unit colour block (part colour_shift)
     read_colour: Callable[[np.ndarray], np.ndarray] | None = None  # text naming colours: palettes -> part colour_class
+    tower_text: str | None = None  # the words the text tower embedded (colour aliases written as names), None without
 
 
 @dataclass(frozen=True)

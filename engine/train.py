@@ -76,16 +76,21 @@ def split_products(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.nd
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def title_photo_sims(heads, data: PairData, products: np.ndarray) -> np.ndarray:
+    """(len(products), len(products)) cosines of each product's title (query view) with each one's first
+    photo in the shared space of ``heads`` (one set or several side by side)."""
+    first = {}
+    for row, prod in enumerate(data.image_product):
+        first.setdefault(int(prod), row)
+    gallery = heads.project_images(data.image_feats[[first[int(p)] for p in products]])
+    return heads.project_texts(data.text_feats[data.query_text[products]]) @ gallery.T
+
+
 def heldout_recall(bundle: ModelBundle, data: PairData, products: np.ndarray) -> dict[str, float]:
     """Text (title) -> photo recall@1/@10 among ``products``; gallery = each product's first photo."""
     if len(products) == 0:
         return {}
-    first = {}
-    for row, prod in enumerate(data.image_product):
-        first.setdefault(int(prod), row)
-    gallery = bundle.heads.project_images(data.image_feats[[first[int(p)] for p in products]])
-    queries = bundle.heads.project_texts(data.text_feats[data.query_text[products]])
-    sims = queries @ gallery.T
+    sims = title_photo_sims(bundle.heads, data, products)
     ranks = (sims > np.diag(sims)[:, None]).sum(1)
     return {"recall@1": float((ranks < 1).mean()), "recall@10": float((ranks < 10).mean()),
             "n": int(len(products))}
@@ -155,7 +160,7 @@ def _with_heads(bundle: ModelBundle, heads) -> ModelBundle:
 def _scratch_sets(bundle, data, train_p, val_p, cfg: TrainConfig, progress: bool, n: int) -> dict:
     """{"scratch": heads, "scratch 2": heads, ...}: ``n`` sets from scratch, seeds seed, seed + 1000, ..."""
     return {("scratch" if i == 0 else f"scratch {i + 1}"):
-            _scratch_heads(bundle, data, train_p, val_p, cfg, progress, cfg.seed + 1000 * i)[0] for i in range(n)}
+            _scratch_heads(bundle, data, train_p, val_p, cfg, progress, cfg.seed + 1000 * i) for i in range(n)}
 
 
 def _fine_tuned(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool):
@@ -176,9 +181,9 @@ def _fine_tuned(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainC
 
 def _scratch_heads(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: TrainConfig, progress: bool,
                    seed: int | None = None):
-    """(new heads trained from ``seed`` (default ``cfg.seed``) on the split, their held-out recall):
-    training from scratch, and the rival that fine-tuning races. The seed fixes the initialisation and
-    the batches, whatever drew from torch's random generator before; the split is the caller's."""
+    """New heads trained from ``seed`` (default ``cfg.seed``) on the split: training from scratch, and the
+    sets that fine-tuning races or keeps beside it. The seed fixes the initialisation and the batches,
+    whatever drew from torch's random generator before; the split is the caller's."""
     seed = cfg.seed if seed is None else seed
     torch.manual_seed(seed)
     rival = _with_heads(bundle, SharedSpace(bundle.image_dim, bundle.text_dim, bundle.space))
@@ -187,7 +192,7 @@ def _scratch_heads(bundle: ModelBundle, data: PairData, train_p, val_p, cfg: Tra
     state, _ = _fit(rival, data, train_p, val_p, cfg, progress, seed)
     rival.heads.load_state_dict(state)
     rival.heads.eval()
-    return rival.heads, heldout_recall(rival, data, val_p)
+    return rival.heads
 
 
 def _fit(bundle, data, train_p, val_p, cfg, progress, seed: int | None = None):

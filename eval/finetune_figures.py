@@ -47,6 +47,12 @@ def subset(data: PairData, products: np.ndarray) -> PairData:
                     new_id[data.text_product[txt]], txt_row[data.query_text[products]], len(products))
 
 
+def test_split(data: PairData, seed: int) -> tuple[np.ndarray, PairData]:
+    """(the seed's test third of the products, the pairs of the rest: all that training may see)."""
+    order = np.random.default_rng(seed).permutation(data.n_products)
+    return np.sort(order[: data.n_products // 3]), subset(data, np.sort(order[data.n_products // 3:]))
+
+
 def products_of(name: str):
     if name == "luma":
         return [p for p in datasets.luma_tasks()[0].products]
@@ -60,9 +66,7 @@ def run(name: str, epochs: int, cache: str, seed: int = 0) -> dict:
     cfg = EngineConfig(feature_cache=cache, space=SpaceConfig(dim=256, head="mlp"))
     embedder = Embedder.for_config(default, cfg)
     data = collect_pairs(products_of(name), embedder, augment=True, progress=True)
-    order = np.random.default_rng(seed).permutation(data.n_products)
-    test = np.sort(order[: data.n_products // 3])
-    train = subset(data, np.sort(order[data.n_products // 3:]))
+    test, train = test_split(data, seed)
     tcfg = TrainConfig(epochs=epochs, holdout=0.15, seed=seed)
     scratch = train_space(copy.deepcopy(default), train, tcfg, progress=False)
     three = train_space(copy.deepcopy(default), train, replace(tcfg, scratch_sets=3), progress=False)

@@ -65,16 +65,14 @@ class ColourWords:
         self._index = {tuple(n.split()): i for i, n in enumerate(self.names)}
         unspaced = {n.replace(" ", ""): i for i, n in enumerate(self.names) if UNSPACED.search(n)}
         own = {n: i for i, n in enumerate(self.names)}
-        for alias, name in ALIASES.items():  # the vocabulary's own names win
-            if name not in own or alias in own:
-                continue
+        self.aliases = {a: n for a, n in ALIASES.items() if n in own and a not in own}  # in use: own names win
+        for alias, name in self.aliases.items():
             if UNSPACED.search(alias):
                 unspaced.setdefault(alias, own[name])
             else:
                 self._index.setdefault(tuple(words_of(alias)), own[name])
         self._longest = max((len(k) for k in self._index), default=0)
         self._unspaced = sorted(unspaced.items(), key=lambda item: -len(item[0]))  # (text, name index)
-        self.aliases = {a: n for a, n in ALIASES.items() if n in own and a not in own}  # the ones in use
         self._phrases = _phrase_pattern([*self.names, *self.aliases])
 
     @property

@@ -24,8 +24,8 @@ import engine  # noqa: F401
 from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.encoders.embedder import Embedder
-from engine.train import collect_pairs, train_space
-from eval.finetune_figures import products_of, subset
+from engine.train import collect_pairs, title_photo_sims, train_space
+from eval.finetune_figures import products_of, test_split
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
@@ -33,15 +33,6 @@ ap.add_argument("--catalogues", nargs="+", default=["luma", "newbee_zh"])
 ap.add_argument("--cache", default="out/cold18/features.db")
 args = ap.parse_args()
 WEIGHTS = (0.25, 0.5, 1.0)
-
-
-def sims(bundle, data, test):
-    first = {}
-    for row, prod in enumerate(data.image_product):
-        first.setdefault(int(prod), row)
-    gallery = bundle.heads.project_images(data.image_feats[[first[int(p)] for p in test]])
-    queries = bundle.heads.project_texts(data.text_feats[data.query_text[test]])
-    return queries @ gallery.T
 
 
 def r10(s):
@@ -54,20 +45,14 @@ for name in args.catalogues:
     data = collect_pairs(products_of(name), Embedder.for_config(default, cfg), augment=True, progress=False)
     rows = []
     for seed in args.seeds:
-        order = np.random.default_rng(seed).permutation(data.n_products)
-        test = np.sort(order[: data.n_products // 3])
-        train = subset(data, np.sort(order[data.n_products // 3:]))
+        test, train = test_split(data, seed)
         tcfg = TrainConfig(epochs=40, holdout=0.15, seed=seed)
-        scratch = copy.deepcopy(default)
-        scratch.heads = type(default.heads)(default.image_dim, default.text_dim, default.space)
-        scratch = train_space(scratch, train, tcfg, progress=False)
+        scratch = train_space(copy.deepcopy(default), train, tcfg, progress=False)
         tuned = train_space(copy.deepcopy(default), train, replace(tcfg, race_scratch=False), progress=False,
                             from_existing=True)
-        other = copy.deepcopy(default)  # the control: a second model from scratch (another initialisation)
-        other.heads = type(default.heads)(default.image_dim, default.text_dim, default.space)
-        other = train_space(other, train, replace(tcfg, seed=seed + 1000), progress=False)
-        s_s, s_d, s_t = sims(scratch, data, test), sims(default, data, test), sims(tuned, data, test)
-        s_o = sims(other, data, test)
+        # the control: a second model from scratch (another initialisation, and another held-out split)
+        other = train_space(copy.deepcopy(default), train, replace(tcfg, seed=seed + 1000), progress=False)
+        s_s, s_d, s_t, s_o = (title_photo_sims(b.heads, data, test) for b in (scratch, default, tuned, other))
         row = {"default": r10(s_d), "scratch": r10(s_s), "fine-tuned": r10(s_t)}
         for w in WEIGHTS:
             row[f"scratch + {w} default"] = r10(s_s + w * s_d)

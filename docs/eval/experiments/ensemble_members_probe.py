@@ -24,23 +24,14 @@ import engine  # noqa: F401
 from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.encoders.embedder import Embedder
-from engine.train import _scratch_heads, collect_pairs, split_products, train_space
-from eval.finetune_figures import products_of, subset
+from engine.train import _scratch_heads, collect_pairs, split_products, title_photo_sims, train_space
+from eval.finetune_figures import products_of, test_split
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--seeds", type=int, nargs="+", default=list(range(75, 95)))
 ap.add_argument("--catalogues", nargs="+", default=["luma", "newbee_zh"])
 ap.add_argument("--cache", default="out/cold18/features.db")
 args = ap.parse_args()
-
-
-def sims(heads, data, products):
-    first = {}
-    for row, prod in enumerate(data.image_product):
-        first.setdefault(int(prod), row)
-    gallery = heads.project_images(data.image_feats[[first[int(p)] for p in products]])
-    queries = heads.project_texts(data.text_feats[data.query_text[products]])
-    return queries @ gallery.T
 
 
 def r10(s):
@@ -57,18 +48,16 @@ for name in args.catalogues:
     data = collect_pairs(products_of(name), Embedder.for_config(default, cfg), augment=True, progress=False)
     rows = []
     for seed in args.seeds:
-        order = np.random.default_rng(seed).permutation(data.n_products)
-        test = np.sort(order[: data.n_products // 3])
-        train = subset(data, np.sort(order[data.n_products // 3:]))
+        test, train = test_split(data, seed)
         tcfg = TrainConfig(epochs=40, holdout=0.15, seed=seed)
         train_p, val_p = split_products(train.n_products, tcfg.holdout, tcfg.seed)
         heads = {"start": default.heads,
-                 "S": _scratch_heads(default, train, train_p, val_p, tcfg, False)[0],
-                 "S2": _scratch_heads(default, train, train_p, val_p, tcfg, False, seed + 1000)[0],
+                 "S": _scratch_heads(default, train, train_p, val_p, tcfg, False),
+                 "S2": _scratch_heads(default, train, train_p, val_p, tcfg, False, seed + 1000),
                  "T": train_space(copy.deepcopy(default), train, replace(tcfg, race_scratch=False),
                                   progress=False, from_existing=True).heads}
-        test_s = {k: sims(h, data, test) for k, h in heads.items()}
-        val_s = {k: sims(h, train, val_p) for k, h in heads.items()}
+        test_s = {k: title_photo_sims(h, data, test) for k, h in heads.items()}
+        val_s = {k: title_photo_sims(h, train, val_p) for k, h in heads.items()}
         test_r = {"start": r10(test_s["start"])}
         val_r = {"start": r10(val_s["start"])}
         for label, members in SETS.items():

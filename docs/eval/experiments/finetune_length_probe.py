@@ -18,7 +18,7 @@ from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.encoders.embedder import Embedder
 from engine.train import collect_pairs, heldout_recall, train_space
-from eval.finetune_figures import subset, products_of
+from eval.finetune_figures import products_of, test_split
 
 seeds = range(int(sys.argv[1]), int(sys.argv[2]))
 res = {}
@@ -27,21 +27,16 @@ for name in ("luma", "newbee_zh"):
     cfg = EngineConfig(feature_cache='out/figures/features.db', space=SpaceConfig(dim=256, head="mlp"))
     data = collect_pairs(products_of(name), Embedder.for_config(default, cfg), augment=True)
     for seed in seeds:
-        order = np.random.default_rng(seed).permutation(data.n_products)
-        test = np.sort(order[: data.n_products // 3])
-        train = subset(data, np.sort(order[data.n_products // 3:]))
-        tcfg = TrainConfig(epochs=40, holdout=0.15, seed=seed)
-        def fresh():
-            b = copy.deepcopy(default)
-            b.heads = type(default.heads)(default.image_dim, default.text_dim, default.space)
-            return b
+        test, train = test_split(data, seed)
+        # fine-tuning alone (no race, no side-by-side sets) with the statistics named, as when this was measured
+        tcfg = TrainConfig(epochs=40, holdout=0.15, seed=seed, race_scratch=False)
         runs = {
-            "scratch40": lambda: train_space(fresh(), train, tcfg, progress=False),
-            "scratch120": lambda: train_space(fresh(), train, replace(tcfg, epochs=120), progress=False),
+            "scratch40": lambda: train_space(copy.deepcopy(default), train, tcfg, progress=False),
+            "scratch120": lambda: train_space(copy.deepcopy(default), train, replace(tcfg, epochs=120), progress=False),
             "ft40": lambda: train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=False), progress=False, from_existing=True),
-            "ft40 refit": lambda: train_space(copy.deepcopy(default), train, tcfg, progress=False, from_existing=True),
+            "ft40 refit": lambda: train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=True), progress=False, from_existing=True),
             "ft120": lambda: train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=False, epochs=120), progress=False, from_existing=True),
-            "ft120 refit": lambda: train_space(copy.deepcopy(default), train, replace(tcfg, epochs=120), progress=False, from_existing=True),
+            "ft120 refit": lambda: train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=True, epochs=120), progress=False, from_existing=True),
         }
         for k, f in runs.items():
             res.setdefault(name, {}).setdefault(k, []).append(heldout_recall(f(), data, test)["recall@10"])

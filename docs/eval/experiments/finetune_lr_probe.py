@@ -9,7 +9,7 @@ from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.encoders.embedder import Embedder
 from engine.train import collect_pairs, heldout_recall, train_space
-from eval.finetune_figures import subset, products_of
+from eval.finetune_figures import products_of, test_split
 default = ModelBundle.load(default_bundle_path())
 cfg = EngineConfig(feature_cache="out/cold/features.db", space=SpaceConfig(dim=256, head="mlp"))
 emb = Embedder.for_config(default, cfg)
@@ -17,11 +17,9 @@ for name in ("luma", "newbee_zh"):
     data = collect_pairs(products_of(name), emb, augment=True)
     res = {}
     for seed in range(5):
-        order = np.random.default_rng(seed).permutation(data.n_products)
-        test = np.sort(order[: data.n_products // 3]); train = subset(data, np.sort(order[data.n_products // 3:]))
-        t = TrainConfig(epochs=40, holdout=0.15, seed=seed)
-        sc = copy.deepcopy(default); sc.heads = type(default.heads)(default.image_dim, default.text_dim, default.space)
-        runs = {"scratch": train_space(sc, train, t, progress=False)}
+        test, train = test_split(data, seed)
+        t = TrainConfig(epochs=40, holdout=0.15, seed=seed, race_scratch=False)  # fine-tuning alone, as measured
+        runs = {"scratch": train_space(copy.deepcopy(default), train, t, progress=False)}
         for lr in (2e-3, 5e-4, 2e-4):
             for rs in (False, True):
                 runs[f"ft lr{lr} refit{rs}"] = train_space(copy.deepcopy(default), train, replace(t, lr=lr, refit_stats=rs), progress=False, from_existing=True)

@@ -15,7 +15,7 @@ from engine.config import EngineConfig, SpaceConfig, TrainConfig
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.encoders.embedder import Embedder
 from engine.train import collect_pairs, heldout_recall, train_space
-from eval.finetune_figures import subset, products_of
+from eval.finetune_figures import products_of, test_split
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 def interp(a, b, alpha):
@@ -31,13 +31,9 @@ for name in sys.argv[1:]:
     emb = Embedder.for_config(default, cfg)
     data = collect_pairs(products_of(name), emb, augment=True)
     for seed in range(5):
-        order = np.random.default_rng(seed).permutation(data.n_products)
-        test = np.sort(order[: data.n_products // 3])
-        train = subset(data, np.sort(order[data.n_products // 3:]))
-        tcfg = TrainConfig(epochs=40, holdout=0.15, seed=seed)
-        scratch = copy.deepcopy(default)
-        scratch.heads = type(default.heads)(default.image_dim, default.text_dim, default.space)
-        scratch = train_space(scratch, train, tcfg, progress=False)
+        test, train = test_split(data, seed)
+        tcfg = TrainConfig(epochs=40, holdout=0.15, seed=seed, race_scratch=False)  # fine-tuning alone, as measured
+        scratch = train_space(copy.deepcopy(default), train, tcfg, progress=False)
         for ep in (40, 120):
             tuned = train_space(copy.deepcopy(default), train, replace(tcfg, refit_stats=False, epochs=ep), progress=False, from_existing=True)
             row = {"scratch": heldout_recall(scratch, data, test)["recall@10"]}
