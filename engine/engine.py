@@ -281,7 +281,7 @@ class SearchEngine:
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         photo_look, shades = None, None
         if photo_parts.wants_palette(self.config, self.index, query, self.embedder.bundle.colours):  # beside the tower pass
-            shades = _BESIDE.submit(palette.photo_palette, query.image)
+            shades = _BESIDE.submit(self.embedder.query_palette, query.image)
         if query.image is not None:
             scales = photo_parts.cell_scales(self.config, self.index, photo_parts.cell_weight(self.config, query))
             vecs = self.embedder.embed_pil([query.image], cell_scales=scales)

@@ -36,6 +36,7 @@ from engine.config import EngineConfig
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.embedder import Embedder
 from engine.domain_fit import first_photo_rows, shared_space_fit
+from engine.encoders.memo import QueryMemo
 from engine.engine import SearchEngine
 from engine.images import open_image
 from engine.query_text import parse_price
@@ -56,6 +57,7 @@ class Outcome:
     recall_curve: list[float]
     latencies_ms: list[float] = field(default_factory=list)
     per_query: dict[str, list[float]] = field(default_factory=dict)  # metric -> its value for each query
+    stages_ms: dict[str, list[float]] = field(default_factory=dict)  # search stage -> its ms per query (ours)
 
 
 def evaluate(rankings: list[list[str]], task: Task) -> tuple[dict, list[float]]:
@@ -116,25 +118,35 @@ def engine_rankings(engine: SearchEngine, task: Task, k: int = 20, progress: boo
 
 
 def variant_rankings(engine: SearchEngine, task: Task, variants: dict[str, EngineConfig], k: int = 20,
-                     progress: bool = False) -> dict[str, tuple[list[list[str]], list[float]]]:
-    """Each variant's rankings and latencies (ms, the engine's search alone) on the task's queries:
-    every query photo is decoded once and searched with each variant's config in turn (a luma photo
-    takes ~7 ms to decode, decoded anew for each of 6-7 variants before); the engine's config is
-    restored after."""
+                     progress: bool = False, stages: dict[str, list[float]] | None = None
+                     ) -> dict[str, tuple[list[list[str]], list[float]]]:
+    """Each variant's rankings on the task's queries, and the first variant's latencies (ms, the
+    engine's search alone, end to end). Every query photo is decoded once and searched with each
+    variant's config in turn; the first variant encodes the query (tower passes, text, palette) and the
+    others reuse what it computed (``encoders.memo.QueryMemo``: the same arrays a fresh encoding gives),
+    so their searches are not timed (their latency list is empty). ``stages`` (when given) gets the
+    first variant's ``timings_ms`` per stage, each a list over the queries that had the stage. The
+    engine's config is restored after."""
     out = {name: ([], []) for name in variants}
+    first = next(iter(variants), None)
     kept = engine.config
     try:
         for q in tqdm(task.queries, desc=task.name[:30], unit="q", leave=False, disable=not progress):
             exclude = (q.filters.get("exclude"),) if q.filters.get("exclude") else ()
             query = Query(image=open_image(q.image) if q.image else None, text=q.text, k=k, exclude_ids=exclude)
+            engine.embedder.memo = QueryMemo()
             for name, variant in variants.items():
                 engine.config = variant
                 t = time.perf_counter()
                 response = engine.search(query)
-                out[name][1].append((time.perf_counter() - t) * 1000)
+                if name == first:
+                    out[name][1].append((time.perf_counter() - t) * 1000)
+                    for stage, ms in (response.timings_ms.items() if stages is not None else ()):
+                        stages.setdefault(stage, []).append(ms)
                 out[name][0].append([r.product.id for r in response.results])
     finally:
         engine.config = kept
+        engine.embedder.memo = None
     return out
 
 
@@ -204,14 +216,15 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
     engine, photos_per_s = build_engine(task, bundle, cfg, folder)
     seconds[f"{task.name}: index build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ranked = variant_rankings(engine, task, variants, progress=progress)
+    stages: dict[str, list[float]] = {}
+    ranked = variant_rankings(engine, task, variants, progress=progress, stages=stages)
     seconds[f"{task.name}: queries, every variant"] = time.perf_counter() - t0
     for name, (rankings, lat) in ranked.items():
         per_query, curve = evaluate_per_query(rankings, task)
         scores = _means(per_query)
         if name == "ours":
             scores["ingest photos/s"] = photos_per_s
-        outcomes.append(Outcome(task.name, name, scores, curve, lat, per_query))
+        outcomes.append(Outcome(task.name, name, scores, curve, lat, per_query, stages if name == "ours" else {}))
     return outcomes
 
 

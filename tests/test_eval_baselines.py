@@ -36,10 +36,11 @@ def test_text_only_ranks_by_category_and_shuffles_ties():
     assert text_rankings(_embedder(), _task(), k=12, seed=1) != [hoodie, bag]
 
 
-def test_variants_searched_query_by_query_rank_as_each_config_alone(engine, sample_folder):
+def test_variants_searched_query_by_query_rank_as_each_config_alone(engine, sample_folder, monkeypatch):
     """eval.runner.variant_rankings decodes each query photo once and searches it with every variant in
-    turn: each variant's rankings equal that config's own pass over the queries, and the engine's
-    config is restored."""
+    turn, the later variants reusing the first one's encodings: each variant's rankings equal that
+    config's own pass over the queries, only the first variant is timed, fewer tower passes run than
+    searched alone, and the engine's config is restored (and its memo dropped)."""
     from dataclasses import replace
 
     from eval.runner import engine_rankings, variant_rankings
@@ -51,11 +52,19 @@ def test_variants_searched_query_by_query_rank_as_each_config_alone(engine, samp
     base = engine.config
     variants = {"ours": base, "no words": replace(base, read_colours=False, read_categories=False),
                 "no re-ranking": replace(base, rerank=replace(base.rerank, collapse_duplicates=False))}
-    together = variant_rankings(engine, task, variants, k=5)
-    assert engine.config is base
+    passes = []
+    real = engine.embedder._embed_pil
+    monkeypatch.setattr(engine.embedder, "_embed_pil", lambda *a: passes.append(1) or real(*a))
+    stages = {}
+    together = variant_rankings(engine, task, variants, k=5, stages=stages)
+    assert engine.config is base and engine.embedder.memo is None
+    shared_passes, passes[:] = len(passes), []
     for name, cfg in variants.items():
         engine.config = cfg
         alone, latencies = engine_rankings(engine, task, k=5)
         engine.config = base
-        assert together[name][0] == alone and len(together[name][1]) == len(queries)
+        assert together[name][0] == alone
+        assert len(together[name][1]) == (len(queries) if name == "ours" else 0)
+    assert 0 < shared_passes < len(passes)
+    assert len(stages["total"]) == len(queries) and len(stages["encode"]) == len(queries)
     assert together["ours"][0] != together["no words"][0]  # the variants did differ

@@ -112,11 +112,15 @@ def test_report_says_where_the_time_went(tmp_path):
     from eval.runner import Outcome
 
     per_query = {c: [1.0, 0.0] for c in ("R@1", "R@10", "P@10", "hit@3", "MRR", "mAP", "nDCG@10")}
-    ours = Outcome("task", "ours", {c: 0.5 for c in per_query}, [0.0] * 20, [3.0, 4.0], per_query)
+    ours = Outcome("task", "ours", {c: 0.5 for c in per_query}, [0.0] * 20, [3.0, 4.0], per_query,
+                   {"encode": [2.0, 2.5, 9.0], "anchor": [1.0], "total": [3.0, 4.0, 12.0]})
     seconds = {"shared space": 120.25, "task: index build": 3.5, "task: ours": 1.25}
     path = report.write([ours], tmp_path, "# header", {"seconds": seconds})
     text = path.read_text()
     assert "| shared space | 120.2 |" in text and "| task: ours | 1.2 |" in text
     assert "| (sum of the stages) | 125.0 |" in text
     assert text.index("shared space") < text.index("task: index build")  # run order
-    assert json.loads((tmp_path / "results.json").read_text())["seconds"] == seconds
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["seconds"] == seconds
+    assert "its p50 ms by stage: encode 2.5, anchor 1.0, total 4.0." in text  # each over its own queries
+    assert results["outcomes"][0]["stages_p50_ms"] == {"encode": 2.5, "anchor": 1.0, "total": 4.0}

@@ -21,6 +21,7 @@ from . import build_image_tower, build_text_tower, palette, prototypes
 from .cells import decode
 from .bundle import ModelBundle
 from .colour import colour_dim
+from .memo import QueryMemo
 from .unit import unit
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Embedder:
         self.keep_extras: tuple[str, ...] = ("signature",)  # ... and these PHOTO_EXTRAS of the decoded photo
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
+        self.memo: QueryMemo | None = None  # set by whoever searches one query several times (memo.py)
 
     def also_keep(self, *kinds: str) -> None:
         """Make fresh tower passes also cache these PHOTO_EXTRAS (once each, order kept): training keeps
@@ -271,6 +273,10 @@ class Embedder:
         tower's own side from the same pass, each other side one more pass), a list of decoded
         (n, cells, channels) arrays; never cached.
         (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
+        scales = None if cell_scales is None else tuple(cell_scales)
+        return self._remembered(("photos", tuple(map(id, images)), scales), lambda: self._embed_pil(images, scales))
+
+    def _embed_pil(self, images: Sequence, cell_scales: Sequence[float] | None) -> dict:
         tower = self.image_tower
         batch = tower.prepare(images)
         if cell_scales is None or not self.has_cells:
@@ -326,8 +332,19 @@ class Embedder:
 
     def embed_query_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(shared-space vector, the text tower's own unit vector) for a query text."""
-        raw = self.text_tower.encode([text], role="query")
-        return self.bundle.heads.project_texts(raw)[0], raw[0]
+        def encode():
+            raw = self.text_tower.encode([text], role="query")
+            return self.bundle.heads.project_texts(raw)[0], raw[0]
+
+        return self._remembered(("text", text), encode)
+
+    def query_palette(self, image: Image.Image) -> np.ndarray:
+        """A query photo's palette (``palette.photo_palette``)."""
+        return self._remembered(("palette", id(image)), lambda: palette.photo_palette(image))
+
+    def _remembered(self, key: tuple, compute: Callable):
+        """``compute()``, or the ``memo``'s copy of it when one is set."""
+        return compute() if self.memo is None else self.memo.get(key, compute)
 
 
 MIN_PHOTOS_FOR_LOOK_STATS = 100
