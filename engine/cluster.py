@@ -51,9 +51,9 @@ def _tower(kind: str, spec, device: str, runtime: str):
 def image_chunk_features(blobs: list[bytes], spec, device: str, runtime: str, max_pixels: int,
                          extras: tuple[str, ...] = ()) -> np.ndarray:
     """Runs on a worker: (len(blobs), image_dim) float32 tower features of encoded photos, followed by
-    each photo's ``extras`` (kinds of ``encoders.embedder.PHOTO_EXTRAS``: same-photo signature, palette;
+    each photo's ``extras`` (kinds of ``encoders.extras.PHOTO_EXTRAS``: same-photo signature, palette;
     their sizes' more columns, in that order), so the coordinator never decodes the photos itself."""
-    from .encoders.embedder import PHOTO_EXTRAS
+    from .encoders.extras import PHOTO_EXTRAS
     from .images import open_image
 
     tower = _tower("image", spec, device, runtime)

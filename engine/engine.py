@@ -11,10 +11,8 @@ every search the index catches up with catalogue changes made by this or any oth
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Iterable, Sequence
 
@@ -23,15 +21,15 @@ import numpy as np
 from . import anchor, fusion, paging, photo_parts, signatures
 from .encoders import palette
 from .catalog import Catalog
-from .config import SERVING_THREADS, EngineConfig
+from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
-from .encoders.colour import colour_dim
-from .encoders.embedder import Embedder, photo_extras_of
+from .encoders.embedder import Embedder
+from .encoders.extras import photo_extras_of
 from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics  # noqa: F401 (re-exported)
-from .errors import BadInputError
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
+from .query_encoding import QueryEncoder
 from .query_text import CategoryWords, understand
 from .rerank import collapse_duplicates, local_rerank
 from .trust import trust
@@ -40,8 +38,6 @@ from .validation import validate_query
 
 log = logging.getLogger(__name__)
 REFIT_SHARE, REFIT_MIN = 0.2, 50  # re-measure the shared-space fit past this change in live products
-_BESIDE = ThreadPoolExecutor(max_workers=SERVING_THREADS, thread_name_prefix="palette")  # query photos' palettes: one per
-# concurrent query, so a worker's queries do not queue behind each other's
 
 
 def limit_blas_threads() -> None:
@@ -270,77 +266,14 @@ class SearchEngine:
         return cached
 
     def query_vectors(self, query: Query) -> QueryVectors:
-        """Photo and text combine in the shared space: normalise(w_i * photo + w_t * text).
-
-        The photo's own look is a channel for "find this" queries only: with text, the photo's look
-        without its colour block (``shape``) and the text alone (``text``) are compared with the
-        catalogue's photos separately, so the words can change what the photo shows ("but in blue").
-        The text's tower vector feeds the zero-shot bridge and, for text-only queries, the catalogue
-        bridge's prototype (``encoders/prototypes.py``).
-        """
-        parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
-        photo_look, shades = None, None
-        if photo_parts.wants_palette(self.config, self.index, query, self.embedder.bundle.colours):  # beside the tower pass
-            shades = _BESIDE.submit(self.embedder.query_palette, query.image)
-        if query.image is not None:
-            scales = photo_parts.cell_scales(self.config, self.index, photo_parts.cell_weight(self.config, query))
-            vecs = self.embedder.embed_pil([query.image], cell_scales=scales)
-            if "cells" in vecs:
-                cells = tuple(scale[0] for scale in vecs["cells"])
-            photo = vecs["shared"][0]
-            parts.append(query.image_weight * vecs["shared"][0])
-            look = vecs["look"][0] if not query.text else None
-            if query.text:
-                cnn = vecs["look"][0][: self.embedder.image_tower.backbone_dim]
-                shape = (cnn / max(float(np.linalg.norm(cnn)), 1e-12)).astype(np.float32)
-                photo_look = vecs["look"][0]
-        tower_text = self.tower_text(query)
-        if query.text:
-            shared, raw = self.embedder.embed_query_text(tower_text)
-            parts.append(query.text_weight * shared)
-            bridge = raw if self.index.bridges is not None else None
-            text = shared if query.image is not None else None
-            if query.image is None and self.index.prototypes is not None:
-                proto = self.embedder.bundle.prototypes.query(raw)
-        q = np.sum(parts, axis=0)
-        norm = float(np.linalg.norm(q))
-        if norm < 1e-9:
-            raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
-        colour_words, colour = self.colour_words(query)
-        return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
-                            colour, tuple(colour_words), cells, photo_look, shades.result() if shades is not None else None,
-                            read_colour=self._colour_reader(colour_words), tower_text=tower_text)
-
-    def tower_text(self, query: Query) -> str:
-        """The words the text tower embeds: the query's, with colour aliases the bundle's colour words
-        know and the shop's own texts never use written as the colour's name ("navy hoodie" -> "navy
-        blue hoodie"; ``ColourWords.rewritten``): a space trained on the shop's titles never met "navy",
-        and ranked green hoodies first for it. Words the shop uses stay as typed (a brand "Old Navy")."""
-        colours = self.embedder.bundle.colours
-        if not query.text or not query.read_words or not self.config.read_colours or colours is None:
-            return query.text
-        return colours.rewritten(query.text, keep=self.catalog.mentions)
+        """The query in every space it is compared in (``query_encoding.QueryEncoder``)."""
+        return self._encoder().vectors(query)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
-        """The colour phrases the query text names and their prototype histogram
-        (``encoders/colour_words.py``), when the bundle knows colour words and the index keeps the
-        looks' colour block in the same histogram layout; else ([], None)."""
-        colours = self.embedder.bundle.colours
-        if (not query.text or not query.read_words or not self.config.read_colours or colours is None
-                or self.index.looks is None or self.index.look_colour_weight is None
-                or colours.dim != colour_dim(self.embedder.bundle.image_tower.colour_bins)):
-            return [], None
-        return colours.match(query.text)
+        return self._encoder().colour_words(query)
 
-    def _colour_reader(self, names: list[str]):
-        """palettes -> part ``colour_class`` for the named colours the bundle's colour reader knows, when
-        the index keeps palettes in the reader's layout and ``w_colour_class`` > 0; else None."""
-        reader = self.embedder.bundle.colours.reader if names else None
-        ids = reader.knows(names) if reader is not None else []
-        shades = self.index.palettes
-        if not ids or shades is None or shades.dim != reader.dim or self.config.fusion.w_colour_class <= 0:
-            return None
-        return functools.partial(reader.read, ids=ids)
+    def _encoder(self) -> QueryEncoder:
+        return QueryEncoder(self.config, self.index, self.embedder, self.catalog)  # the config in force now
 
     def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()

@@ -130,7 +130,7 @@ def test_concurrent_photo_queries_each_get_their_own_palette(engine):
     side and each query keeps its own answers."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from engine.engine import _BESIDE
+    from engine.query_encoding import _BESIDE
     from engine.images import open_image
 
     photos = [open_image(p.images[0]) for p in list(engine.catalog)[:8]]

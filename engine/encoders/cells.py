@@ -83,3 +83,18 @@ def mutual_share(sims: np.ndarray) -> np.ndarray:
     back = sims.argmax(axis=2)  # (m, cp): each photo cell's best query cell
     mutual = np.take_along_axis(back, fwd, axis=1) == np.arange(sims.shape[2])[None, :]
     return mutual.mean(axis=1)
+
+
+def pack_codes(codes: np.ndarray) -> np.ndarray:
+    """int8 cell codes (n, w) -> (n, ceil(w / 4)) float32 rows holding the same bytes, so the float32
+    feature cache stores them a quarter the size (bytes round-trip exactly: no arithmetic on them)."""
+    codes = np.ascontiguousarray(codes, np.int8)
+    pad = -codes.shape[1] % 4
+    if pad:
+        codes = np.hstack([codes, np.zeros((len(codes), pad), np.int8)])
+    return codes.view(np.float32)
+
+
+def unpack_codes(row: np.ndarray) -> np.ndarray:
+    """One ``pack_codes``-ed row -> its int8 codes (with any padding; the caller knows the width)."""
+    return np.ascontiguousarray(row, np.float32).view(np.int8)

@@ -14,13 +14,13 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from .. import signatures
 from ..features import FeatureCache, image_key, text_key, tower_id
 from ..images import open_image
 from . import build_image_tower, build_text_tower, palette, prototypes
-from .cells import decode
+from .cells import decode, pack_codes, unpack_codes
 from .bundle import ModelBundle
 from .colour import colour_dim
+from .extras import PHOTO_EXTRAS, derived_key
 from .memo import QueryMemo
 from .unit import unit
 
@@ -104,9 +104,9 @@ class Embedder:
         step = self.cluster.cache_block() if on_cluster else CACHE_EVERY
         bar = tqdm(total=len(todo), desc="photos (cluster)" if on_cluster else "photos", unit="img",
                    disable=not (progress and todo))
-        extra_keys = ({kind: [_derived_key(k, PHOTO_EXTRAS[kind][0]) for k in keys] for kind in self.keep_extras}
+        extra_keys = ({kind: [derived_key(k, PHOTO_EXTRAS[kind][0]) for k in keys] for kind in self.keep_extras}
                       if self.cache is not None else {})
-        cell_keys = ([_derived_key(k, self.cells_namespace) for k in keys]
+        cell_keys = ([derived_key(k, self.cells_namespace) for k in keys]
                      if self.cache is not None and self.keep_cells and self.has_cells else None)
         self._fill(keys, todo, found, step,
                    lambda block: self._compute_image_features([paths[i] for i in block], bar, on_cluster,
@@ -121,7 +121,7 @@ class Embedder:
         (``keys``: the files' ``image_keys``); a tower pass over photos also caches the ``keep_extras``
         kinds from the same decoding, so only photos not seen since are decoded again here."""
         namespace, fn, dim = PHOTO_EXTRAS[kind]
-        keys = [_derived_key(k, namespace) for k in (keys if keys is not None else self.image_keys(paths))]
+        keys = [derived_key(k, namespace) for k in (keys if keys is not None else self.image_keys(paths))]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = _missing(keys, found)
 
@@ -148,7 +148,7 @@ class Embedder:
         the others take a tower pass."""
         tower = self.image_tower
         width = int(np.prod(tower.cell_shape))
-        keys = [_derived_key(k, self.cells_namespace) for k in (keys if keys is not None else self.image_keys(paths))]
+        keys = [derived_key(k, self.cells_namespace) for k in (keys if keys is not None else self.image_keys(paths))]
         found = self.cache.get_many(keys) if self.cache else {}
         todo = _missing(keys, found)
 
@@ -156,11 +156,11 @@ class Embedder:
             out = []
             for start in range(0, len(block), self.batch_size):
                 images = [open_image(paths[i], self.max_pixels) for i in block[start:start + self.batch_size]]
-                out.append(_pack(tower.features_and_cells(tower.prepare(images))[1]))
+                out.append(pack_codes(tower.features_and_cells(tower.prepare(images))[1]))
             return np.concatenate(out)
 
         self._fill(keys, todo, found, CACHE_EVERY, compute)
-        return np.stack([_unpack(found[k])[:width] for k in keys]) if keys else np.zeros((0, width), np.int8)
+        return np.stack([unpack_codes(found[k])[:width] for k in keys]) if keys else np.zeros((0, width), np.int8)
 
     def prototype_vectors(self, paths: Sequence[str], progress: bool = False, feats: np.ndarray | None = None,
                           keys: list[str] | None = None) -> np.ndarray:
@@ -177,7 +177,7 @@ class Embedder:
         feats = (self.image_features(paths, keys=keys) if feats is None else feats).copy()
         large = [i for i, p in enumerate(paths) if _longest_side(p) > side]
         if large:
-            shrunk_keys = [_derived_key(keys[i], f"{self.image_tower_id}|shrunk{side}") for i in large]
+            shrunk_keys = [derived_key(keys[i], f"{self.image_tower_id}|shrunk{side}") for i in large]
             found = self.cache.get_many(shrunk_keys) if self.cache else {}
             todo = [j for j, k in enumerate(shrunk_keys) if k not in found]
             bar = tqdm(total=len(todo), desc=f"photos at {side} px", unit="img", disable=not (progress and todo))
@@ -231,7 +231,7 @@ class Embedder:
             for start, (batch, extras) in zip(starts, _prefetch(pool, load, list(starts))):
                 if cell_keys:
                     feats, cells = tower.features_and_cells(batch)
-                    fresh.update(zip(cell_keys[start:start + len(batch)], _pack(cells)))
+                    fresh.update(zip(cell_keys[start:start + len(batch)], pack_codes(cells)))
                 else:
                     feats = tower.features(batch)
                 out.append(feats)
@@ -373,19 +373,6 @@ def _prefetch(pool: ThreadPoolExecutor, fn: Callable, items: list, depth: int = 
         yield result
 
 
-SIGNATURE_TOWER = f"signature{signatures.SIZE}"  # feature-cache namespace of the same-photo signatures
-# vectors of a decoded photo kept beside its tower features: kind -> (feature-cache namespace, function, size)
-# (the functions are looked up when called, so a test may stand in for them)
-PHOTO_EXTRAS = {"signature": (SIGNATURE_TOWER, lambda img: signatures.photo_signature(img), signatures.DIM),
-                "palette": (f"palette{palette.HUE_BINS}x{palette.SIDE}", lambda img: palette.photo_palette(img),
-                            palette.DIM)}
-
-
-def photo_extras_of(channels) -> tuple[str, ...]:
-    """The ``PHOTO_EXTRAS`` kinds among an index's photo ``channels`` (names), in ``PHOTO_EXTRAS`` order."""
-    return tuple(kind for kind in PHOTO_EXTRAS if kind in channels)
-
-
 def _longest_side(path: str) -> int:
     """The photo's longer side in pixels, from its header (no decoding)."""
     with Image.open(path) as img:
@@ -395,27 +382,6 @@ def _longest_side(path: str) -> int:
 def _missing(keys: list[str], found: dict) -> list[int]:
     """One row per key not in ``found``, in order: a file or text listed twice is computed once."""
     return sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
-
-
-def _derived_key(feature_key: str, namespace: str) -> str:
-    """Another cached vector's key (``namespace``) for the same file as an image feature key (same
-    content hash; equal to ``image_key(namespace, path)``)."""
-    return f"{namespace}|img|{feature_key.split('|img|', 1)[1]}"
-
-
-def _pack(codes: np.ndarray) -> np.ndarray:
-    """int8 cell codes (n, w) -> (n, ceil(w / 4)) float32 rows holding the same bytes, so the float32
-    feature cache stores them a quarter the size (bytes round-trip exactly: no arithmetic on them)."""
-    codes = np.ascontiguousarray(codes, np.int8)
-    pad = -codes.shape[1] % 4
-    if pad:
-        codes = np.hstack([codes, np.zeros((len(codes), pad), np.int8)])
-    return codes.view(np.float32)
-
-
-def _unpack(row: np.ndarray) -> np.ndarray:
-    """One ``_pack``-ed row -> its int8 codes (with any padding; the caller knows the width)."""
-    return np.ascontiguousarray(row, np.float32).view(np.int8)
 
 
 def _stack(vectors: list, dim: int) -> np.ndarray:
