@@ -30,22 +30,27 @@ def eval_config(out: Path, cache: str, epochs: int = 40) -> EngineConfig:
                         space=SpaceConfig(dim=256, head="mlp"))
 
 
-def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool):
+def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seconds: dict[str, float] | None = None,
+                 stage: str = "shared space"):
+    """A bundle trained on ``train_rows`` (fashion rows) as the report trains its own; ``seconds`` (when
+    given) gets each step's wall time, keyed "<stage>: <step>"."""
+    from engine.encoders.colour_words import colour_words_of
+    from engine.encoders.prototypes import vocabulary_of
     from engine.features import FeatureCache
     from engine.train import collect_pairs, train_space
     from engine.workflow import new_bundle
 
-    bundle, embedder = new_bundle(cfg)
+    seconds = {} if seconds is None else seconds
+    step = lambda name, fn, *a, **kw: timed(seconds, f"{stage}: {name}", fn, *a, **kw)  # noqa: E731
+    bundle, embedder = step("towers", new_bundle, cfg)
     embedder.cache = FeatureCache(cfg.feature_cache_path)
-    from engine.encoders.colour_words import colour_words_of
-    from engine.encoders.prototypes import vocabulary_of
-
     products = [datasets.fashion_product(r) for r in train_rows]
     embedder.also_keep("palette")  # the colour reader's, same decoding
-    data = collect_pairs(products, embedder, augment=True, progress=progress)
-    bundle = train_space(bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
-    bundle.prototypes = vocabulary_of(products, embedder, seed=cfg.train.seed)  # the catalogue bridge, same products
-    bundle.colours = colour_words_of(products, embedder)  # colour words, from the same products' photos
+    data = step("tower features", collect_pairs, products, embedder, augment=True, progress=progress)
+    bundle = step("training", train_space, bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
+    # the catalogue bridge and the colour words, from the same products (their photos for the colours)
+    bundle.prototypes = step("vocabulary", vocabulary_of, products, embedder, seed=cfg.train.seed)
+    bundle.colours = step("colour words", colour_words_of, products, embedder)
     return bundle
 
 
@@ -116,8 +121,7 @@ def cmd_run(args) -> int:
         bundle = ModelBundle.load(resolve_bundle_path(args.bundle))
         tasks = datasets.luma_tasks()
     else:
-        bundle = timed(seconds, "shared space: tower features, training, vocabulary, colour words",
-                       train_bundle, cfg, train_rows, not args.quiet)
+        bundle = train_bundle(cfg, train_rows, not args.quiet, seconds)
         bundle.save(out / "bundle")  # the report's own bundle, for probes and later runs (--bundle)
         tasks = datasets.fashion_tasks(gallery, args.photo_queries) + datasets.luma_tasks()
     outcomes = []
@@ -126,9 +130,9 @@ def cmd_run(args) -> int:
                                     not args.quiet, seconds)
         print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
     if not args.skip_multilingual and not args.bundle:
-        e5 = replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"))
-        bundle_e5 = timed(seconds, "e5 shared space: tower features, training, vocabulary, colour words",
-                          train_bundle, e5, train_rows, not args.quiet)
+        e5 = replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"),
+                     train=replace(cfg.train, epochs=args.e5_epochs))
+        bundle_e5 = train_bundle(e5, train_rows, not args.quiet, seconds, "e5 shared space")
         bundle_e5.save(out / "bundle-e5")
         # fashion titles through e5: the English reference for the Chinese task (ours alone; the MiniLM
         # rows above hold that task's baselines and ablations), then newbee_zh with every method
@@ -140,7 +144,8 @@ def cmd_run(args) -> int:
             print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
     trained = (f"bundle {args.bundle} ({bundle.metrics.get('trained_on', 'see its bundle.json')}), luma tasks only"
                if args.bundle else f"fashion gallery {args.gallery} held-out products, shared space trained on "
-               f"{args.train} other fashion products ({args.epochs} epochs, seed {args.seed})")
+               f"{args.train} other fashion products ({args.epochs} epochs, seed {args.seed}; the e5 space "
+               f"{args.e5_epochs} epochs)")
     changed = f" Settings other than the engine's defaults: {', '.join(args.settings)}." if args.settings else ""
     header = (f"# Shopsight evaluation\n\n{trained}; luma and newbee_zh never seen in training. "
               f"{time.time() - t0:.0f} s in all.{changed}")
@@ -150,10 +155,10 @@ def cmd_run(args) -> int:
     return 0
 
 
-def timed(seconds: dict[str, float], stage: str, fn, *args):
-    """``fn(*args)``, its wall time put in ``seconds[stage]``."""
+def timed(seconds: dict[str, float], stage: str, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, its wall time put in ``seconds[stage]``."""
     t0 = time.perf_counter()
-    result = fn(*args)
+    result = fn(*args, **kwargs)
     seconds[stage] = time.perf_counter() - t0
     return result
 
@@ -186,6 +191,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--photo-queries", type=int, default=500)
     p.add_argument("--skip-multilingual", action="store_true")
+    p.add_argument("--e5-epochs", type=int, default=15, help="epochs of the e5 shared space (half of --epochs' "
+                   "default keeps the report within 30 minutes; docs/eval/experiments/e5_stage_cut_probe.*)")
     p.add_argument("--seed", type=int, default=0, help="training seed (initialisation, batches, vocabulary clusters)")
     p.add_argument("--seeds", type=int, nargs="+", help="one report per training seed and their spread (seeds.md)")
     p.add_argument("--bundle", help="evaluate this bundle ('default' = the packaged one) on luma instead of training")

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from ..config import SERVING_THREADS
 from ..features import FeatureCache, image_key, text_key, tower_id
 from ..images import open_image
 from . import build_image_tower, build_text_tower, palette, prototypes
@@ -25,6 +26,8 @@ from .memo import QueryMemo
 from .unit import unit
 
 log = logging.getLogger(__name__)
+_RESIZE = ThreadPoolExecutor(max_workers=SERVING_THREADS, thread_name_prefix="resize")  # query photos' other
+# sides, one per concurrent query of a serving worker
 CACHE_EVERY = 2048  # photos (texts: 4x) embedded between feature-cache writes (what a killed run keeps)
 
 
@@ -278,13 +281,14 @@ class Embedder:
 
     def _embed_pil(self, images: Sequence, cell_scales: Sequence[float] | None) -> dict:
         tower = self.image_tower
-        batch = tower.prepare(images)
         if cell_scales is None or not self.has_cells:
-            return self.image_vectors(tower.features(batch), bridge=False)
-        feats, codes = tower.features_and_cells(batch)
+            return self.image_vectors(tower.features(tower.prepare(images)), bridge=False)
+        # the other sides' resizing (PIL, outside the GIL) runs beside the tower's first pass
+        others = [_RESIZE.submit(tower.prepare, images, side) for side in self.cell_sides(cell_scales)[1:]]
+        feats, codes = tower.features_and_cells(tower.prepare(images))
         channels = tower.cell_shape[1]
-        cells = [decode(codes, channels)] + [decode(tower.features_and_cells(tower.prepare(images, side))[1], channels)
-                                             for side in self.cell_sides(cell_scales)[1:]]
+        cells = [decode(codes, channels)] + [decode(tower.features_and_cells(other.result())[1], channels)
+                                             for other in others]
         return {**self.image_vectors(feats, bridge=False), "cells": cells}
 
     def cell_sides(self, scales: Sequence[float]) -> tuple[int, ...]:
