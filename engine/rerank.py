@@ -121,7 +121,7 @@ def _max_by_owner(vecs: VectorIndex, rows: np.ndarray, q: np.ndarray, block: str
     (the look's CNN block, its colour block)."""
     def sims(sel: np.ndarray) -> np.ndarray:
         if block:
-            part = vecs.take(sel)[:, : len(q)] if block == "prefix" else vecs.take(sel)[:, -len(q):]
+            part = vecs.take(sel, slice(None, len(q)) if block == "prefix" else slice(-len(q), None))
             return part @ q / np.maximum(np.linalg.norm(part, axis=1), 1e-12)
         return vecs.dot(q)[sel] if len(sel) * 3 > len(vecs) else vecs.take(sel) @ q
     return _owner_max(vecs, rows, sims)
@@ -135,7 +135,7 @@ def _shift_by_owner(vecs: VectorIndex, rows: np.ndarray, target: np.ndarray, ori
     wanted_norm = max(float(np.linalg.norm(wanted)), 1e-12)
 
     def sims(sel: np.ndarray) -> np.ndarray:
-        moved = unit(vecs.take(sel)[:, -len(target):]) - origin
+        moved = unit(vecs.take(sel, slice(-len(target), None))) - origin
         norms = np.linalg.norm(moved, axis=1) * wanted_norm
         return np.where(norms > 1e-6, moved @ wanted / np.maximum(norms, 1e-12), 0.0)
     return _owner_max(vecs, rows, sims)

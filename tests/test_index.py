@@ -132,6 +132,9 @@ def test_a_mapped_snapshot_stays_in_its_file_and_rows_added_later_join_it(tmp_pa
     np.testing.assert_array_equal(loaded.vectors, both)
     rows = np.array([38, 0, 36, 37, 5])
     np.testing.assert_array_equal(loaded.take(rows), both[rows])
+    for block in (slice(None, 3), slice(-2, None), slice(2, 6)):  # one block of each vector, mapped or not
+        for store in (loaded, index):
+            np.testing.assert_array_equal(store.take(rows, block), both[rows][:, block])
     assert loaded.rows_of(13) == [37, 38] and loaded.rows_of(5) == [] and loaded.rows_of(2) == []
     if dtype == np.float32:
         q = unit_vectors(rng, 3, 8)

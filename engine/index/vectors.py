@@ -96,15 +96,17 @@ class VectorIndex:
     def _n_base(self) -> int:
         return 0 if self._base is None else len(self._base)
 
-    def take(self, rows) -> np.ndarray:
-        """The vectors of ``rows`` (int array or list), (len(rows), dim), in that order."""
+    def take(self, rows, columns: slice = slice(None)) -> np.ndarray:
+        """The vectors of ``rows`` (int array or list), (len(rows), dim), in that order; ``columns``: only
+        those dimensions (a block of a long vector: only it is copied)."""
         rows = np.asarray(rows, np.int64)
         if self._base is None:
-            return self._vecs[rows]
-        nb, out = len(self._base), np.empty((len(rows), self.dim), self._vecs.dtype)
+            return self._vecs[rows, columns]
+        width = len(range(self.dim)[columns])
+        nb, out = len(self._base), np.empty((len(rows), width), self._vecs.dtype)
         mapped = rows < nb
-        out[mapped] = self._base[rows[mapped]]
-        out[~mapped] = self._vecs[rows[~mapped] - nb]
+        out[mapped] = self._base[rows[mapped], columns]
+        out[~mapped] = self._vecs[rows[~mapped] - nb, columns]
         return out
 
     def dot(self, q: np.ndarray) -> np.ndarray:
