@@ -68,3 +68,31 @@ def test_variants_searched_query_by_query_rank_as_each_config_alone(engine, samp
     assert 0 < shared_passes < len(passes)
     assert len(stages["total"]) == len(queries) and len(stages["encode"]) == len(queries)
     assert together["ours"][0] != together["no words"][0]  # the variants did differ
+
+
+def test_a_query_memo_computes_once_hands_out_copies_and_keeps_what_its_keys_name():
+    """encoders.memo.QueryMemo: one computation per key, a fresh copy each time (a caller's in-place
+    change reaches no other), and the objects named by identity stay alive (their ids cannot be reused)."""
+    import gc
+    import weakref
+
+    import numpy as np
+
+    from engine.encoders.memo import QueryMemo
+
+    class Photo:  # stands in for a decoded query photo
+        pass
+
+    memo, calls = QueryMemo(), []
+    photo = Photo()
+    first = memo.get(("photos", id(photo)), lambda: calls.append(1) or {"shared": np.ones(3)}, photo)
+    first["shared"][0] = 7.0
+    again = memo.get(("photos", id(photo)), lambda: calls.append(1) or {"shared": np.zeros(3)}, photo)
+    assert len(calls) == 1 and memo.computed == 1 and again["shared"].tolist() == [1.0, 1.0, 1.0]
+    ref = weakref.ref(photo)
+    del photo
+    gc.collect()
+    assert ref() is not None  # held by the memo while it lives
+    del memo
+    gc.collect()
+    assert ref() is None

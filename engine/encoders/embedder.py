@@ -277,7 +277,8 @@ class Embedder:
         (n, cells, channels) arrays; never cached.
         (The bridge is compared with query *text*, so a query photo needs no bridge vector.)"""
         scales = None if cell_scales is None else tuple(cell_scales)
-        return self._remembered(("photos", tuple(map(id, images)), scales), lambda: self._embed_pil(images, scales))
+        return self._remembered(("photos", tuple(map(id, images)), scales), lambda: self._embed_pil(images, scales),
+                                images)
 
     def _embed_pil(self, images: Sequence, cell_scales: Sequence[float] | None) -> dict:
         tower = self.image_tower
@@ -344,11 +345,11 @@ class Embedder:
 
     def query_palette(self, image: Image.Image) -> np.ndarray:
         """A query photo's palette (``palette.photo_palette``)."""
-        return self._remembered(("palette", id(image)), lambda: palette.photo_palette(image))
+        return self._remembered(("palette", id(image)), lambda: palette.photo_palette(image), image)
 
-    def _remembered(self, key: tuple, compute: Callable):
-        """``compute()``, or the ``memo``'s copy of it when one is set."""
-        return compute() if self.memo is None else self.memo.get(key, compute)
+    def _remembered(self, key: tuple, compute: Callable, holding=None):
+        """``compute()``, or the ``memo``'s copy of it when one is set (``holding``: what ``key`` names by identity)."""
+        return compute() if self.memo is None else self.memo.get(key, compute, holding)
 
 
 MIN_PHOTOS_FOR_LOOK_STATS = 100
