@@ -203,12 +203,12 @@ def _fit(bundle, data, train_p, val_p, cfg, progress, seed: int | None = None):
     img_by_prod = _group(data.image_product, data.n_products)
     txt_by_prod = _group(data.text_product, data.n_products)
     views = _view_ids(data, txt_by_prod) if cfg.shared_text_positives else None
-    img_by_prod, txt_by_prod = _sampler(img_by_prod), _sampler(txt_by_prod)
+    pick_img, pick_txt = _sampler(img_by_prod), _sampler(txt_by_prod)
     best_state, best = copy.deepcopy(heads.state_dict()), -1.0
     bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
         heads.train()
-        loss = _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched, views)
+        loss = _epoch(heads, data, train_p, pick_img, pick_txt, cfg, rng, opt, sched, views)
         heads.eval()
         val = heldout_recall(bundle, data, val_p)
         score = val.get("recall@10", -loss)
@@ -261,9 +261,9 @@ def _positives(views: tuple[np.ndarray, np.ndarray], batch: np.ndarray, txt_rows
     return (per_product[batch][None, :, :] == text_id[np.asarray(txt_rows)][:, None, None]).any(-1)
 
 
-def _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched, views=None) -> float:
+def _epoch(heads, data, train_p, pick_img, pick_txt, cfg, rng, opt, sched, views=None) -> float:
     """One pass of symmetric InfoNCE over batches of products (one photo and one text view each,
-    drawn by the ``_sampler``s ``img_by_prod`` and ``txt_by_prod``).
+    drawn by the ``_sampler``s ``pick_img`` and ``pick_txt``).
     With ``views`` (``cfg.shared_text_positives``) a text also counts as a positive for every photo in
     the batch whose product has that same text among its views ("Navy Blue Tshirts" is true of every
     navy t-shirt), instead of as a negative; the targets spread over the positives."""
@@ -273,7 +273,7 @@ def _epoch(heads, data, train_p, img_by_prod, txt_by_prod, cfg, rng, opt, sched,
         batch = order[start:start + cfg.batch_size]
         if len(batch) < 2:
             continue
-        img_rows, txt_rows = img_by_prod(batch, rng), txt_by_prod(batch, rng)
+        img_rows, txt_rows = pick_img(batch, rng), pick_txt(batch, rng)
         zi = heads.image(torch.from_numpy(data.image_feats[img_rows]))
         zt = heads.text(torch.from_numpy(data.text_feats[txt_rows]))
         logits = heads.logit_scale.exp().clamp(max=100) * zi @ zt.T
