@@ -118,6 +118,7 @@ def cmd_search(args) -> int:
         read = [f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u]
         read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
         read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
+        read += [f"kind of product {u['head_word']!r}"] if u.get("head_word") else []
         searched = repr(u["text"] or args.text) + (f" as {u['embedded_as']!r}" if u.get("embedded_as") else "")
         print(f"read from the words: {'; '.join(read)} (searched: {searched})")
         if u.get("anchor"):

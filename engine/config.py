@@ -98,6 +98,7 @@ class FusionConfig:
     w_same_shot: float = 0.5  # photo-only queries: the share of mutual cell matches above rerank.same_shot_from (encoders/cells.mutual_share; eval.tune_fusion --weight w_same_shot)
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
+    w_head: float = 0.5  # text queries: the head word ("hoodie" in "Chaz Kangeroo Hoodie", engine/head_word.py) embedded beside the whole text, unit(text + w * head), x (1 - fit) ** misfit_power (eval.tune_fusion --weight w_head)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
     w_category: float = 0.1  # weight of the category fit to a category the query prefers
     w_category_words: float = 0.2  # words naming the shop's categories ("hoodie"; eval.tune_fusion --weight w_category_words)

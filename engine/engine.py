@@ -256,6 +256,8 @@ class SearchEngine:
         read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
         if qv.tower_text not in (None, query.text):
             read["embedded_as"] = qv.tower_text
+        if qv.head_word is not None:
+            read["head_word"] = qv.head_word
         return replace(response, understood=read) if understood or response.understood else response
 
     def category_words(self) -> CategoryWords:

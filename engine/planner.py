@@ -45,6 +45,7 @@ class QueryVectors:
     anchor_colour: np.ndarray | None = None  # anchored photo + text: the anchor photo's unit colour block (part colour_shift)
     read_colour: Callable[[np.ndarray], np.ndarray] | None = None  # text naming colours: palettes -> part colour_class
     tower_text: str | None = None  # the words the text tower embedded (colour aliases written as names), None without
+    head_word: str | None = None  # the word embedded again beside them (engine/head_word.py), None when not
 
 
 @dataclass(frozen=True)

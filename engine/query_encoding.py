@@ -21,6 +21,7 @@ from .config import SERVING_THREADS, EngineConfig
 from .encoders.colour import colour_dim
 from .encoders.embedder import Embedder
 from .errors import BadInputError
+from .head_word import head_word
 from .index.product_index import ProductIndex
 from .planner import QueryVectors
 from .types import Query
@@ -47,6 +48,7 @@ class QueryEncoder:
         bridge's prototype (``encoders/prototypes.py``).
         """
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
+        head = None
         photo_look, shades = None, None
         if photo_parts.wants_palette(self.config, self.index, query, self.embedder.bundle.colours):  # beside the tower pass
             shades = _BESIDE.submit(self.embedder.query_palette, query.image)
@@ -64,7 +66,8 @@ class QueryEncoder:
                 photo_look = vecs["look"][0]
         tower_text = self.tower_text(query)
         if query.text:
-            shared, raw = self.embedder.embed_query_text(tower_text)
+            head, head_weight = self.head(query, tower_text)
+            shared, raw = self.embedder.embed_query_text(tower_text, head, head_weight)
             parts.append(query.text_weight * shared)
             bridge = raw if self.index.bridges is not None else None
             text = shared if query.image is not None else None
@@ -77,7 +80,7 @@ class QueryEncoder:
         colour_words, colour = self.colour_words(query)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
                             colour, tuple(colour_words), cells, photo_look, shades.result() if shades is not None else None,
-                            read_colour=self.colour_reader(colour_words), tower_text=tower_text)
+                            read_colour=self.colour_reader(colour_words), tower_text=tower_text, head_word=head)
 
     def tower_text(self, query: Query) -> str:
         """The words the text tower embeds: the query's, with colour aliases the bundle's colour words
@@ -88,6 +91,19 @@ class QueryEncoder:
         if not query.text or not query.read_words or not self.config.read_colours or colours is None:
             return query.text
         return colours.rewritten(query.text, keep=self.catalog.mentions)
+
+    def head(self, query: Query, tower_text: str) -> tuple[str | None, float]:
+        """The head word to embed beside ``tower_text`` and its weight (``engine/head_word.py``):
+        ``w_head`` x (1 - the shared space's fit) ** ``misfit_power``, like the other parts that stand in
+        for a space that fits the catalogue poorly (on fashion, fit 0.99, it is all but off: that space
+        learnt from the shop's own titles which words count). (None, 0) without a head or weight."""
+        fusion, fit = self.config.fusion, self.index.shared_fit
+        weight = fusion.w_head * ((1.0 - fit) ** fusion.misfit_power if fit is not None else 1.0)
+        if not query.read_words or weight <= 0:
+            return None, 0.0
+        colours = self.embedder.bundle.colours
+        word = head_word(tower_text, (lambda w: bool(colours.match(w)[0])) if colours is not None else None)
+        return (word, weight) if word is not None else (None, 0.0)
 
     def colour_words(self, query: Query) -> tuple[list[str], np.ndarray | None]:
         """The colour phrases the query text names and their prototype histogram

@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power|colour_class_floor] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power|colour_class_floor|w_head] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -38,7 +38,9 @@ w_colour_class`` the weight of colour words read from the photos' palettes by th
 (``encoders/colour_reader.py``) on the same tasks as ``w_colour``; ``--weight misfit_power`` the power of
 1 - fit that those stand-in parts (catalogue bridge, colour words) weigh by, on the word and colour tasks;
 ``--weight colour_class_floor`` the least share of ``w_colour_class`` kept where the shared space fits the
-catalogue (``engine/trust.py``), on the colour tasks. A tie of the tuning halves' mean (the grid's values
+catalogue (``engine/trust.py``), on the colour tasks; ``--weight w_head`` the weight of a text query's head
+word embedded beside the whole text (``engine/head_word.py``) on the word tasks and luma's colour + category
+tasks (P@10). A tie of the tuning halves' mean (the grid's values
 give the same top 10s, as P@10 often does) is broken by their mean nDCG@10. ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set SECTION.KEY=VALUE`` (repeatable,
 e.g. ``fusion.misfit_power=3``) changes another engine setting for every run. Writes <out>/tune_fusion.json
@@ -68,7 +70,7 @@ GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (
          "w_same_shot": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "same_shot_from": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
          "w_palette": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5), "fit_power": (1.0, 2.0, 3.0, 4.0, 6.0),
          "w_colour_class": (0.0, 0.1, 0.2, 0.4, 0.8, 1.6), "misfit_power": (1.0, 1.5, 2.0, 3.0),
-         "colour_class_floor": (0.0, 0.1, 0.25, 0.5, 1.0)}
+         "colour_class_floor": (0.0, 0.1, 0.25, 0.5, 1.0), "w_head": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)}
 RERANK_FIELDS = {"anchor", "same_shot_from"}  # tuned like the weights, but RerankConfig fields
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
@@ -82,13 +84,14 @@ PHOTO_TEXT_TASKS = {"luma photo + colour word → colour variant": "R@1",
 SHOT_TASKS = {"fashion photo → same type + colour": "MRR", "luma photo → product (other views)": "R@1"}
 # (the cells re-order only the first 10 fused candidates: fashion's P@10 cannot move)
 PALETTE_TASKS = {**SHOT_TASKS, "luma other-view photo + colour word → colour variant": "R@1"}  # (its anchor's search)
+HEAD_TASKS = {**WORD_TASKS, **{name: "P@10" for name in COLOUR_TASKS if name.startswith("luma \"")}}
 MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": {**PHOTO_TASKS, **PHOTO_TEXT_TASKS}, "w_bridge": TEXT_TASKS,
                "w_category_words": WORD_TASKS, "w_proto": WORD_TASKS, "w_colour": COLOUR_TASKS,
                "w_local": PHOTO_TASKS, "w_local_text": PHOTO_TEXT_TASKS, "anchor": PHOTO_TEXT_TASKS,
                "w_colour_shift": PHOTO_TEXT_TASKS, "w_same_shot": SHOT_TASKS, "same_shot_from": SHOT_TASKS,
                "w_palette": PALETTE_TASKS, "fit_power": {**PHOTO_TASKS, **PHOTO_TEXT_TASKS},
                "w_colour_class": COLOUR_TASKS, "misfit_power": {**WORD_TASKS, **COLOUR_TASKS},
-               "colour_class_floor": COLOUR_TASKS}
+               "colour_class_floor": COLOUR_TASKS, "w_head": HEAD_TASKS}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 

@@ -42,7 +42,10 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "compared with the photos' colours (why: colour); "
                                                   "embedded_as: the words the text tower read when colour "
                                                   "words the shop never uses were written as the colour's "
-                                                  "name ('navy hoodie' -> 'navy blue hoodie'); anchor "
+                                                  "name ('navy hoodie' -> 'navy blue hoodie'); head_word: "
+                                                  "the word naming the kind of product, embedded again beside "
+                                                  "the text where the shared space fits the catalogue poorly "
+                                                  "('Chaz Kangeroo Hoodie' -> 'Hoodie'); anchor "
                                                   "(photo + text): the product the photo was found to show, "
                                                   "whose catalogue photo the words then change, and its title "
                                                   "(anchor_title)",
@@ -55,6 +58,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                                                     "items": {"type": "string"}},
                                                                  "colours": {"type": "array",
                                                                              "items": {"type": "string"}},
+                                                                 "embedded_as": {"type": "string"},
+                                                                 "head_word": {"type": "string"},
                                                                  "anchor": {"type": "string"},
                                                                  "anchor_title": {"type": "string"}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}

@@ -335,13 +335,19 @@ class Embedder:
         cnn = unit((feats[:, :-colour] - mean[:-colour]) / std[:-colour])
         return (np.hstack([cnn, w * unit(feats[:, -colour:])]) / np.sqrt(1.0 + w * w)).astype(np.float32)
 
-    def embed_query_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(shared-space vector, the text tower's own unit vector) for a query text."""
+    def embed_query_text(self, text: str, head: str | None = None, head_weight: float = 0.0
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """(shared-space vector, the text tower's own unit vector) for a query text; with a ``head`` word
+        (``engine/head_word.py``) and ``head_weight`` > 0, the tower vector is unit(text + weight * head),
+        both embedded in one pass."""
         def encode():
-            raw = self.text_tower.encode([text], role="query")
+            mixed = head is not None and head_weight > 0
+            raw = self.text_tower.encode([text, head] if mixed else [text], role="query")
+            if mixed:
+                raw = unit(raw[:1] + head_weight * raw[1:]).astype(np.float32)
             return self.bundle.heads.project_texts(raw)[0], raw[0]
 
-        return self._remembered(("text", text), encode)
+        return self._remembered(("text", text, head, head_weight), encode)
 
     def query_palette(self, image: Image.Image) -> np.ndarray:
         """A query photo's palette (``palette.photo_palette``)."""

@@ -143,7 +143,8 @@ function readNote(u) {
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
   const embedded = u.embedded_as ? ` (read as "${u.embedded_as}")` : "";  // a colour word the shop never uses
+  const head = u.head_word ? ` · kind of product: ${u.head_word}` : "";  // the word weighed beside the text
   const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
   const pointed = u.photo_words ? ` · searched by your photo alone ("${u.photo_words}" points at it)` : "";
-  return price + words + colours + embedded + anchor + pointed;
+  return price + words + colours + embedded + head + anchor + pointed;
 }

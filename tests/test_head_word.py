@@ -1,0 +1,103 @@
+"""The head word of a query (engine/head_word.py) and how the query encoder embeds it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine.head_word import head_word
+from engine.types import Query
+
+COLOURS = {"navy", "gray", "black", "blue", "red"}
+
+
+def is_colour(word: str) -> bool:
+    return word.lower() in COLOURS
+
+
+@pytest.mark.parametrize("text, head", [
+    ("Chaz Kangeroo Hoodie", "Hoodie"),
+    ("Rocco Gym Tank", "Tank"),
+    ("running shoes for men", "shoes"),
+    ("Ryker LumaTech&trade; Tee (Crew-neck)", "Tee"),
+    ("Mars HeatTech™ Pullover", "Pullover"),
+    ("Sprite Yoga Strap 6 foot", "Strap"),
+    ("iPhone 12 Pro", "iPhone"),
+    ("2 pack socks", "socks"),
+    ("t-shirt for kids", "t-shirt"),
+    ("gray hoodie under 60", "hoodie"),
+    ("jacket navy", "jacket"),  # a colour word last: the word before it
+    ("Turtle Check Men Navy Blue Shirt", "Shirt"),
+])
+def test_the_head_is_the_last_word_before_a_post_modifier_or_number(text, head):
+    assert head_word(text, is_colour) == head
+
+
+@pytest.mark.parametrize("text", [
+    None, "", "hoodie",  # a single word is its own head
+    "in gray",  # nothing before the post-modifier
+    "navy blue",  # colours only
+    "华为 HUAWEI Mate 20", "黑色T恤",  # scripts without spaces between words
+    "XL 42",
+])
+def test_no_head_where_none_can_be_told(text):
+    assert head_word(text, is_colour) is None
+
+
+def test_the_encoder_mixes_the_head_into_the_text_towers_vector(engine):
+    """unit(text + w * head) in the text tower's space, projected by the heads like any text; both
+    texts embedded in one pass; w 0 or no head: the text alone."""
+    from engine.encoders.unit import unit
+
+    emb = engine.embedder
+    shared, raw = emb.embed_query_text("Chaz Kangeroo hoodie", "hoodie", 0.5)
+    both = emb.text_tower.encode(["Chaz Kangeroo hoodie", "hoodie"], role="query")
+    expected = unit(both[:1] + 0.5 * both[1:])[0]
+    np.testing.assert_allclose(raw, expected, atol=1e-5)
+    np.testing.assert_allclose(shared, emb.bundle.heads.project_texts(expected[None])[0], atol=1e-5)
+    alone = emb.embed_query_text("Chaz Kangeroo hoodie")
+    for other in (emb.embed_query_text("Chaz Kangeroo hoodie", "hoodie", 0.0),
+                  emb.embed_query_text("Chaz Kangeroo hoodie", None, 0.5)):
+        np.testing.assert_allclose(other[1], alone[1], atol=1e-6)
+    assert float(raw @ alone[1]) < 0.9999
+
+
+@pytest.mark.parametrize("fit", [None, 0.2, 0.6])
+def test_the_head_weighs_by_the_misfit_and_is_reported(engine, fit):
+    engine.index.shared_fit = fit
+    query = Query(text="Chaz Kangeroo hoodie", k=5)
+    _, raw = engine.embedder.embed_query_text("Chaz Kangeroo hoodie", "hoodie",
+                                              engine.config.fusion.w_head * (1.0 - (fit or 0.0)))
+    qv = engine.query_vectors(query)
+    assert qv.head_word == "hoodie"
+    np.testing.assert_allclose(qv.bridge, raw, atol=1e-6)
+    assert engine.search(query).understood["head_word"] == "hoodie"
+
+
+def test_no_head_where_the_space_fits_or_the_weight_is_off_or_words_are_not_read(engine):
+    engine.index.shared_fit = 1.0  # a space trained on this shop's titles knows which words count
+    response = engine.search(Query(text="Chaz Kangeroo hoodie", k=5))
+    assert "head_word" not in response.understood
+    engine.index.shared_fit = 0.3
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_head=0.0))
+    assert "head_word" not in engine.search(Query(text="Chaz Kangeroo hoodie", k=5)).understood
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_head=0.5))
+    plain = engine.search(Query(text="Chaz Kangeroo hoodie", k=5, read_words=False))
+    assert "head_word" not in (plain.understood or {})
+    assert engine.query_vectors(Query(text="Chaz Kangeroo hoodie", read_words=False)).head_word is None
+
+
+def test_variants_with_other_head_weights_do_not_share_an_encoding(engine):
+    """The per-query memo of the evaluation keys the text by its head and weight (eval.tune_fusion
+    --weight w_head runs every weight on one memo)."""
+    from engine.encoders.memo import QueryMemo
+
+    engine.embedder.memo = QueryMemo()
+    try:
+        a = engine.embedder.embed_query_text("Chaz Kangeroo hoodie", "hoodie", 0.25)[1]
+        b = engine.embedder.embed_query_text("Chaz Kangeroo hoodie", "hoodie", 1.0)[1]
+    finally:
+        engine.embedder.memo = None
+    assert float(a @ b) < 0.9999
