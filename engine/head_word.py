@@ -30,9 +30,10 @@ MIN_LETTERS = 3
 
 
 def head_word(text: str | None, is_colour: Callable[[str], bool] | None = None) -> str | None:
-    """The query's head word as typed, or None: no text, a script without spaces, a single word (the
-    whole text is then its own head), or no word of ``MIN_LETTERS`` letters that is not a colour
-    (``is_colour(word)``) before the first post-modifier or number."""
+    """The query's head word as typed: the last word of ``MIN_LETTERS`` letters or more that is not a
+    colour (``is_colour(word)``) before the first post-modifier or number. None without text, in a
+    script without spaces, or when no other such word comes before it: the head alone ("hoodie"), or
+    with colour words only ("gray hoodie"), already has the text's say (colours have their own parts)."""
     if not text or _CJK.search(text):
         return None
     tokens = _TOKEN.findall(_DROPPED.sub(" ", text))
@@ -43,9 +44,7 @@ def head_word(text: str | None, is_colour: Callable[[str], bool] | None = None) 
         phrase.append(token)
     words = [t for t in phrase if _WORD.fullmatch(t) and len(t) >= MIN_LETTERS
              and t.lower() not in POST_MODIFIERS]
-    if len([t for t in tokens if _WORD.fullmatch(t)]) < 2:
+    seen = [w for w in words if is_colour is None or not is_colour(w)]
+    if len(seen) < 2:  # nothing beside the head for it to outweigh ("hoodie", "gray hoodie", "t-shirt for kids")
         return None
-    for word in reversed(words):
-        if is_colour is None or not is_colour(word):
-            return word
-    return None
+    return seen[-1]

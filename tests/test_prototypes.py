@@ -83,7 +83,6 @@ def test_text_queries_carry_a_prototype_part_from_shrunk_photos(shop_with_vocabu
     cfg, _ = shop_with_vocabulary
     engine = workflow.build_index(cfg, progress=False)
     assert engine.index.prototypes is not None and engine.index.prototypes.dim == 16
-    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_head=0.0))  # the text alone
     response = engine.search(Query(text="Red hoodie", k=5))
     protos = engine.embedder.bundle.prototypes
     q = protos.query(engine.embedder.text_tower.encode(["Red hoodie"], role="query")[0])

@@ -81,7 +81,7 @@ def test_price_words_in_the_text_filter_and_are_reported(client):
     _validate(body, "SearchResponse")
     assert body["understood"] == {"text": "red hoodie", "phrases": ["between $20 and $60"],
                                   "min_price": 20.0, "max_price": 60.0, "category_words": ["hoodie"],
-                                  "colours": ["red"], "head_word": "hoodie"}
+                                  "colours": ["red"]}
     assert body["results"] and all(20 <= r["product"]["price"] <= 60 for r in body["results"])
 
 
