@@ -85,6 +85,7 @@ class FusionConfig:
     visual_by_fit: bool = True  # photo-only queries: w_visual x the shared space's fit to the catalogue (engine/domain_fit.py)
     w_text: float = 0.5  # weight of the query-text to product-text similarity
     w_bridge: float = 0.25  # zero-shot bridge: query text vs photo's ImageNet classes (eval.tune_fusion --weight)
+    bridge_by_fit: bool = True  # w_bridge x (1 - the shared space's fit) ** misfit_power: it stands in where the space does not fit (engine/trust.py)
     w_proto: float = 1.0  # catalogue bridge: text query's prototype vs the shrunk photo (eval.tune_fusion --weight w_proto)
     proto_by_fit: bool = True  # w_proto x (1 - the shared space's fit to the catalogue) (engine/domain_fit.py)
     w_colour: float = 1.0  # colour words in the query vs the photos' colour histograms (encoders/colour_words.py; eval.tune_fusion --weight w_colour)

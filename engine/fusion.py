@@ -87,13 +87,13 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
          trust: Trust = Trust()) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why". ``trust``
-    scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class`` and ``w_predicted_category`` by the shared space's fit
+    scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class``, ``w_bridge`` and ``w_predicted_category`` by the shared space's fit
     to the catalogue (``engine/trust.py``)."""
     if len(cands) == 0:
         return cands
     parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
     score = cfg.w_visual * trust.visual * parts["visual"] + cfg.w_text * parts["text"]
-    for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge), ("shape", cfg.w_shape),
+    for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge * trust.bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
                          ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
                          ("colour_class", cfg.w_colour_class * trust.colour_class)):

@@ -11,6 +11,7 @@ def trust_factors(fusion, fit: float | None) -> dict[str, float]:
         return {}
     misfit = (1.0 - fit) ** fusion.misfit_power
     return {"colour": misfit, "colour_class": max(misfit, fusion.colour_class_floor), "proto": misfit,
+            "bridge": misfit if fusion.bridge_by_fit else 1.0,
             "predicted_category_fit": fit ** fusion.fit_power}
 
 

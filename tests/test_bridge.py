@@ -1,10 +1,15 @@
 """The zero-shot bridge: shapes, the bundle round trip, and its part in text queries."""
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from engine.encoders.bridge import bridge_vectors, class_names
 from engine.encoders.bundle import ModelBundle
 from engine.types import Query
+
+from tests.fusion_formula import explained
 
 
 def test_bridge_vectors_are_unit_mixes_of_class_embeddings():
@@ -54,3 +59,20 @@ def test_default_bundle_ships_in_the_package():
     assert bundle.fingerprint == ModelBundle.load(path).fingerprint
     feats = np.random.default_rng(0).standard_normal((2, bundle.image_dim)).astype(np.float32)
     assert np.allclose(np.linalg.norm(bundle.heads.project_images(feats), axis=1), 1, atol=1e-5)
+
+
+
+@pytest.mark.parametrize("fit", [0.2, 0.9])
+def test_the_bridge_weighs_by_the_misfit(engine, fit):
+    """w_bridge x (1 - fit) ** misfit_power, like the other parts that stand in for the shared space;
+    ``bridge_by_fit`` off: w_bridge as it is."""
+    engine.index.shared_fit = fit
+    fusion = engine.config.fusion
+    results = engine.search(Query(text="Red hoodie", k=5)).results
+    assert results and all(abs(r.why["bridge"]) > 1e-3 for r in results)
+    for r in results:
+        assert r.score == pytest.approx(explained(fusion, fit, r.why), abs=1e-5)
+        assert r.score != pytest.approx(explained(fusion, fit, r.why, {"bridge": 1.0}), abs=1e-5)
+    engine.config = replace(engine.config, fusion=replace(fusion, bridge_by_fit=False))
+    for r in engine.search(Query(text="Red hoodie", k=5)).results:
+        assert r.score == pytest.approx(explained(engine.config.fusion, fit, r.why, {"bridge": 1.0}), abs=1e-5)
