@@ -5,11 +5,10 @@ Hoodie" is a hoodie whatever "Chaz Kangeroo" means, "Rocco Gym Tank" a tank top,
 shared space trained on the shop's own titles has learnt which words matter; a space meeting a foreign
 catalogue has not, and the text tower gives the made-up names as much say as the type (issue 7, item 4).
 English noun phrases put their head last, before any post-modifier ("running shoes for men",
-"Ryker Tee (Crew-neck)", "Yoga Strap 6 foot"), so the head is the last word before the first preposition
-or number, leaving out
-parentheses, markup entities, numbers and colour words (those have their own reading,
-``encoders/colour_words.py``). The query encoder embeds it beside the whole text and mixes the two
-(``FusionConfig.w_head`` x (1 - the shared space's fit), ``query_encoding.QueryEncoder``).
+"Ryker Tee (Crew-neck)", "Yoga Strap 6 foot"), so the head is the last word before the first
+preposition or number, leaving out parentheses, markup entities and colour words (those have their own
+reading, ``encoders/colour_words.py``). The query encoder embeds it beside the whole text and mixes the
+two (``FusionConfig.w_head`` x (1 - the shared space's fit), ``query_encoding.QueryEncoder.head``).
 
 Texts in scripts without spaces between words (Chinese, Japanese) have no head found this way: None.
 """

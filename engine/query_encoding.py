@@ -24,6 +24,7 @@ from .errors import BadInputError
 from .head_word import head_word
 from .index.product_index import ProductIndex
 from .planner import QueryVectors
+from .trust import misfit
 from .types import Query
 
 # query photos' palettes, computed beside the tower pass: one thread per concurrent query, so a
@@ -97,8 +98,7 @@ class QueryEncoder:
         ``w_head`` x (1 - the shared space's fit) ** ``misfit_power``, like the other parts that stand in
         for a space that fits the catalogue poorly (on fashion, fit 0.99, it is all but off: that space
         learnt from the shop's own titles which words count). (None, 0) without a head or weight."""
-        fusion, fit = self.config.fusion, self.index.shared_fit
-        weight = fusion.w_head * ((1.0 - fit) ** fusion.misfit_power if fit is not None else 1.0)
+        weight = self.config.fusion.w_head * misfit(self.index.shared_fit, self.config.fusion)
         if not query.read_words or weight <= 0:
             return None, 0.0
         colours = self.embedder.bundle.colours

@@ -46,6 +46,12 @@ class Trust:
     bridge: float = 1.0
 
 
+def misfit(fit: float | None, cfg: FusionConfig) -> float:
+    """(1 - fit) ** ``misfit_power``, the factor of the parts that stand in for the shared space (1 when
+    the fit is unknown); the query encoder's head word weighs by it too (``query_encoding.QueryEncoder.head``)."""
+    return (1.0 - fit) ** cfg.misfit_power if fit is not None else 1.0
+
+
 def trust(fit: float | None, cfg: FusionConfig, qv: QueryVectors, word_fit: np.ndarray | None) -> Trust:
     """The factors for a query (``qv``: photo-only when it has a look; ``word_fit`` not None: its words
     name the shop's categories, ``query_text.CategoryWords``) on a catalogue the shared space fits by ``fit``."""
@@ -53,7 +59,7 @@ def trust(fit: float | None, cfg: FusionConfig, qv: QueryVectors, word_fit: np.n
         return fit ** cfg.fit_power if on and fit is not None else 1.0
 
     def misfit_if(on: bool) -> float:
-        return (1.0 - fit) ** cfg.misfit_power if on and fit is not None else 1.0
+        return misfit(fit, cfg) if on else 1.0
 
     return Trust(visual=fit_if(cfg.visual_by_fit and qv.look is not None),
                  proto=0.0 if word_fit is not None else misfit_if(cfg.proto_by_fit),
