@@ -146,5 +146,8 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.click("#go")
             phone.wait_for_function("(t => t.includes('colour: navy blue (read as \"navy blue hoodie\")'))"
                                     "(document.querySelector('#status').textContent)")
+            phone.fill("#text", "Chaz Kangeroo hoodie")  # a made-up name beside the type: the type word is weighed
+            phone.click("#go")
+            phone.wait_for_function("(t => t.includes('kind of product: hoodie'))(document.querySelector('#status').textContent)")
         finally:
             browser.close()
