@@ -47,8 +47,8 @@ def test_no_head_where_none_can_be_told(text):
 
 
 def test_the_encoder_mixes_the_head_into_the_text_towers_vector(engine):
-    """unit(text + w * head) in the text tower's space, projected by the heads like any text; both
-    texts embedded in one pass; w 0 or no head: the text alone."""
+    """unit(text + w * head) in the text tower's space, projected by the heads like any text (the head
+    word's vector kept for the next query that names it); w 0 or no head: the text alone."""
     from engine.encoders.unit import unit
 
     emb = engine.embedder
