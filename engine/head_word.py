@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import numpy as np
+
 # words after which a noun phrase's post-modifier starts ("shoes for men", "bag with zip", "top in blue")
 POST_MODIFIERS = frozenset({"for", "with", "without", "in", "under", "over", "from", "of", "by", "on", "to",
                             "and", "or", "at", "made", "like", "but", "except", "near", "around"})
@@ -26,6 +28,7 @@ _DROPPED = re.compile(r"\([^)]*\)|\[[^\]]*\]|&[A-Za-z]+;|&#\d+;|[®™©]")
 _TOKEN = re.compile(r"[^\W\d_][\w'\-]*|\d[\w.,]*|\S", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*(?:[-'][^\W\d_]+)*", re.UNICODE)
 MIN_LETTERS = 3
+MAX_HEADS = 4096  # head-word vectors a HeadVectors keeps
 
 
 def head_word(text: str | None, is_colour: Callable[[str], bool] | None = None) -> str | None:
@@ -47,3 +50,22 @@ def head_word(text: str | None, is_colour: Callable[[str], bool] | None = None) 
     if len(seen) < 2:  # nothing beside the head for it to outweigh ("hoodie", "gray hoodie", "t-shirt for kids")
         return None
     return seen[-1]
+
+
+class HeadVectors:
+    """Head word -> its text-tower vector, computed by ``encode(word)`` once and kept (up to ``MAX_HEADS``,
+    then started afresh): head words are few and come back ("Hoodie", "Tee"), and embedding one beside
+    every query text had cost a text query 1.2x its p50 (``docs/eval/experiments/head_word_latency.*``)."""
+
+    def __init__(self, encode: Callable[[str], np.ndarray]):
+        self._encode = encode
+        self._kept: dict[str, np.ndarray] = {}
+
+    def __call__(self, word: str) -> np.ndarray:
+        vec = self._kept.get(word)
+        if vec is None:
+            vec = self._encode(word)
+            if len(self._kept) >= MAX_HEADS:
+                self._kept.clear()
+            self._kept[word] = vec
+        return vec

@@ -101,3 +101,22 @@ def test_variants_with_other_head_weights_do_not_share_an_encoding(engine):
     finally:
         engine.embedder.memo = None
     assert float(a @ b) < 0.9999
+
+
+def test_head_vectors_are_encoded_once_and_kept_within_a_bound(monkeypatch):
+    from engine import head_word as hw
+
+    calls = []
+
+    def encode(word):
+        calls.append(word)
+        return np.full(4, len(word), np.float32)
+
+    monkeypatch.setattr(hw, "MAX_HEADS", 3)
+    heads = hw.HeadVectors(encode)
+    for word in ("Hoodie", "Tee", "Hoodie", "Tee", "Tank"):
+        np.testing.assert_array_equal(heads(word), np.full(4, len(word), np.float32))
+    assert calls == ["Hoodie", "Tee", "Tank"]
+    heads("Jacket")  # a fourth word: the kept ones start afresh
+    heads("Hoodie")
+    assert calls == ["Hoodie", "Tee", "Tank", "Jacket", "Hoodie"]

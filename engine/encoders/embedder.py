@@ -22,6 +22,7 @@ from .cells import decode, pack_codes, unpack_codes
 from .bundle import ModelBundle
 from .colour import colour_dim
 from .extras import PHOTO_EXTRAS, derived_key
+from ..head_word import HeadVectors
 from .memo import QueryMemo
 from .unit import unit
 
@@ -54,7 +55,7 @@ class Embedder:
         self.image_tower_id = tower_id(bundle.image_tower)
         self.text_tower_id = tower_id(bundle.text_tower)
         self.memo: QueryMemo | None = None  # set by whoever searches one query several times (memo.py)
-        self._heads: dict[str, np.ndarray] = {}  # head word -> its text-tower vector (few words, asked again and again)
+        self._heads = HeadVectors(lambda word: self.text_tower.encode([word], role="query")[0])
 
     def also_keep(self, *kinds: str) -> None:
         """Make fresh tower passes also cache these PHOTO_EXTRAS (once each, order kept): training keeps
@@ -339,26 +340,15 @@ class Embedder:
     def embed_query_text(self, text: str, head: str | None = None, head_weight: float = 0.0
                          ) -> tuple[np.ndarray, np.ndarray]:
         """(shared-space vector, the text tower's own unit vector) for a query text; with a ``head`` word
-        (``engine/head_word.py``) and ``head_weight`` > 0, the tower vector is unit(text + weight * head).
-        Head words are few and come back ("Hoodie", "Tee"), so their vectors are kept (up to
-        ``MAX_HEADS``): a pass of two texts cost a text query ~1.6 ms p50 more than one
-        (``docs/eval/experiments/head_word_latency.*``)."""
+        (``engine/head_word.py``) and ``head_weight`` > 0, the tower vector is unit(text + weight * head),
+        the head's vector kept between queries (``head_word.HeadVectors``)."""
         def encode():
             raw = self.text_tower.encode([text], role="query")
             if head is not None and head_weight > 0:
-                raw = unit(raw + head_weight * self._head_vector(head)[None]).astype(np.float32)
+                raw = unit(raw + head_weight * self._heads(head)[None]).astype(np.float32)
             return self.bundle.heads.project_texts(raw)[0], raw[0]
 
         return self._remembered(("text", text, head, head_weight), encode)
-
-    def _head_vector(self, word: str) -> np.ndarray:
-        vec = self._heads.get(word)
-        if vec is None:
-            vec = self.text_tower.encode([word], role="query")[0]
-            if len(self._heads) >= MAX_HEADS:
-                self._heads.clear()
-            self._heads[word] = vec
-        return vec
 
     def query_palette(self, image: Image.Image) -> np.ndarray:
         """A query photo's palette (``palette.photo_palette``)."""
@@ -370,7 +360,6 @@ class Embedder:
 
 
 MIN_PHOTOS_FOR_LOOK_STATS = 100
-MAX_HEADS = 4096  # head-word vectors an embedder keeps (engine/head_word.py)
 
 
 def look_statistics(feats: np.ndarray, fallback: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
