@@ -19,7 +19,7 @@ from eval import datasets, runner
 from eval.__main__ import eval_config
 
 out = Path("out/type_colour_probe")
-cfg = eval_config(out, "out/figures/features.db")
+cfg = eval_config(out, sys.argv[2] if len(sys.argv) > 2 else "out/figures/features.db")
 bundle = ModelBundle.load(Path(sys.argv[1]))
 gallery, _ = datasets.fashion_split(2000, 42072)
 row = {r["id"]: r for r in gallery}
