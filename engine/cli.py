@@ -119,6 +119,7 @@ def cmd_search(args) -> int:
         read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
         read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
         read += [f"kind of product {u['head_word']!r}"] if u.get("head_word") else []
+        read += [f"kinds the type reader knows {', '.join(u['kinds'])}"] if u.get("kinds") else []
         searched = repr(u["text"] or args.text) + (f" as {u['embedded_as']!r}" if u.get("embedded_as") else "")
         print(f"read from the words: {'; '.join(read)} (searched: {searched})")
         if u.get("anchor"):

@@ -258,6 +258,8 @@ class SearchEngine:
             read["embedded_as"] = qv.tower_text
         if qv.head_word is not None:
             read["head_word"] = qv.head_word
+        if qv.kinds:
+            read["kinds"] = list(qv.kinds)
         return replace(response, understood=read) if understood or response.understood else response
 
     def category_words(self) -> CategoryWords:

@@ -2,7 +2,7 @@
 
     score = w_look * look + w_visual * visual + w_text * text + w_bridge * bridge
             + w_shape * shape + w_text_photo * text_photo + w_proto * proto + w_colour * colour
-            + w_colour_shift * colour_shift + w_colour_class * colour_class
+            + w_colour_shift * colour_shift + w_colour_class * colour_class + w_type_class * type_class
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
             + w_category_words * category_words_fit
 
@@ -30,6 +30,12 @@
   max(log p(colour | the photo's palette), -10) / 10 + 1, in [0, 1] (encoders/colour_reader.py): tells a
   catalogue's near colours apart ("navy blue" from "blue"), which the prototype's 8 hues cannot; its
   weight is w_colour_class x max(1 - the shared space's fit, colour_class_floor) (engine/trust.py);
+- ``type_class`` (text-only queries naming kinds of product the bundle's type reader knows, "black heels";
+  indexes whose looks are as the reader was trained on) = max over the product's photos of the probability
+  the reader gives their looks of the named kinds (encoders/type_reader.py): tells the training catalogue's
+  neighbouring kinds apart (Heels from Flats), which the shared space blurs; its weight is w_type_class x
+  the shared space's fit ** fit_power (the reader learnt that catalogue's kinds from its photos), and 0 when
+  the query's words name the shop's own categories (they then say the kind themselves);
 - ``colour_shift`` (photo + text queries naming colours, anchored on the catalogue photo the query photo
   shows: engine/anchor.py) = max over the product's photos of cos(photo colour - anchor colour, the
   colours' prototype - anchor colour) x max(shape, 0), on unit colour blocks: "this, but in gray" wants
@@ -87,7 +93,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
          trust: Trust = Trust()) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why". ``trust``
-    scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class``, ``w_bridge`` and ``w_predicted_category`` by the shared space's fit
+    scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class``, ``w_type_class``, ``w_bridge`` and ``w_predicted_category`` by the shared space's fit
     to the catalogue (``engine/trust.py``)."""
     if len(cands) == 0:
         return cands
@@ -96,7 +102,8 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge * trust.bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
                          ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
-                         ("colour_class", cfg.w_colour_class * trust.colour_class)):
+                         ("colour_class", cfg.w_colour_class * trust.colour_class),
+                         ("type_class", cfg.w_type_class * trust.type_class)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

@@ -79,9 +79,11 @@ class QueryEncoder:
         if norm < 1e-9:
             raise BadInputError("weights", "image_weight and text_weight cancel out; use positive weights")
         colour_words, colour = self.colour_words(query)
+        read_type, kinds = self.type_reader(query, tower_text, colour_words)
         return QueryVectors((q / norm).astype(np.float32), look, bridge, photo, shape, text, proto,
                             colour, tuple(colour_words), cells, photo_look, shades.result() if shades is not None else None,
-                            read_colour=self.colour_reader(colour_words), tower_text=tower_text, head_word=head)
+                            read_colour=self.colour_reader(colour_words), tower_text=tower_text, head_word=head,
+                            read_type=read_type, kinds=kinds)
 
     def tower_text(self, query: Query) -> str:
         """The words the text tower embeds: the query's, with colour aliases the bundle's colour words
@@ -125,3 +127,18 @@ class QueryEncoder:
         if not ids or shades is None or shades.dim != reader.dim or self.config.fusion.w_colour_class <= 0:
             return None
         return functools.partial(reader.read, ids=ids)
+
+    def type_reader(self, query: Query, tower_text: str | None, colour_words: list[str]) -> tuple:
+        """(looks -> part ``type_class``, the kinds' names) for a text-only query naming kinds of product the
+        bundle's type reader knows ("black heels"), when the index keeps looks as the reader was trained on
+        them and ``w_type_class`` > 0; else (None, ()). The part is the reader's probability times the
+        share of the words that name kinds or colours (``TypeReader.share``)."""
+        reader, looks = self.embedder.bundle.types, self.index.looks
+        if (reader is None or looks is None or query.image is not None or not tower_text or not query.read_words
+                or self.config.fusion.w_type_class <= 0 or looks.dim != reader.dim
+                or self.index.look_colour_weight != reader.colour_weight):
+            return None, ()
+        ids, share = reader.share(tower_text, colour_words)
+        if not ids:
+            return None, ()
+        return (lambda looks: share * reader.read(looks, ids)), tuple(reader.names[i] for i in ids)

@@ -8,7 +8,9 @@ photo + text queries ``shape`` (the looks' CNN blocks only: the words, not the p
 and ``text_photo`` = max over the photos of cos(query text alone, photo) in the shared space, and for
 queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
 looks' colour blocks) and ``colour_class`` = max over the photos of how surely the bundle's colour reader
-takes the photo's palette for the named colours (encoders/colour_reader.py), and, for anchored photo +
+takes the photo's palette for the named colours (encoders/colour_reader.py), for queries naming kinds of
+product the bundle's type reader knows ``type_class`` = max over the photos of the probability it gives
+their looks of those kinds (encoders/type_reader.py), and, for anchored photo +
 text queries (engine/anchor.py), ``colour_shift`` = max
 over the photos of cos(photo colour - anchor colour, prototype - anchor colour) x max(shape, 0): the
 same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors
@@ -58,7 +60,9 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
     if qv.proto is not None and index.prototypes is not None:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
     if qv.read_colour is not None and index.palettes is not None:
-        parts["colour_class"] = _best_palette(index.palettes, rows, qv.read_colour)
+        parts["colour_class"] = _best_read(index.palettes, rows, qv.read_colour)
+    if qv.read_type is not None and index.looks is not None:
+        parts["type_class"] = _best_read(index.looks, rows, qv.read_type)
     if qv.colour is not None and index.looks is not None:
         parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
         if qv.anchor_colour is not None:
@@ -91,7 +95,7 @@ def local_rerank(index: ProductIndex, ranked: Candidates, cells: Sequence[np.nda
         if w_shot > 0:
             added["same_shot"] = (np.clip(share - start, 0.0, None) / max(1.0 - start, 1e-6)).astype(np.float32)
     if palette[0] > 0 and palette[1] is not None and index.palettes is not None:
-        added["palette"] = _best_palette(index.palettes, head.rows, lambda shades: overlap(palette[1], shades))
+        added["palette"] = _best_read(index.palettes, head.rows, lambda shades: overlap(palette[1], shades))
     scores = head.scores + sum(weights[name] * part for name, part in added.items())
     head = Candidates(head.rows, scores.astype(np.float32), {**head.parts, **added}).top(len(head))
     if len(tail) == 0:
@@ -141,10 +145,10 @@ def _shift_by_owner(vecs: VectorIndex, rows: np.ndarray, target: np.ndarray, ori
     return _owner_max(vecs, rows, sims)
 
 
-def _best_palette(palettes: VectorIndex, rows: np.ndarray, score) -> np.ndarray:
-    """For each row, the best ``score`` (an (m, palette dim) block -> (m,) scores >= 0) over its photos'
-    palettes; 0 where it has none."""
-    return np.maximum(_owner_max(palettes, rows, lambda sel: score(palettes.take(sel))), 0.0)
+def _best_read(channel: VectorIndex, rows: np.ndarray, score) -> np.ndarray:
+    """For each row, the best ``score`` (an (m, channel dim) block -> (m,) scores >= 0) over its photos'
+    vectors in ``channel`` (palettes, looks); 0 where it has none."""
+    return np.maximum(_owner_max(channel, rows, lambda sel: score(channel.take(sel))), 0.0)
 
 
 def _owner_max(vecs: VectorIndex, rows: np.ndarray, sims) -> np.ndarray:

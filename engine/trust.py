@@ -15,6 +15,9 @@ that space weigh by the fit, parts that stand in for it where it fits poorly by 
   ``misfit_power``: where the space was trained on the catalogue's own kind of titles it reads a text
   better than 1,000 ImageNet class names do, and the bridge only cost it (fashion text -> own photo,
   tuning half R@10 0.831 without it against 0.818 at 0.25); on luma (fit 0.21) it keeps most of its weight;
+- ``type_class`` (the type reader, twenty-second session; ``type_by_fit``): fit ** ``fit_power``, since the
+  reader learnt the training catalogue's kinds from its photos (on luma, fit 0.21, it weighs 0.04), and 0
+  when the query's words name the shop's categories, which say the kind themselves;
 - ``colour`` (colour words against the photos' colour histograms and read from their palettes, parts
   ``colour`` and ``colour_class``; ``colour_by_fit``): (1 - fit) ** ``misfit_power``, since a space that
   fits the catalogue reads colour words itself; the colour reader's part (``colour_class``) keeps at least
@@ -36,7 +39,8 @@ from .planner import QueryVectors
 
 @dataclass(frozen=True)
 class Trust:
-    """Factors on ``w_visual``, ``w_proto``, ``w_colour``, ``w_predicted_category``, ``w_colour_class`` and ``w_bridge``."""
+    """Factors on ``w_visual``, ``w_proto``, ``w_colour``, ``w_predicted_category``, ``w_colour_class``, ``w_bridge``
+    and ``w_type_class``."""
 
     visual: float = 1.0
     proto: float = 1.0
@@ -44,6 +48,7 @@ class Trust:
     predicted: float = 1.0
     colour_class: float = 1.0
     bridge: float = 1.0
+    type_class: float = 1.0
 
 
 def misfit(fit: float | None, cfg: FusionConfig) -> float:
@@ -65,4 +70,5 @@ def trust(fit: float | None, cfg: FusionConfig, qv: QueryVectors, word_fit: np.n
                  proto=0.0 if word_fit is not None else misfit_if(cfg.proto_by_fit),
                  colour=misfit_if(cfg.colour_by_fit),
                  colour_class=max(misfit_if(cfg.colour_by_fit), cfg.colour_class_floor),
-                 predicted=fit_if(cfg.predicted_by_fit), bridge=misfit_if(cfg.bridge_by_fit))
+                 predicted=fit_if(cfg.predicted_by_fit), bridge=misfit_if(cfg.bridge_by_fit),
+                 type_class=0.0 if word_fit is not None else fit_if(cfg.type_by_fit))

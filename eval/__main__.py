@@ -36,6 +36,7 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seco
     given) gets each step's wall time, keyed "<stage>: <step>"."""
     from engine.encoders.colour_words import colour_words_of
     from engine.encoders.prototypes import vocabulary_of
+    from engine.encoders.type_reader import type_reader_of
     from engine.features import FeatureCache
     from engine.train import collect_pairs, train_space
     from engine.workflow import new_bundle
@@ -48,9 +49,11 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seco
     embedder.also_keep("palette")  # the colour reader's, same decoding
     data = step("tower features", collect_pairs, products, embedder, augment=True, progress=progress)
     bundle = step("training", train_space, bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
-    # the catalogue bridge and the colour words, from the same products (their photos for the colours)
+    # the catalogue bridge, the colour words and the type reader, from the same products (and their photos)
     bundle.prototypes = step("vocabulary", vocabulary_of, products, embedder, seed=cfg.train.seed)
     bundle.colours = step("colour words", colour_words_of, products, embedder)
+    bundle.types = step("type reader", type_reader_of, products, embedder, cfg.index.look_colour_weight,
+                        seed=cfg.train.seed)
     return bundle
 
 

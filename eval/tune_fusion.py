@@ -1,6 +1,6 @@
 """Fusion weights, tuned on one half of the queries and reported on the other.
 
-    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power|colour_class_floor|w_head] [--out reports/tune] [--bundle PATH]
+    python -m eval.tune_fusion [--weight w_look|w_predicted_category|w_bridge|w_category_words|w_proto|w_colour|w_local|w_local_text|anchor|w_colour_shift|w_same_shot|same_shot_from|w_palette|fit_power|w_colour_class|misfit_power|colour_class_floor|w_head|w_type_class] [--out reports/tune] [--bundle PATH]
 
 For a photo-only query the engine scores ``w_look·look + w_visual·visual`` (look: standardised tower
 features; visual: the trained shared space). The shared space is trained on fashion pairs, so how much
@@ -40,7 +40,8 @@ w_colour_class`` the weight of colour words read from the photos' palettes by th
 ``--weight colour_class_floor`` the least share of ``w_colour_class`` kept where the shared space fits the
 catalogue (``engine/trust.py``), on the colour tasks; ``--weight w_head`` the weight of a text query's head
 word embedded beside the whole text (``engine/head_word.py``) on the word tasks and luma's colour + category
-tasks (P@10). A tie of the tuning halves' mean (the grid's values
+tasks (P@10), and ``--weight w_type_class`` the weight of the type reader's part (``encoders/type_reader.py``)
+on the same tasks. A tie of the tuning halves' mean (the grid's values
 give the same top 10s, as P@10 often does) is broken by their mean nDCG@10. ``--colour-category`` adds
 luma "⟨colour⟩ ⟨category⟩" (MRR) to the tasks of any weight. ``--set SECTION.KEY=VALUE`` (repeatable,
 e.g. ``fusion.misfit_power=3``) changes another engine setting for every run. Writes <out>/tune_fusion.json
@@ -70,7 +71,8 @@ GRIDS = {"w_look": (1.0, 2.0, 4.0, 8.0, float("inf")), "w_predicted_category": (
          "w_same_shot": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0), "same_shot_from": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
          "w_palette": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5), "fit_power": (1.0, 2.0, 3.0, 4.0, 6.0),
          "w_colour_class": (0.0, 0.1, 0.2, 0.4, 0.8, 1.6), "misfit_power": (1.0, 1.5, 2.0, 3.0),
-         "colour_class_floor": (0.0, 0.1, 0.25, 0.5, 1.0), "w_head": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)}
+         "colour_class_floor": (0.0, 0.1, 0.25, 0.5, 1.0), "w_head": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5),
+         "w_type_class": (0.0, 0.05, 0.1, 0.2, 0.4)}
 RERANK_FIELDS = {"anchor", "same_shot_from"}  # tuned like the weights, but RerankConfig fields
 PHOTO_TASKS = {"fashion photo → same type + colour": "P@10", "luma photo → product (other views)": "R@1"}
 TEXT_TASKS = {"fashion text → photo (own product)": "R@10", "luma text (name) → photo": "R@10"}
@@ -91,7 +93,7 @@ MAIN_METRIC = {"w_look": PHOTO_TASKS, "w_predicted_category": {**PHOTO_TASKS, **
                "w_colour_shift": PHOTO_TEXT_TASKS, "w_same_shot": SHOT_TASKS, "same_shot_from": SHOT_TASKS,
                "w_palette": PALETTE_TASKS, "fit_power": {**PHOTO_TASKS, **PHOTO_TEXT_TASKS},
                "w_colour_class": COLOUR_TASKS, "misfit_power": {**WORD_TASKS, **COLOUR_TASKS},
-               "colour_class_floor": COLOUR_TASKS, "w_head": HEAD_TASKS}
+               "colour_class_floor": COLOUR_TASKS, "w_head": HEAD_TASKS, "w_type_class": HEAD_TASKS}
 COLOUR_CATEGORY = {'luma "⟨colour⟩ ⟨category⟩" → photos of that category + colour': "MRR"}
 
 

