@@ -54,7 +54,9 @@ def test_the_reader_learns_kinds_from_looks_deterministically():
     np.testing.assert_allclose(both, reader.read(looks, [0]) + reader.read(looks, [1]), rtol=1e-5)
     again = learn_type_reader(leaves + ["", "Rare"], np.vstack([looks, looks[:2]]), 0.75, seed=3)
     np.testing.assert_array_equal(again.w1, reader.w1)
-    np.testing.assert_array_equal(reader.w1, reader.w1.astype(np.float16).astype(np.float32))  # as a bundle stores it
+    np.testing.assert_array_equal(reader.b2, reader.b2.astype(np.float16).astype(np.float32))  # as a bundle stores it
+    loaded = TypeReader.from_tensors(reader.tensors(), reader.meta())
+    np.testing.assert_allclose(loaded.w1, reader.w1, rtol=1e-6)
     assert learn_type_reader(["Heels"] * 20, looks[:20], 0.75) is None  # one kind: nothing to tell apart
 
 

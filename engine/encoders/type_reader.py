@@ -104,28 +104,44 @@ class TypeReader:
         return (p[:, list(ids)].sum(axis=1) / p.sum(axis=1)).astype(np.float32)
 
     def tensors(self) -> dict[str, torch.Tensor]:
+        """The first layer as int8 rows with a float32 scale each (0.7 MB for the fashion reader instead of
+        1.4 in float16), the rest float16."""
         if self.stored is not None:
             return dict(self.stored)
         half = lambda a: torch.from_numpy(np.ascontiguousarray(a.astype(np.float16)))  # noqa: E731
-        return {"w1": half(self.w1), "b1": half(self.b1), "w2": half(self.w2), "b2": half(self.b2)}
+        w1, scale = _quantise(self.w1)
+        return {"w1": torch.from_numpy(w1), "w1_scale": torch.from_numpy(scale), "b1": half(self.b1),
+                "w2": half(self.w2), "b2": half(self.b2)}
 
     def meta(self) -> dict:
         return {"names": list(self.names), "colour_weight": self.colour_weight}
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor], meta: dict) -> "TypeReader":
-        stored = {k: tensors[k] for k in ("w1", "b1", "w2", "b2")}
-        return cls(list(meta["names"]), *(tensors[k].float().numpy() for k in ("w1", "b1", "w2", "b2")),
+        stored = {k: tensors[k] for k in ("w1", "w1_scale", "b1", "w2", "b2")}
+        w1 = tensors["w1"].numpy().astype(np.float32) * tensors["w1_scale"].numpy()[:, None]
+        return cls(list(meta["names"]), w1, *(tensors[k].float().numpy() for k in ("b1", "w2", "b2")),
                    colour_weight=meta.get("colour_weight"), stored=stored)
 
     def fingerprint_bytes(self) -> bytes:
         return b"".join(t.numpy().tobytes() for t in self.tensors().values()) + "|".join(self.names).encode()
 
 
+def _quantise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows and a float32 scale a row."""
+    scale = (np.maximum(np.abs(x).max(axis=1), 1e-12) / 127.0).astype(np.float32)
+    return np.round(x / scale[:, None]).astype(np.int8), scale
+
+
+def _as_int8(x: np.ndarray) -> np.ndarray:
+    q, scale = _quantise(x)
+    return q.astype(np.float32) * scale[:, None]
+
+
 def learn_type_reader(leaves: Sequence[str], looks: np.ndarray, colour_weight: float | None, seed: int = 0,
                       epochs: int = EPOCHS) -> TypeReader | None:
     """Fit the reader on photos' ``looks`` (n, dim) and their products' category ``leaves`` (n; "" for none).
-    Seeded (the same photos give the same reader); weights rounded to float16 as a bundle stores them.
+    Seeded (the same photos give the same reader); weights rounded as a bundle stores them (``tensors``).
     None when fewer than two leaves have ``MIN_PHOTOS`` photos."""
     counts = Counter(leaf for leaf in leaves if leaf)
     names = sorted(leaf for leaf, n in counts.items() if n >= MIN_PHOTOS)
@@ -156,7 +172,7 @@ def learn_type_reader(leaves: Sequence[str], looks: np.ndarray, colour_weight: f
     as_stored = lambda t: t.detach().numpy().astype(np.float16).astype(np.float32)  # noqa: E731
     first, last = net[0], net[3]
     w1 = first.weight / std  # W (x - m) / s + b = (W / s) x + (b - (W / s) m)
-    return TypeReader(names, as_stored(w1), as_stored(first.bias - w1 @ mean), as_stored(last.weight),
+    return TypeReader(names, _as_int8(w1.detach().numpy()), as_stored(first.bias - w1 @ mean), as_stored(last.weight),
                       as_stored(last.bias), colour_weight)
 
 
