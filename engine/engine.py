@@ -94,6 +94,8 @@ class SearchEngine:
         if config.index.cells and embedder.has_cells:
             channels["cells"] = int(np.prod(embedder.image_tower.cell_shape))
             embedder.keep_cells = True
+        if bundle.types is not None and bundle.types.reads(bundle.image_dim, config.index.look_colour_weight):
+            channels["kind"] = len(bundle.types.names)
         embedder.keep_extras = photo_extras_of(channels)
         index = ProductIndex(bundle.space_dim, config.index, bundle.fingerprint, channels)
         products = list(catalog)
@@ -154,6 +156,8 @@ class SearchEngine:
                 photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)
             if "cells" in self.index.photo_channels:
                 photo_vecs["cells"] = self.embedder.photo_cells(paths, keys)
+            if "kind" in self.index.photo_channels:
+                photo_vecs["kind"] = self.embedder.bundle.types.probabilities(photo_vecs["look"])
         else:
             photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
                           **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}

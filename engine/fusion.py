@@ -32,7 +32,8 @@
   weight is w_colour_class x max(1 - the shared space's fit, colour_class_floor) (engine/trust.py);
 - ``type_class`` (text-only queries naming kinds of product the bundle's type reader knows, "black heels";
   indexes whose looks are as the reader was trained on) = max over the product's photos of the probability
-  the reader gives their looks of the named kinds (encoders/type_reader.py): tells the training catalogue's
+  the reader gives their looks of the named kinds, x the share of the query's words that name kinds or
+  colours (a whole title's other words single out one product; encoders/type_reader.py): tells the training catalogue's
   neighbouring kinds apart (Heels from Flats), which the shared space blurs; its weight is w_type_class x
   the shared space's fit ** fit_power (the reader learnt that catalogue's kinds from its photos), and 0 when
   the query's words name the shop's own categories (they then say the kind themselves);

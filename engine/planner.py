@@ -46,7 +46,7 @@ class QueryVectors:
     read_colour: Callable[[np.ndarray], np.ndarray] | None = None  # text naming colours: palettes -> part colour_class
     tower_text: str | None = None  # the words the text tower embedded (colour aliases written as names), None without
     head_word: str | None = None  # the word embedded again beside them (engine/head_word.py), None when not
-    read_type: Callable[[np.ndarray], np.ndarray] | None = None  # text naming kinds of product: looks -> part type_class (encoders/type_reader.py)
+    read_type: Callable[[np.ndarray], np.ndarray] | None = None  # text naming kinds of product: photos' kind probabilities -> part type_class (encoders/type_reader.py)
     kinds: tuple[str, ...] = ()  # the kinds of product the type reader was asked about
 
 

@@ -129,16 +129,16 @@ class QueryEncoder:
         return functools.partial(reader.read, ids=ids)
 
     def type_reader(self, query: Query, tower_text: str | None, colour_words: list[str]) -> tuple:
-        """(looks -> part ``type_class``, the kinds' names) for a text-only query naming kinds of product the
-        bundle's type reader knows ("black heels"), when the index keeps looks as the reader was trained on
-        them and ``w_type_class`` > 0; else (None, ()). The part is the reader's probability times the
-        share of the words that name kinds or colours (``TypeReader.share``)."""
-        reader, looks = self.embedder.bundle.types, self.index.looks
-        if (reader is None or looks is None or query.image is not None or not tower_text or not query.read_words
-                or self.config.fusion.w_type_class <= 0 or looks.dim != reader.dim
-                or self.index.look_colour_weight != reader.colour_weight):
+        """(the photos' kind probabilities -> part ``type_class``, the kinds' names) for a text-only query
+        naming kinds of product the bundle's type reader knows ("black heels"), when the index keeps the
+        reader's probabilities (channel "kind") and ``w_type_class`` > 0; else (None, ()). The part is the
+        probability of the named kinds times the share of the words that name kinds or colours
+        (``TypeReader.share``)."""
+        reader, kinds = self.embedder.bundle.types, self.index.kinds
+        if (reader is None or kinds is None or kinds.dim != len(reader.names) or query.image is not None
+                or not tower_text or not query.read_words or self.config.fusion.w_type_class <= 0):
             return None, ()
         ids, share = reader.share(tower_text, colour_words)
         if not ids:
             return None, ()
-        return (lambda looks: share * reader.read(looks, ids)), tuple(reader.names[i] for i in ids)
+        return (lambda probs: share * probs[:, ids].sum(axis=1)), tuple(reader.names[i] for i in ids)

@@ -9,8 +9,8 @@ and ``text_photo`` = max over the photos of cos(query text alone, photo) in the 
 queries naming colours ``colour`` = max over the photos of cos(the colours' prototype histogram, the
 looks' colour blocks) and ``colour_class`` = max over the photos of how surely the bundle's colour reader
 takes the photo's palette for the named colours (encoders/colour_reader.py), for queries naming kinds of
-product the bundle's type reader knows ``type_class`` = max over the photos of the probability it gives
-their looks of those kinds (encoders/type_reader.py), and, for anchored photo +
+product the bundle's type reader knows ``type_class`` = max over the photos of the probability it gave
+their looks of those kinds when they were indexed (encoders/type_reader.py), and, for anchored photo +
 text queries (engine/anchor.py), ``colour_shift`` = max
 over the photos of cos(photo colour - anchor colour, prototype - anchor colour) x max(shape, 0): the
 same shape in a colour moved from the anchor's the way the words ask; all from the stored vectors
@@ -61,8 +61,8 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
     if qv.read_colour is not None and index.palettes is not None:
         parts["colour_class"] = _best_read(index.palettes, rows, qv.read_colour)
-    if qv.read_type is not None and index.looks is not None:
-        parts["type_class"] = _best_read(index.looks, rows, qv.read_type)
+    if qv.read_type is not None and index.kinds is not None:
+        parts["type_class"] = _best_read(index.kinds, rows, qv.read_type)
     if qv.colour is not None and index.looks is not None:
         parts["colour"] = _max_by_owner(index.looks, rows, qv.colour, block="suffix")
         if qv.anchor_colour is not None:
@@ -147,7 +147,7 @@ def _shift_by_owner(vecs: VectorIndex, rows: np.ndarray, target: np.ndarray, ori
 
 def _best_read(channel: VectorIndex, rows: np.ndarray, score) -> np.ndarray:
     """For each row, the best ``score`` (an (m, channel dim) block -> (m,) scores >= 0) over its photos'
-    vectors in ``channel`` (palettes, looks); 0 where it has none."""
+    vectors in ``channel`` (palettes, kind probabilities); 0 where it has none."""
     return np.maximum(_owner_max(channel, rows, lambda sel: score(channel.take(sel))), 0.0)
 
 

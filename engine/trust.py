@@ -16,7 +16,7 @@ that space weigh by the fit, parts that stand in for it where it fits poorly by 
   better than 1,000 ImageNet class names do, and the bridge only cost it (fashion text -> own photo,
   tuning half R@10 0.831 without it against 0.818 at 0.25); on luma (fit 0.21) it keeps most of its weight;
 - ``type_class`` (the type reader, twenty-second session; ``type_by_fit``): fit ** ``fit_power``, since the
-  reader learnt the training catalogue's kinds from its photos (on luma, fit 0.21, it weighs 0.04), and 0
+  reader learnt the training catalogue's kinds from its photos (on luma, fit 0.21, the factor is 0.04), and 0
   when the query's words name the shop's categories, which say the kind themselves;
 - ``colour`` (colour words against the photos' colour histograms and read from their palettes, parts
   ``colour`` and ``colour_class``; ``colour_by_fit``): (1 - fit) ** ``misfit_power``, since a space that

@@ -6,13 +6,15 @@ parts ("why")."""
 def trust_factors(fusion, fit: float | None) -> dict[str, float]:
     """Each part's factor on its weight on a catalogue the shared space fits by ``fit`` (None: unknown, all 1):
     the stand-in parts weigh by (1 - fit) ** misfit_power, the colour reader at least ``colour_class_floor``
-    of its weight, the category predicted from a photo by fit ** fit_power (text queries: ``visual`` is 1)."""
+    of its weight, the category predicted from a photo and the type reader by fit ** fit_power (text queries:
+    ``visual`` is 1; the type reader's 0 where the words name the shop's categories is not written here)."""
     if fit is None:
         return {}
     misfit = (1.0 - fit) ** fusion.misfit_power
     return {"colour": misfit, "colour_class": max(misfit, fusion.colour_class_floor), "proto": misfit,
             "bridge": misfit if fusion.bridge_by_fit else 1.0,
-            "predicted_category_fit": fit ** fusion.fit_power}
+            "predicted_category_fit": fit ** fusion.fit_power,
+            "type_class": fit ** fusion.fit_power if fusion.type_by_fit else 1.0}
 
 
 def weight_of(fusion, part: str, why: dict) -> float:

@@ -84,16 +84,20 @@ def test_the_type_reader_trusts_the_space_fit_and_gives_way_to_the_shops_categor
     assert trust(0.2, replace(fusion, type_by_fit=False), qv, None).type_class == 1.0
 
 
-@pytest.fixture()
-def typed_engine(engine):
-    """The sample shop's engine with a type reader learnt from its own photos and category leaves."""
-    products = list(engine.catalog)
-    bundle = engine.embedder.bundle
-    bundle.types = type_reader_of(products, engine.embedder, engine.index.look_colour_weight)
-    try:
-        yield engine
-    finally:
-        bundle.types = None
+@pytest.fixture(scope="module")
+def typed_engine(built_shop, tmp_path_factory):
+    """The sample shop indexed with a bundle whose type reader was learnt from its own photos and category
+    leaves (a fresh data directory, so the session's shop keeps its index)."""
+    import shutil
+
+    from engine.engine import SearchEngine
+
+    folder = tmp_path_factory.mktemp("typed-shop")
+    shutil.copy(built_shop.path / "catalog.db", folder / "catalog.db")
+    plain = SearchEngine.open(built_shop)
+    bundle = ModelBundle.load(built_shop.path / "bundle")
+    bundle.types = type_reader_of(list(plain.catalog), plain.embedder, plain.index.look_colour_weight)
+    return SearchEngine.build(replace(built_shop, data_dir=str(folder)), bundle)
 
 
 def test_the_engine_scores_named_kinds_by_the_reader(typed_engine):
@@ -114,12 +118,32 @@ def test_the_engine_scores_named_kinds_by_the_reader(typed_engine):
         assert all("type_class" not in r.why for r in engine.search(Query(text="hoodies", k=5)).results)
     finally:
         engine.config = kept
+    kinds = engine.index.kinds
+    assert kinds is not None and kinds.dim == len(engine.embedder.bundle.types.names)
+    stored = kinds.take(kinds.rows_of(engine.index.table.row_of[results[0].product.id]))
+    np.testing.assert_allclose(stored.sum(axis=1), 1.0, rtol=1e-5)  # each photo's probabilities, kept at indexing
     reader = engine.embedder.bundle.types
-    engine.embedder.bundle.types = replace(reader, colour_weight=None)  # trained on looks of another layout
+    engine.embedder.bundle.types = replace(reader, names=reader.names + ["Extra"])  # not the reader the index kept
     try:
         assert all("type_class" not in r.why for r in engine.search(Query(text="hoodies", k=5)).results)
     finally:
         engine.embedder.bundle.types = reader
+
+
+def test_an_index_keeps_kinds_only_for_a_reader_of_its_looks(built_shop, tmp_path):
+    """A reader trained on looks of another colour-block weight gets no channel (its probabilities would be
+    read from the wrong vectors); the session's shop, whose bundle has none, has none either."""
+    import shutil
+
+    from engine.engine import SearchEngine
+
+    assert SearchEngine.open(built_shop).index.kinds is None
+    shutil.copy(built_shop.path / "catalog.db", tmp_path / "catalog.db")
+    bundle = ModelBundle.load(built_shop.path / "bundle")
+    looks, labels = _looks(2, 30, dim=bundle.image_dim)
+    bundle.types = learn_type_reader([["Heels", "Flats"][c] for c in labels], looks, colour_weight=None)
+    assert not bundle.types.reads(bundle.image_dim, built_shop.index.look_colour_weight)
+    assert SearchEngine.build(replace(built_shop, data_dir=str(tmp_path)), bundle).index.kinds is None
 
 
 @pytest.mark.parametrize("text, colours, share", [
@@ -131,3 +155,23 @@ def test_the_share_of_words_naming_kinds_or_colours(text, colours, share):
     reader = _reader()
     ids, got = reader.share(text, colours)
     assert got == pytest.approx(share) and ids == reader.knows(text)
+
+
+def test_the_score_adds_the_type_part_by_the_formula(typed_engine):
+    """score = ... + w_type_class x fit ** fit_power x type_class, and its weight 0 where the words name the
+    shop's categories ("hoodies" does in the sample shop) (fails if fusion ignores the part or its trust)."""
+    from tests.fusion_formula import explained
+
+    engine, kept = typed_engine, typed_engine.config
+    fit = engine.index.shared_fit
+    try:
+        engine.config = replace(kept, fusion=replace(kept.fusion, w_type_class=0.5))
+        named = engine.search(Query(text="hoodies", k=8)).results
+        assert all(r.score == pytest.approx(explained(engine.config.fusion, fit, r.why, {"type_class": 0.0}), abs=1e-5)
+                   for r in named)
+        engine.config = replace(engine.config, read_categories=False)
+        unnamed = engine.search(Query(text="hoodies", k=8)).results
+        assert any(r.why["type_class"] > 0.1 for r in unnamed)
+        assert all(r.score == pytest.approx(explained(engine.config.fusion, fit, r.why), abs=1e-5) for r in unnamed)
+    finally:
+        engine.config = kept

@@ -11,8 +11,9 @@ statistics as an index standardises its own (``embedder.look_statistics``). A te
 its classes ("black heels", "heel" for "Heels") scores each candidate photo by the class probability
 times the share of the query's words that name kinds or colours (part ``type_class``, ``rerank.rescore``):
 a query that only names a kind wants that kind, while a whole title's other words single out one
-product, which the reader must not outweigh. The look vectors are already in the index, so nothing new is
-stored per photo. Found with ``docs/eval/experiments/type_reader_mlp_probe.py`` (held-out gallery top-1 0.863;
+product, which the reader must not outweigh. An index keeps each photo's probabilities (channel "kind",
+4 bytes a kind: 412 B a photo for fashion's 103), computed from its look when it is embedded; running the
+MLP over every candidate at query time had cost 100 ms a query on a 2,000-product catalogue. Found with ``docs/eval/experiments/type_reader_mlp_probe.py`` (held-out gallery top-1 0.863;
 the fifteenth session's logistic regression on unstandardised looks, ``type_reader_probe.*``, read 0.73 right
 and was not kept); its weight and trust in ``engine/trust.py``.
 """
@@ -94,14 +95,23 @@ class TypeReader:
                     break
         return found, used
 
-    def read(self, looks: np.ndarray, ids: Sequence[int]) -> np.ndarray:
-        """(n,) in [0, 1]: the probability that each look shows one of the classes ``ids``."""
+    def reads(self, look_dim: int, colour_weight: float | None) -> bool:
+        """Whether it reads looks of that size joined with that colour-block weight (as it was trained)."""
+        return look_dim == self.dim and colour_weight == self.colour_weight
+
+    def probabilities(self, looks: np.ndarray) -> np.ndarray:
+        """(n, len(names)) float32: each look's probability of each kind. An index keeps them per photo
+        (channel "kind"): the MLP costs 0.7 MFLOP a photo, too much to run over a whole catalogue per query."""
         hidden = np.asarray(looks, np.float32) @ self.w1.T + self.b1
         hidden = 0.5 * hidden * (1.0 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden ** 3)))  # GELU (tanh)
         logits = hidden @ self.w2.T + self.b2
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
-        return (p[:, list(ids)].sum(axis=1) / p.sum(axis=1)).astype(np.float32)
+        return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def read(self, looks: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+        """(n,) in [0, 1]: the probability that each look shows one of the classes ``ids``."""
+        return self.probabilities(looks)[:, list(ids)].sum(axis=1)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The first layer as int8 rows with a float32 scale each (0.7 MB for the fashion reader instead of
