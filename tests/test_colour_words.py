@@ -200,8 +200,8 @@ def test_a_loaded_bundle_has_the_fingerprint_its_file_states(built_shop, tmp_pat
         bundle = ModelBundle.load(folder)
         assert bundle.fingerprint == json.loads((folder / "bundle.json").read_text())["fingerprint"]
     default = ModelBundle.load(default_bundle_path())
-    assert default.prototypes is not None and default.colours is not None
+    assert default.prototypes is not None and default.colours is not None and default.types is not None
     again = ModelBundle.load(default.save(tmp_path / "again"))
     assert again.fingerprint == default.fingerprint
-    for name in ("prototypes.safetensors", "colours.safetensors"):
+    for name in ("prototypes.safetensors", "colours.safetensors", "types.safetensors"):
         assert (tmp_path / "again" / name).read_bytes() == (default_bundle_path() / name).read_bytes()
