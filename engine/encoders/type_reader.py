@@ -57,7 +57,7 @@ class TypeReader:
     w2: np.ndarray  # (len(names), HIDDEN)
     b2: np.ndarray  # (len(names),)
     colour_weight: float | None  # the looks' colour-block weight it was trained with (IndexConfig.look_colour_weight)
-    stored: dict | None = field(default=None, repr=False, compare=False)  # float16 tensors as loaded
+    stored: dict | None = field(default=None, repr=False, compare=False)  # the tensors as loaded (int8 first layer)
 
     def __post_init__(self) -> None:
         self._phrases = sorted(((_words(n), i) for i, n in enumerate(self.names)), key=lambda p: -len(p[0]))
