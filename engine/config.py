@@ -92,7 +92,7 @@ class FusionConfig:
     w_colour_shift: float = 2.0  # anchored photo + text queries naming colours: the colour moved from the anchor's toward the words', x shape (rerank._shift_by_owner; eval.tune_fusion --weight w_colour_shift)
     w_colour_class: float = 0.8  # colour words vs the photos' palettes as the bundle's colour reader reads them, x (1 - fit) like w_colour (encoders/colour_reader.py; eval.tune_fusion --weight w_colour_class)
     colour_class_floor: float = 0.25  # the least share of w_colour_class kept where the space fits: the reader reads exact shades, which the space does not (engine/trust.py; eval.tune_fusion --weight colour_class_floor [--with-names]: 0.1 photos only (a tie), 0.25 with the shop's category names)
-    w_type_class: float = 0.1  # text naming kinds of product the bundle's type reader knows ("heels") vs the photos' looks as it reads them, x fit ** fit_power (encoders/type_reader.py; eval.tune_fusion --weight w_type_class)
+    w_type_class: float = 0.1  # text naming kinds of product the bundle's type reader knows ("heels") vs the kind probabilities it gave the photos' looks at indexing (channel "kind"), x the words' share, x fit ** fit_power (encoders/type_reader.py; eval.tune_fusion --weight w_type_class)
     type_by_fit: bool = True  # w_type_class x the shared space's fit ** fit_power: the reader learnt the training catalogue's kinds
     colour_by_fit: bool = True  # w_colour x (1 - the shared space's fit): where the space fits, it reads colour words itself
     w_local: float = 1.0  # photo-only queries: the query's cells matched with each candidate photo's (encoders/cells.py; eval.tune_fusion --weight w_local)
