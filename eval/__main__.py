@@ -31,9 +31,11 @@ def eval_config(out: Path, cache: str, epochs: int = 40) -> EngineConfig:
 
 
 def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seconds: dict[str, float] | None = None,
-                 stage: str = "shared space"):
+                 stage: str = "shared space", photo_parts=None):
     """A bundle trained on ``train_rows`` (fashion rows) as the report trains its own; ``seconds`` (when
-    given) gets each step's wall time, keyed "<stage>: <step>"."""
+    given) gets each step's wall time, keyed "<stage>: <step>". ``photo_parts``: a bundle trained on the
+    same rows with the same image tower, whose colour words and type reader are taken as they are (they
+    read the photos only, so a bundle with another text tower learns the same ones)."""
     from engine.encoders.colour_words import colour_words_of
     from engine.encoders.prototypes import vocabulary_of
     from engine.encoders.type_reader import type_reader_of
@@ -51,6 +53,9 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seco
     bundle = step("training", train_space, bundle, data, replace(cfg.train, holdout=0.1), progress=progress)
     # the catalogue bridge, the colour words and the type reader, from the same products (and their photos)
     bundle.prototypes = step("vocabulary", vocabulary_of, products, embedder, seed=cfg.train.seed)
+    if photo_parts is not None:
+        bundle.colours, bundle.types = photo_parts.colours, photo_parts.types
+        return bundle
     bundle.colours = step("colour words", colour_words_of, products, embedder)
     bundle.types = step("type reader", type_reader_of, products, embedder, cfg.index.look_colour_weight,
                         seed=cfg.train.seed)
@@ -135,7 +140,7 @@ def cmd_run(args) -> int:
     if not args.skip_multilingual and not args.bundle:
         e5 = replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"),
                      train=replace(cfg.train, epochs=args.e5_epochs))
-        bundle_e5 = train_bundle(e5, train_rows, not args.quiet, seconds, "e5 shared space")
+        bundle_e5 = train_bundle(e5, train_rows, not args.quiet, seconds, "e5 shared space", photo_parts=bundle)
         bundle_e5.save(out / "bundle-e5")
         # fashion titles through e5: the English reference for the Chinese task (ours alone; the MiniLM
         # rows above hold that task's baselines and ablations), then newbee_zh with every method
