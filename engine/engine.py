@@ -94,6 +94,9 @@ class SearchEngine:
         if config.index.cells and embedder.has_cells:
             channels["cells"] = int(np.prod(embedder.image_tower.cell_shape))
             embedder.keep_cells = True
+        reader = bundle.colours.reader if bundle.colours is not None else None
+        if config.index.palettes and reader is not None and reader.dim == palette.DIM:
+            channels["shade"] = len(reader.names)
         if bundle.types is not None and bundle.types.reads(bundle.image_dim, config.index.look_colour_weight):
             channels["kind"] = len(bundle.types.names)
         embedder.keep_extras = photo_extras_of(channels)
@@ -156,6 +159,8 @@ class SearchEngine:
                 photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)
             if "cells" in self.index.photo_channels:
                 photo_vecs["cells"] = self.embedder.photo_cells(paths, keys)
+            if "shade" in self.index.photo_channels:
+                photo_vecs["shade"] = self.embedder.bundle.colours.reader.log_probabilities(photo_vecs["palette"])
             if "kind" in self.index.photo_channels:
                 photo_vecs["kind"] = self.embedder.bundle.types.probabilities(photo_vecs["look"])
         else:

@@ -18,6 +18,7 @@ import numpy as np
 from . import photo_parts
 from .catalog import Catalog
 from .config import SERVING_THREADS, EngineConfig
+from .encoders.colour_reader import scores as colour_scores
 from .encoders.colour import colour_dim
 from .encoders.embedder import Embedder
 from .errors import BadInputError
@@ -119,13 +120,16 @@ class QueryEncoder:
         return colours.match(query.text)
 
     def colour_reader(self, names: list[str]):
-        """palettes -> part ``colour_class`` for the named colours the bundle's colour reader knows, when
-        the index keeps palettes in the reader's layout and ``w_colour_class`` > 0; else None."""
+        """The photos' colour log-probabilities (channel "shade"; an index without it: their palettes) ->
+        part ``colour_class`` for the named colours the bundle's colour reader knows, when the index keeps
+        palettes in the reader's layout and ``w_colour_class`` > 0; else None."""
         reader = self.embedder.bundle.colours.reader if names else None
         ids = reader.knows(names) if reader is not None else []
-        shades = self.index.palettes
-        if not ids or shades is None or shades.dim != reader.dim or self.config.fusion.w_colour_class <= 0:
+        palettes, shades = self.index.palettes, self.index.shades
+        if not ids or palettes is None or palettes.dim != reader.dim or self.config.fusion.w_colour_class <= 0:
             return None
+        if shades is not None:
+            return functools.partial(colour_scores, ids=ids) if shades.dim == len(reader.names) else None
         return functools.partial(reader.read, ids=ids)
 
     def type_reader(self, query: Query, tower_text: str | None, colour_words: list[str]) -> tuple:

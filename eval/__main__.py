@@ -56,7 +56,7 @@ def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seco
     if photo_parts is not None:
         bundle.colours, bundle.types = photo_parts.colours, photo_parts.types
         return bundle
-    bundle.colours = step("colour words", colour_words_of, products, embedder)
+    bundle.colours = step("colour words", colour_words_of, products, embedder, seed=cfg.train.seed)
     bundle.types = step("type reader", type_reader_of, products, embedder, cfg.index.look_colour_weight,
                         seed=cfg.train.seed)
     return bundle

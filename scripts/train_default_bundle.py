@@ -57,7 +57,7 @@ def main() -> int:
         if args.vocabulary_only:
             bundle.prototypes = vocabulary_of(products, embedder)
         if not args.types_only:
-            bundle.colours = colour_words_of(products, embedder)
+            bundle.colours = colour_words_of(products, embedder, seed=cfg.train.seed)
         bundle.types = type_reader_of(products, embedder, cfg.index.look_colour_weight, seed=cfg.train.seed)
     else:
         bundle = train_bundle(cfg, rows, progress=True)

@@ -92,3 +92,44 @@ def test_the_engine_weighs_the_reader_for_named_colours(engine):
         engine.embedder.bundle.colours.reader = reader
     engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_colour_class=0.0))
     assert all("colour_class" not in r.why for r in engine.search(Query(text="blue", k=5)).results)
+
+
+def test_from_many_photos_the_reader_is_a_seeded_mlp_kept_as_read(monkeypatch):
+    """Past ``MLP_MIN_PHOTOS`` labelled photos the reader is an MLP: it tells near colours apart, the same
+    photos and seed give the same reader, and a bundle file gives back what it reads; fewer photos keep the
+    regression."""
+    from engine.encoders import colour_reader
+
+    palettes, labels = _palettes([3, 3, 7], 60)
+    palettes[labels == 0, 2] += 0.5  # navy: darker neighbour bin
+    monkeypatch.setattr(colour_reader, "MLP_MIN_PHOTOS", 100)
+    names = ["navy blue", "blue", "red"]
+    mlp = learn_reader(names, labels, palettes)
+    assert mlp.w1 is not None and mlp.w1.shape == (colour_reader.HIDDEN, palettes.shape[1]) and mlp.dim == 12
+    assert np.mean(mlp.log_probabilities(palettes).argmax(axis=1) == labels) > 0.9
+    navy = mlp.read(palettes, [0])
+    assert navy[labels == 0].mean() > navy[labels == 1].mean()
+    np.testing.assert_array_equal(learn_reader(names, labels, palettes).log_probabilities(palettes),
+                                  mlp.log_probabilities(palettes))
+    assert not np.array_equal(learn_reader(names, labels, palettes, seed=1).w1, mlp.w1)
+    words = ColourWords(names, np.eye(3, 8, dtype=np.float32), reader=mlp)
+    loaded = ColourWords.from_tensors(words.tensors(), words.meta())
+    assert loaded.reader.w1 is not None and loaded.fingerprint_bytes() == words.fingerprint_bytes()
+    np.testing.assert_array_equal(loaded.reader.log_probabilities(palettes), mlp.log_probabilities(palettes))
+    assert learn_reader(names, np.where(np.arange(len(labels)) < 99, labels, -1), palettes).w1 is None
+
+
+def test_the_index_keeps_each_photos_colour_reading_and_the_part_reads_it(engine):
+    """Channel "shade" holds the reader's log-probabilities of every photo's palette; the part
+    ``colour_class`` scores them, and an index without the channel (older snapshots) scores the palettes
+    to the same values."""
+    reader, index = engine.embedder.bundle.colours.reader, engine.index
+    assert index.shades is not None and index.shades.dim == len(reader.names)
+    np.testing.assert_allclose(index.shades.vectors, reader.log_probabilities(index.palettes.vectors), atol=1e-5)
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_colour_class=0.5))
+    with_channel = {r.product.id: r.why["colour_class"] for r in engine.search(Query(text="blue hoodie", k=20)).results}
+    del index.channels["shade"]
+    without = {r.product.id: r.why["colour_class"] for r in engine.search(Query(text="blue hoodie", k=20)).results}
+    shared = with_channel.keys() & without.keys()
+    assert len(shared) >= 10
+    assert all(abs(with_channel[i] - without[i]) < 1e-4 for i in shared)

@@ -168,11 +168,11 @@ def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern:
 
 
 def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photos: int = MIN_PHOTOS,
-                       palettes: np.ndarray | None = None) -> ColourWords | None:
+                       palettes: np.ndarray | None = None, seed: int = 0) -> ColourWords | None:
     """Prototypes for every colour value given to at least ``min_photos`` photos: ``colours[i]`` is
     photo i's catalogue colour ("" when unknown or several), ``histograms`` (n, colour_dim) their
     square-rooted colour histograms; with their ``palettes`` (n, palette dim) also a reader of those
-    values from palettes (``colour_reader.py``). None when no value has enough photos."""
+    values from palettes (``colour_reader.py``, seeded). None when no value has enough photos."""
     hist = unit(np.asarray(histograms, np.float32))
     values, of_photo = np.unique([" ".join(words_of(c)) for c in colours], return_inverse=True)
     of_photo = of_photo.reshape(-1)
@@ -187,7 +187,7 @@ def learn_colour_words(colours: Sequence[str], histograms: np.ndarray, min_photo
     if palettes is not None and len(keep) >= 2:
         label_of = np.full(len(values), -1)
         label_of[keep] = np.arange(len(keep))
-        reader = learn_reader(names, label_of[of_photo], palettes)
+        reader = learn_reader(names, label_of[of_photo], palettes, seed=seed)
     return ColourWords(names, unit(sums[keep] / counts[keep, None]), reader=reader)
 
 
@@ -198,7 +198,7 @@ def single_colour(attributes: dict) -> str:
     return "" if not value or re.search(r"[|,;/&]| and ", value) else value
 
 
-def colour_words_of(products: Iterable, embedder) -> ColourWords | None:
+def colour_words_of(products: Iterable, embedder, seed: int = 0) -> ColourWords | None:
     """Colour words learned from ``products`` that state one colour and have a photo (first photo's
     colour histogram, from the feature cache when it has them); None when the image tower keeps no
     colour histogram or too few products state a colour."""
@@ -210,4 +210,5 @@ def colour_words_of(products: Iterable, embedder) -> ColourWords | None:
         return None
     paths = [path for _, path in items]
     feats = embedder.image_features(paths)
-    return learn_colour_words([c for c, _ in items], feats[:, -dim:], palettes=embedder.photo_extras("palette", paths))
+    return learn_colour_words([c for c, _ in items], feats[:, -dim:], palettes=embedder.photo_extras("palette", paths),
+                              seed=seed)

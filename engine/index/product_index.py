@@ -26,7 +26,7 @@ from ..types import Product
 from .vectors import VectorIndex
 
 SNAPSHOT_FORMAT = 1
-ROW_CHANNELS = {"cells", "signature", "palette", "kind"}  # photo channels read a few rows at a time, never searched
+ROW_CHANNELS = {"cells", "signature", "palette", "shade", "kind"}  # photo channels read a few rows at a time, never searched
 CHANNEL_DTYPES = {"cells": np.int8}  # photo channels not stored as float32 (encoders/cells.py)
 
 
@@ -71,6 +71,11 @@ class ProductIndex:
     @property
     def palettes(self) -> VectorIndex | None:
         return self.channels.get("palette")
+
+    @property
+    def shades(self) -> VectorIndex | None:
+        """Each photo's log-probabilities of the bundle's colour reader's colours (encoders/colour_reader.py)."""
+        return self.channels.get("shade")
 
     @property
     def kinds(self) -> VectorIndex | None:
