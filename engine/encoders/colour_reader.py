@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from . import small_mlp
+
 FLOOR = -10.0  # log-probabilities below this count as this (a colour the photo certainly is not)
 L2 = 1e-4  # weight decay of the regression (probe: 1e-4 and 1e-5 alike)
 MLP_MIN_PHOTOS = 5000  # fewer labelled training photos: the regression (the MLP was measured on 42,068)
@@ -61,11 +63,10 @@ class ColourReader:
     def log_probabilities(self, palettes: np.ndarray) -> np.ndarray:
         """(n, len(names)) float32: each palette's log-probability of each colour (an index keeps them per
         photo, channel "shade")."""
-        x = np.asarray(palettes, np.float32)
         if self.w1 is not None:
-            x = x @ self.w1.T + self.b1
-            x = 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))  # GELU (tanh)
-        logits = x @ self.weight.T + self.bias
+            logits = small_mlp.logits(palettes, self.w1, self.b1, self.weight, self.bias)
+        else:
+            logits = np.asarray(palettes, np.float32) @ self.weight.T + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         return (logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))).astype(np.float32)
 
@@ -134,28 +135,9 @@ def _learn_regression(names: list[str], labels: np.ndarray, palettes: np.ndarray
 
 
 def _learn_mlp(names: list[str], labels: np.ndarray, palettes: np.ndarray, seed: int) -> ColourReader:
-    """palette -> HIDDEN (GELU, dropout 0.2) -> colours; cross-entropy with label smoothing 0.1, AdamW, on
-    standardised palettes (the standardisation folded into the first layer, as the type reader's is)."""
+    """palette -> HIDDEN -> colours (``small_mlp``); the hidden layer's bias taken from its rounded weights."""
     x, y = _training_set(labels, palettes)
-    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
-    x = (x - mean) / std
-    gen = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], HIDDEN), torch.nn.GELU(approximate="tanh"),
-                                  torch.nn.Dropout(0.2), torch.nn.Linear(HIDDEN, len(names)))
-        opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
-        with torch.enable_grad():
-            for _ in range(EPOCHS):
-                net.train()
-                order = torch.randperm(len(y), generator=gen)
-                for start in range(0, len(y), 512):
-                    batch = order[start:start + 512]
-                    loss = torch.nn.functional.cross_entropy(net(x[batch]), y[batch], label_smoothing=0.1)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-    first, last = net[0], net[3]
-    w1 = torch.from_numpy(_as_stored(first.weight / std))  # W (x - m) / s + b = (W / s) x + (b - (W / s) m)
-    return ColourReader(list(names), _as_stored(last.weight), _as_stored(last.bias), w1=w1.numpy(),
-                        b1=_as_stored(first.bias - w1 @ mean))  # the bias from the rounded weights
+    net = small_mlp.learn(x.numpy(), y, len(names), HIDDEN, EPOCHS, seed)
+    w1 = torch.from_numpy(_as_stored(net.w1))
+    return ColourReader(list(names), _as_stored(net.w2), _as_stored(net.b2), w1=w1.numpy(),
+                        b1=_as_stored(net.bias1 - w1 @ net.mean))

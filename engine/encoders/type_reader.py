@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from . import small_mlp
+
 HIDDEN = 512  # the MLP's hidden width
 MIN_PHOTOS = 10  # a category leaf with fewer training photos gets no class
 EPOCHS = 15
@@ -102,9 +104,7 @@ class TypeReader:
     def probabilities(self, looks: np.ndarray) -> np.ndarray:
         """(n, len(names)) float32: each look's probability of each kind. An index keeps them per photo
         (channel "kind"): the MLP costs 0.7 MFLOP a photo, too much to run over a whole catalogue per query."""
-        hidden = np.asarray(looks, np.float32) @ self.w1.T + self.b1
-        hidden = 0.5 * hidden * (1.0 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden ** 3)))  # GELU (tanh)
-        logits = hidden @ self.w2.T + self.b2
+        logits = small_mlp.logits(looks, self.w1, self.b1, self.w2, self.b2)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
@@ -159,31 +159,11 @@ def learn_type_reader(leaves: Sequence[str], looks: np.ndarray, colour_weight: f
         return None
     cls = {n: i for i, n in enumerate(names)}
     keep = np.asarray([leaf in cls for leaf in leaves])
-    x = torch.from_numpy(np.asarray(looks, np.float32)[keep])
-    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)  # trained on standardised looks, folded into the first layer
-    x = (x - mean) / std
     y = torch.tensor([cls[leaf] for leaf in leaves if leaf in cls])
-    gen = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], HIDDEN), torch.nn.GELU(approximate="tanh"),
-                                  torch.nn.Dropout(0.2), torch.nn.Linear(HIDDEN, len(names)))
-        opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
-        with torch.enable_grad():
-            for _ in range(epochs):
-                net.train()
-                order = torch.randperm(len(y), generator=gen)
-                for start in range(0, len(y), 512):
-                    batch = order[start:start + 512]
-                    loss = torch.nn.functional.cross_entropy(net(x[batch]), y[batch], label_smoothing=0.1)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-    as_stored = lambda t: t.detach().numpy().astype(np.float16).astype(np.float32)  # noqa: E731
-    first, last = net[0], net[3]
-    w1 = first.weight / std  # W (x - m) / s + b = (W / s) x + (b - (W / s) m)
-    return TypeReader(names, _as_int8(w1.detach().numpy()), as_stored(first.bias - w1 @ mean), as_stored(last.weight),
-                      as_stored(last.bias), colour_weight)
+    net = small_mlp.learn(np.asarray(looks, np.float32)[keep], y, len(names), HIDDEN, epochs, seed)
+    as_stored = lambda t: t.numpy().astype(np.float16).astype(np.float32)  # noqa: E731
+    return TypeReader(names, _as_int8(net.w1.numpy()), as_stored(net.bias1 - net.w1 @ net.mean), as_stored(net.w2),
+                      as_stored(net.b2), colour_weight)
 
 
 def type_reader_of(products: Sequence, embedder, colour_weight: float | None, seed: int = 0) -> TypeReader | None:
