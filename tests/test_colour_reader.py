@@ -133,3 +133,24 @@ def test_the_index_keeps_each_photos_colour_reading_and_the_part_reads_it(engine
     shared = with_channel.keys() & without.keys()
     assert len(shared) >= 10
     assert all(abs(with_channel[i] - without[i]) < 1e-4 for i in shared)
+
+
+def test_a_product_added_while_serving_gets_its_photos_colour_reading(built_shop, tmp_path):
+    """Writes while serving fill channel "shade" as indexing does: the new product's rows are the reader's
+    log-probabilities of its palettes, and it is scored from them."""
+    import shutil
+
+    from engine.engine import SearchEngine
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    engine = SearchEngine.open(replace(built_shop, data_dir=str(tmp_path / "shop")))
+    first = next(p for p in engine.catalog if p.attributes.get("colour") == "blue")
+    engine.add_products([replace(first, id="BLUE-TWIN", title="Another blue listing")])
+    index, reader = engine.index, engine.embedder.bundle.colours.reader
+    row = index.table.row_of["BLUE-TWIN"]
+    shades, palettes = index.shades.take(index.shades.rows_of(row)), index.palettes.take(index.palettes.rows_of(row))
+    assert len(shades) == len(first.images) > 0
+    np.testing.assert_allclose(shades, reader.log_probabilities(palettes), atol=1e-5)
+    engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_colour_class=0.5))
+    twin = next(r for r in engine.search(Query(text="blue", k=400)).results if r.product.id == "BLUE-TWIN")
+    assert twin.why["colour_class"] == pytest.approx(float(reader.read(palettes, reader.knows(["blue"])).max()), abs=1e-4)
