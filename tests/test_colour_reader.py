@@ -154,3 +154,20 @@ def test_a_product_added_while_serving_gets_its_photos_colour_reading(built_shop
     engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_colour_class=0.5))
     twin = next(r for r in engine.search(Query(text="blue", k=400)).results if r.product.id == "BLUE-TWIN")
     assert twin.why["colour_class"] == pytest.approx(float(reader.read(palettes, reader.knows(["blue"])).max()), abs=1e-4)
+
+
+def test_a_palette_bin_no_training_photo_has_keeps_the_mlp_finite(monkeypatch):
+    """A bin that is 0 in every training palette has no spread to standardise by; its folded weights must not
+    overflow float16 (they had: a reader from a few thousand photos read nothing) nor blow up on a photo that
+    has the bin."""
+    from engine.encoders import colour_reader
+
+    palettes, labels = _palettes([3, 7], 60)
+    palettes[:, 11] = 0.0  # no training photo has this bin
+    monkeypatch.setattr(colour_reader, "MLP_MIN_PHOTOS", 100)
+    mlp = learn_reader(["blue", "red"], labels, palettes)
+    assert np.isfinite(mlp.w1).all() and np.isfinite(mlp.b1).all() and np.abs(mlp.w1[:, 11]).max() < 10
+    odd = palettes[:5].copy()
+    odd[:, 11] = 0.8
+    assert np.isfinite(mlp.log_probabilities(odd)).all()
+    assert np.mean(mlp.log_probabilities(palettes).argmax(axis=1) == labels) > 0.9
