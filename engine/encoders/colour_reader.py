@@ -34,7 +34,7 @@ from . import small_mlp
 
 FLOOR = -10.0  # log-probabilities below this count as this (a colour the photo certainly is not)
 L2 = 1e-4  # weight decay of the regression (probe: 1e-4 and 1e-5 alike)
-MLP_MIN_PHOTOS = 5000  # fewer labelled training photos: the regression (colour_reader_size_probe.*: the MLP ties it at 2,500, leads from 5,000)
+MLP_MIN_PHOTOS = 5000  # fewer labelled photos: the regression (colour_reader_size_probe.*: MLP ties at 2,500, leads from 5,000)
 HIDDEN = 512  # the MLP's hidden width (probe: 1024 read as well, ranked no better)
 EPOCHS = 15
 

@@ -3,10 +3,10 @@
 
 Learnt with cross-entropy (label smoothing 0.1), AdamW (lr 1e-3, weight decay 1e-2), dropout 0.2,
 batches of 512, on inputs standardised with the training set's own mean and spread; the standardisation
-is folded into the first layer, so a reader takes raw inputs (an input constant over the training rows, such
-as a palette bin no training photo has, keeps its scale: dividing by its zero spread had made the folded
-weights overflow float16, so a reader learnt from 500-5,000 photos read nothing). Seeded: the same rows and seed give the
-same weights, and torch's global generator is left as it was.
+is folded into the first layer, so a reader takes raw inputs (an input constant over the training rows,
+such as a palette bin no training photo has, keeps its scale: dividing by its zero spread had made the
+folded weights overflow float16, so a reader learnt from 500-5,000 photos read nothing). Seeded: the same
+rows and seed give the same weights, and torch's global generator is left as it was.
 """
 
 from __future__ import annotations
