@@ -21,6 +21,7 @@ from .config import SERVING_THREADS, EngineConfig
 from .encoders.colour_reader import scores as colour_scores
 from .encoders.colour import colour_dim
 from .encoders.embedder import Embedder
+from .encoders.type_reader import chance as kind_chance
 from .errors import BadInputError
 from .head_word import head_word
 from .index.product_index import ProductIndex
@@ -145,4 +146,4 @@ class QueryEncoder:
         ids, share = reader.share(tower_text, colour_words)
         if not ids:
             return None, ()
-        return (lambda probs: share * probs[:, ids].sum(axis=1)), tuple(reader.names[i] for i in ids)
+        return (lambda probs: share * kind_chance(probs, ids)), tuple(reader.names[i] for i in ids)

@@ -106,10 +106,6 @@ def learn_reader(names: list[str], labels: np.ndarray, palettes: np.ndarray, max
     return _learn_regression(names, labels, palettes, max_iter)
 
 
-def _as_stored(t: torch.Tensor) -> np.ndarray:
-    return t.detach().numpy().astype(np.float16).astype(np.float32)
-
-
 def _training_set(labels: np.ndarray, palettes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     keep = np.asarray(labels) >= 0
     return (torch.from_numpy(np.asarray(palettes, np.float32)[keep]),
@@ -131,13 +127,13 @@ def _learn_regression(names: list[str], labels: np.ndarray, palettes: np.ndarray
 
     with torch.enable_grad():
         opt.step(loss)
-    return ColourReader(list(names), _as_stored(weight), _as_stored(bias))
+    return ColourReader(list(names), small_mlp.rounded(weight), small_mlp.rounded(bias))
 
 
 def _learn_mlp(names: list[str], labels: np.ndarray, palettes: np.ndarray, seed: int) -> ColourReader:
     """palette -> HIDDEN -> colours (``small_mlp``); the hidden layer's bias taken from its rounded weights."""
     x, y = _training_set(labels, palettes)
     net = small_mlp.learn(x.numpy(), y, len(names), HIDDEN, EPOCHS, seed)
-    w1 = torch.from_numpy(_as_stored(net.w1))
-    return ColourReader(list(names), _as_stored(net.w2), _as_stored(net.b2), w1=w1.numpy(),
-                        b1=_as_stored(net.bias1 - w1 @ net.mean))
+    w1 = torch.from_numpy(small_mlp.rounded(net.w1))
+    return ColourReader(list(names), small_mlp.rounded(net.w2), small_mlp.rounded(net.b2), w1=w1.numpy(),
+                        b1=small_mlp.rounded(net.bias1 - w1 @ net.mean))

@@ -61,3 +61,8 @@ def logits(x: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np
     hidden = np.asarray(x, np.float32) @ w1.T + b1
     hidden = 0.5 * hidden * (1.0 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden ** 3)))  # GELU (tanh)
     return hidden @ w2.T + b2
+
+
+def rounded(t: torch.Tensor) -> np.ndarray:
+    """A weight as a bundle stores it (float16), back as float32: a fresh reader answers as it will once loaded."""
+    return t.detach().numpy().astype(np.float16).astype(np.float32)

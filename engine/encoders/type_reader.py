@@ -110,8 +110,8 @@ class TypeReader:
         return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def read(self, looks: np.ndarray, ids: Sequence[int]) -> np.ndarray:
-        """(n,) in [0, 1]: the probability that each look shows one of the classes ``ids``."""
-        return self.probabilities(looks)[:, list(ids)].sum(axis=1)
+        """(n,) in [0, 1]: the probability that each look shows one of the classes ``ids`` (``chance``)."""
+        return chance(self.probabilities(looks), ids)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The first layer as int8 rows with a float32 scale each (0.7 MB for the fashion reader instead of
@@ -135,6 +135,12 @@ class TypeReader:
 
     def fingerprint_bytes(self) -> bytes:
         return b"".join(t.numpy().tobytes() for t in self.tensors().values()) + "|".join(self.names).encode()
+
+
+def chance(probabilities: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """(n,): the probability of any of the classes ``ids``, from kind probabilities (n, classes) as
+    ``TypeReader.probabilities`` gives them and an index keeps them (channel "kind")."""
+    return np.asarray(probabilities)[:, list(ids)].sum(axis=1)
 
 
 def _quantise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,9 +167,9 @@ def learn_type_reader(leaves: Sequence[str], looks: np.ndarray, colour_weight: f
     keep = np.asarray([leaf in cls for leaf in leaves])
     y = torch.tensor([cls[leaf] for leaf in leaves if leaf in cls])
     net = small_mlp.learn(np.asarray(looks, np.float32)[keep], y, len(names), HIDDEN, epochs, seed)
-    as_stored = lambda t: t.numpy().astype(np.float16).astype(np.float32)  # noqa: E731
-    return TypeReader(names, _as_int8(net.w1.numpy()), as_stored(net.bias1 - net.w1 @ net.mean), as_stored(net.w2),
-                      as_stored(net.b2), colour_weight)
+    rounded = small_mlp.rounded
+    return TypeReader(names, _as_int8(net.w1.numpy()), rounded(net.bias1 - net.w1 @ net.mean), rounded(net.w2),
+                      rounded(net.b2), colour_weight)
 
 
 def type_reader_of(products: Sequence, embedder, colour_weight: float | None, seed: int = 0) -> TypeReader | None:
