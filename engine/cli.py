@@ -68,6 +68,17 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _share(value: str) -> float:
+    """argparse type: a number from 0 to 1 (a usage error, exit 2, otherwise)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 <= number <= 1.0:  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"{value!r} must be from 0 to 1")
+    return number
+
+
 def cmd_train(args) -> int:
     from .workflow import train
 
@@ -220,7 +231,8 @@ def cmd_duplicates(args) -> int:
     cfg = _config(args)
     engine = SearchEngine.open(cfg)
     distance = cfg.rerank.same_photo_distance if args.same_photo_distance is None else args.same_photo_distance
-    groups = find_duplicates(engine.index, args.threshold, same_photo_distance=distance)
+    gap = cfg.rerank.fold_price_gap if args.price_gap is None else args.price_gap
+    groups = find_duplicates(engine.index, args.threshold, same_photo_distance=distance, price_gap=gap)
     ids = engine.index.table.ids
     for group in groups:
         print(" ".join(ids[r] for r in group))
@@ -298,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--same-photo-distance", type=float, default=None,
                    help="first photos that are the same picture: largest thumbnail cell distance "
                    "(default: rerank.same_photo_distance, 0.045; 0: off)")
+    p.add_argument("--price-gap", type=_share, default=None,
+                   help="listings priced more than this share of the higher price apart are variants, never "
+                   "duplicates (default: rerank.fold_price_gap, 0.1; 1: prices never keep listings apart)")
     p.set_defaults(fn=cmd_duplicates)
     return parser
 

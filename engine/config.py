@@ -125,6 +125,7 @@ class RerankConfig:
     duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
     same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product
+    fold_price_gap: float = 0.1  # listings priced more than this share of the higher price apart are variants (sizes, storage tiers sharing a photo): never folded or grouped as duplicates (attributes.prices_apart; 1: prices never keep listings apart)
 
 
 @dataclass(frozen=True)

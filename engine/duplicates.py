@@ -3,8 +3,9 @@
 Two products are near-duplicates when their representative vectors (the first photo's look, else
 the photo's or text's shared-space vector) have cosine >= ``threshold``, or when their first photos
 are the same picture by their signatures (``signatures.py``; ``same_photo_distance`` > 0), unless
-both state their colours and share none (colour variants). Groups are the connected components of
-that graph.
+they are variants: both state their colours and share none, or their prices are more than ``price_gap``
+apart (``attributes.prices_apart``: sizes and storage tiers often share a photo). Groups are the connected
+components of that graph, and a group never spans variants, not even through a third listing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .attributes import disjoint_colours
+from .attributes import disjoint_colours, prices_apart
 from .index.product_index import ProductIndex
 from .pair_search import candidate_pairs, checked_pairs
 from .rerank import representative_signature, representative_vector
@@ -27,6 +28,7 @@ class DuplicateInputs:
 
     ids: list[str]                                  # row -> product id, as of the copy
     colours: dict[int, frozenset]                   # live row -> the colours its listing states
+    prices: dict[int, float]                        # live row -> its price (NaN: none stated)
     vectors: dict[int, tuple[list[int], np.ndarray]]  # vector size -> (rows, stacked representative vectors)
     signatures: tuple[list[int], np.ndarray] | None   # (rows, stacked first-photo signatures)
 
@@ -46,16 +48,19 @@ def snapshot(index: ProductIndex, threshold: float = 0.995, same_photo_distance:
     return DuplicateInputs(
         ids=list(index.table.ids),
         colours={r: index.table.colours_of(r) for r in alive},
+        prices={r: float(index.table.price[r]) for r in alive},
         vectors={size: (rows, np.stack(vecs)) for size, (rows, vecs) in by_size.items()},
         signatures=([r for r, _ in signed], np.stack([s for _, s in signed])) if signed else None)
 
 
 def group_duplicates(inputs: DuplicateInputs, threshold: float = 0.995, block: int = 4096,
-                     same_photo_distance: float = 0.0) -> list[list[int]]:
+                     same_photo_distance: float = 0.0, price_gap: float = 1.0) -> list[list[int]]:
     """Groups (lists of product rows, size >= 2), found block-wise; vectors are compared only with
     vectors of the same kind (size)."""
     parent = {r: r for r in inputs.colours}
     colours = dict(inputs.colours)  # root -> the colours its group states
+    low = dict(inputs.prices)  # root -> its group's lowest and highest stated price (NaN: none)
+    high = dict(inputs.prices)
 
     def find(r: int) -> int:
         while parent[r] != r:
@@ -65,9 +70,13 @@ def group_duplicates(inputs: DuplicateInputs, threshold: float = 0.995, block: i
 
     def join(a: int, b: int) -> None:
         ra, rb = find(a), find(b)
-        if ra != rb and not disjoint_colours(colours[ra], colours[rb]):  # colour variants never group,
-            parent[ra] = rb                                                # not even through a third listing
-            colours[rb] = colours[ra] | colours[rb]
+        if ra == rb or disjoint_colours(colours[ra], colours[rb]):
+            return
+        lo, hi = np.fmin(low[ra], low[rb]), np.fmax(high[ra], high[rb])  # NaN only where neither states one
+        if prices_apart(float(lo), float(hi), price_gap):
+            return
+        parent[ra] = rb
+        colours[rb], low[rb], high[rb] = colours[ra] | colours[rb], lo, hi
 
     for rows, mat in inputs.vectors.values():
         for a, b in _close_pairs(mat, threshold, block):
@@ -83,11 +92,11 @@ def group_duplicates(inputs: DuplicateInputs, threshold: float = 0.995, block: i
 
 
 def find_duplicates(index: ProductIndex, threshold: float = 0.995, block: int = 4096,
-                    same_photo_distance: float = 0.0) -> list[list[int]]:
+                    same_photo_distance: float = 0.0, price_gap: float = 1.0) -> list[list[int]]:
     """``group_duplicates`` over a ``snapshot`` of ``index`` (rows of ``index.table``)."""
     with index.lock:
         inputs = snapshot(index, threshold, same_photo_distance)
-    return group_duplicates(inputs, threshold, block, same_photo_distance)
+    return group_duplicates(inputs, threshold, block, same_photo_distance, price_gap)
 
 
 PROJECTED = 128  # dimensions of the orthonormal projection that shortlists look pairs

@@ -340,7 +340,8 @@ class SearchEngine:
         cfg = self.config.rerank
         if not cfg.collapse_duplicates:
             return ranked[:k]
-        return collapse_duplicates(self.index, ranked, cfg.duplicate_threshold, k, cfg.same_photo_distance)
+        return collapse_duplicates(self.index, ranked, cfg.duplicate_threshold, k, cfg.same_photo_distance,
+                                   cfg.fold_price_gap)
 
     def _results(self, cands: list[Candidate]) -> list[SearchResult]:
         ids = self.index.table.ids

@@ -196,14 +196,15 @@ def representative_signature(index: ProductIndex, row: int) -> np.ndarray | None
 
 
 def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int,
-                        same_photo_distance: float = 0.0) -> list[Candidate]:
+                        same_photo_distance: float = 0.0, price_gap: float = 1.0) -> list[Candidate]:
     """Keep at most ``limit`` candidates, folding near-duplicates into the better-ranked one: look
-    cosine >= ``threshold``, or (``same_photo_distance`` > 0) first photos that are the same picture.
+    cosine >= ``threshold``, or (``same_photo_distance`` > 0) first photos that are the same picture;
+    variants (other stated colours, prices more than ``price_gap`` apart: ``AttributeTable.variants``) never fold.
 
     Folding never makes the list shorter than min(limit, len(ranked)): when there are not enough
     distinct products, the best-ranked folded ones are shown on their own again.
     """
-    kept = _fold(index, ranked, threshold, limit, same_photo_distance)
+    kept = _fold(index, ranked, threshold, limit, same_photo_distance, price_gap)
     missing = min(limit, len(ranked)) - len(kept)
     if missing <= 0:
         return kept
@@ -215,10 +216,10 @@ def collapse_duplicates(index: ProductIndex, ranked: list[Candidate], threshold:
 
 
 def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit: int,
-          same_photo_distance: float) -> list[Candidate]:
+          same_photo_distance: float, price_gap: float) -> list[Candidate]:
     """Walk ``ranked``; a candidate that duplicates a kept one (nearest representative vector of its
-    size with cosine >= ``threshold``, else the nearest same picture) folds into it, not across
-    stated colours; stop at the first new product past ``limit``."""
+    size with cosine >= ``threshold``, else the nearest same picture) folds into it, not into a variant
+    (stated colours, price); stop at the first new product past ``limit``."""
     kept: list[Candidate] = []
     vecs: dict[int, _Rows] = {}  # vector size -> the kept products' representative vectors
     sigs, coarse_sigs = _Rows(), _Rows()  # same-photo signatures and their coarse grids (a shortlist)
@@ -231,10 +232,9 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
         sig = None
         if same_photo_distance > 0:
             sig = signed[cand.row] if cand.row in signed else representative_signature(index, cand.row)
-        colours = table.colours_of(cand.row)
 
-        def differ(j: int) -> bool:  # colour variants never fold
-            return bool(colours) and table.colours_differ(kept[j].row, cand.row)
+        def differ(j: int) -> bool:  # variants never fold
+            return table.variants(kept[j].row, cand.row, price_gap)
 
         j = None
         if vec is not None and len(vec) in vecs:

@@ -9,9 +9,11 @@ same-photo signatures alone (``engine/signatures.py``, cell distance <= 0.045) a
   again as other sellers would (JPEG q90 full size, q75 at 80 %, q60 at 70 %, q40 at 50 %; up to 800 px
   originals). Relevant: a copy grouped with its original. Wrong: two colour variants of one product
   grouped (other files; luma reuses one photo file for some variants, those count as the same photo).
-- newbee_zh: 562 cover photos as listed. Byte-identical files must be grouped; pairs of distinct
-  files that are grouped are re-uploads or different products: counted, with the share whose names
-  are identical, and examples printed (no hand labels).
+- newbee_zh: 562 cover photos as listed. Byte-identical files at one price (within
+  ``rerank.fold_price_gap``) must be grouped; those priced further apart are variants sharing a photo
+  (storage tiers, a model and its Pro) and must not be; pairs of distinct files that are grouped are
+  re-uploads or different products: counted, with the share whose names are identical, and examples
+  printed (no hand labels). The last rule compares no prices (the rule before the twenty-fourth session).
 - fashion: ``--copies`` of the 60 x 80 px photos copied at q60 70 %: the small-photo limit.
 ``--ingest`` also times index builds of the luma listings with and without signatures; ``--scale N ...``
 times ``find_duplicates`` over N random products (the whole-catalogue pass behind ``shopsight duplicates``
@@ -34,6 +36,7 @@ from PIL import Image
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 from engine.catalog import Catalog
+from engine.attributes import prices_apart
 from engine.config import EngineConfig
 from engine.duplicates import find_duplicates
 from engine.encoders.bundle import ModelBundle, resolve_bundle_path
@@ -43,9 +46,12 @@ from engine.types import Product
 from . import datasets
 
 COPIES = (("q90 100%", 90, 1.0), ("q75 80%", 75, 0.8), ("q60 70%", 60, 0.7), ("q40 50%", 40, 0.5))
-RULES = {"looks only (cosine >= 0.995)": dict(threshold=0.995, same_photo_distance=0.0),
-         "signatures only (<= 0.045)": dict(threshold=1.01, same_photo_distance=0.045),
-         "both (default)": dict(threshold=0.995, same_photo_distance=0.045)}
+GAP = EngineConfig().rerank.fold_price_gap
+RULES = {"looks only (cosine >= 0.995)": dict(threshold=0.995, same_photo_distance=0.0, price_gap=GAP),
+         "signatures only (<= 0.045)": dict(threshold=1.01, same_photo_distance=0.045, price_gap=GAP),
+         "both (default)": dict(threshold=0.995, same_photo_distance=0.045, price_gap=GAP),
+         "both, prices not compared": dict(threshold=0.995, same_photo_distance=0.045, price_gap=1.0)}
+DEFAULT = "both (default)"
 
 
 def save_copy(src: str, dest: Path, quality: int, scale: float) -> str:
@@ -99,7 +105,7 @@ def luma(cfg: EngineConfig, bundle: ModelBundle, work: Path, n_copies: int) -> l
             shares.append(np.mean([tuple(sorted((c.id, c.id.split("|")[2]))) in found for c in mine]))
         wrong = sorted(variant_pairs & found)
         lines.append(f"| {name} | " + " | ".join(f"{s:.2f}" for s in shares) + f" | {len(wrong)} of {len(variant_pairs)} |")
-        if rule["same_photo_distance"] and rule["threshold"] <= 1:
+        if name == DEFAULT:
             grouped_variants = wrong
     lines += ["", "Colour-variant pairs grouped by the default rule: "
               + (", ".join(f"{a} + {b.rsplit(':', 1)[1]}" for a, b in grouped_variants) or "none")]
@@ -114,20 +120,26 @@ def newbee(cfg: EngineConfig, bundle: ModelBundle, work: Path) -> list[str]:
     digest = {p.id: hashlib.md5(Path(p.images[0]).read_bytes()).hexdigest() for p in products}
     ids = sorted(digest)
     identical = {(a, b) for i, a in enumerate(ids) for b in ids[i + 1:] if digest[a] == digest[b]}
+    price = {p.id: np.nan if p.price is None else p.price for p in products}
+    apart = {(a, b) for a, b in identical if prices_apart(price[a], price[b], GAP)}
     lines = [f"newbee_zh: {len(products)} listings, {len(set(digest.values()))} distinct photo files, "
-             f"{len(identical)} pairs of byte-identical photos", "",
-             "| rule | identical-photo pairs grouped | distinct-file pairs grouped | of those, same name |",
-             "|---|---|---|---|"]
+             f"{len(identical)} pairs of byte-identical photos, {len(apart)} of them priced more than "
+             f"{GAP:.0%} apart (storage tiers, models sharing a photo)", "",
+             "| rule | identical-photo pairs at one price grouped | identical-photo pairs priced apart grouped "
+             "| distinct-file pairs grouped | of those, same name |", "|---|---|---|---|---|"]
     examples = []
     for name, rule in RULES.items():
         found = pairs_in(groups_of(eng, rule))
         other = sorted(found - identical)
         same_name = sum(names[a] == names[b] for a, b in other)
-        lines.append(f"| {name} | {len(identical & found)} of {len(identical)} | {len(other)} | {same_name} |")
-        if rule["same_photo_distance"] and rule["threshold"] <= 1:
+        lines.append(f"| {name} | {len((identical - apart) & found)} of {len(identical - apart)} | "
+                     f"{len(apart & found)} of {len(apart)} | {len(other)} | {same_name} |")
+        if name == DEFAULT:
             examples = other
     lines += ["", "Distinct-file pairs grouped by the default rule (first 12 by id; names as listed):"]
     lines += [f"- {a} {names[a][:40]} | {b} {names[b][:40]}" for a, b in examples[:12]]
+    lines += ["", "Identical-photo pairs priced apart (kept apart by the default rule; first 12 by id):"]
+    lines += [f"- {a} {names[a][:30]} {price[a]:g} | {b} {names[b][:30]} {price[b]:g}" for a, b in sorted(apart)[:12]]
     return lines
 
 
@@ -193,7 +205,7 @@ def scale_cost(sizes: list[int]) -> list[str]:
             index.upsert(Product(id=f"p{i}", title="t"), {"shared": shared[i:i + 1], "look": looks[i:i + 1],
                                                          "signature": sigs[i:i + 1]}, shared[i])
         cells = []
-        for name, rule in RULES.items():
+        for name, rule in list(RULES.items())[:3]:  # (no prices here: the fourth rule would repeat the third)
             t = time.perf_counter()
             find_duplicates(index, **rule)
             cells.append(f"{name} {time.perf_counter() - t:.1f} s")

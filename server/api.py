@@ -122,11 +122,12 @@ def duplicates():
     rerank = engine.config.rerank
     threshold = _float_arg("threshold", rerank.duplicate_threshold, -1.0, 1.0)
     distance = _float_arg("same_photo_distance", rerank.same_photo_distance, 0.0, 2.0)
+    gap = _float_arg("price_gap", rerank.fold_price_gap, 0.0, 1.0)
     with engine.index.lock:  # only the copy: searches and writes go on while the pairs are compared
         inputs = snapshot(engine.index, threshold, distance)
-    groups = group_duplicates(inputs, threshold, same_photo_distance=distance)
+    groups = group_duplicates(inputs, threshold, same_photo_distance=distance, price_gap=gap)
     named = [[inputs.ids[r] for r in g] for g in groups]
-    return jsonify({"groups": named, "threshold": threshold, "same_photo_distance": distance})
+    return jsonify({"groups": named, "threshold": threshold, "same_photo_distance": distance, "price_gap": gap})
 
 
 def _float_arg(name: str, default: float, low: float, high: float) -> float:

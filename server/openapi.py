@@ -159,15 +159,21 @@ SPEC = {
             "200": {"description": "counts", **_json({"type": "object", "additionalProperties": {"type": "integer"}})}}}},
         "/api/duplicates": {"get": {
             "summary": "Near-duplicate listing groups (look cosine >= threshold, or the same picture by the "
-                       "photo signatures; listings stating different colours never group)",
+                       "photo signatures; variants never group: listings stating different colours, or priced more "
+                       "than price_gap apart)",
             "security": [{"apiKey": []}],
             "parameters": [{"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": -1, "maximum": 1}},
                            {"name": "same_photo_distance", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 2},
-                            "description": "largest thumbnail cell distance for the same picture; 0: off"}],
+                            "description": "largest thumbnail cell distance for the same picture; 0: off"},
+                           {"name": "price_gap", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1},
+                            "description": "listings priced more than this share of the higher price apart are variants "
+                                           "(sizes, storage tiers), never duplicates; 1: prices never keep listings apart "
+                                           "(default: rerank.fold_price_gap, 0.1)"}],
             "responses": {"200": {"description": "groups of product ids", **_json({
-                "type": "object", "required": ["groups", "threshold", "same_photo_distance"], "properties": {
+                "type": "object", "required": ["groups", "threshold", "same_photo_distance", "price_gap"], "properties": {
                     "groups": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
-                    "threshold": {"type": "number"}, "same_photo_distance": {"type": "number"}}})},
+                    "threshold": {"type": "number"}, "same_photo_distance": {"type": "number"},
+                    "price_gap": {"type": "number"}}})},
                 **_errors(400, 401, 403)}}},
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {

@@ -53,12 +53,23 @@ def test_search_with_a_photo_and_words_names_the_product_the_photo_shows(config_
     assert f"your photo shows {product.id} ({product.title}); the words change that product" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--epochs", "x"], ["nonsense"]])
+@pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--epochs", "x"], ["nonsense"],
+                                  ["duplicates", "--price-gap", "2"], ["duplicates", "--price-gap", "nan"]])
 def test_usage_errors_exit_2(config_file, argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--config", config_file, *argv])
     assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_duplicates_keeps_listings_priced_apart_out_of_a_group_unless_told(config_file, capsys):
+    """The sample shop's re-listings are priced 5 % under their originals: grouped at the default gap (10 %),
+    not at a 1 % gap."""
+    assert main(["--config", config_file, "duplicates"]) == 0
+    default = capsys.readouterr().out.splitlines()
+    assert main(["--config", config_file, "duplicates", "--price-gap", "0.01"]) == 0
+    strict = capsys.readouterr().out.splitlines()
+    assert "S0033 S0328" in default and len(strict) < len(default)
 
 
 def test_search_without_words_or_photo_is_a_usage_error(config_file, capsys):

@@ -74,20 +74,27 @@ def test_a_reuploaded_listing_is_grouped_and_folded_but_colour_variants_are_not(
     _reencoded(photo, 75, 0.8).save(copy_path, "JPEG", quality=95)
     _recoloured(photo).save(recolour_path)
     other_colour = "green" if original.attributes["colour"] != "green" else "red"
-    engine.add_products([Product(id="RE-UP", title="Another seller's listing", price=1.0, images=(str(copy_path),)),
-                         Product(id="RECOL", title="Same shot, other colour", price=1.0, images=(str(recolour_path),)),
-                         Product(id="VARIANT", title="The same photo filed under another colour", price=1.0,
-                                 attributes={"colour": other_colour}, images=(str(copy_path),))])
+    price = original.price
+    engine.add_products([Product(id="RE-UP", title="Another seller's listing", price=round(price * 0.97, 2),
+                                 images=(str(copy_path),)),
+                         Product(id="RECOL", title="Same shot, other colour", price=price, images=(str(recolour_path),)),
+                         Product(id="VARIANT", title="The same photo filed under another colour", price=price,
+                                 attributes={"colour": other_colour}, images=(str(copy_path),)),
+                         Product(id="LARGER", title="The same photo, a larger size", price=round(price * 1.25, 2),
+                                 images=(str(copy_path),))])
     ids = engine.index.table.ids
 
-    def grouped(distance: float, threshold: float = 1.01) -> list[set[str]]:
-        return [{ids[r] for r in g} for g in find_duplicates(engine.index, threshold, same_photo_distance=distance)]
+    def grouped(distance: float, threshold: float = 1.01, price_gap: float = 0.1) -> list[set[str]]:
+        return [{ids[r] for r in g} for g in find_duplicates(engine.index, threshold, same_photo_distance=distance,
+                                                              price_gap=price_gap)]
 
     by_signature = grouped(0.045)  # looks switched off (cosine > 1): the signatures alone
     assert {"S0005", "RE-UP"} in by_signature
     assert not any("RECOL" in g for g in by_signature)
     assert not any("VARIANT" in g for g in by_signature)  # it states another colour than S0005
     assert not any({"VARIANT", "S0005"} <= g for g in grouped(0.045, threshold=-1.0))  # whatever the looks say
+    assert not any("LARGER" in g for g in by_signature)  # priced 25 % above: a size variant
+    assert any({"LARGER", "S0005"} <= g for g in grouped(0.045, price_gap=1.0))  # unless prices are not compared
     assert grouped(0.0) == []
 
     # tiny random towers rank the copy far below the original, so ask for enough results to reach it
@@ -95,10 +102,34 @@ def test_a_reuploaded_listing_is_grouped_and_folded_but_colour_variants_are_not(
     folded = {r.product.id: r.duplicates for r in response.results}
     assert "RE-UP" in folded["S0005"] and "RE-UP" not in folded
     assert "VARIANT" in folded and all("VARIANT" not in d for d in folded.values())
+    assert "LARGER" in folded and all("LARGER" not in d for d in folded.values())
     engine.config = replace(engine.config, rerank=replace(engine.config.rerank, same_photo_distance=0.0,
                                                           duplicate_threshold=1.01))
     shown = [r.product.id for r in engine.search(Query(image=photo, k=40)).results]
     assert {"S0005", "RE-UP"} <= set(shown)  # without the signatures (and looks off) both listings are shown
+
+
+@pytest.mark.parametrize("low, high, apart", [(10.0, 10.9, False), (10.0, 11.2, True), (23.0, 27.0, True),
+                                              (5999.0, 6168.0, False), (0.0, 0.0, False), (np.nan, 50.0, False)])
+def test_prices_apart_only_past_the_gap_and_only_when_both_are_stated(low, high, apart):
+    from engine.attributes import prices_apart
+
+    assert prices_apart(low, high, 0.1) is apart and prices_apart(high, low, 0.1) is apart
+    assert not prices_apart(low, high, 1.0)
+
+
+def test_a_group_never_spans_prices_further_apart_than_the_gap():
+    """Four listings with one photo at 10, 10.6, 11.3 and no price: each neighbour pair is within 10 %, but
+    10 and 11.3 are not, so the chain stops where the group would span more; the unpriced listing joins."""
+    from engine.duplicates import DuplicateInputs, group_duplicates
+
+    rows = [0, 1, 2, 3]
+    inputs = DuplicateInputs(ids=["a", "b", "c", "d"], colours={r: frozenset() for r in rows},
+                             prices={0: 10.0, 1: 10.6, 2: 11.3, 3: float("nan")},
+                             vectors={4: (rows, np.tile(np.eye(4, dtype=np.float32)[:1], (4, 1)))}, signatures=None)
+    groups = group_duplicates(inputs, 0.995, price_gap=0.1)
+    assert len(groups) == 1 and len(groups[0]) == 3 and 3 in groups[0] and not {0, 2} <= set(groups[0])
+    assert group_duplicates(inputs, 0.995, price_gap=1.0) == [rows]
 
 
 def test_an_index_saved_without_signatures_still_folds_by_looks(shop_copy):

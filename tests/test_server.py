@@ -197,10 +197,12 @@ def test_duplicate_groups_over_http(client):
     body = res.get_json()
     jsonschema.validate(body, SPEC["paths"]["/api/duplicates"]["get"]["responses"]["200"]["content"]
                         ["application/json"]["schema"])
-    assert body["same_photo_distance"] == 0.045 and body["threshold"] == 0.995
+    assert body["same_photo_distance"] == 0.045 and body["threshold"] == 0.995 and body["price_gap"] == 0.1
     assert {"S0033", "S0328"} in [set(g) for g in body["groups"]] and len(body["groups"]) == 8
     off = client.get("/api/duplicates?threshold=1.0&same_photo_distance=0", headers={"X-API-Key": KEY}).get_json()
     assert off["same_photo_distance"] == 0.0 and all(len(g) >= 2 for g in off["groups"])
+    bad = client.get("/api/duplicates?price_gap=1.5", headers={"X-API-Key": KEY})
+    assert bad.status_code == 400 and "price_gap" in bad.get_json()["error"]
 
 
 def test_duplicate_groups_are_compared_without_the_index_lock(client, monkeypatch):
