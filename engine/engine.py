@@ -269,7 +269,8 @@ class SearchEngine:
             read["head_word"] = qv.head_word
         if qv.kinds:
             read["kinds"] = list(qv.kinds)
-        return replace(response, understood=read) if understood or response.understood else response
+        said = understood or response.understood or read.keys() - {"text"}  # what the engine did with the words
+        return replace(response, understood=read) if said else response
 
     def category_words(self) -> CategoryWords:
         """The shop's category names as words (rebuilt when a category is added)."""

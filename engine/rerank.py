@@ -59,9 +59,8 @@ def rescore(index: ProductIndex, rows: np.ndarray, qv) -> Candidates:
         parts["text_photo"] = _max_by_owner(index.photos, rows, qv.text)
     if qv.proto is not None and index.prototypes is not None:
         parts["proto"] = _max_by_owner(index.prototypes, rows, qv.proto)
-    shades = index.shades if index.shades is not None else index.palettes  # as query_encoding.colour_reader reads
-    if qv.read_colour is not None and shades is not None:
-        parts["colour_class"] = _best_read(shades, rows, qv.read_colour)
+    if qv.read_colour is not None and index.colour_reads is not None:
+        parts["colour_class"] = _best_read(index.colour_reads, rows, qv.read_colour)
     if qv.read_type is not None and index.kinds is not None:
         parts["type_class"] = _best_read(index.kinds, rows, qv.read_type)
     if qv.colour is not None and index.looks is not None:

@@ -76,6 +76,14 @@ def test_the_head_weighs_by_the_misfit_and_is_reported(engine, fit):
     assert engine.search(query).understood["head_word"] == "hoodie"
 
 
+def test_the_head_is_reported_where_nothing_else_was_read(engine):
+    """No price, colour or category word in "Chaz Kangeroo anorak": the response still says which word was
+    embedded as the head (it had said nothing when no other word was read)."""
+    engine.index.shared_fit = 0.2
+    response = engine.search(Query(text="Chaz Kangeroo anorak", k=5))
+    assert response.understood == {"text": "Chaz Kangeroo anorak", "head_word": "anorak"}
+
+
 def test_no_head_where_the_space_fits_or_the_weight_is_off_or_words_are_not_read(engine):
     engine.index.shared_fit = 1.0  # a space trained on this shop's titles knows which words count
     response = engine.search(Query(text="Chaz Kangeroo hoodie", k=5))

@@ -78,6 +78,12 @@ class ProductIndex:
         return self.channels.get("shade")
 
     @property
+    def colour_reads(self) -> VectorIndex | None:
+        """The rows a colour reader's query part scores: ``shades``, or in an index saved without them the
+        palettes, which the reader reads at query time (``QueryEncoder.colour_reader`` builds the matching part)."""
+        return self.shades if self.shades is not None else self.palettes
+
+    @property
     def kinds(self) -> VectorIndex | None:
         """Each photo's probabilities of the bundle's type reader's kinds (encoders/type_reader.py)."""
         return self.channels.get("kind")
