@@ -103,6 +103,10 @@ def test_a_reuploaded_listing_is_grouped_and_folded_but_colour_variants_are_not(
     assert "RE-UP" in folded["S0005"] and "RE-UP" not in folded
     assert "VARIANT" in folded and all("VARIANT" not in d for d in folded.values())
     assert "LARGER" in folded and all("LARGER" not in d for d in folded.values())
+    rerank = engine.config.rerank
+    engine.config = replace(engine.config, rerank=replace(rerank, fold_price_gap=1.0))  # prices not compared
+    assert "LARGER" in {d for r in engine.search(Query(image=photo, k=100)).results for d in r.duplicates}
+    engine.config = replace(engine.config, rerank=rerank)
     engine.config = replace(engine.config, rerank=replace(engine.config.rerank, same_photo_distance=0.0,
                                                           duplicate_threshold=1.01))
     shown = [r.product.id for r in engine.search(Query(image=photo, k=40)).results]
