@@ -129,7 +129,7 @@ class QueryEncoder:
         palettes, shades = self.index.palettes, self.index.shades
         if not ids or palettes is None or palettes.dim != reader.dim or self.config.fusion.w_colour_class <= 0:
             return None
-        if self.index.colour_reads is shades:  # the rows rerank.rescore hands the part
+        if shades is not None:  # the rows index.colour_reads hands the part in rerank.rescore
             return functools.partial(colour_scores, ids=ids) if shades.dim == len(reader.names) else None
         return functools.partial(reader.read, ids=ids)
 

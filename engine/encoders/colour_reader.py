@@ -136,4 +136,4 @@ def _learn_mlp(names: list[str], labels: np.ndarray, palettes: np.ndarray, seed:
     net = small_mlp.learn(x.numpy(), y, len(names), HIDDEN, EPOCHS, seed)
     w1 = torch.from_numpy(small_mlp.rounded(net.w1))
     return ColourReader(list(names), small_mlp.rounded(net.w2), small_mlp.rounded(net.b2), w1=w1.numpy(),
-                        b1=small_mlp.rounded(net.bias1 - w1 @ net.mean))
+                        b1=small_mlp.rounded(net.bias_for(w1)))

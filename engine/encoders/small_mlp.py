@@ -20,13 +20,17 @@ import torch
 @dataclass
 class Learnt:
     """The first layer with the standardisation folded in: (W / s) x + (b - (W / s) m) = ``w1`` x +
-    ``bias1`` - ``w1`` @ ``mean`` (the caller rounds ``w1`` as it stores it, then takes the bias); the
+    ``bias_for(w1)`` (the caller rounds ``w1`` as it stores it, then takes the bias from it); the
     output layer ``w2`` x + ``b2``."""
     w1: torch.Tensor
     bias1: torch.Tensor
     mean: torch.Tensor
     w2: torch.Tensor
     b2: torch.Tensor
+
+    def bias_for(self, w1: torch.Tensor) -> torch.Tensor:
+        """The first layer's folded bias for ``w1`` as the caller stores it (rounded or not)."""
+        return self.bias1 - w1 @ self.mean
 
 
 def learn(x: np.ndarray, y: np.ndarray | torch.Tensor, n_classes: int, hidden: int, epochs: int, seed: int) -> Learnt:

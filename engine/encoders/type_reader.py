@@ -168,7 +168,7 @@ def learn_type_reader(leaves: Sequence[str], looks: np.ndarray, colour_weight: f
     y = torch.tensor([cls[leaf] for leaf in leaves if leaf in cls])
     net = small_mlp.learn(np.asarray(looks, np.float32)[keep], y, len(names), HIDDEN, epochs, seed)
     rounded = small_mlp.rounded
-    return TypeReader(names, _as_int8(net.w1.numpy()), rounded(net.bias1 - net.w1 @ net.mean), rounded(net.w2),
+    return TypeReader(names, _as_int8(net.w1.numpy()), rounded(net.bias_for(net.w1)), rounded(net.w2),
                       rounded(net.b2), colour_weight)
 
 
