@@ -12,5 +12,5 @@ timeout 100 python3 -m eval.gpu_bench --sizes 100000 1000000 2>&1 | tee $OUT/gpu
 sed -i -e 's/^        device="cpu",$/        device="auto",/' -e 's/IndexConfig(device="cpu")/IndexConfig(device="auto")/' tests/tiny.py
 git diff --stat
 echo "== default suite on CUDA"
-timeout 300 python3 -m pytest -q -m "not slow" -p no:cacheprovider --ignore tests/test_browser.py -rfEs -x --maxfail=10 2>&1 | tee $OUT/pytest_default_suite_on_gpu.txt | tail -40
+timeout 300 python3 -m pytest -q -m "not slow" -p no:cacheprovider --ignore tests/test_browser.py -rfEs --maxfail=10 2>&1 | tee $OUT/pytest_default_suite_on_gpu.txt | tail -40
 git checkout tests/tiny.py
