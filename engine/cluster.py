@@ -5,7 +5,7 @@
 
 The frozen towers are what takes the time when a catalogue is indexed (tower features are computed
 once per photo and text and cached; heads, index build and catalogue take seconds by comparison, see
-the README's figures), so they are what is spread over machines. The coordinator (the process running
+docs/figures.md), so they are what is spread over machines. The coordinator (the process running
 ``shopsight index`` or ``train``) finds the photos and texts the feature cache lacks and sends them in
 chunks to the workers: photo *bytes*, so workers need no shared filesystem; workers also return each
 photo's same-photo signature, so the coordinator never decodes a photo. Each worker process loads

@@ -50,11 +50,11 @@ class TrainConfig:
     holdout: float = 0.15  # share of products held out for validation recall
     seed: int = 0  # seeds the split, the init and the batches
     augment_text: bool = True  # also train on title-only and category-word views of each product
-    refit_stats: bool = False  # fine-tuning: re-estimate the heads' input statistics on this catalogue first (measured: README)
+    refit_stats: bool = False  # fine-tuning: re-estimate the heads' input statistics on this catalogue first (measured: docs/figures.md)
     race_scratch: bool = True  # fine-tuning: also train new heads from scratch on the same split (see head_sets)
-    head_sets: int = 3  # fine-tuning with race_scratch: the fine-tuned heads side by side with head_sets - 1 sets from scratch (other seeds), the space head_sets x dim wide; 1: keep the best single set (README)
+    head_sets: int = 3  # fine-tuning with race_scratch: the fine-tuned heads side by side with head_sets - 1 sets from scratch (other seeds), the space head_sets x dim wide; 1: keep the best single set (docs/figures.md)
     scratch_sets: int = 1  # training from scratch: this many sets side by side (seeds seed, seed + 1000, ...)
-    shared_text_positives: bool = False  # a text view shared by several products is a positive for all their photos (README)
+    shared_text_positives: bool = False  # a text view shared by several products is a positive for all their photos (docs/figures.md)
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class RerankConfig:
     same_shot_from: float = 0.8  # share of mutual cell matches from which a photo counts as the same shot (part same_shot; eval.tune_fusion --weight same_shot_from)
     anchor: float = 1.0  # photo + text queries: how far the photo's parts move to the catalogue photo it shows (engine/anchor.py; 0: off)
     sort_floor: float = 0.5  # a price order keeps the matches scoring at least this share of the best one (engine/paging.py)
-    duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see README)
+    duplicate_threshold: float = 0.995  # look-vector cosine from which two products are near-duplicates (see docs/design.md)
     same_photo_distance: float = 0.045  # ... or their first photos are the same picture: signature cell distance (signatures.py, eval.duplicates_bench; 0: off)
     collapse_duplicates: bool = True  # fold near-duplicates into the better-ranked product
     fold_price_gap: float = 0.1  # listings priced more than this share of the higher price apart are variants (sizes, storage tiers sharing a photo): never folded or grouped as duplicates (attributes.prices_apart; 1: prices never keep listings apart)

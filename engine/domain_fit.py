@@ -4,9 +4,9 @@ A bundle trained on one shop's kind of products (fashion, say) pairs those photo
 well and another shop's (sportswear and gear, phones) poorly; where it pairs them poorly, its photo
 similarities are noise beside the look vectors. The fit needs no labels: for a sample of products,
 is the product's own text among the nearest 5 % of the sample's texts to its first photo? Fashion's
-held-out products score 0.99 with the fashion-trained space, luma's 0.21 (README, "Shared-space fit").
+held-out products score 0.99 with the fashion-trained space, luma's 0.21 (docs/figures.md, "Shared-space fit").
 Photo-only queries scale ``fusion.w_visual`` by it (``FusionConfig.visual_by_fit``); text queries
-do not: colour words are read well by the shared space even on foreign products (README).
+do not: colour words are read well by the shared space even on foreign products (docs/figures.md).
 """
 
 from __future__ import annotations

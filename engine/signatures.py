@@ -9,7 +9,7 @@ The signature is the photo shrunk to a ``SIZE`` x ``SIZE`` RGB thumbnail (box fi
 photos are the same picture when no cell of their thumbnails differs by more than ``max_distance``
 (Euclidean RGB distance of the cell): re-encoding and resizing move a cell by a few hundredths, a
 garment in another colour moves the cells it covers by a tenth or more. Measured on luma and
-newbee_zh by ``python -m eval.duplicates_bench`` (README, "Near-duplicate listings").
+newbee_zh by ``python -m eval.duplicates_bench`` (docs/figures.md, "Near-duplicate listings").
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def train_space(bundle: ModelBundle, data: PairData, cfg: TrainConfig, progress:
     when more than one. Fine-tuning (``from_existing``) with ``cfg.race_scratch`` also trains new heads from
     scratch on the same split: with ``cfg.head_sets`` > 1 the fine-tuned heads are kept side by side with
     ``head_sets - 1`` scratch sets (their mean similarity; choosing among single sets on the small
-    held-out split lost to always keeping them together, README), with ``head_sets`` = 1 the best single
+    held-out split lost to always keeping them together, docs/figures.md), with ``head_sets`` = 1 the best single
     set on the held-out split (ties to the fine-tuned). Either way the start bundle is kept when it does
     better on the held-out split, so training never ends below it. The bundle's other parts (bridges,
     colour words) stay, since they do not depend on the heads. ``metrics["kept"]`` says what was kept

@@ -10,7 +10,7 @@ that space weigh by the fit, parts that stand in for it where it fits poorly by 
   fit 0.18, the photo parts then weigh 0.03, and fashion, fit 0.99, keeps them; twelfth session);
 - ``proto`` (the catalogue bridge; ``proto_by_fit``): (1 - fit) ** ``misfit_power`` (1), and 0 when the
   query's words name the shop's categories: the shop's own category then says what kind of product they
-  mean, better than a foreign vocabulary (README, "Catalogue bridge");
+  mean, better than a foreign vocabulary (docs/figures.md, "Catalogue bridge");
 - ``bridge`` (the zero-shot ImageNet bridge; ``bridge_by_fit``, twenty-first session): (1 - fit) **
   ``misfit_power``: where the space was trained on the catalogue's own kind of titles it reads a text
   better than 1,000 ImageNet class names do, and the bridge only cost it (fashion text -> own photo,

@@ -52,7 +52,7 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
 
     Starts from ``start_from`` (a bundle folder or "default"); without one, from the packaged default
     bundle when it was made for the configured towers and space (fine-tuned beside two sets from scratch
-    beat training from scratch on held-out products of both catalogues tried: README), else, or with
+    beat training from scratch on held-out products of both catalogues tried: docs/figures.md), else, or with
     ``from_scratch``, from new heads. ``metrics["started_from"]`` says which."""
     if not start_from and not from_scratch:
         start_from = "default" if fits_default_bundle(config) else None

@@ -4,7 +4,7 @@
 
 Builds the luma variant catalogue with the given bundle (features from the cache), warms up, then
 prints ms per ``SearchEngine.search`` and the last response's timings; ``--profile`` adds a cProfile
-listing. Used to find that ONNX Runtime's spinning threads slowed the torch heads (README "Towers").
+listing. Used to find that ONNX Runtime's spinning threads slowed the torch heads (docs/figures.md "Towers").
 """
 
 from __future__ import annotations

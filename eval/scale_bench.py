@@ -281,7 +281,7 @@ def run_size(name: str, x: np.ndarray, queries: np.ndarray, n_queries: int, skip
 
 
 def markdown(results: list[dict]) -> str:
-    """The README's tables (p50 ms / recall@10 / fill per selectivity and method) from the JSON."""
+    """docs/figures.md's tables (p50 ms / recall@10 / fill per selectivity and method) from the JSON."""
     lines = []
     for res in results:
         names = list(res["methods"])

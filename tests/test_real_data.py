@@ -3,7 +3,7 @@
 Guards the out-of-the-box quality against regressions: the packaged default bundle with the real
 EfficientNet-Lite0 and MiniLM towers, on luma (a shop it never saw), must keep finding products from
 their other photos and put the right colour variant near the top for "this, but in <colour>". The
-floors sit well under the measured figures (README "Out of the box": R@1 0.674, hit@3 0.891), so only
+floors sit well under the measured figures (docs/figures.md "Out of the box": R@1 0.674, hit@3 0.891), so only
 a real break fails them, not run-to-run noise.
 """
 

@@ -32,7 +32,7 @@ def import_faiss():
 
 def resolve_kind(cfg: IndexConfig, n: int, device: str = "cpu") -> str:
     """The index kind for ``n`` vectors: "auto" is exact below ``auto_flat_below`` and always on a CUDA
-    device (a GPU scans 1M x 256 exactly in under 1 ms, README "GPU"), IVF lists otherwise."""
+    device (a GPU scans 1M x 256 exactly in under 1 ms, docs/figures.md "GPU"), IVF lists otherwise."""
     if cfg.kind not in KINDS:
         raise UnknownComponentError("index kind", cfg.kind, KINDS)
     if cfg.kind != "auto":
@@ -88,7 +88,7 @@ def gpu_exact(vectors: np.ndarray, device: str, cfg: IndexConfig):
 
     "auto" takes torch: on an H100 at 1M x 256, batch-1, torch matmul + top-k answered in 0.81 ms
     against faiss-gpu's 3.41 ms (faiss selects the top-k of one query inside one thread block, so a
-    single query over 1M rows is serial there; README "GPU"). "faiss" takes faiss-gpu (it needs a faiss
+    single query over 1M rows is serial there; docs/figures.md "GPU"). "faiss" takes faiss-gpu (it needs a faiss
     build with GPU support: ``pip install shopsight[gpu]``); its selection runs in parallel across queries,
     so a batch costs less per query (50 queries in 4.3 ms there; torch's batch cost was not measured)."""
     if device != "cuda":
