@@ -151,9 +151,11 @@ def cmd_sample(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """The embedded default: sample shop -> import -> train -> index -> serve (or print examples)."""
+    """The embedded default: sample shop -> import -> index with the packaged bundle for its towers, no
+    training (issue 7; ``--train``, or towers no packaged bundle was made for: train on the shop first) ->
+    serve (or print examples)."""
     from .sample_shop import generate
-    from .workflow import build_index, import_catalogue, train
+    from .workflow import build_index, default_bundle_for, import_catalogue, train
 
     cfg = _demo_config(_config(args))
     folder = cfg.path / "sample-shop"
@@ -161,7 +163,7 @@ def cmd_demo(args) -> int:
         generate(folder)
     report = import_catalogue(cfg, folder / "products.csv", PRESETS["sample"])
     print(f"imported {report.imported} sample products into {cfg.path}")
-    if not (cfg.path / "bundle" / "bundle.json").exists():
+    if not (cfg.path / "bundle" / "bundle.json").exists() and (args.train or default_bundle_for(cfg) is None):
         train(cfg, progress=not args.quiet)
     engine = build_index(cfg, progress=not args.quiet)
     print(f"indexed {len(engine.index)} products ({engine.index.photos.n_alive} photos)")
@@ -252,8 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="build the sample shop, train, index and serve it")
+    p = sub.add_parser("demo", help="build the sample shop, index it with the packaged bundle and serve it")
     p.add_argument("--no-serve", action="store_true", help="print example searches instead of serving")
+    p.add_argument("--train", action="store_true", help="train the shared space on the sample shop before indexing "
+                   "(fine-tuned from the packaged bundle; python -m eval.sample_shop_bench measures both)")
     _serve_args(p)
     p.set_defaults(fn=cmd_demo)
 
@@ -274,8 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--dim", type=int, help="size of the shared space")
     start = p.add_mutually_exclusive_group()
-    start.add_argument("--start-from", help="fine-tune from this bundle folder, or 'default': the packaged bundle, "
-                                            "which is where training starts anyway when it fits the configured towers")
+    start.add_argument("--start-from", help="fine-tune from this bundle folder, or 'default' / 'default-e5': a packaged "
+                                            "bundle, where training starts anyway when one fits the configured towers")
     start.add_argument("--from-scratch", action="store_true", help="train new heads instead of starting from the default bundle")
     p.add_argument("--head-sets", type=_positive_int,
                    help="head sets kept side by side, the shared space as many times wider (starting from a "

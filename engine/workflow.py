@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .config import EngineConfig
-from .encoders.bundle import ModelBundle, default_bundle_path, resolve_bundle_path
+from .encoders.bundle import ModelBundle, default_bundle_path, packaged_bundles, resolve_bundle_path
 from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
@@ -50,12 +50,12 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
           from_scratch: bool = False) -> ModelBundle:
     """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``.
 
-    Starts from ``start_from`` (a bundle folder or "default"); without one, from the packaged default
-    bundle when it was made for the configured towers and space (fine-tuned beside two sets from scratch
+    Starts from ``start_from`` (a bundle folder, "default" or "default-e5"); without one, from the packaged
+    bundle made for the configured towers and space, if any (``default_bundle_for``) (fine-tuned beside two sets from scratch
     beat training from scratch on held-out products of both catalogues tried: docs/figures.md), else, or with
     ``from_scratch``, from new heads. ``metrics["started_from"]`` says which."""
     if not start_from and not from_scratch:
-        start_from = "default" if fits_default_bundle(config) else None
+        start_from = default_bundle_for(config)
     if start_from:
         bundle = ModelBundle.load(resolve_bundle_path(start_from))
         embedder = Embedder.for_config(bundle, config)
@@ -74,16 +74,18 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     return bundle
 
 
-def fits_default_bundle(config: EngineConfig) -> bool:
-    """Whether the packaged default bundle was made for ``config``'s towers and shared space (so a shop's
-    training can start from it); logged when it was not."""
-    desc = json.loads((default_bundle_path() / "bundle.json").read_text())
+def default_bundle_for(config: EngineConfig) -> str | None:
+    """The name of the packaged bundle made for ``config``'s towers and shared space ("default" for
+    MiniLM, "default-e5" for multilingual-e5-small), so a shop's index can use it and its training start
+    from it; None (logged) when none was."""
     wanted = {"image_tower": asdict(config.image_tower), "text_tower": asdict(config.text_tower),
               "space": asdict(config.space)}
-    differ = [key for key, value in wanted.items() if desc.get(key) != value]
-    if differ:
-        log.info("the default bundle was made for other %s; training from scratch", " and ".join(differ))
-    return not differ
+    for name, path in packaged_bundles().items():
+        desc = json.loads((path / "bundle.json").read_text())
+        if all(desc.get(key) == value for key, value in wanted.items()):
+            return name
+    log.info("no packaged bundle was made for these towers and this space")
+    return None
 
 
 def colour_words_for(bundle: ModelBundle, products: list, embedder: Embedder):
@@ -107,8 +109,9 @@ def build_index(config: EngineConfig, progress: bool = True, predict_categories:
     from their photo (marked as predicted), then the index is saved again."""
     bundle_dir = config.path / "bundle"
     if not (bundle_dir / "bundle.json").exists():
-        log.info("no trained bundle in %s: indexing with the default bundle shipped in the package", config.path)
-        ModelBundle.load(default_bundle_path()).save(bundle_dir)
+        name = default_bundle_for(config) or "default"
+        log.info("no trained bundle in %s: indexing with the packaged bundle %r", config.path, name)
+        ModelBundle.load(default_bundle_path(name)).save(bundle_dir)
     bundle = ModelBundle.load(bundle_dir)
     engine = SearchEngine.build(config, bundle, progress)
     if predict_categories and engine.fill_missing_categories():

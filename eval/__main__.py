@@ -77,7 +77,7 @@ def tuning_parser(doc: str) -> argparse.ArgumentParser:
     ap.add_argument("--train", type=int, default=42072, help="fashion training products when no --bundle")
     ap.add_argument("--gallery", type=int, default=2000, help="held-out fashion products")
     ap.add_argument("--cache", default="out/figures/features.db")
-    ap.add_argument("--bundle", default="", help="a saved bundle (path or 'default') instead of training one")
+    ap.add_argument("--bundle", default="", help="a saved bundle (path, 'default' or 'default-e5') instead of training one")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="settings",
                     help="an engine setting other than its default, e.g. fusion.misfit_power=3 (repeatable)")
     return ap
@@ -127,7 +127,9 @@ def cmd_run(args) -> int:
         from engine.encoders.bundle import ModelBundle, resolve_bundle_path
 
         bundle = ModelBundle.load(resolve_bundle_path(args.bundle))
-        tasks = datasets.luma_tasks()
+        cfg = replace(cfg, text_tower=bundle.text_tower)
+        # a multilingual bundle also meets newbee_zh's Chinese names (never seen by the packaged bundles)
+        tasks = datasets.luma_tasks() + (datasets.newbee_tasks() if bundle.text_tower.kind == "e5" else [])
     else:
         bundle = train_bundle(cfg, train_rows, not args.quiet, seconds)
         bundle.save(out / "bundle")  # the report's own bundle, for probes and later runs (--bundle)
@@ -151,6 +153,7 @@ def cmd_run(args) -> int:
                                         not args.quiet, seconds, ablations)
             print(report.markdown([o for o in outcomes if o.task == task.name]), flush=True)
     trained = (f"bundle {args.bundle} ({bundle.metrics.get('trained_on', 'see its bundle.json')}), luma tasks only"
+               + (" and newbee_zh" if bundle.text_tower.kind == "e5" else "")
                if args.bundle else f"fashion gallery {args.gallery} held-out products, shared space trained on "
                f"{args.train} other fashion products ({args.epochs} epochs, seed {args.seed}; the e5 space "
                f"{args.e5_epochs} epochs)")
@@ -203,7 +206,7 @@ def main(argv=None) -> int:
                    "default keeps the report within 30 minutes; docs/eval/experiments/e5_stage_cut_probe.*)")
     p.add_argument("--seed", type=int, default=0, help="training seed (initialisation, batches, vocabulary clusters)")
     p.add_argument("--seeds", type=int, nargs="+", help="one report per training seed and their spread (seeds.md)")
-    p.add_argument("--bundle", help="evaluate this bundle ('default' = the packaged one) on luma instead of training")
+    p.add_argument("--bundle", help="evaluate this bundle ('default' / 'default-e5' = a packaged one) on luma instead of training")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="settings",
                    help="an engine setting other than its default, e.g. fusion.misfit_power=3 (repeatable)")
     p.set_defaults(fn=cmd_run)

@@ -61,6 +61,22 @@ def test_default_bundle_ships_in_the_package():
     assert np.allclose(np.linalg.norm(bundle.heads.project_images(feats), axis=1), 1, atol=1e-5)
 
 
+def test_multilingual_default_bundle_ships_in_the_package():
+    """The e5 bundle ("default-e5") loads the same way: multilingual-e5-small text side, the same image tower,
+    photo parts (colour words, type reader) equal to the MiniLM bundle's, which read photos only."""
+    from engine.encoders.bundle import default_bundle_path, packaged_bundles, resolve_bundle_path
+
+    path = default_bundle_path("default-e5")
+    assert resolve_bundle_path("default-e5") == path and set(packaged_bundles()) == {"default", "default-e5"}
+    assert sum(f.stat().st_size for f in path.iterdir()) < 9_000_000
+    bundle, english = ModelBundle.load(path), ModelBundle.load(default_bundle_path())
+    assert bundle.name == "default-e5" and bundle.text_tower.kind == "e5"
+    assert bundle.image_tower == english.image_tower and bundle.space == english.space
+    assert bundle.bridge_classes.shape == (1000, bundle.text_dim) and bundle.prototypes is not None
+    assert bundle.colours.names == english.colours.names and bundle.types.names == english.types.names
+    assert bundle.fingerprint != english.fingerprint
+
+
 
 @pytest.mark.parametrize("fit", [0.2, 0.9])
 def test_the_bridge_weighs_by_the_misfit(engine, fit):

@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -109,6 +110,33 @@ def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
     assert "hoodie" in line.lower() and "+ 'blue': " in line and line.count("; ") == 2
 
 
+@pytest.mark.parametrize("fits, flag, trains", [("default-e5", [], False), ("default-e5", ["--train"], True),
+                                                 (None, [], True)])
+def test_the_demo_indexes_with_the_packaged_bundle_without_training(tmp_path, monkeypatch, fits, flag, trains):
+    """Issue 7: the main command indexes the sample shop with the packaged bundle made for its towers and
+    trains nothing; --train (or towers no packaged bundle was made for) trains on the shop first."""
+    import engine.workflow as workflow
+    from engine.cli import main
+
+    calls = []
+    monkeypatch.setattr(workflow, "default_bundle_for", lambda cfg: fits)
+    monkeypatch.setattr(workflow, "train", lambda cfg, progress=True: calls.append("train"))
+    monkeypatch.setattr(workflow, "build_index", lambda cfg, progress=True: calls.append("index") or _Built())
+    monkeypatch.setattr("engine.cli._print_examples", lambda engine: 0)
+    assert main(["--data-dir", str(tmp_path), "-q", "demo", "--no-serve", *flag]) == 0
+    assert calls == (["train", "index"] if trains else ["index"])
+    assert (tmp_path / "sample-shop" / "products.csv").exists()
+
+
+class _Index(list):
+    """What cmd_demo reports of the index it built: its length and its live photos."""
+    photos = SimpleNamespace(n_alive=434)
+
+
+def _Built():
+    return SimpleNamespace(index=_Index(range(328)))
+
+
 def test_set_changes_one_field_over_the_config_file(config_file, capsys):
     """--set reaches the engine: a price phrase is read by default and left in the words with
     read_prices=false; a setting the config lacks is an error naming the valid keys (exit 1)."""
@@ -169,12 +197,13 @@ def test_training_starts_from_the_default_bundle_only_where_it_fits(built_shop):
     tiny test towers, or another shared-space size, cannot and train from scratch."""
     from dataclasses import replace
 
-    from engine.config import EngineConfig
-    from engine.workflow import fits_default_bundle
+    from engine.config import EngineConfig, TextTowerSpec
+    from engine.workflow import default_bundle_for
 
-    assert fits_default_bundle(EngineConfig())
-    assert not fits_default_bundle(built_shop)
-    assert not fits_default_bundle(replace(EngineConfig(), space=replace(EngineConfig().space, dim=128)))
+    assert default_bundle_for(EngineConfig()) == "default"
+    assert default_bundle_for(replace(EngineConfig(), text_tower=TextTowerSpec(kind="e5", name="original"))) == "default-e5"
+    assert default_bundle_for(built_shop) is None
+    assert default_bundle_for(replace(EngineConfig(), space=replace(EngineConfig().space, dim=128))) is None
     from engine.encoders.bundle import ModelBundle
 
     assert ModelBundle.load(built_shop.path / "bundle").metrics["started_from"] == "scratch"  # workflow.train's choice

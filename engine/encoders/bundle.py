@@ -172,11 +172,22 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fp.fileno())
 
 
-def default_bundle_path() -> Path:
-    """The general bundle shipped inside the package (trained by scripts/train_default_bundle.py)."""
-    return Path(__file__).resolve().parents[1] / "default_bundle"
+# the general bundles shipped inside the package (trained by scripts/train_default_bundle.py), by name:
+# "default" for all-MiniLM-L6-v2 (the library's text tower), "default-e5" for multilingual-e5-small
+PACKAGED = {"default": "default_bundle", "default-e5": "default_bundle_e5"}
+
+
+def default_bundle_path(name: str = "default") -> Path:
+    """The folder of the packaged bundle ``name`` (a key of ``PACKAGED``)."""
+    return Path(__file__).resolve().parents[1] / PACKAGED[name]
+
+
+def packaged_bundles() -> dict[str, Path]:
+    """The packaged bundles present in this installation, by name."""
+    return {name: default_bundle_path(name) for name in PACKAGED
+            if (default_bundle_path(name) / "bundle.json").exists()}
 
 
 def resolve_bundle_path(name: str | Path) -> Path:
-    """"default" -> the packaged bundle; anything else is a folder path."""
-    return default_bundle_path() if str(name) == "default" else Path(name)
+    """"default" / "default-e5" -> the packaged bundle; anything else is a folder path."""
+    return default_bundle_path(str(name)) if str(name) in PACKAGED else Path(name)
