@@ -131,6 +131,15 @@ class Catalog:
         for row in self._conn().execute(f"SELECT {COLUMNS} FROM products ORDER BY id"):
             yield _row_to_product(row)
 
+    def category_texts(self, limit: int = 20_000) -> list[tuple[str, str]]:
+        """(category, title + description) of up to about ``limit`` products whose category was given
+        (not predicted), spread evenly over the table (every k-th row), for ``query_text.CategoryWords``."""
+        conn = self._conn()
+        step = max(1, len(self) // max(limit, 1))
+        rows = conn.execute("SELECT category, title, description FROM products WHERE category != '' "
+                            "AND category_predicted = 0 AND rowid % ? = 0", (step,))
+        return [(category, f"{title} {description}"[:500]) for category, title, description in rows]
+
     def changes_since(self, seq: int) -> tuple[list[Product], list[str]]:
         """Products written and ids deleted after sequence ``seq``."""
         conn = self._conn()

@@ -273,10 +273,12 @@ class SearchEngine:
         return replace(response, understood=read) if said else response
 
     def category_words(self) -> CategoryWords:
-        """The shop's category names as words (rebuilt when a category is added)."""
+        """The shop's category names as words, with the words naming one category in its own texts
+        (``query_text.aliases``, from up to 20,000 products); rebuilt when a category is added."""
         cached = getattr(self, "_category_words", None)
         if cached is None or cached.size != len(self.index.table.categories):
-            self._category_words = cached = CategoryWords(list(self.index.table.categories))
+            self._category_words = cached = CategoryWords(list(self.index.table.categories),
+                                                          self.catalog.category_texts())
         return cached
 
     def query_vectors(self, query: Query) -> QueryVectors:

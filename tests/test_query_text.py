@@ -168,3 +168,49 @@ def test_engine_prefers_the_named_category_and_says_so(engine):
     engine.config = replace(engine.config, read_categories=False)
     off = engine.search(Query(text="red hoodie", k=10))
     assert "category_words" not in (off.understood or {}) and all("category_words_fit" not in r.why for r in off.results)
+
+
+def test_words_naming_one_category_in_the_shops_own_texts_become_aliases():
+    """"连帽衫" is in every hoodie's text and no other product's: it names the hoodies; a colour or a brand
+    spread over categories names none; a word seen in fewer than three products teaches nothing."""
+    from engine.query_text import aliases
+
+    zh = {"Red": "红色", "Blue": "蓝色", "Green": "绿色", "Gray": "灰色"}
+    texts = ([(0, f"{c} hoodie {zh[c]}连帽衫 Acme") for c in ("Red", "Blue", "Green", "Gray")]
+             + [(1, f"{c} bag {zh[c]}包 Acme") for c in ("Red", "Blue", "Green")] + [(2, "Odd lamp 台灯"), (2, "Odd lamp 台灯")])
+    found = aliases(texts)
+    assert found["连帽"] == found["帽衫"] == found["hoodie"] == 0 and found["包"] == found["bag"] == 1
+    assert not {"acme", "红色", "red", "blue"} & found.keys()  # spread over both categories
+    assert "lamp" not in found and "台灯" not in found  # two products only
+
+
+def test_a_bilingual_shops_chinese_words_meet_its_english_category_names():
+    from engine.query_text import CategoryWords
+
+    names = ["Apparel/Tops/Hoodies", "Accessories/Bags", "Home/Kitchen/Mugs"]
+    texts = ([(names[0], f"{c} hoodie. {z}连帽衫") for c, z in (("Red", "红色"), ("Blue", "蓝色"), ("Gray", "灰色"))]
+             + [(names[1], f"{c} bag. {z}包") for c, z in (("Red", "红色"), ("Blue", "蓝色"), ("Gray", "灰色"))]
+             + [(names[2], f"{c} mug. {z}马克杯") for c, z in (("Red", "红色"), ("Blue", "蓝色"), ("Gray", "灰色"))])
+    assert CategoryWords(names).match("红色连帽衫") == ([], None)  # the names alone are English
+    words = CategoryWords(names, texts)
+    for text, said, code in (("红色连帽衫", {"帽衫", "连帽"}, 0), ("绿色包", {"色包"}, 1), ("绿色马克杯", {"克杯", "马克"}, 2)):
+        matched, fit = words.match(text)  # every bag's text says "…色包": that pair names the bags
+        assert said <= set(matched) and int(np.argmax(fit)) == code and fit.max() == 1.0
+    assert words.match("red hoodie")[0] == ["hoodie"]  # English as before
+
+
+def test_engine_reads_chinese_category_words_from_the_sample_shops_titles(engine):
+    """The sample shop's categories are named in English, its descriptions carry the Chinese titles."""
+    from dataclasses import replace
+
+    res = engine.search(Query(text="红色连帽衫", k=10))
+    assert res.understood["category_words"] == ["帽衫", "连帽"]
+    assert all(r.why["category_words_fit"] == float(r.product.category.endswith("Hoodies")) for r in res.results)
+    kept = engine.config
+    engine.config = replace(kept, read_categories=False)
+    try:
+        off = engine.search(Query(text="红色连帽衫", k=10))
+    finally:
+        engine.config = kept
+    hoodies = lambda response: sum(r.product.category.endswith("Hoodies") for r in response.results)  # noqa: E731
+    assert hoodies(res) > hoodies(off)
