@@ -189,37 +189,45 @@ class CategoryWords:
     type words of a query: "gray hoodie" meets "Men/Tops/Hoodies & Sweatshirts". English words meet
     through their possible singulars (``forms``), Chinese through shared character pairs ("红色口红"
     meets "口红", "华为 Mate 30" meets "华为手机"). ``texts`` ((category path, product text) pairs, the
-    shop's own) add the words that name one category in the shop's own texts (``aliases``): a bilingual
-    shop's category names are often English only, and "红色连帽衫" then meets "Apparel/Tops/Hoodies" through
-    the Chinese titles of its hoodies."""
+    shop's own) teach the words that name one category in the shop's own texts (``aliases``), read when
+    no word of the query names a category: a bilingual shop's category names are often English only, and
+    "红色连帽衫" then meets "Apparel/Tops/Hoodies" through the Chinese titles of its hoodies, while a query
+    whose words meet the names ("lakme eyeliner") is read as before (a brand sold in one category only
+    would otherwise pull it there)."""
 
     def __init__(self, categories: list[str], texts: list[tuple[str, str]] = ()):
         self.size = len(categories)
-        postings: dict[str, set[int]] = {}  # a form of a category word (CJK: a character pair) -> codes
+        postings: dict[str, list[int]] = {}  # a form of a category word (CJK: a character pair) -> codes
         for code, path in enumerate(categories):
             keys = {f for part in path.split("/") for f in set().union(*_query_words(part).values())}
             for key in keys:
-                postings.setdefault(key, set()).add(code)
+                postings.setdefault(key, []).append(code)
+        self.postings = {k: np.asarray(v, np.int64) for k, v in postings.items()}
         code_of = {path: code for code, path in enumerate(categories)}
         self.aliases = aliases([(code_of[c], text) for c, text in texts if c in code_of])
-        for key, code in self.aliases.items():
-            postings.setdefault(key, set()).add(code)
-        self.postings = {k: np.asarray(sorted(v), np.int64) for k, v in postings.items()}
+        self.alias_postings = {k: np.asarray([code], np.int64) for k, code in self.aliases.items()}
 
     def match(self, text: str) -> tuple[list[str], np.ndarray | None]:
         """(the query's words that name categories, fit per category code = the share of those words
-        its path contains); ([], None) when no word names a category."""
-        matched = {w: f & self.postings.keys() for w, f in _query_words(text, singles=True).items()
-                   if f & self.postings.keys()}
-        pairs = [w for w in matched if len(w) == 2 and _CJK.search(w)]
-        matched = {w: f for w, f in matched.items()  # a character counts only where no pair of it met a word
-                   if not (len(w) == 1 and _CJK.search(w) and any(w in pair for pair in pairs))}
-        if not matched:
-            return [], None
-        fit = np.zeros(self.size, np.float32)
-        for keys in matched.values():  # a word counts once per category, whichever of its forms met it
-            fit[np.unique(np.concatenate([self.postings[k] for k in keys]))] += 1.0
-        return sorted(matched), fit / len(matched)
+        its path contains); ([], None) when no word names a category. The shop's own aliases answer
+        only when the category names do not."""
+        words = _query_words(text, singles=True)
+        for postings in (self.postings, self.alias_postings):
+            matched = _matched(words, postings)
+            if matched:
+                fit = np.zeros(self.size, np.float32)
+                for keys in matched.values():  # a word counts once per category, whichever of its forms met it
+                    fit[np.unique(np.concatenate([postings[k] for k in keys]))] += 1.0
+                return sorted(matched), fit / len(matched)
+        return [], None
+
+
+def _matched(words: dict[str, set[str]], postings: dict[str, np.ndarray]) -> dict[str, set[str]]:
+    """The query's words (-> their forms) found in ``postings``; a CJK character counts only where no
+    character pair holding it was found."""
+    matched = {w: f & postings.keys() for w, f in words.items() if f & postings.keys()}
+    pairs = [w for w in matched if len(w) == 2 and _CJK.search(w)]
+    return {w: f for w, f in matched.items() if not (len(w) == 1 and _CJK.search(w) and any(w in p for p in pairs))}
 
 
 ALIAS_MIN_PRODUCTS = 3  # a category, and a word, need this many of the shop's products to teach an alias

@@ -214,3 +214,19 @@ def test_engine_reads_chinese_category_words_from_the_sample_shops_titles(engine
         engine.config = kept
     hoodies = lambda response: sum(r.product.category.endswith("Hoodies") for r in response.results)  # noqa: E731
     assert hoodies(res) > hoodies(off)
+
+
+def test_the_shops_own_aliases_answer_only_where_the_category_names_do_not():
+    """"Lakme" is in every lipstick's title only: "lakme lipstick" and "lakme eyeliner" are read by the names
+    as before; "lakme" alone falls back on the alias."""
+    from engine.query_text import CategoryWords
+
+    names = ["Beauty/Lipstick", "Beauty/Eyeliner"]
+    texts = [(names[0], f"Lakme {c} lipstick") for c in ("red", "pink", "nude")] + \
+            [(names[1], f"Maybelline {c} eyeliner") for c in ("black", "brown", "blue")]
+    words = CategoryWords(names, texts)
+    assert words.aliases["lakme"] == 0
+    matched, fit = words.match("lakme eyeliner")
+    assert matched == ["eyeliner"] and fit.tolist() == [0.0, 1.0]
+    matched, fit = words.match("lakme")
+    assert matched == ["lakme"] and fit.tolist() == [1.0, 0.0]
