@@ -227,7 +227,8 @@ def _matched(words: dict[str, set[str]], postings: dict[str, np.ndarray]) -> dic
     character pair holding it was found."""
     matched = {w: f & postings.keys() for w, f in words.items() if f & postings.keys()}
     pairs = [w for w in matched if len(w) == 2 and _CJK.search(w)]
-    return {w: f for w, f in matched.items() if not (len(w) == 1 and _CJK.search(w) and any(w in p for p in pairs))}
+    return {w: f for w, f in matched.items()
+            if not (len(w) == 1 and _CJK.search(w) and any(w in pair for pair in pairs))}
 
 
 ALIAS_MIN_PRODUCTS = 3  # a category, and a word, need this many of the shop's products to teach an alias
@@ -236,16 +237,16 @@ ALIAS_PURITY = 0.9  # and at least this share of the products whose texts have i
 
 
 def aliases(texts: list[tuple[int, str]]) -> dict[str, int]:
-    """Words (their forms; CJK character pairs) that name one category in a shop's own texts: each key
-    found in at least ``ALIAS_COVERAGE`` of one category's products (``texts``: (category code, text)
-    pairs) and for at least ``ALIAS_PURITY`` of its products in that category -> that category's code.
+    """Words (their forms; CJK character pairs and characters) that name one category in a shop's own
+    texts: each key found in at least ``ALIAS_COVERAGE`` of one category's products (``texts``: (category
+    code, text) pairs) and for at least ``ALIAS_PURITY`` of its products in that category -> that category's code.
     A colour word or a brand spread over many categories names none; "连帽衫" in every hoodie's Chinese
     title, and in no other product's, names the hoodies."""
     per_category: dict[int, int] = {}
     counts: dict[str, dict[int, int]] = {}
     for code, text in texts:
         per_category[code] = per_category.get(code, 0) + 1
-        for key in set().union(set(), *_query_words(text, singles=True).values()):
+        for key in set().union(*_query_words(text, singles=True).values()):
             by_code = counts.setdefault(key, {})
             by_code[code] = by_code.get(code, 0) + 1
     out: dict[str, int] = {}

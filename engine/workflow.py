@@ -51,9 +51,9 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``.
 
     Starts from ``start_from`` (a bundle folder, "default" or "default-e5"); without one, from the packaged
-    bundle made for the configured towers and space, if any (``default_bundle_for``) (fine-tuned beside two sets from scratch
-    beat training from scratch on held-out products of both catalogues tried: docs/figures.md), else, or with
-    ``from_scratch``, from new heads. ``metrics["started_from"]`` says which."""
+    bundle made for the configured towers and space (``default_bundle_for``; fine-tuned beside two sets from
+    scratch, it beat training from scratch on held-out products of both catalogues tried: docs/figures.md),
+    else, or with ``from_scratch``, from new heads. ``metrics["started_from"]`` says which."""
     if not start_from and not from_scratch:
         start_from = default_bundle_for(config)
     if start_from:
@@ -68,7 +68,7 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     bundle = train_space(bundle, data, config.train, progress, from_existing=bool(start_from))
     bundle.metrics["started_from"] = str(start_from) if start_from else "scratch"
     if bundle.metrics.get("kept") != "start":
-        bundle.name = "custom"  # its own heads: only the packaged bundle itself is called "default"
+        bundle.name = "custom"  # its own heads: only the packaged bundles keep their names
     bundle.colours = colour_words_for(bundle, products, embedder)
     bundle.save(config.path / "bundle")
     return bundle
