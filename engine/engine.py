@@ -210,12 +210,15 @@ class SearchEngine:
 
     def warm(self) -> None:
         """Load both towers and run one tiny query through each (with the cells' passes when the index
-        keeps cells: their ONNX exports happen here), so the first real query is fast."""
+        keeps cells: their ONNX exports happen here), and read the shop's category words (with the aliases
+        its texts teach, about 0.2 s), so the first real query is fast."""
         from PIL import Image
 
         self.embedder.embed_pil([Image.new("RGB", (32, 32), "white")],
                                 cell_scales=photo_parts.cell_scales(self.config, self.index, self.config.fusion.w_local))
         self.embedder.embed_query_text("warm-up")
+        if self.config.read_categories:
+            self.category_words()
 
     def add_products(self, products: Iterable[Product], keep_photos_of: Sequence[str] = ()) -> int:
         """Store products in the catalogue and make them searchable at once; returns the sequence.

@@ -230,3 +230,10 @@ def test_the_shops_own_aliases_answer_only_where_the_category_names_do_not():
     assert matched == ["eyeliner"] and fit.tolist() == [0.0, 1.0]
     matched, fit = words.match("lakme")
     assert matched == ["lakme"] and fit.tolist() == [1.0, 0.0]
+
+
+def test_a_warmed_engine_has_read_its_category_words(engine):
+    """Learning the aliases takes a worker about 0.2 s: warm() does it before the first query."""
+    engine._category_words = None
+    engine.warm()
+    assert engine._category_words is not None and engine._category_words.size == len(engine.index.table.categories)
