@@ -250,7 +250,11 @@ def aliases(texts: list[tuple[int, str]]) -> dict[str, int]:
             by_code = counts.setdefault(key, {})
             by_code[code] = by_code.get(code, 0) + 1
     out: dict[str, int] = {}
+    common = {key for key, by_code in counts.items()  # CJK characters in half of all texts ("色" of every colour)
+              if len(key) == 1 and _CJK.search(key) and sum(by_code.values()) >= 0.5 * len(texts)}
     for key, by_code in counts.items():
+        if len(key) == 2 and _CJK.search(key) and common & set(key):
+            continue  # a pair across a word boundary ("蓝色包" -> 色包): the other character names it, if any
         code, n = max(by_code.items(), key=lambda item: item[1])
         total = sum(by_code.values())
         if (total >= ALIAS_MIN_PRODUCTS and per_category[code] >= ALIAS_MIN_PRODUCTS

@@ -181,6 +181,7 @@ def test_words_naming_one_category_in_the_shops_own_texts_become_aliases():
     found = aliases(texts)
     assert found["连帽"] == found["帽衫"] == found["hoodie"] == 0 and found["包"] == found["bag"] == 1
     assert not {"acme", "红色", "red", "blue"} & found.keys()  # spread over both categories
+    assert not {"色连", "色包"} & found.keys()  # pairs across a word boundary, through 色, in every text
     assert "lamp" not in found and "台灯" not in found  # two products only
 
 
@@ -193,8 +194,8 @@ def test_a_bilingual_shops_chinese_words_meet_its_english_category_names():
              + [(names[2], f"{c} mug. {z}马克杯") for c, z in (("Red", "红色"), ("Blue", "蓝色"), ("Gray", "灰色"))])
     assert CategoryWords(names).match("红色连帽衫") == ([], None)  # the names alone are English
     words = CategoryWords(names, texts)
-    for text, said, code in (("红色连帽衫", {"帽衫", "连帽"}, 0), ("绿色包", {"色包"}, 1), ("绿色马克杯", {"克杯", "马克"}, 2)):
-        matched, fit = words.match(text)  # every bag's text says "…色包": that pair names the bags
+    for text, said, code in (("红色连帽衫", {"帽衫", "连帽"}, 0), ("绿色包", {"包"}, 1), ("绿色马克杯", {"克杯", "马克"}, 2)):
+        matched, fit = words.match(text)  # "色包" straddles a word: 色 is in every text, so 包 names the bags
         assert said <= set(matched) and int(np.argmax(fit)) == code and fit.max() == 1.0
     assert words.match("red hoodie")[0] == ["hoodie"]  # English as before
 
