@@ -2,7 +2,9 @@
 
 Every write bumps a global sequence number stored with the product (or its tombstone), so the
 vector index can record the sequence it reflects and catch up after a crash
-(``changes_since``).
+(``changes_since``). Each product's words are written in the same transaction to the FTS5 table
+``lexicon`` under the product's rowid (``engine/lexicon.py``), so lexical search never sees a product
+the catalogue does not hold, nor misses one it does.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Collection, Iterable, Iterator
 
+from . import lexicon
 from .errors import ProductNotFoundError
 from .sqlite import ThreadLocalConnection, transaction
 from .types import Product
@@ -44,10 +47,37 @@ class Catalog:
         self.path = Path(path)
         self._conn = ThreadLocalConnection(self.path)
         self._conn().executescript(SCHEMA)
-        self._mentioned: tuple[int, dict[str, bool]] = (-1, {})  # (sequence, phrase -> mentions) of ``mentions``
+        self._ensure_lexicon()
+        self._mentioned: tuple[int, dict[str, bool]] = (-1, {})
+        self._counted: tuple[int, int] = (-1, 0)  # (sequence, products) of ``count``  # (sequence, phrase -> mentions) of ``mentions``
 
     def close(self) -> None:
         self._conn.close()
+
+    def _ensure_lexicon(self) -> None:
+        """Create the lexicon and, for a catalogue written before it existed, fill it (once, in one
+        transaction: a second process opening the catalogue meanwhile waits and then finds it done)."""
+        conn = self._conn()
+        if conn.execute("SELECT 1 FROM meta WHERE key = 'lexicon'").fetchone():
+            return
+        with transaction(conn):
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'lexicon'").fetchone():
+                return
+            conn.execute(lexicon.SCHEMA)
+            conn.execute("DELETE FROM lexicon")
+            lexicon.backfill(conn)
+            conn.execute("INSERT INTO meta (key, value) VALUES ('lexicon', '1')")
+
+    def search_words(self, text: str, limit: int) -> lexicon.Hits:
+        """Products whose words match the words of ``text``, best first (``engine/lexicon.py``)."""
+        return lexicon.search(self._conn(), text, self.count(), limit)
+
+    def count(self) -> int:
+        """The number of products (cached until a write moves the catalogue's sequence)."""
+        seq = self.seq
+        if self._counted[0] != seq:
+            self._counted = (seq, len(self))
+        return self._counted[1]
 
     # -- writes -------------------------------------------------------------------------------
     def upsert(self, products: Iterable[Product], keep_photos_of: Collection[str] = ()) -> int:
@@ -64,11 +94,15 @@ class Catalog:
                 p = self._keep_given_category(conn, p)
                 if not p.images and p.id in keep:
                     p = self._keep_photos(conn, p)
-                conn.execute(
+                old = conn.execute("SELECT rowid FROM products WHERE id = ?", (p.id,)).fetchone()
+                if old:
+                    lexicon.forget(conn, old[0])
+                cur = conn.execute(
                     f"INSERT OR REPLACE INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price,
                      p.currency, json.dumps(dict(p.attributes), ensure_ascii=False),
                      json.dumps(list(p.images)), seq))
+                lexicon.write(conn, cur.lastrowid, p)
                 conn.execute("DELETE FROM deletions WHERE id = ?", (p.id,))
         return seq
 
@@ -89,8 +123,11 @@ class Catalog:
     def delete(self, product_id: str) -> int:
         """Delete one product (raises ``ProductNotFoundError``); returns the new sequence number."""
         with transaction(self._conn()) as conn:
-            if conn.execute("DELETE FROM products WHERE id = ?", (product_id,)).rowcount == 0:
+            old = conn.execute("SELECT rowid FROM products WHERE id = ?", (product_id,)).fetchone()
+            if old is None:
                 raise ProductNotFoundError(product_id)
+            conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
+            lexicon.forget(conn, old[0])
             seq = self._next_seq(conn)
             conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (product_id, seq))
         return seq

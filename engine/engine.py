@@ -33,7 +33,7 @@ from .query_encoding import QueryEncoder
 from .query_text import CategoryWords, understand
 from .rerank import collapse_duplicates, local_rerank
 from .trust import trust
-from .types import Candidate, Product, Query, SearchResponse, SearchResult
+from .types import Candidate, Candidates, Product, Query, SearchResponse, SearchResult
 from .validation import validate_query
 
 log = logging.getLogger(__name__)
@@ -305,7 +305,10 @@ class SearchEngine:
             mask[excluded] = False
         matching = table.n_alive if mask is None else int(np.count_nonzero(mask))  # 3x faster than sum()
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
-        found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching)
+        word_rows, word_scores = self._word_hits(qv.tower_text or query.text, mask)
+        found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching, also=word_rows)
+        if word_rows is not None:
+            found = replace(found, candidates=_with_lexical(found.candidates, word_rows, word_scores))
         t1 = time.perf_counter()
         predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
         words, word_fit = ([], None)
@@ -326,6 +329,18 @@ class SearchEngine:
                 **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
+
+    def _word_hits(self, text: str | None, mask: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Index rows (in ``mask``) of the products the words ``text`` match (the query's words as the towers
+        read them: "navy" written "navy blue" where the shop never says navy) and their ``lexical`` part
+        (``engine/lexicon.py``); (None, None) when there are no words or the part is off."""
+        if not text or self.config.fusion.w_lexical <= 0:
+            return None, None
+        hits = self.catalog.search_words(text, self.config.rerank.word_candidates)
+        row_of = self.index.table.row_of
+        pairs = [(row_of[pid], score) for pid, score in zip(hits.ids, hits.scores) if pid in row_of]
+        pairs = [(r, s) for r, s in pairs if mask is None or mask[r]]
+        return np.asarray([r for r, _ in pairs], np.int64), np.asarray([s for _, s in pairs], np.float32)
 
     def _anchor(self, query: Query, qv: QueryVectors) -> tuple[QueryVectors, dict]:
         """Photo + text: the catalogue photo the query photo shows (a photo-only search, filters
@@ -356,6 +371,18 @@ class SearchEngine:
         return [SearchResult(products[ids[c.row]], c.score, dict(c.parts),
                              tuple(ids[d] for d in c.duplicates))
                 for c in cands if ids[c.row] in products]
+
+
+def _with_lexical(cands: Candidates, rows: np.ndarray, scores: np.ndarray) -> Candidates:
+    """``cands`` with part ``lexical``: each row's score in (``rows``, ``scores``), 0 where absent."""
+    part = np.zeros(len(cands), np.float32)
+    if len(rows):
+        order = np.argsort(rows)
+        at = np.searchsorted(rows[order], cands.rows)
+        at = np.minimum(at, len(rows) - 1)
+        found = rows[order][at] == cands.rows
+        part[found] = scores[order][at[found]]
+    return Candidates(cands.rows, cands.scores, {**cands.parts, "lexical": part})
 
 
 def _ms(a: float, b: float) -> float:

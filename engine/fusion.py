@@ -4,7 +4,7 @@
             + w_shape * shape + w_text_photo * text_photo + w_proto * proto + w_colour * colour
             + w_colour_shift * colour_shift + w_colour_class * colour_class + w_type_class * type_class
             + w_price * price_fit + w_category * category_fit (or w_predicted_category * predicted_category_fit)
-            + w_category_words * category_words_fit
+            + w_category_words * category_words_fit + w_lexical * lexical
 
 - ``look`` (photo-only queries): max over the product's photos of cos(query photo, photo) on
   standardised tower features (CNN + colour): photo-to-photo similarity in its own, better space;
@@ -53,6 +53,10 @@
 - ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
   category) = the share of those words that the product's category path contains (weight
   ``w_category_words``; see query_text.CategoryWords).
+- ``lexical`` (queries with words) = the BM25 score of the query's words in the product's own words
+  (title, category path, attribute values; description at half weight) over the score of a title holding
+  each word once, capped at 1 (engine/lexicon.py): the exact words a shopper types, a model name, a
+  brand, "striped", which the towers blur; weight ``w_lexical``.
 Weights live in ``FusionConfig``. Every part goes into the result's "why". The re-ranking stage then adds
 ``w_local * local`` (``w_local_text`` for photo + text queries) to the best fused candidates of a query
 with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds
@@ -104,7 +108,7 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
                          ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
                          ("colour_class", cfg.w_colour_class * trust.colour_class),
-                         ("type_class", cfg.w_type_class * trust.type_class)):
+                         ("type_class", cfg.w_type_class * trust.type_class), ("lexical", cfg.w_lexical)):
         if name in cands.parts:
             parts[name] = cands.parts[name]
             score = score + weight * parts[name]

@@ -57,10 +57,11 @@ class Retrieval:
 
 
 def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_cand: int, cfg: IndexConfig,
-             matching: int | None = None) -> Retrieval:
+             matching: int | None = None, also: np.ndarray | None = None) -> Retrieval:
     """Candidates (product rows) for the query vectors ``qv`` among rows where ``mask`` is True
     (``mask`` None: every live product, with no pass over all rows); ``matching``: the number of True
-    rows in ``mask`` when the caller has counted them already."""
+    rows in ``mask`` when the caller has counted them already; ``also``: rows (in ``mask``) to consider
+    whatever the vectors say (the products the query's words match, ``engine/lexicon.py``)."""
     table = index.table
     if matching is None:
         matching = table.n_alive if mask is None else int(np.count_nonzero(mask))
@@ -74,6 +75,8 @@ def retrieve(index: ProductIndex, qv: QueryVectors, mask: np.ndarray | None, n_c
         return Retrieval(rescore(index, every_match(), qv), "exact")
     plan = "gpu-exact" if index.photos.on_gpu and index.photos.kind == "flat" else "ann"
     rows = _ann_rows(index, qv, mask, n_cand, matching / max(1, table.n_alive))
+    if also is not None and len(also):
+        rows = np.union1d(rows, also)
     if len(rows) < min(n_cand, matching):
         return Retrieval(rescore(index, every_match(), qv), f"{plan}+exact")
     return Retrieval(rescore(index, rows, qv), plan)

@@ -147,7 +147,8 @@ def test_a_bundle_keeps_its_colour_words(built_shop, tmp_path):
 def test_colour_words_bring_that_colour_forward(engine):
     """The colour part alone (every other part's weight 0) ranks the photos of the named colour first:
     the prototype learned from the shop's colour attribute matches its photos' histograms."""
-    fusion = replace(engine.config.fusion, colour_by_fit=False, w_text=0.0, w_visual=0.0, w_bridge=0.0, w_proto=0.0)
+    fusion = replace(engine.config.fusion, colour_by_fit=False, w_text=0.0, w_visual=0.0, w_bridge=0.0, w_proto=0.0,
+                     w_lexical=0.0)
     engine.config = replace(engine.config, fusion=fusion, read_categories=False)
     on = engine.search(Query(text="blue", k=10))
     assert on.understood["colours"] == ["blue"] and all("colour" in r.why for r in on.results)
