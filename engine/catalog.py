@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Collection, Iterable, Iterator
+from typing import Collection, Iterable, Iterator, Sequence
 
 from . import lexicon
 from .errors import ProductNotFoundError
@@ -55,22 +55,42 @@ class Catalog:
         self._conn.close()
 
     def _ensure_lexicon(self) -> None:
-        """Create the lexicon and, for a catalogue written before it existed, fill it (once, in one
-        transaction: a second process opening the catalogue meanwhile waits and then finds it done)."""
+        """Create the lexicon and, for a catalogue written before it (or with another version of it), write
+        every product's terms (once, in one transaction: a second process opening the catalogue meanwhile
+        waits and then finds it done)."""
         conn = self._conn()
-        if conn.execute("SELECT 1 FROM meta WHERE key = 'lexicon'").fetchone():
+        if self._lexicon_version(conn) == lexicon.VERSION:
             return
         with transaction(conn):
-            if conn.execute("SELECT 1 FROM meta WHERE key = 'lexicon'").fetchone():
+            if self._lexicon_version(conn) == lexicon.VERSION:
                 return
-            conn.execute(lexicon.SCHEMA)
-            conn.execute("DELETE FROM lexicon")
+            for statement in (*lexicon.DROP, *lexicon.SCHEMA):
+                conn.execute(statement)
             lexicon.backfill(conn)
-            conn.execute("INSERT INTO meta (key, value) VALUES ('lexicon', '1')")
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('lexicon', ?)", (lexicon.VERSION,))
 
-    def search_words(self, text: str, limit: int) -> lexicon.Hits:
-        """Products whose words match the words of ``text``, best first (``engine/lexicon.py``)."""
-        return lexicon.search(self._conn(), text, self.count(), limit)
+    @staticmethod
+    def _lexicon_version(conn: sqlite3.Connection) -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'lexicon'").fetchone()
+        return row[0] if row else None
+
+    def words(self, text: str) -> lexicon.Words:
+        """The terms of ``text`` weighed by how many products hold them (``engine/lexicon.py``)."""
+        return lexicon.weigh(self._conn(), text, self.count())
+
+    def word_matches(self, words: lexicon.Words, limit: int) -> list[str]:
+        """Ids of up to ``limit`` products holding the words, best first (``lexicon.matches``)."""
+        return lexicon.matches(self._conn(), words, limit)
+
+    def words_held(self, words: lexicon.Words, product_ids: Sequence[str]) -> list[float]:
+        """Each product's share of the words' weight, its ``lexical`` part (``lexicon.held``)."""
+        return lexicon.held(self._conn(), words, product_ids)
+
+    def search_words(self, text: str, limit: int) -> list[tuple[str, float]]:
+        """(id, ``lexical`` part) of the products the words of ``text`` find, best part first."""
+        words = self.words(text)
+        ids = self.word_matches(words, limit)
+        return sorted(zip(ids, self.words_held(words, ids)), key=lambda pair: -pair[1])
 
     def count(self) -> int:
         """The number of products (cached until a write moves the catalogue's sequence)."""

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, paging, photo_parts, signatures
+from . import anchor, fusion, lexicon, paging, photo_parts, signatures
 from .encoders import palette
 from .catalog import Catalog
 from .config import EngineConfig
@@ -305,17 +305,22 @@ class SearchEngine:
             mask[excluded] = False
         matching = table.n_alive if mask is None else int(np.count_nonzero(mask))  # 3x faster than sum()
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
-        word_rows, word_scores = self._word_hits(qv.tower_text or query.text, mask)
-        found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching, also=word_rows)
-        if word_rows is not None:
-            found = replace(found, candidates=_with_lexical(found.candidates, word_rows, word_scores))
+        terms, term_rows = self._word_matches(qv.tower_text or query.text, mask)
+        found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching, also=term_rows)
         t1 = time.perf_counter()
         predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
         words, word_fit = ([], None)
         if query.text and query.read_words and self.config.read_categories and not query.preferences.category:
             words, word_fit = self.category_words().match(query.text)
-        ranked = fusion.fuse(found.candidates, table, query.preferences, self.config.fusion, predicted, word_fit,
-                             trust(self.index.shared_fit, self.config.fusion, qv, word_fit)).top(n_cand)
+        trusted = trust(self.index.shared_fit, self.config.fusion, qv, word_fit)
+
+        def fused(cands):
+            return fusion.fuse(cands, table, query.preferences, self.config.fusion, predicted, word_fit, trusted)
+        cands = found.candidates
+        if terms is not None:  # the words' part for the best candidates without it and those the words found
+            keep = np.union1d(fused(cands).top(n_cand).rows, term_rows)
+            cands = self._with_lexical(cands.take(np.flatnonzero(np.isin(cands.rows, keep))), terms)
+        ranked = fused(cands).top(n_cand)
         if qv.cells is not None or qv.palette is not None:
             w_local, w_shot, w_palette = photo_parts.weights(self.config, query, self.embedder.bundle.colours)
             ranked = local_rerank(self.index, ranked, qv.cells or (), w_local, self.config.rerank.local_candidates,
@@ -330,17 +335,24 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
 
-    def _word_hits(self, text: str | None, mask: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Index rows (in ``mask``) of the products the words ``text`` match (the query's words as the towers
-        read them: "navy" written "navy blue" where the shop never says navy) and their ``lexical`` part
-        (``engine/lexicon.py``); (None, None) when there are no words or the part is off."""
+    def _word_matches(self, text: str | None, mask: np.ndarray | None) -> tuple[lexicon.Words | None, np.ndarray | None]:
+        """The words ``text`` (the query's as the towers read them: "navy" written "navy blue" where the shop
+        never says navy) weighed by the catalogue, and the index rows (in ``mask``) of the products they
+        find (``engine/lexicon.py``); (None, None) when there are no words or the part is off."""
         if not text or self.config.fusion.w_lexical <= 0:
             return None, None
-        hits = self.catalog.search_words(text, self.config.rerank.word_candidates)
+        words = self.catalog.words(text)
         row_of = self.index.table.row_of
-        pairs = [(row_of[pid], score) for pid, score in zip(hits.ids, hits.scores) if pid in row_of]
-        pairs = [(r, s) for r, s in pairs if mask is None or mask[r]]
-        return np.asarray([r for r, _ in pairs], np.int64), np.asarray([s for _, s in pairs], np.float32)
+        rows = [row_of[pid] for pid in self.catalog.word_matches(words, self.config.rerank.word_candidates)
+                if pid in row_of]
+        return words, np.asarray([r for r in rows if mask is None or mask[r]], np.int64)
+
+    def _with_lexical(self, cands: Candidates, words: lexicon.Words) -> Candidates:
+        """``cands`` with part ``lexical``: each candidate's share of the words' weight (read from the
+        catalogue for each: 3 µs a candidate, which is why only the likeliest get it)."""
+        ids = self.index.table.ids
+        part = np.asarray(self.catalog.words_held(words, [ids[r] for r in cands.rows.tolist()]), np.float32)
+        return Candidates(cands.rows, cands.scores, {**cands.parts, "lexical": part})
 
     def _anchor(self, query: Query, qv: QueryVectors) -> tuple[QueryVectors, dict]:
         """Photo + text: the catalogue photo the query photo shows (a photo-only search, filters
@@ -371,18 +383,6 @@ class SearchEngine:
         return [SearchResult(products[ids[c.row]], c.score, dict(c.parts),
                              tuple(ids[d] for d in c.duplicates))
                 for c in cands if ids[c.row] in products]
-
-
-def _with_lexical(cands: Candidates, rows: np.ndarray, scores: np.ndarray) -> Candidates:
-    """``cands`` with part ``lexical``: each row's score in (``rows``, ``scores``), 0 where absent."""
-    part = np.zeros(len(cands), np.float32)
-    if len(rows):
-        order = np.argsort(rows)
-        at = np.searchsorted(rows[order], cands.rows)
-        at = np.minimum(at, len(rows) - 1)
-        found = rows[order][at] == cands.rows
-        part[found] = scores[order][at[found]]
-    return Candidates(cands.rows, cands.scores, {**cands.parts, "lexical": part})
 
 
 def _ms(a: float, b: float) -> float:

@@ -1,23 +1,27 @@
 """Lexical matching: the shop's own words, as shoppers type them ("Chaz Kangeroo Hoodie", "striped",
-"MH01", "红色条纹连帽衫").
+"Grey Tshirts", "红色条纹连帽衫").
 
 The towers read meaning and blur the exact words a catalogue is searched by: a model name, a brand, a
-pattern ("striped" and "dotted" hoodies lie together in the shared space), a code. So every product's
-words are also kept beside it in the catalogue, in an SQLite FTS5 table (``lexicon``, written in the same
-transaction as the product, ``Catalog.upsert``): column ``title`` holds the title, the category path and
-the attribute values, column ``body`` the description. Words are stemmed by FTS5's porter tokenizer
-("hoodies" meets "hoodie", "stripes" "stripe"); Chinese and Japanese have no spaces, so each run of CJK
-characters is written as its single characters and its adjacent pairs ("条纹连帽衫": 条 纹 连 帽 衫 条纹
-纹连 连帽 帽衫), queries alike.
+pattern ("striped" and "dotted" hoodies lie together in the shared space). So every product's words are
+also kept beside it in the catalogue, in an SQLite FTS5 table (``lexicon``, written in the same transaction
+as the product, ``Catalog.upsert``): column ``title`` holds the title, the category path and the attribute
+values, column ``body`` the description, each as its **terms**: words lower-cased, without accents, their
+English plural endings cut by ``stem`` ("hoodies" and "hoodie" are both "hoodie", "watches" "watch"),
+hyphenated words also joined ("T-shirt" also "tshirt"); Chinese and Japanese have no spaces, so each run
+of CJK characters gives its single characters and its adjacent pairs ("条纹连帽衫": 条 纹 连 帽 衫 条纹 纹连
+连帽 帽衫). Queries are cut into terms the same way (a hyphenated word joined only).
 
-A query's part ``lexical`` for a product is its BM25 score over the query's words (FTS5's ``bm25``, the
-description weighing ``BODY_WEIGHT`` of the title) divided by the score of a title holding each of the
-words once, the sum of their inverse document frequencies, and capped at 1: 1 when the title holds every
-word, the share of the words' weight it holds otherwise; a word no product has keeps its (high) weight in
-the sum, so a query that the catalogue's words answer only in part gets a small part. Words in more than
-``COMMON_SHARE`` of the products (and ``COMMON_FLOOR`` at least) are left out of both: they single out
-nothing and their postings are the slow ones. The best ``limit`` products by BM25 join the query's
-candidates (``engine.SearchEngine``): a product its words name is found even when no tower puts it near.
+A query's part ``lexical`` for a candidate product is the share of the query terms' weight that its terms
+hold: each term weighs its inverse document frequency (BM25's), counted in full in the title column and
+``BODY_WEIGHT`` in the description alone: 1 when the title holds every term; a term no product has keeps its
+(high) weight, so words the catalogue answers only in part give a small part. Terms in more than
+``COMMON_SHARE`` of the products (and ``COMMON_FLOOR`` at least) are left out: they single out nothing. Every
+candidate gets the part, whichever way it was found (``held``). The terms also bring candidates
+(``matches``): the products whose title holds every term, then those holding every term anywhere, then,
+when they are still fewer than asked for, those holding any of the rarest terms; ranked by FTS5's ``bm25``
+only where the rarest term's products are fewer than ``RANK_POSTINGS`` (a ranking scores every match) and
+taken as they come otherwise, so a query's time stays bounded on a catalogue of any size. How many products
+hold each term is kept beside (``lexicon_df``, counted in the product's own transaction).
 """
 
 from __future__ import annotations
@@ -25,71 +29,97 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .types import Product
 
-SCHEMA = ("CREATE VIRTUAL TABLE IF NOT EXISTS lexicon USING fts5(title, body, "
-          "tokenize = 'porter unicode61 remove_diacritics 2')")
-BODY_WEIGHT = 0.5  # a word in the description counts half as much as one in the title
-COMMON_SHARE = 0.2  # words in more than this share of the products are left out...
+SCHEMA = ("CREATE VIRTUAL TABLE lexicon USING fts5(title, body, tokenize = 'unicode61')",
+          "CREATE TABLE lexicon_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+DROP = ("DROP TABLE IF EXISTS lexicon_terms", "DROP TABLE IF EXISTS lexicon_df", "DROP TABLE IF EXISTS lexicon")
+VERSION = "3"  # the catalogue's meta "lexicon": a catalogue with another (or none) is rewritten on open
+BODY_WEIGHT = 0.5  # a term held by the description alone counts this share of one in the title
+COMMON_SHARE = 0.2  # terms in more than this share of the products are left out...
 COMMON_FLOOR = 1000  # ...when they are in more products than this too (a small shop keeps "red")
-MAX_TERMS = 32  # a pasted paragraph is cut to its first words
+RANK_POSTINGS = 5_000  # matches are ranked by BM25 (which scores them all) only below this many postings
+POWER = 1.0  # the part is the share of the terms' weight held, to this power (2-8 measured worse on every
+# titles-only task: a name holding one word of "gray hoodies & sweatshirts" is evidence; lexical_shape_probe.*)
+MAX_TERMS = 32  # a pasted paragraph is cut to its first terms
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
-_TERM = re.compile(r"[^\W_]+")  # runs of letters and digits, any script
+_HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, any script
 STOP = frozenset("a an and at for from in of on or the to with by".split())
 
 
-def segment(text: str) -> str:
-    """``text`` with each CJK run written as its characters and adjacent pairs, space-separated."""
-    def split(m: re.Match) -> str:
-        run = m.group(0)
-        return " " + " ".join([*run, *(run[i:i + 2] for i in range(len(run) - 1))]) + " "
-    return _CJK_RUN.sub(split, text)
+def stem(word: str) -> str:
+    """One form for a word's English singular and plural: "hoodies", "hoodie" and "hoody" -> "hoodie",
+    "dresses" -> "dress", "watches" -> "watch", "tshirts" -> "tshirt", "accessories" and "accessory" ->
+    "accessorie" (a term, not a word: both sides are cut alike); "dress", "this", "bus" stay."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-1]
+    if len(word) > 4 and word.endswith(("sses", "ches", "shes", "xes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    if len(word) > 3 and word.endswith("y") and word[-2] not in "aeiouy":
+        return word[:-1] + "ie"
+    return word
 
 
-def document(p: Product) -> tuple[str, str]:
-    """(title column, body column) for a product: title, category path and attribute values; description."""
-    values = " ".join(str(v) for v in p.attributes.values())
-    return segment(f"{p.title} {p.category.replace('/', ' ')} {values}"), segment(p.description)
+def _plain(text: str) -> str:
+    """Lower case, accents off ("Café" -> "cafe"), full-width forms folded (NFKC)."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def terms_of(text: str, query: bool = False) -> list[str]:
+    """The terms of ``text`` in order (see the module); ``query``: hyphenated words joined only and stop
+    words out."""
+    text = _HYPHENATED.sub(lambda m: m.group(0).replace("-", "") if query else
+                           f"{m.group(0)} {m.group(0).replace('-', '')}", _plain(text))
+    out = []
+    for word in _WORD.findall(text):
+        for run in _CJK_RUN.split(word):
+            if run and not (query and run in STOP):
+                out.append(stem(run))
+        for run in _CJK_RUN.findall(word):
+            out += [*run, *(run[i:i + 2] for i in range(len(run) - 1))]
+    return out
 
 
 def terms(text: str) -> list[str]:
-    """The query's words as the lexicon is searched with them (CJK segmented, stop words out, first
-    ``MAX_TERMS`` distinct, lower case)."""
-    out: list[str] = []
-    for t in _TERM.findall(segment(text).lower()):
-        if t not in STOP and t not in out:
-            out.append(t)
-    return out[:MAX_TERMS]
+    """A query's distinct terms, the first ``MAX_TERMS``."""
+    return list(dict.fromkeys(terms_of(text, query=True)))[:MAX_TERMS]
 
 
-@dataclass(frozen=True)
-class Hits:
-    """Products the query's words match: catalogue ids and their ``lexical`` part, best first."""
-    ids: tuple[str, ...]
-    scores: tuple[float, ...]
-    words: tuple[str, ...]  # the query words searched (common ones left out)
-
-    def __bool__(self) -> bool:
-        return bool(self.ids)
-
-
-NO_HITS = Hits((), (), ())
+def document(p: Product) -> tuple[str, str]:
+    """(title column, body column) of a product: the terms of its title, category path and attribute
+    values; of its description."""
+    values = " ".join(str(v) for v in p.attributes.values())
+    return (" ".join(terms_of(f"{p.title} {p.category.replace('/', ' ')} {values}")),
+            " ".join(terms_of(p.description)))
 
 
 def write(conn: sqlite3.Connection, rowid: int, p: Product) -> None:
-    """The product's words under the products table's ``rowid`` (the caller deleted the old ones)."""
+    """The product's terms under the products table's ``rowid`` (the caller forgot the old ones), and
+    each of its distinct terms counted once more in ``lexicon_df``."""
     title, body = document(p)
     conn.execute("INSERT INTO lexicon (rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
+    conn.executemany("INSERT INTO lexicon_df (term, n) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET n = n + 1",
+                     [(t,) for t in set(title.split()) | set(body.split())])
 
 
 def forget(conn: sqlite3.Connection, rowid: int) -> None:
+    row = conn.execute("SELECT title, body FROM lexicon WHERE rowid = ?", (rowid,)).fetchone()
+    if row is None:
+        return
     conn.execute("DELETE FROM lexicon WHERE rowid = ?", (rowid,))
+    conn.executemany("UPDATE lexicon_df SET n = n - 1 WHERE term = ?", [(t,) for t in set(row[0].split()) | set(row[1].split())])
 
 
 def backfill(conn: sqlite3.Connection) -> int:
-    """Write every product's words (a catalogue made before the lexicon); returns how many."""
+    """Write every product's terms (a catalogue made before the lexicon); returns how many."""
     from .catalog import COLUMNS, _row_to_product
 
     n = 0
@@ -99,47 +129,86 @@ def backfill(conn: sqlite3.Connection) -> int:
     return n
 
 
+@dataclass(frozen=True)
+class Words:
+    """A query's terms as the catalogue weighs them: term -> (weight, products holding it), rarest first."""
+    weights: dict[str, tuple[float, int]]
+
+    def __bool__(self) -> bool:
+        return bool(self.weights)
+
+    @property
+    def total(self) -> float:
+        return sum(w for w, _ in self.weights.values())
+
+
+def weigh(conn: sqlite3.Connection, text: str, n_products: int) -> Words:
+    """The query's terms with their weights among ``n_products`` (common terms left out)."""
+    wanted = terms(text)
+    if not wanted or n_products == 0:
+        return Words({})
+    marks = ",".join("?" * len(wanted))
+    df = dict(conn.execute(f"SELECT term, n FROM lexicon_df WHERE term IN ({marks})", wanted))
+    common = max(COMMON_FLOOR, COMMON_SHARE * n_products)
+    kept = sorted((df.get(t, 0), i, t) for i, t in enumerate(wanted) if df.get(t, 0) <= common)
+    return Words({t: (max(math.log((n_products - d + 0.5) / (d + 0.5)), 1e-6), d) for d, _, t in kept})
+
+
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def search(conn: sqlite3.Connection, text: str, n_products: int, limit: int) -> Hits:
-    """The ``limit`` best products by BM25 for the words of ``text`` among ``n_products``, each with the
-    share of the words' weight it holds (see the module), best first."""
-    weights = _weights(conn, terms(text), n_products)
-    if not weights:
-        return NO_HITS
-    found = [r for (r,) in conn.execute(
-        "SELECT rowid FROM lexicon WHERE lexicon MATCH ? ORDER BY bm25(lexicon, 1.0, ?) LIMIT ?",
-        (" OR ".join(_quote(w) for w in weights), BODY_WEIGHT, limit))]
-    if not found:
-        return Hits((), (), tuple(weights))
-    held = dict.fromkeys(found, 0.0)
-    for word, weight in weights.items():
-        in_title = _holding(conn, f"title : {_quote(word)}", found)
-        in_body = _holding(conn, f"body : {_quote(word)}", found) - in_title
-        for r in in_title:
-            held[r] += weight
-        for r in in_body:
-            held[r] += weight * BODY_WEIGHT
-    total = sum(weights.values())
-    ids = dict(conn.execute(f"SELECT rowid, id FROM products WHERE rowid IN ({','.join('?' * len(found))})", found))
-    ranked = sorted(((held[r] / total, i, ids[r]) for i, r in enumerate(found) if r in ids), key=lambda t: (-t[0], t[1]))
-    return Hits(tuple(pid for _, _, pid in ranked), tuple(score for score, _, _ in ranked), tuple(weights))
+def matches(conn: sqlite3.Connection, words: Words, limit: int) -> list[str]:
+    """Ids of up to ``limit`` products the words find, best first: those whose title holds every term the
+    catalogue has, then those holding them anywhere, then those holding any of the rarest (see the module)."""
+    held = [t for t, (_, d) in words.weights.items() if d > 0]  # rarest first
+    if not held or limit <= 0:
+        return []
+    found: list[int] = []
+    for expression in (" AND ".join(f"title : {_quote(t)}" for t in held), " AND ".join(map(_quote, held))):
+        _add(found, conn, expression, limit, ranked=words.weights[held[0]][1] <= RANK_POSTINGS)
+    rarest, postings = [], 0
+    for t in held:
+        postings += words.weights[t][1]
+        if postings > RANK_POSTINGS:
+            break
+        rarest.append(t)
+    if len(rarest) > 1:
+        _add(found, conn, " OR ".join(map(_quote, rarest)), limit, ranked=True)
+    ids = dict(_chunked(conn, "SELECT rowid, id FROM products WHERE rowid IN ({})", found))
+    return [ids[r] for r in found if r in ids]
 
 
-def _weights(conn: sqlite3.Connection, words: list[str], n_products: int) -> dict[str, float]:
-    """Each word's inverse document frequency (FTS5's own, floored at 1e-6), common words left out."""
-    out = {}
-    for w in words:
-        df = conn.execute("SELECT count(*) FROM lexicon WHERE lexicon MATCH ?", (_quote(w),)).fetchone()[0]
-        if df <= max(COMMON_FLOOR, COMMON_SHARE * n_products):
-            out[w] = max(math.log((n_products - df + 0.5) / (df + 0.5)), 1e-6)
-    return out if n_products else {}
+def _add(found: list[int], conn: sqlite3.Connection, expression: str, limit: int, ranked: bool) -> None:
+    """Append to ``found`` (up to ``limit`` in all) the rows matching the FTS5 ``expression`` it lacks, by
+    BM25 when ``ranked`` (FTS5 then scores every match), else as they come (it stops at the limit)."""
+    want = limit - len(found)
+    if want <= 0:
+        return
+    order = f"ORDER BY bm25(lexicon, 1.0, {BODY_WEIGHT})" if ranked else ""
+    seen = set(found)
+    rows = conn.execute(f"SELECT rowid FROM lexicon WHERE lexicon MATCH ? {order} LIMIT ?", (expression, limit))
+    found += [r for (r,) in rows if r not in seen][:want]
 
 
-def _holding(conn: sqlite3.Connection, expression: str, rowids: list[int]) -> set[int]:
-    """Which of ``rowids`` match the FTS5 ``expression``."""
-    marks = ",".join("?" * len(rowids))
-    return {r for (r,) in conn.execute(f"SELECT rowid FROM lexicon WHERE lexicon MATCH ? AND rowid IN ({marks})",
-                                       (expression, *rowids))}
+def held(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str]) -> list[float]:
+    """Each product's ``lexical`` part for the words (0 for an id the catalogue does not hold)."""
+    if not words or not product_ids:
+        return [0.0] * len(product_ids)
+    total = words.total
+    shares = {}
+    for pid, title, body in _chunked(conn, "SELECT p.id, l.title, l.body FROM products p JOIN lexicon l "
+                                           "ON l.rowid = p.rowid WHERE p.id IN ({})", list(product_ids)):
+        in_title, in_body = set(title.split()), set(body.split())
+        got = sum(w if t in in_title else w * BODY_WEIGHT if t in in_body else 0.0
+                  for t, (w, _) in words.weights.items())
+        shares[pid] = (got / total) ** POWER
+    return [shares.get(pid, 0.0) for pid in product_ids]
+
+
+def _chunked(conn: sqlite3.Connection, sql: str, values: list, size: int = 500) -> list[tuple]:
+    out = []
+    for start in range(0, len(values), size):
+        chunk = values[start:start + size]
+        out += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
+    return out

@@ -31,25 +31,30 @@ def catalog(tmp_path):
     c.close()
 
 
-def scores(hits: lexicon.Hits) -> dict[str, float]:
-    return dict(zip(hits.ids, hits.scores))
+def scores(found: list[tuple[str, float]]) -> dict[str, float]:
+    return dict(found)
 
 
-def test_segment_writes_cjk_runs_as_characters_and_pairs():
-    assert lexicon.segment("条纹连帽衫").split() == ["条", "纹", "连", "帽", "衫", "条纹", "纹连", "连帽", "帽衫"]
-    assert lexicon.segment("Mate 30 蓝色").split() == ["Mate", "30", "蓝", "色", "蓝色"]
-    assert lexicon.terms("The Red hoodie, with the RED stripes") == ["red", "hoodie", "stripes"]
+def test_terms_stem_plurals_join_hyphens_and_cut_cjk_runs_into_characters_and_pairs():
+    assert lexicon.terms_of("条纹连帽衫") == ["条", "纹", "连", "帽", "衫", "条纹", "纹连", "连帽", "帽衫"]
+    assert lexicon.terms_of("Mate 30 蓝色") == ["mate", "30", "蓝", "色", "蓝色"]
+    assert lexicon.terms("The Red hoodies, with the RED dresses") == ["red", "hoodie", "dress"]
+    assert lexicon.terms_of("Grey T-shirt") == ["grey", "t", "shirt", "tshirt"]  # a title meets "tshirts"
+    assert lexicon.terms("grey t-shirts") == ["grey", "tshirt"]  # and a query typed either way meets it
+    assert [lexicon.stem(w) for w in ("hoody", "hoodies", "watches", "dress", "this", "accessory", "accessories")] == \
+        ["hoodie", "hoodie", "watch", "dress", "this", "accessorie", "accessorie"]
+    assert lexicon.terms("Café") == lexicon.terms("cafe")
 
 
 def test_a_title_holding_every_word_scores_one_and_fewer_words_less(catalog):
     got = scores(catalog.search_words("red striped hoodie", 10))
     assert got["h2"] == pytest.approx(1.0)
     assert 0 < got["h3"] < 0.9  # red and hoodie, not striped
-    assert list(catalog.search_words("red striped hoodie", 10).ids)[0] == "h2"
+    assert catalog.search_words("red striped hoodie", 10)[0][0] == "h2"
 
 
 def test_words_meet_their_stems_and_the_description_counts_half(catalog):
-    assert scores(catalog.search_words("stripes", 10)) == {"h2": pytest.approx(1.0)}  # "Striped" in the title
+    assert scores(catalog.search_words("striped", 10)) == {"h2": pytest.approx(1.0)}
     assert scores(catalog.search_words("patterns", 10)) == {"h2": pytest.approx(0.5), "h3": pytest.approx(0.5)}
     assert scores(catalog.search_words("kangeroo", 10)) == {"h1": pytest.approx(1.0)}
     assert "b1" in scores(catalog.search_words("bags", 10))  # the category path is in the title column
@@ -62,7 +67,7 @@ def test_chinese_words_meet_without_spaces(catalog):
 
 
 def test_words_no_product_has_weigh_the_score_down(catalog):
-    assert catalog.search_words("zzqx", 10).ids == ()
+    assert catalog.search_words("zzqx", 10) == []
     partly = scores(catalog.search_words("kangeroo zzqx", 10))
     assert 0 < partly["h1"] < 0.6
 
@@ -76,7 +81,28 @@ def test_updates_and_deletes_move_the_words_with_the_product(catalog):
     assert "h2" not in scores(catalog.search_words("striped", 10))
     with pytest.raises(ProductNotFoundError):
         catalog.delete("h2")
-    assert catalog.search_words("striped", 10).ids == ()
+    assert catalog.search_words("striped", 10) == []
+
+
+def test_term_counts_follow_writes(catalog):
+    def df(term: str) -> int:
+        return catalog.words(term).weights.get(term, (0.0, 0))[1]
+
+    assert df("hoodie") == 3 and df("red") == 2 and df("chaz") == 1
+    catalog.upsert([HOODIES[1].with_(title="Green Striped Hoodie", description="", attributes={})])
+    assert df("red") == 1 and df("green") == 2 and df("hoodie") == 3
+    catalog.delete("h1")
+    assert df("chaz") == 0 and df("hoodie") == 2
+
+
+def test_matches_put_titles_holding_every_word_first_ranked_or_not(catalog, monkeypatch):
+    catalog.upsert([Product(id="x1", title="Striped scarf", description="red hoodie colours", category="Scarves")])
+    ranked = [pid for pid, _ in catalog.search_words("red striped hoodie", 10)]
+    assert ranked[0] == "h2" and set(ranked) >= {"h2", "h3", "x1"}
+    monkeypatch.setattr(lexicon, "RANK_POSTINGS", 0)  # a catalogue too big to rank: matches as they come
+    words = catalog.words("red striped hoodie")
+    assert catalog.word_matches(words, 1) == ["h2"]  # the only title holding every word
+    assert set(catalog.word_matches(words, 10)) == {"h2", "x1"}  # then every word anywhere; no ranked OR
 
 
 def test_a_failed_write_leaves_products_and_words_as_they_were(catalog):
@@ -91,7 +117,7 @@ def test_a_failed_write_leaves_products_and_words_as_they_were(catalog):
         catalog.upsert(products())
     assert catalog.get("h1").title == "Chaz Kangeroo Hoodie"
     assert "h1" in scores(catalog.search_words("chaz", 10))
-    assert catalog.search_words("renamed", 10).ids == ()
+    assert catalog.search_words("renamed", 10) == []
 
 
 def test_a_catalogue_from_before_the_lexicon_gets_its_words_on_open(tmp_path):
@@ -106,6 +132,13 @@ def test_a_catalogue_from_before_the_lexicon_gets_its_words_on_open(tmp_path):
     assert scores(reopened.search_words("kangeroo", 10)) == {"h1": pytest.approx(1.0)}
     Catalog(path)  # a second open does not write the words twice
     assert len(scores(reopened.search_words("hoodie", 10))) == 3
+    assert reopened.words("hoodie").weights["hoodie"][1] == 3
+    conn = sqlite3.connect(path)  # a lexicon of another version is written anew
+    conn.execute("UPDATE meta SET value = 'old' WHERE key = 'lexicon'")
+    conn.execute("DELETE FROM lexicon")
+    conn.commit()
+    conn.close()
+    assert scores(Catalog(path).search_words("kangeroo", 10)) == {"h1": pytest.approx(1.0)}
 
 
 def test_engine_adds_the_part_and_finds_products_by_their_words(engine):
