@@ -48,8 +48,8 @@ class Catalog:
         self._conn = ThreadLocalConnection(self.path)
         self._conn().executescript(SCHEMA)
         self._ensure_lexicon()
-        self._mentioned: tuple[int, dict[str, bool]] = (-1, {})
-        self._counted: tuple[int, int] = (-1, 0)  # (sequence, products) of ``count``  # (sequence, phrase -> mentions) of ``mentions``
+        self._mentioned: tuple[int, dict[str, bool]] = (-1, {})  # (sequence, phrase -> mentions) of ``mentions``
+        self._counted: tuple[int, int] = (-1, 0)  # (sequence, products) of ``count``
 
     def close(self) -> None:
         self._conn.close()

@@ -102,7 +102,7 @@ class FusionConfig:
     w_shape: float = 0.5  # photo + text queries: photo-to-photo similarity without colour (eval.tune_composed)
     w_text_photo: float = 2.0  # photo + text queries: the text alone vs the product's photos (eval.tune_composed)
     w_head: float = 0.5  # text queries: the head word ("hoodie" in "Chaz Kangeroo Hoodie", engine/head_word.py) embedded beside the whole text, unit(text + w * head), x (1 - fit) ** misfit_power (eval.tune_fusion --weight w_head)
-    w_lexical: float = 0.5  # the query's words found in the product's own (title, category, attributes; description at half): BM25 over the words' full weight, in [0, 1] (engine/lexicon.py)
+    w_lexical: float = 0.5  # the share of the query terms' IDF weight the product's own terms hold (title, category, attributes; description at half), in [0, 1] (engine/lexicon.py; chosen by eval.lexical_bench)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
     w_category: float = 0.1  # weight of the category fit to a category the query prefers
     w_category_words: float = 0.2  # words naming the shop's categories ("hoodie"; eval.tune_fusion --weight w_category_words)
@@ -116,7 +116,7 @@ class FusionConfig:
 @dataclass(frozen=True)
 class RerankConfig:
     candidates: int = 100  # candidates fetched per query before fusion (at least 4*k)
-    word_candidates: int = 100  # the products the query's words match best (BM25) that join the candidates (engine/lexicon.py)
+    word_candidates: int = 100  # the products the query's words find (lexicon.matches) that join the candidates
     local_candidates: int = 10  # the best fused candidates of a photo query re-scored by their cells (rerank.local_rerank)
     local_query_scales: tuple[float, ...] = (0.5714,)  # the query photo's cells also at these fractions of the tower's side (128 px of 224): a close-up's details are small in full views
     local_min_side: int = 112  # a query photo smaller than this (longer side, pixels) is not matched by its cells or same shot: they would be

@@ -53,10 +53,10 @@
 - ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
   category) = the share of those words that the product's category path contains (weight
   ``w_category_words``; see query_text.CategoryWords).
-- ``lexical`` (queries with words) = the BM25 score of the query's words in the product's own words
-  (title, category path, attribute values; description at half weight) over the score of a title holding
-  each word once, capped at 1 (engine/lexicon.py): the exact words a shopper types, a model name, a
-  brand, "striped", which the towers blur; weight ``w_lexical``.
+- ``lexical`` (queries with words) = the share of the query terms' IDF weight that the product's own terms
+  hold (title, category path, attribute values; a term in the description alone at half), in [0, 1]
+  (engine/lexicon.py): the exact words a shopper types, a model name, a brand, "striped", which the towers
+  blur; weight ``w_lexical`` (eval.lexical_bench).
 Weights live in ``FusionConfig``. Every part goes into the result's "why". The re-ranking stage then adds
 ``w_local * local`` (``w_local_text`` for photo + text queries) to the best fused candidates of a query
 with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds

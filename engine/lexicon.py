@@ -7,7 +7,8 @@ also kept beside it in the catalogue, in an SQLite FTS5 table (``lexicon``, writ
 as the product, ``Catalog.upsert``): column ``title`` holds the title, the category path and the attribute
 values, column ``body`` the description, each as its **terms**: words lower-cased, without accents, their
 English plural endings cut by ``stem`` ("hoodies" and "hoodie" are both "hoodie", "watches" "watch"),
-hyphenated words also joined ("T-shirt" also "tshirt"); Chinese and Japanese have no spaces, so each run
+a document's "-ed" words also as their bases ("Striped" also "stripe", "Dotted" also "dot"), hyphenated
+words also joined ("T-shirt" also "tshirt"); Chinese and Japanese have no spaces, so each run
 of CJK characters gives its single characters and its adjacent pairs ("条纹连帽衫": 条 纹 连 帽 衫 条纹 纹连
 连帽 帽衫). Queries are cut into terms the same way (a hyphenated word joined only).
 
@@ -38,7 +39,7 @@ from .types import Product
 SCHEMA = ("CREATE VIRTUAL TABLE lexicon USING fts5(title, body, tokenize = 'unicode61')",
           "CREATE TABLE lexicon_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
 DROP = ("DROP TABLE IF EXISTS lexicon_terms", "DROP TABLE IF EXISTS lexicon_df", "DROP TABLE IF EXISTS lexicon")
-VERSION = "3"  # the catalogue's meta "lexicon": a catalogue with another (or none) is rewritten on open
+VERSION = "4"  # the catalogue's meta "lexicon": a catalogue with another (or none) is rewritten on open
 BODY_WEIGHT = 0.5  # a term held by the description alone counts this share of one in the title
 COMMON_SHARE = 0.2  # terms in more than this share of the products are left out...
 COMMON_FLOOR = 1000  # ...when they are in more products than this too (a small shop keeps "red")
@@ -67,6 +68,18 @@ def stem(word: str) -> str:
     return word
 
 
+def _bases(word: str) -> list[str]:
+    """A document's past participle also as the words it may come from, so that a shopper's "stripes",
+    "print", "checks" or "dots" meet a title's "Striped", "Printed", "Checked", "Dotted" (the query's own
+    word stays as typed: "striped" meets "Striped")."""
+    if len(word) <= 5 or not word.endswith("ed") or word.endswith("eed"):
+        return []
+    out = [word[:-1], word[:-2]]  # striped -> stripe, printed -> print
+    if word[-3] == word[-4]:
+        out.append(word[:-3])  # dotted -> dot
+    return out
+
+
 def _plain(text: str) -> str:
     """Lower case, accents off ("Café" -> "cafe"), full-width forms folded (NFKC)."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
@@ -83,6 +96,8 @@ def terms_of(text: str, query: bool = False) -> list[str]:
         for run in _CJK_RUN.split(word):
             if run and not (query and run in STOP):
                 out.append(stem(run))
+                if not query:
+                    out += _bases(run)
         for run in _CJK_RUN.findall(word):
             out += [*run, *(run[i:i + 2] for i in range(len(run) - 1))]
     return out

@@ -24,10 +24,13 @@ from . import datasets, report, runner
 
 
 def eval_config(out: Path, cache: str, epochs: int = 40) -> EngineConfig:
-    """The config the evaluation scripts train and index with (folder ``out`` is created)."""
+    """The config the evaluation scripts train and index with (folder ``out`` is created). The lexical part
+    is off: the tasks index photos only, and their products' category paths and colour attributes (kept for
+    filters and answers) would otherwise answer the words (``eval.lexical_bench`` measures it with titles)."""
     out.mkdir(parents=True, exist_ok=True)
-    return EngineConfig(data_dir=str(out), feature_cache=str(cache), train=TrainConfig(epochs=epochs),
-                        space=SpaceConfig(dim=256, head="mlp"))
+    cfg = EngineConfig(data_dir=str(out), feature_cache=str(cache), train=TrainConfig(epochs=epochs),
+                       space=SpaceConfig(dim=256, head="mlp"))
+    return replace(cfg, fusion=replace(cfg.fusion, w_lexical=0.0))
 
 
 def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seconds: dict[str, float] | None = None,

@@ -55,6 +55,8 @@ def test_a_title_holding_every_word_scores_one_and_fewer_words_less(catalog):
 
 def test_words_meet_their_stems_and_the_description_counts_half(catalog):
     assert scores(catalog.search_words("striped", 10)) == {"h2": pytest.approx(1.0)}
+    assert scores(catalog.search_words("stripes", 10)) == {"h2": pytest.approx(1.0)}  # a title's "Striped" too
+    assert lexicon.terms_of("Dotted")[-1] == "dot" and lexicon.terms("dots") == ["dot"]
     assert scores(catalog.search_words("patterns", 10)) == {"h2": pytest.approx(0.5), "h3": pytest.approx(0.5)}
     assert scores(catalog.search_words("kangeroo", 10)) == {"h1": pytest.approx(1.0)}
     assert "b1" in scores(catalog.search_words("bags", 10))  # the category path is in the title column
