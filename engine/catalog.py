@@ -49,7 +49,6 @@ class Catalog:
         self._conn().executescript(SCHEMA)
         self._ensure_lexicon()
         self._mentioned: tuple[int, dict[str, bool]] = (-1, {})  # (sequence, phrase -> mentions) of ``mentions``
-        self._counted: tuple[int, int] = (-1, 0)  # (sequence, products) of ``count``
 
     def close(self) -> None:
         self._conn.close()
@@ -66,8 +65,9 @@ class Catalog:
                 return
             for statement in (*lexicon.DROP, *lexicon.SCHEMA):
                 conn.execute(statement)
-            lexicon.backfill(conn)
+            n = lexicon.backfill(conn)
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('lexicon', ?)", (lexicon.VERSION,))
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('products', ?)", (str(n),))
 
     @staticmethod
     def _lexicon_version(conn: sqlite3.Connection) -> str | None:
@@ -93,11 +93,15 @@ class Catalog:
         return sorted(zip(ids, self.words_held(words, ids)), key=lambda pair: -pair[1])
 
     def count(self) -> int:
-        """The number of products (cached until a write moves the catalogue's sequence)."""
-        seq = self.seq
-        if self._counted[0] != seq:
-            self._counted = (seq, len(self))
-        return self._counted[1]
+        """The number of products, as every write keeps it in ``meta`` (``len`` counts the rows: 3 ms at 1M
+        products, 260 ms with a cold page cache)."""
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'products'").fetchone()
+        return int(row[0]) if row else len(self)
+
+    @staticmethod
+    def _add_to_count(conn: sqlite3.Connection, n: int) -> None:
+        if n:
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'products'", (n,))
 
     # -- writes -------------------------------------------------------------------------------
     def upsert(self, products: Iterable[Product], keep_photos_of: Collection[str] = ()) -> int:
@@ -110,6 +114,7 @@ class Catalog:
         keep = set(keep_photos_of)
         with transaction(self._conn()) as conn:
             seq = self._next_seq(conn)
+            added = 0
             for p in products:
                 p = self._keep_given_category(conn, p)
                 if not p.images and p.id in keep:
@@ -117,6 +122,7 @@ class Catalog:
                 old = conn.execute("SELECT rowid FROM products WHERE id = ?", (p.id,)).fetchone()
                 if old:
                     lexicon.forget(conn, old[0])
+                added += not old
                 cur = conn.execute(
                     f"INSERT OR REPLACE INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price,
@@ -124,6 +130,7 @@ class Catalog:
                      json.dumps(list(p.images)), seq))
                 lexicon.write(conn, cur.lastrowid, p)
                 conn.execute("DELETE FROM deletions WHERE id = ?", (p.id,))
+            self._add_to_count(conn, added)
         return seq
 
     def _keep_given_category(self, conn: sqlite3.Connection, p: Product) -> Product:
@@ -148,6 +155,7 @@ class Catalog:
                 raise ProductNotFoundError(product_id)
             conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
             lexicon.forget(conn, old[0])
+            self._add_to_count(conn, -1)
             seq = self._next_seq(conn)
             conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (product_id, seq))
         return seq

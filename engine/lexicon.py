@@ -39,7 +39,7 @@ from .types import Product
 SCHEMA = ("CREATE VIRTUAL TABLE lexicon USING fts5(title, body, tokenize = 'unicode61')",
           "CREATE TABLE lexicon_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
 DROP = ("DROP TABLE IF EXISTS lexicon_terms", "DROP TABLE IF EXISTS lexicon_df", "DROP TABLE IF EXISTS lexicon")
-VERSION = "4"  # the catalogue's meta "lexicon": a catalogue with another (or none) is rewritten on open
+VERSION = "5"  # the catalogue's meta "lexicon": a catalogue with another (or none) is rewritten on open
 BODY_WEIGHT = 0.5  # a term held by the description alone counts this share of one in the title
 COMMON_SHARE = 0.2  # terms in more than this share of the products are left out...
 COMMON_FLOOR = 1000  # ...when they are in more products than this too (a small shop keeps "red")
@@ -130,7 +130,8 @@ def forget(conn: sqlite3.Connection, rowid: int) -> None:
     if row is None:
         return
     conn.execute("DELETE FROM lexicon WHERE rowid = ?", (rowid,))
-    conn.executemany("UPDATE lexicon_df SET n = n - 1 WHERE term = ?", [(t,) for t in set(row[0].split()) | set(row[1].split())])
+    gone = [(t,) for t in set(row[0].split()) | set(row[1].split())]
+    conn.executemany("UPDATE lexicon_df SET n = n - 1 WHERE term = ?", gone)
 
 
 def backfill(conn: sqlite3.Connection) -> int:
@@ -188,7 +189,7 @@ def matches(conn: sqlite3.Connection, words: Words, limit: int) -> list[str]:
         if postings > RANK_POSTINGS:
             break
         rarest.append(t)
-    if len(rarest) > 1:
+    if rarest and len(held) > 1:  # (with one term the first two queries were this one)
         _add(found, conn, " OR ".join(map(_quote, rarest)), limit, ranked=True)
     ids = dict(_chunked(conn, "SELECT rowid, id FROM products WHERE rowid IN ({})", found))
     return [ids[r] for r in found if r in ids]

@@ -90,11 +90,11 @@ def test_term_counts_follow_writes(catalog):
     def df(term: str) -> int:
         return catalog.words(term).weights.get(term, (0.0, 0))[1]
 
-    assert df("hoodie") == 3 and df("red") == 2 and df("chaz") == 1
+    assert df("hoodie") == 3 and df("red") == 2 and df("chaz") == 1 and catalog.count() == 6
     catalog.upsert([HOODIES[1].with_(title="Green Striped Hoodie", description="", attributes={})])
-    assert df("red") == 1 and df("green") == 2 and df("hoodie") == 3
+    assert df("red") == 1 and df("green") == 2 and df("hoodie") == 3 and catalog.count() == 6
     catalog.delete("h1")
-    assert df("chaz") == 0 and df("hoodie") == 2
+    assert df("chaz") == 0 and df("hoodie") == 2 and catalog.count() == len(catalog) == 5
 
 
 def test_matches_put_titles_holding_every_word_first_ranked_or_not(catalog, monkeypatch):
