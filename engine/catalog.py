@@ -10,7 +10,9 @@ the catalogue does not hold, nor misses one it does.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import Collection, Iterable, Iterator, Sequence
 
@@ -18,6 +20,8 @@ from . import lexicon
 from .errors import ProductNotFoundError
 from .sqlite import ThreadLocalConnection, transaction
 from .types import Product
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +51,9 @@ class Catalog:
         self.path = Path(path)
         self._conn = ThreadLocalConnection(self.path)
         self._conn().executescript(SCHEMA)
-        self._ensure_lexicon()
+        self.lexical = lexicon.supported(self._conn())  # False: this SQLite has no FTS5, word search is off
+        if self.lexical:
+            self._ensure_lexicon()
         self._mentioned: tuple[int, dict[str, bool]] = (-1, {})  # (sequence, phrase -> mentions) of ``mentions``
 
     def close(self) -> None:
@@ -65,7 +71,11 @@ class Catalog:
                 return
             for statement in (*lexicon.DROP, *lexicon.SCHEMA):
                 conn.execute(statement)
+            t = time.perf_counter()
             n = lexicon.backfill(conn)
+            if n:
+                log.info("wrote the words of %d products for lexical search in %.1f s (once)", n,
+                         time.perf_counter() - t)
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('lexicon', ?)", (lexicon.VERSION,))
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('products', ?)", (str(n),))
 
@@ -75,8 +85,9 @@ class Catalog:
         return row[0] if row else None
 
     def words(self, text: str) -> lexicon.Words:
-        """The terms of ``text`` weighed by how many products hold them (``engine/lexicon.py``)."""
-        return lexicon.weigh(self._conn(), text, self.count())
+        """The terms of ``text`` weighed by how many products hold them (``engine/lexicon.py``; none where
+        this SQLite has no FTS5)."""
+        return lexicon.weigh(self._conn(), text, self.count()) if self.lexical else lexicon.Words({})
 
     def word_matches(self, words: lexicon.Words, limit: int) -> list[str]:
         """Ids of up to ``limit`` products holding the words, best first (``lexicon.matches``)."""
@@ -120,7 +131,7 @@ class Catalog:
                 if not p.images and p.id in keep:
                     p = self._keep_photos(conn, p)
                 old = conn.execute("SELECT rowid FROM products WHERE id = ?", (p.id,)).fetchone()
-                if old:
+                if old and self.lexical:
                     lexicon.forget(conn, old[0])
                 added += not old
                 cur = conn.execute(
@@ -128,7 +139,8 @@ class Catalog:
                     (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price,
                      p.currency, json.dumps(dict(p.attributes), ensure_ascii=False),
                      json.dumps(list(p.images)), seq))
-                lexicon.write(conn, cur.lastrowid, p)
+                if self.lexical:
+                    lexicon.write(conn, cur.lastrowid, p)
                 conn.execute("DELETE FROM deletions WHERE id = ?", (p.id,))
             self._add_to_count(conn, added)
         return seq
@@ -154,7 +166,8 @@ class Catalog:
             if old is None:
                 raise ProductNotFoundError(product_id)
             conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
-            lexicon.forget(conn, old[0])
+            if self.lexical:
+                lexicon.forget(conn, old[0])
             self._add_to_count(conn, -1)
             seq = self._next_seq(conn)
             conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (product_id, seq))

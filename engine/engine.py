@@ -339,7 +339,7 @@ class SearchEngine:
         """The words ``text`` (the query's as the towers read them: "navy" written "navy blue" where the shop
         never says navy) weighed by the catalogue, and the index rows (in ``mask``) of the products they
         find (``engine/lexicon.py``); (None, None) when there are no words or the part is off."""
-        if not text or self.config.fusion.w_lexical <= 0:
+        if not text or self.config.fusion.w_lexical <= 0 or not self.catalog.lexical:
             return None, None
         words = self.catalog.words(text)
         row_of = self.index.table.row_of

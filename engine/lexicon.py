@@ -27,6 +27,7 @@ hold each term is kept beside (``lexicon_df``, counted in the product's own tran
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import sqlite3
@@ -114,6 +115,24 @@ def document(p: Product) -> tuple[str, str]:
     values = " ".join(str(v) for v in p.attributes.values())
     return (" ".join(terms_of(f"{p.title} {p.category.replace('/', ' ')} {values}")),
             " ".join(terms_of(p.description)))
+
+
+_SUPPORTED: bool | None = None
+
+
+def supported(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite has FTS5 (Python builds without it exist); warned once when not."""
+    global _SUPPORTED
+    if _SUPPORTED is None:
+        try:
+            conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+            conn.execute("DROP TABLE temp.fts5_probe")
+            _SUPPORTED = True
+        except sqlite3.OperationalError:
+            _SUPPORTED = False
+            logging.getLogger(__name__).warning(
+                "this Python's SQLite has no FTS5: searching by the products' own words (part lexical) is off")
+    return _SUPPORTED
 
 
 def write(conn: sqlite3.Connection, rowid: int, p: Product) -> None:

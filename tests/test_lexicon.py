@@ -165,3 +165,14 @@ def test_the_part_can_be_switched_off(engine):
     engine.config = replace(engine.config, fusion=replace(engine.config.fusion, w_lexical=0.0))
     response = engine.search(Query(text="red striped hoodie", k=5))
     assert response.results and all("lexical" not in r.why for r in response.results)
+
+
+def test_without_fts5_the_catalogue_works_and_word_search_is_off(tmp_path, monkeypatch):
+    monkeypatch.setattr(lexicon, "_SUPPORTED", False)  # as a Python whose SQLite lacks FTS5
+    catalog = Catalog(tmp_path / "catalog.db")
+    catalog.upsert(HOODIES)
+    catalog.delete("h1")
+    assert not catalog.lexical and len(catalog) == catalog.count() == 5
+    assert catalog.search_words("red striped hoodie", 10) == []
+    monkeypatch.setattr(lexicon, "_SUPPORTED", True)  # opened later where FTS5 exists: every word is written
+    assert scores(Catalog(tmp_path / "catalog.db").search_words("striped", 10)) == {"h2": pytest.approx(1.0)}
