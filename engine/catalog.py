@@ -97,6 +97,10 @@ class Catalog:
         """Each product's share of the words' weight, its ``lexical`` part (``lexicon.held``)."""
         return lexicon.held(self._conn(), words, product_ids)
 
+    def suggest(self, text: str, limit: int = 8) -> list[tuple[str, str]]:
+        """(id, title) of products whose title holds the words typed so far (``lexicon.suggest``)."""
+        return lexicon.suggest(self._conn(), text, self.count(), limit) if self.lexical else []
+
     def search_words(self, text: str, limit: int) -> list[tuple[str, float]]:
         """(id, ``lexical`` part) of the products the words of ``text`` find, best part first."""
         words = self.words(text)

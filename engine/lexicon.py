@@ -226,6 +226,32 @@ def _add(found: list[int], conn: sqlite3.Connection, expression: str, limit: int
     found += [r for (r,) in rows if r not in seen][:want]
 
 
+SUGGEST_RANK_BELOW = 100_000  # suggestions are ranked by BM25 in catalogues smaller than this
+
+
+def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int) -> list[tuple[str, str]]:
+    """(id, title) of up to ``limit`` products with distinct titles whose title column holds the words of
+    ``text`` as typed so far: the last word as a prefix ("red stri" -> "Red striped hoodie"), CJK text by
+    its characters and pairs; nothing before two letters. Ranked by BM25 below ``SUGGEST_RANK_BELOW``
+    products, as they come above (a short prefix's postings are too many to score while a shopper types)."""
+    plain = _plain(text)
+    tokens = _WORD.findall(plain)
+    if len(plain.strip()) < 2 or not tokens or limit <= 0:
+        return []
+    prefix = tokens[-1] if not plain[-1].isspace() and not _CJK_RUN.search(tokens[-1]) else None
+    head = plain[: plain.rfind(prefix)] if prefix else plain
+    parts = [f"title : {_quote(w)}" for w in terms(head)] + ([f"title : {_quote(prefix)} *"] if prefix else [])
+    order = "ORDER BY bm25(lexicon, 1.0, 0.0)" if n_products < SUGGEST_RANK_BELOW else ""
+    rows = conn.execute(f"SELECT p.id, p.title FROM (SELECT rowid FROM lexicon WHERE lexicon MATCH ? {order} "
+                        f"LIMIT ?) s JOIN products p ON p.rowid = s.rowid", (" AND ".join(parts), limit * 5))
+    seen, out = set(), []
+    for pid, title in rows:
+        if title.lower() not in seen:
+            seen.add(title.lower())
+            out.append((pid, title))
+    return out[:limit]
+
+
 def held(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str]) -> list[float]:
     """Each product's ``lexical`` part for the words (0 for an id the catalogue does not hold)."""
     if not words or not product_ids:

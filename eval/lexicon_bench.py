@@ -9,7 +9,8 @@ colour as an attribute, written in batches of 1,000 as ``shopsight import`` does
 Writes are timed twice on fresh catalogues, once with the lexicon's writes switched off (a catalogue as it
 was before the lexicon), once as shipped. Queries: "⟨colour⟩ ⟨type⟩" and each of the first 150 titles' last
 two and first three words, searched with ``Catalog.search_words`` (the engine's ``word_candidates``, 100);
-p50 and p99 ms, one thread.
+search-as-you-type (``Catalog.suggest``, 8 titles) for the first titles typed half-way ("Turtle Ch"); p50 and
+p99 ms, one thread.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def queries(rows, n: int) -> list[str]:
     return out
 
 
+def _typed(title: str) -> str:
+    """A shopper half-way through typing a title: its first word and two letters of the next ("Turtle Ch"),
+    or the first three letters of a one-word title."""
+    words = title.split()
+    return f"{words[0]} {words[1][:2]}" if len(words) > 1 else title[:3]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -87,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rows = base_rows()
     limit = RerankConfig().word_candidates
-    print("| products | writes/s without the lexicon | with it | ratio | word search p50 ms | p99 ms | hits a query (mean) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| products | writes/s without the lexicon | with it | ratio | word search p50 ms | p99 ms | hits a query (mean) "
+          "| suggestions p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         folder = Path(args.out) / str(n)
         before = write(folder / "plain" / "catalog.db", n, rows, with_lexicon=False)
@@ -102,8 +111,15 @@ def main(argv: list[str] | None = None) -> int:
             found = catalog.search_words(q, limit)
             times.append((time.perf_counter() - t) * 1e3)
             hits.append(len(found))
+        typed = [_typed(title) for title, _, _ in rows[: args.queries]]
+        suggest_ms = []
+        for q in typed:
+            t = time.perf_counter()
+            catalog.suggest(q, 8)
+            suggest_ms.append((time.perf_counter() - t) * 1e3)
         print(f"| {n:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | {np.percentile(times, 50):.2f} | "
-              f"{np.percentile(times, 99):.2f} | {np.mean(hits):.0f} |", flush=True)
+              f"{np.percentile(times, 99):.2f} | {np.mean(hits):.0f} | {np.percentile(suggest_ms, 50):.2f} | "
+              f"{np.percentile(suggest_ms, 99):.2f} |", flush=True)
         catalog.close()
     return 0
 

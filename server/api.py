@@ -20,6 +20,7 @@ from .state import get_engine
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_BATCH = 500
 MAX_PHOTOS = 10
+MAX_SUGGEST_CHARS = 200
 
 
 @bp.post("/search")
@@ -141,6 +142,21 @@ def _float_arg(name: str, default: float, low: float, high: float) -> float:
     if not low <= value <= high:  # also rejects NaN
         raise BadInputError(name, f"{value} is outside {low}..{high}")
     return value
+
+
+@bp.get("/suggest")
+def suggest():
+    """Search-as-you-type (``Catalog.suggest``)."""
+    text = request.args.get("q", "")
+    if not text.strip():
+        raise BadInputError("q", "give the words typed so far")
+    if len(text) > MAX_SUGGEST_CHARS:
+        raise BadInputError("q", f"at most {MAX_SUGGEST_CHARS} characters")
+    k = _float_arg("k", 8, 1, 20)
+    if k != int(k):
+        raise BadInputError("k", f"{k} is not a whole number")
+    found = get_engine().catalog.suggest(text, int(k))
+    return jsonify({"q": text, "suggestions": [{"id": pid, "title": title} for pid, title in found]})
 
 
 @bp.get("/health")

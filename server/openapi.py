@@ -177,6 +177,21 @@ SPEC = {
                     "threshold": {"type": "number"}, "same_photo_distance": {"type": "number"},
                     "price_gap": {"type": "number"}}})},
                 **_errors(400, 401, 403)}}},
+        "/api/suggest": {"get": {
+            "summary": "Search-as-you-type: products whose title holds the words typed so far, the last one as a "
+                       "prefix ('red stri' -> 'Red striped hoodie'; Chinese by characters and pairs); distinct titles",
+            "parameters": [{"name": "q", "in": "query", "required": True,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "description": "the words typed so far (nothing is suggested before two characters)"},
+                           {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20},
+                            "description": "suggestions at most (default 8)"}],
+            "responses": {"200": {"description": "suggestions, best first", **_json({
+                "type": "object", "required": ["q", "suggestions"], "properties": {
+                    "q": {"type": "string"},
+                    "suggestions": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "title"],
+                        "properties": {"id": {"type": "string"}, "title": {"type": "string"}}}}}})},
+                **_errors(400)}}},
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},

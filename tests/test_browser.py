@@ -149,5 +149,9 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.fill("#text", "Chaz Kangeroo hoodie")  # a made-up name beside the type: the type word is weighed
             phone.click("#go")
             phone.wait_for_function("(t => t.includes('kind of product: hoodie'))(document.querySelector('#status').textContent)")
+            phone.fill("#text", "red stri")  # typing: titles holding the words so far are offered under the box
+            phone.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
+            offered = phone.locator("#suggestions option").evaluate_all("options => options.map(o => o.value)")
+            assert offered and all("red striped" in title.lower() for title in offered)
         finally:
             browser.close()

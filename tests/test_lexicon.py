@@ -176,3 +176,14 @@ def test_without_fts5_the_catalogue_works_and_word_search_is_off(tmp_path, monke
     assert catalog.search_words("red striped hoodie", 10) == []
     monkeypatch.setattr(lexicon, "_SUPPORTED", True)  # opened later where FTS5 exists: every word is written
     assert scores(Catalog(tmp_path / "catalog.db").search_words("striped", 10)) == {"h2": pytest.approx(1.0)}
+
+
+def test_suggestions_complete_the_last_word_and_keep_titles_distinct(catalog):
+    catalog.upsert([HOODIES[1].with_(id="h2-copy")])  # a re-listing: its title is offered once
+    assert catalog.suggest("red stri") == [("h2", "Red Striped Hoodie")]
+    assert sorted(t for _, t in catalog.suggest("hood", 10)) == ["Chaz Kangeroo Hoodie", "Red Dotted Hoodie",
+                                                                 "Red Striped Hoodie"]
+    assert catalog.suggest("red striped ") == [("h2", "Red Striped Hoodie")]  # a finished word: whole
+    assert catalog.suggest("h") == [] and catalog.suggest("zzq") == [] and catalog.suggest("hood", 0) == []
+    catalog.upsert([Product(id="c1", title="红色条纹连帽衫")])
+    assert catalog.suggest("条纹") == [("c1", "红色条纹连帽衫")]

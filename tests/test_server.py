@@ -376,3 +376,19 @@ def test_serving_never_starts_a_local_cluster(built_shop):
     assert app.config["ENGINE_CONFIG"].cluster == ""
     app = create_app(replace(built_shop, cluster="tcp://scheduler:8786"), api_key="k")
     assert app.config["ENGINE_CONFIG"].cluster == "tcp://scheduler:8786"
+
+
+def test_suggest_completes_the_typed_words_and_rejects_bad_parameters(client):
+    from server.openapi import SPEC
+
+    res = client.get("/api/suggest", query_string={"q": "red stri", "k": 5})
+    body = res.get_json()
+    schema = SPEC["paths"]["/api/suggest"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.validate(body, schema)
+    titles = [s["title"] for s in body["suggestions"]]
+    assert res.status_code == 200 and body["q"] == "red stri" and 0 < len(titles) <= 5
+    assert all("red striped" in t.lower() for t in titles) and len(set(titles)) == len(titles)
+    for params, field in (({}, "q"), ({"q": "  "}, "q"), ({"q": "x" * 201}, "q"), ({"q": "red", "k": 0}, "k"),
+                          ({"q": "red", "k": 2.5}, "k"), ({"q": "red", "k": "many"}, "k")):
+        bad = client.get("/api/suggest", query_string=params)
+        assert bad.status_code == 400 and bad.get_json()["field"] == field, params

@@ -131,6 +131,24 @@ $("sort").addEventListener("change", () => { if ($("text").value.trim() || state
 $("more-results").addEventListener("click", () => search(state.asTyped, true));
 fetch("/api/categories").then((r) => r.json()).then(renderFacets).catch(() => {});
 
+// Search-as-you-type: titles holding the words typed so far (the last one a prefix), offered under the box.
+let suggestTimer = null;
+$("text").addEventListener("input", () => {
+  clearTimeout(suggestTimer);
+  const typed = $("text").value;
+  if (typed.trim().length < 2) { $("suggestions").replaceChildren(); return; }
+  suggestTimer = setTimeout(() => {
+    fetch(`/api/suggest?q=${encodeURIComponent(typed)}&k=8`).then((r) => r.json()).then((body) => {
+      if ($("text").value !== typed) return;  // typed on meanwhile
+      $("suggestions").replaceChildren(...(body.suggestions || []).map((s) => {
+        const option = document.createElement("option");
+        option.value = s.title;
+        return option;
+      }));
+    }).catch(() => {});
+  }, 120);
+});
+
 // Price words read out of the text ("under 300") are filters, category and colour words a preference, and a
 // photo with words is first matched to the product it shows; say so.
 function readNote(u) {
