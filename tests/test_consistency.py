@@ -142,6 +142,12 @@ def test_killed_import_reopens_cleanly(shop_copy, sample_folder, tmp_path):
     n = len(catalog)
     assert 328 < n < 328 + len(rows) - 1, "the import should have been killed mid-way"
     assert (n - 328) % 50 == 0, "only whole batches are committed"
+    reopened = Catalog(shop_copy.path / "catalog.db")  # the words were written in the same transactions
+    conn = reopened._conn()
+    assert reopened.count() == conn.execute("SELECT count(*) FROM lexicon").fetchone()[0] == n
+    for term in ("hoodie", "red", "striped"):
+        held = conn.execute("SELECT count(*) FROM lexicon WHERE lexicon MATCH ?", (f'"{term}"',)).fetchone()[0]
+        assert conn.execute("SELECT n FROM lexicon_df WHERE term = ?", (term,)).fetchone()[0] == held > 0
     engine = SearchEngine.open(shop_copy)
     assert len(engine.index) == n
     assert engine.search(Query(text="Red hoodie", k=5)).results
