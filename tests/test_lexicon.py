@@ -184,6 +184,7 @@ def test_suggestions_complete_the_last_word_and_keep_titles_distinct(catalog):
     assert sorted(t for _, t in catalog.suggest("hood", 10)) == ["Chaz Kangeroo Hoodie", "Red Dotted Hoodie",
                                                                  "Red Striped Hoodie"]
     assert catalog.suggest("red striped ") == [("h2", "Red Striped Hoodie")]  # a finished word: whole
+    assert sorted(t for _, t in catalog.suggest("red s")) == ["Red Dotted Hoodie", "Red Striped Hoodie"]  # one letter: no prefix yet
     assert catalog.suggest("h") == [] and catalog.suggest("zzq") == [] and catalog.suggest("hood", 0) == []
     catalog.upsert([Product(id="c1", title="红色条纹连帽衫")])
     assert catalog.suggest("条纹") == [("c1", "红色条纹连帽衫")]
