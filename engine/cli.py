@@ -207,7 +207,7 @@ def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
     from .catalog import Catalog
 
     if (cfg.path / "catalog.db").exists():  # an older catalogue's words are written here, once, not by every
-        Catalog(cfg.path / "catalog.db").close()  # worker at once (47 s at 1M products: past SQLite's lock wait)
+        Catalog(cfg.path / "catalog.db").close()  # worker at once (49 s at 1M products: past SQLite's lock wait)
     os.environ["SHOPSIGHT_DATA_DIR"] = str(cfg.path.resolve())
     os.environ["SHOPSIGHT_CONFIG_JSON"] = json.dumps(config_to_dict(cfg))  # the workers' config: --config and --set
     argv = ["gunicorn", "--workers", str(workers), "--threads", str(SERVING_THREADS), "--worker-class", "gthread",
