@@ -240,9 +240,11 @@ def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int) ->
         return []
     prefix = tokens[-1] if not plain[-1].isspace() and not _CJK_RUN.search(tokens[-1]) else None
     head = plain[: plain.rfind(prefix)] if prefix else plain
-    if prefix and len(prefix) < 2 and terms(head):  # "turtle c": one letter says little and costs a scan of
-        prefix = None  # every term starting with it (28 ms at 1M products); the whole words suggest meanwhile
+    if prefix and len(prefix) < 2:  # "turtle c": one letter says little and costs a scan of every term
+        prefix = None  # starting with it (28 ms at 1M products); the whole words suggest meanwhile
     parts = [f"title : {_quote(w)}" for w in terms(head)] + ([f"title : {_quote(prefix)} *"] if prefix else [])
+    if not parts:  # only stop words ("the ") or a single letter after them
+        return []
     order = "ORDER BY bm25(lexicon, 1.0, 0.0)" if n_products < SUGGEST_RANK_BELOW else ""
     rows = conn.execute(f"SELECT p.id, p.title FROM (SELECT rowid FROM lexicon WHERE lexicon MATCH ? {order} "
                         f"LIMIT ?) s JOIN products p ON p.rowid = s.rowid", (" AND ".join(parts), limit * 5))

@@ -186,5 +186,6 @@ def test_suggestions_complete_the_last_word_and_keep_titles_distinct(catalog):
     assert catalog.suggest("red striped ") == [("h2", "Red Striped Hoodie")]  # a finished word: whole
     assert sorted(t for _, t in catalog.suggest("red s")) == ["Red Dotted Hoodie", "Red Striped Hoodie"]  # one letter: no prefix yet
     assert catalog.suggest("h") == [] and catalog.suggest("zzq") == [] and catalog.suggest("hood", 0) == []
+    assert catalog.suggest("the ") == [] and catalog.suggest("a b") == []  # stop words alone; one letter after them
     catalog.upsert([Product(id="c1", title="红色条纹连帽衫")])
     assert catalog.suggest("条纹") == [("c1", "红色条纹连帽衫")]
