@@ -189,3 +189,14 @@ def test_suggestions_complete_the_last_word_and_keep_titles_distinct(catalog):
     assert catalog.suggest("the ") == [] and catalog.suggest("a b") == []  # stop words alone; one letter after them
     catalog.upsert([Product(id="c1", title="红色条纹连帽衫")])
     assert catalog.suggest("条纹") == [("c1", "红色条纹连帽衫")]
+
+
+def test_any_typed_text_is_searched_without_an_fts5_syntax_error(catalog):
+    """Quotes, stars, FTS5 keywords, lone hyphens, stop words, CJK: the words never reach FTS5 unquoted."""
+    import random
+
+    rnd = random.Random(0)
+    alphabet = [*"abc XYZ-_*\"'()^:+.,!?红色包éü0123", "AND", "OR", "NOT", "NEAR", "the ", " "]
+    for _ in range(1000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 12)))
+        assert isinstance(catalog.suggest(text), list) and isinstance(catalog.search_words(text, 5), list), text
