@@ -64,10 +64,10 @@ class Catalog:
         every product's terms (once, in one transaction: a second process opening the catalogue meanwhile
         waits and then finds it done)."""
         conn = self._conn()
-        if self._lexicon_version(conn) == lexicon.VERSION:
+        if _meta(conn, "lexicon") == lexicon.VERSION:
             return
         with transaction(conn):
-            if self._lexicon_version(conn) == lexicon.VERSION:
+            if _meta(conn, "lexicon") == lexicon.VERSION:
                 return
             for statement in (*lexicon.DROP, *lexicon.SCHEMA):
                 conn.execute(statement)
@@ -78,11 +78,6 @@ class Catalog:
                          time.perf_counter() - t)
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('lexicon', ?)", (lexicon.VERSION,))
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('products', ?)", (str(n),))
-
-    @staticmethod
-    def _lexicon_version(conn: sqlite3.Connection) -> str | None:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'lexicon'").fetchone()
-        return row[0] if row else None
 
     def words(self, text: str) -> lexicon.Words:
         """The terms of ``text`` weighed by how many products hold them (``engine/lexicon.py``; none where
@@ -110,8 +105,8 @@ class Catalog:
     def count(self) -> int:
         """The number of products, as every write keeps it in ``meta`` (``len`` counts the rows: 3 ms at 1M
         products, 260 ms with a cold page cache)."""
-        row = self._conn().execute("SELECT value FROM meta WHERE key = 'products'").fetchone()
-        return int(row[0]) if row else len(self)
+        n = _meta(self._conn(), "products")
+        return int(n) if n is not None else len(self)
 
     @staticmethod
     def _add_to_count(conn: sqlite3.Connection, n: int) -> None:
@@ -179,16 +174,14 @@ class Catalog:
 
     @staticmethod
     def _next_seq(conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
-        seq = int(row[0]) + 1 if row else 1
+        seq = int(_meta(conn, "seq") or 0) + 1
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq', ?)", (str(seq),))
         return seq
 
     # -- reads --------------------------------------------------------------------------------
     @property
     def seq(self) -> int:
-        row = self._conn().execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
-        return int(row[0]) if row else 0
+        return int(_meta(self._conn(), "seq") or 0)
 
     def __len__(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM products").fetchone()[0]
@@ -225,7 +218,7 @@ class Catalog:
     def _spread_texts(self, column: str, where: str, limit: int) -> list[tuple[str, str]]:
         """(``column``, title + description cut at 500 characters) of the rows matching ``where``, every k-th
         row of the table so that about ``limit`` of all rows are read, spread evenly over it."""
-        step = max(1, len(self) // max(limit, 1))
+        step = max(1, self.count() // max(limit, 1))
         rows = self._conn().execute(f"SELECT {column}, title, description FROM products WHERE {where} "
                                     "AND rowid % ? = 0", (step,))
         return [(key, f"{title} {description}"[:500]) for key, title, description in rows]
@@ -258,6 +251,12 @@ class Catalog:
         rows = self._conn().execute(
             "SELECT category, COUNT(*) FROM products WHERE category != '' GROUP BY category")
         return {r[0]: r[1] for r in rows}
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """The catalogue's ``meta`` value under ``key`` ("seq", "products", "lexicon"), None when unset."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
 
 
 def _row_to_product(row) -> Product:

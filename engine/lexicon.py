@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .query_text import CJK_RUN
 from .types import Product
 
 SCHEMA = ("CREATE VIRTUAL TABLE lexicon USING fts5(title, body, tokenize = 'unicode61', prefix = '2 3')",
@@ -48,7 +49,6 @@ RANK_POSTINGS = 5_000  # matches are ranked by BM25 (which scores them all) only
 POWER = 1.0  # the part is the share of the terms' weight held, to this power (2-8 measured worse on every
 # titles-only task: a name holding one word of "gray hoodies & sweatshirts" is evidence; lexical_shape_probe.*)
 MAX_TERMS = 32  # a pasted paragraph is cut to its first terms
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 _HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, any script
 STOP = frozenset("a an and at for from in of on or the to with by".split())
@@ -94,12 +94,12 @@ def terms_of(text: str, query: bool = False) -> list[str]:
                            f"{m.group(0)} {m.group(0).replace('-', '')}", _plain(text))
     out = []
     for word in _WORD.findall(text):
-        for run in _CJK_RUN.split(word):
+        for run in CJK_RUN.split(word):
             if run and not (query and run in STOP):
                 out.append(stem(run))
                 if not query:
                     out += _bases(run)
-        for run in _CJK_RUN.findall(word):
+        for run in CJK_RUN.findall(word):
             out += [*run, *(run[i:i + 2] for i in range(len(run) - 1))]
     return out
 
@@ -238,7 +238,7 @@ def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int) ->
     tokens = _WORD.findall(plain)
     if len(plain.strip()) < 2 or not tokens or limit <= 0:
         return []
-    prefix = tokens[-1] if not plain[-1].isspace() and not _CJK_RUN.search(tokens[-1]) else None
+    prefix = tokens[-1] if not plain[-1].isspace() and not CJK_RUN.search(tokens[-1]) else None
     head = plain[: plain.rfind(prefix)] if prefix else plain
     if prefix and len(prefix) < 2:  # "turtle c": one letter says little and costs a scan of every term
         prefix = None  # starting with it (28 ms at 1M products); the whole words suggest meanwhile

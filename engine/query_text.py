@@ -152,7 +152,7 @@ def understand(query: Query, prices: bool = True) -> tuple[Query, Understood | N
 _WORD = re.compile(r"[^\W\d_]+")  # a run of letters, any script
 _CJK_CHARS = r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"  # kana and CJK ideographs
 _CJK = re.compile(_CJK_CHARS)
-_CJK_RUN = re.compile(_CJK_CHARS + "+")
+CJK_RUN = re.compile(_CJK_CHARS + "+")  # a run of them (also engine/lexicon.py's)
 _STOP = frozenset({"and", "the", "of", "for", "with", "in", "on", "by", "a", "an", "to", "new", "collection",
                    "collections", "other", "others", "misc", "all", "sale", "promotion", "promotions"})
 
@@ -177,7 +177,7 @@ def _query_words(text: str, singles: bool = False) -> dict[str, set[str]]:
     ("华为 Mate 30" has 华为, which meets the category "华为手机"); with ``singles`` each CJK character
     too (a one-character noun, "蓝色包": 包)."""
     out = {w.lower(): forms(w) for w in _WORD.findall(text) if w.lower() not in _STOP and not _CJK.search(w)}
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         out.update({run[i:i + 2]: {run[i:i + 2]} for i in range(len(run) - 1)} or {run: {run}})
         if singles:
             out.update({char: {char} for char in run})
