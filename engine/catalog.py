@@ -92,6 +92,10 @@ class Catalog:
         """Each product's share of the words' weight, its ``lexical`` part (``lexicon.held``)."""
         return lexicon.held(self._conn(), words, product_ids)
 
+    def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many products hold each term (``lexicon.counts``: those held only); {} without FTS5."""
+        return lexicon.counts(self._conn(), terms) if self.lexical else {}
+
     def suggest(self, text: str, limit: int = 8) -> list[tuple[str, str]]:
         """(id, title) of products whose title holds the words typed so far (``lexicon.suggest``)."""
         return lexicon.suggest(self._conn(), text, self.count(), limit) if self.lexical else []

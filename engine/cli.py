@@ -127,6 +127,7 @@ def cmd_search(args) -> int:
     if response.understood:
         u = response.understood
         read = [f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u]
+        read += [f"corrected {', '.join(f'{a} -> {b}' for a, b in u['corrected'].items())}"] if u.get("corrected") else []
         read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
         read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
         read += [f"kind of product {u['head_word']!r}"] if u.get("head_word") else []

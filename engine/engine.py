@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, lexicon, paging, photo_parts, signatures
+from . import anchor, fusion, lexicon, paging, photo_parts, signatures, spelling
 from .encoders import palette
 from .catalog import Catalog
 from .config import EngineConfig
@@ -243,6 +243,7 @@ class SearchEngine:
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
         query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
+        query, corrected = self._spelled(query)
         validate_query(query)
         page, query = query, paging.ranking_query(query)
         self.sync()
@@ -266,6 +267,8 @@ class SearchEngine:
                            ordered=None if page.sort == "relevance" else len(ordered))
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
+        if corrected:
+            read.update(text=query.text, corrected=corrected)
         if qv.tower_text not in (None, query.text):
             read["embedded_as"] = qv.tower_text
         if qv.head_word is not None:
@@ -274,6 +277,13 @@ class SearchEngine:
             read["kinds"] = list(qv.kinds)
         said = understood or response.understood or read.keys() - {"text"}  # what the engine did with the words
         return replace(response, understood=read) if said else response
+
+    def _spelled(self, query: Query) -> tuple[Query, dict[str, str]]:
+        """``query`` with its misspelt words read as the catalogue's (``engine/spelling.py``), and what changed."""
+        if not (query.text and query.read_words and self.config.read_typos and self.catalog.lexical):
+            return query, {}
+        spelled = spelling.correct(query.text, self.catalog.term_counts, spelling.words_of(self.embedder.bundle.colours))
+        return (replace(query, text=spelled.text), spelled.changes) if spelled.changes else (query, {})
 
     def category_words(self) -> CategoryWords:
         """The shop's category names as words, with the words naming one category in its own texts

@@ -32,7 +32,7 @@ import math
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .query_text import CJK_RUN
@@ -187,6 +187,12 @@ def weigh(conn: sqlite3.Connection, text: str, n_products: int) -> Words:
     common = max(COMMON_FLOOR, COMMON_SHARE * n_products)
     kept = sorted((df.get(t, 0), i, t) for i, t in enumerate(wanted) if df.get(t, 0) <= common)
     return Words({t: (max(math.log((n_products - d + 0.5) / (d + 0.5)), 1e-6), d) for d, _, t in kept})
+
+
+def counts(conn: sqlite3.Connection, wanted: Iterable[str]) -> dict[str, int]:
+    """How many products hold each of the ``wanted`` terms, for those some product holds."""
+    rows = _chunked(conn, "SELECT term, n FROM lexicon_df WHERE n > 0 AND term IN ({})", list(wanted))
+    return dict(rows)
 
 
 def _quote(term: str) -> str:

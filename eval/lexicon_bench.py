@@ -9,8 +9,9 @@ colour as an attribute, written in batches of 1,000 as ``shopsight import`` does
 Writes are timed twice on fresh catalogues, once with the lexicon's writes switched off (a catalogue as it
 was before the lexicon), once as shipped. Queries: "⟨colour⟩ ⟨type⟩" and each of the first 150 titles' last
 two and first three words, searched with ``Catalog.search_words`` (the engine's ``word_candidates``, 100);
-search-as-you-type (``Catalog.suggest``, 8 titles) for the first titles typed half-way ("Turtle Ch"); p50 and
-p99 ms, one thread.
+search-as-you-type (``Catalog.suggest``, 8 titles) for the first titles typed half-way ("Turtle Ch"); typo
+correction (``spelling.correct``, the engine's first step for a text query) for the queries each with one
+typing error (``eval.typo_bench.typo``, seeded); p50 and p99 ms, one thread.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from pathlib import Path
 import numpy as np
 
 import engine  # noqa: F401
-from engine import lexicon
+from engine import lexicon, spelling
 from engine.catalog import Catalog
 from engine.config import RerankConfig
 from engine.types import Product
 from eval import datasets
+from eval.typo_bench import typo
 
 FALLBACK = ("Men Women Navy Blue Black White Red Green Grey Striped Checked Solid Printed Tshirts Shirts Jeans "
             "Watches Heels Flats Casual Shoes Sports Kurtas Tops Dresses Handbags Backpacks Sunglasses").split()
@@ -96,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = base_rows()
     limit = RerankConfig().word_candidates
     print("| products | writes/s without the lexicon | with it | ratio | word search p50 ms | p99 ms | hits a query (mean) "
-          "| suggestions p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| suggestions p50 ms | p99 ms | typo correction p50 ms | p99 ms |")
+    print("|---" * 11 + "|")
     for n in args.sizes:
         folder = Path(args.out) / str(n)
         before = write(folder / "plain" / "catalog.db", n, rows, with_lexicon=False)
@@ -117,9 +119,16 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             catalog.suggest(q, 8)
             suggest_ms.append((time.perf_counter() - t) * 1e3)
+        rnd, spell_ms = random.Random(0), []
+        for q in qs:
+            erred = typo(q, rnd) or q
+            t = time.perf_counter()
+            spelling.correct(erred, catalog.term_counts)
+            spell_ms.append((time.perf_counter() - t) * 1e3)
         print(f"| {n:,} | {before:,.0f} | {after:,.0f} | {after / before:.2f} | {np.percentile(times, 50):.2f} | "
               f"{np.percentile(times, 99):.2f} | {np.mean(hits):.0f} | {np.percentile(suggest_ms, 50):.2f} | "
-              f"{np.percentile(suggest_ms, 99):.2f} |", flush=True)
+              f"{np.percentile(suggest_ms, 99):.2f} | {np.percentile(spell_ms, 50):.2f} | "
+              f"{np.percentile(spell_ms, 99):.2f} |", flush=True)
         catalog.close()
     return 0
 

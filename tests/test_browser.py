@@ -117,6 +117,10 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.wait_for_function("(t => t.includes('matching products') && !t.includes('from your words'))"
                                     "(document.querySelector('#status').textContent)")
             assert phone.locator("#as-typed").count() == 0 and phone.locator(".card").count() > 0
+            phone.fill("#text", "red hodie")  # a typing error: searched as the shop's word, and said so
+            phone.click("#go")
+            phone.wait_for_function("document.querySelector('#status').textContent.includes('showing results for')")
+            assert 'showing results for "red hoodie" (you typed hodie)' in phone.inner_text("#status")
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
             page.click("#clear-photo")  # text alone: the next page below the first, then cheapest first
             page.fill("#text", "bag")

@@ -85,6 +85,15 @@ def test_price_words_in_the_text_filter_and_are_reported(client):
     assert body["results"] and all(20 <= r["product"]["price"] <= 60 for r in body["results"])
 
 
+def test_misspelt_words_are_corrected_and_reported(client):
+    body = client.post("/api/search", json={"text": "red hodie", "k": 4}).get_json()
+    _validate(body, "SearchResponse")
+    assert body["understood"]["corrected"] == {"hodie": "hoodie"} and body["understood"]["text"] == "red hoodie"
+    assert body["results"][0]["why"]["lexical"] > 0.9
+    typed = client.post("/api/search", json={"text": "red hodie", "k": 4, "read_words": False}).get_json()
+    assert typed["understood"] is None
+
+
 def test_read_words_false_embeds_the_text_as_typed(client):
     body = client.post("/api/search", json={"text": "red hoodie under 30", "k": 40, "read_words": False}).get_json()
     assert body["understood"] is None and any(r["product"]["price"] > 30 for r in body["results"])

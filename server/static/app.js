@@ -157,6 +157,7 @@ function readNote(u) {
   if (u.min_price != null) parts.push(`from ${u.min_price}`);
   if (u.max_price != null) parts.push(`up to ${u.max_price}`);
   if (u.price_target != null) parts.push(`around ${u.price_target}`);
+  const fixed = u.corrected ? ` · showing results for "${u.text}" (you typed ${Object.keys(u.corrected).join(", ")})` : "";
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
@@ -164,5 +165,5 @@ function readNote(u) {
   const head = u.head_word ? ` · kind of product: ${u.head_word}` : "";  // the word weighed beside the text
   const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
   const pointed = u.photo_words ? ` · searched by your photo alone ("${u.photo_words}" points at it)` : "";
-  return price + words + colours + embedded + head + anchor + pointed;
+  return fixed + price + words + colours + embedded + head + anchor + pointed;
 }

