@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Collection, Iterable, Iterator, Sequence
 
-from . import lexicon
+from . import lexicon, spelling
 from .errors import ProductNotFoundError
 from .sqlite import ThreadLocalConnection, transaction
 from .types import Product
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS deletions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)
 CREATE INDEX IF NOT EXISTS deletions_seq ON deletions(seq);
 """
 COLUMNS = "id, title, description, category, category_predicted, price, currency, attributes, images, seq"
+_SET = ", ".join(f"{c} = ?" for c in COLUMNS.split(", "))  # an update's columns, in COLUMNS' order
 
 
 class Catalog:
@@ -97,8 +98,15 @@ class Catalog:
         return lexicon.counts(self._conn(), terms) if self.lexical else {}
 
     def suggest(self, text: str, limit: int = 8) -> list[tuple[str, str]]:
-        """(id, title) of products whose title holds the words typed so far (``lexicon.suggest``)."""
-        return lexicon.suggest(self._conn(), text, self.count(), limit) if self.lexical else []
+        """(id, title) of products whose title holds the words typed so far (``lexicon.suggest``); when none
+        does, the same with the whole words' typing errors corrected (``spelling.correct``; the last word,
+        still being typed, as it is)."""
+        if not self.lexical:
+            return []
+        found = lexicon.suggest(self._conn(), text, self.count(), limit)
+        head, space, last = text.rpartition(" ")
+        fixed = spelling.correct(head, self.term_counts).text if not found and space else head
+        return lexicon.suggest(self._conn(), f"{fixed} {last}", self.count(), limit) if fixed != head else found
 
     def search_words(self, text: str, limit: int) -> list[tuple[str, float]]:
         """(id, ``lexical`` part) of the products the words of ``text`` find, best part first."""
@@ -133,17 +141,19 @@ class Catalog:
                 p = self._keep_given_category(conn, p)
                 if not p.images and p.id in keep:
                     p = self._keep_photos(conn, p)
-                old = conn.execute("SELECT rowid FROM products WHERE id = ?", (p.id,)).fetchone()
-                if old and self.lexical:
-                    lexicon.forget(conn, old[0])
-                added += not old
-                cur = conn.execute(
-                    f"INSERT OR REPLACE INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price,
-                     p.currency, json.dumps(dict(p.attributes), ensure_ascii=False),
-                     json.dumps(list(p.images)), seq))
-                if self.lexical:
-                    lexicon.write(conn, cur.lastrowid, p)
+                old = conn.execute("SELECT rowid, title, description, category, attributes FROM products "
+                                   "WHERE id = ?", (p.id,)).fetchone()
+                values = (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price, p.currency,
+                          json.dumps(dict(p.attributes), ensure_ascii=False), json.dumps(list(p.images)), seq)
+                if old:  # updated in place: its row, and its terms where its words did not change (a price), stay
+                    conn.execute(f"UPDATE products SET {_SET} WHERE rowid = ?", (*values, old[0]))
+                    if self.lexical and old[1:] != (*values[1:4], values[7]):
+                        lexicon.rewrite(conn, old[0], p)
+                else:
+                    added += 1
+                    cur = conn.execute(f"INSERT INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", values)
+                    if self.lexical:
+                        lexicon.write(conn, cur.lastrowid, p)
                 conn.execute("DELETE FROM deletions WHERE id = ?", (p.id,))
             self._add_to_count(conn, added)
         return seq

@@ -179,9 +179,10 @@ def _print_examples(engine) -> int:
 
     for text, filters in (("red striped hoodie", Filters()), ("blue bag under 100", Filters()),
                           ("dotted dress", Filters(category="Apparel", max_price=60)),
-                          ("红色连衣裙", Filters())):
+                          ("红色连衣裙", Filters()), ("blue stirped tshrit", Filters())):
         response = engine.search(Query(text=text, filters=filters, k=3))
-        print(f"{text!r}: " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})"
+        fixed = (response.understood or {}).get("corrected") and response.understood["text"]
+        print(f"{text!r}" + (f" (read as {fixed!r})" if fixed else "") + ": " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})"
                                         for r in response.results))
     _print_photo_example(engine)
     return EXIT_OK

@@ -144,6 +144,14 @@ def write(conn: sqlite3.Connection, rowid: int, p: Product) -> None:
                      [(t,) for t in set(title.split()) | set(body.split())])
 
 
+def rewrite(conn: sqlite3.Connection, rowid: int, p: Product) -> None:
+    """The terms of a product stored again under the same ``rowid``: rewritten only where its title,
+    category, attributes or description changed their terms (a price feed's updates leave them be)."""
+    if conn.execute("SELECT title, body FROM lexicon WHERE rowid = ?", (rowid,)).fetchone() != document(p):
+        forget(conn, rowid)
+        write(conn, rowid, p)
+
+
 def forget(conn: sqlite3.Connection, rowid: int) -> None:
     row = conn.execute("SELECT title, body FROM lexicon WHERE rowid = ?", (rowid,)).fetchone()
     if row is None:

@@ -12,10 +12,11 @@ and the lexicon (``engine/lexicon.py``) holds no such term. So a query word is r
   typed, never bent into one it has ("soft");
 - a term the catalogue holds is one edit away (Damerau: a letter missing, added, changed, or two neighbours
   swapped), from the word itself ("hodies" -> "hoodies") or from its stem with the word's ending kept; the
-  bundle's colour words count as held by one product, since the photos answer them ("ornage" -> "orange" in
-  a shop whose titles never name colours).
+  bundle's colour words are offered too, first, since the photos answer them ("ornage" -> "orange" in a shop
+  whose titles never name colours; "geen" -> "green", not a model named "Gwen").
 
-Of several such terms the one the most products hold wins (ties: ``_preference``, so that one query always
+When no term is one edit away, a word may be two run together ("redhoodie" -> "red hoodie", each of three
+letters or more and held). Of several such terms the one the most products hold wins (ties: ``_preference``, so that one query always
 reads one way). A single edit covers most typing errors (Damerau
 1964 counted over 80 %); two edits on long words would multiply the candidates a hundredfold. The
 candidates are looked up in the catalogue's term counts (``lexicon_df``), so a word added to the catalogue a
@@ -35,6 +36,7 @@ from .lexicon import _plain, stem
 
 MIN_LENGTH = 4  # shorter words are never corrected (Algolia's default; 5, Meilisearch's, restored fewer
 # typing errors and changed fewer real words the shop lacks: `python -m eval.typo_bench --min-length 5`)
+SPLIT_PART = 3  # a word run together is split only into words this long or longer ("redhoodie")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _LATIN = re.compile(r"[a-z]+")
 _RUN = re.compile(r"(?<!\d)[^\W\d_]+(?![\d_])")  # a run of letters, not part of a code such as "mh01"
@@ -94,7 +96,7 @@ def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset())
     """``text`` with each misspelt word (see the module) replaced by the catalogue's word it most likely
     meant; ``counts`` gives how many products hold each of some terms (``Catalog.term_counts``).
     ``vocabulary``: words the engine reads beside the catalogue's (the bundle's colour words, which the
-    photos answer): never corrected, and offered as if one product held them."""
+    photos answer): never corrected, and offered before the catalogue's."""
     runs = [(m, _plain(m.group(0))) for m in _RUN.finditer(text)]
     typed = {w for _, w in runs if len(w) >= MIN_LENGTH and _LATIN.fullmatch(w)
              and w not in vocabulary and w not in dictionary()}
@@ -109,7 +111,9 @@ def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset())
         found = _words_held(counts, {stem(c) for c in options})
         for c in vocabulary.intersection(options):
             found.setdefault(stem(c), 1)
-        best = max((c for c in options if stem(c) in found), key=lambda c: _preference(c, word, found), default=None)
+        best = max((c for c in options if stem(c) in found), key=lambda c: _preference(c, word, found, vocabulary),
+                   default=None)
+        best = best or _split(word, counts, vocabulary)
         if best is not None:
             changes[word] = best
     if not changes:
@@ -123,6 +127,22 @@ def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset())
     return Spelled("".join(out) + text[last:], changes)
 
 
+def _split(word: str, counts: Counts, vocabulary: frozenset[str]) -> str | None:
+    """Two words run together ("redhoodie" -> "red hoodie"): the split into two words of ``SPLIT_PART``
+    letters or more that the catalogue holds (or the vocabulary has) whose rarer half the most products
+    hold; None when there is none."""
+    splits = [(word[:i], word[i:]) for i in range(SPLIT_PART, len(word) - SPLIT_PART + 1)]
+    if not splits:
+        return None
+    parts = {p for pair in splits for p in pair}
+    found = _words_held(counts, {stem(p) for p in parts})
+    for p in parts & vocabulary:
+        found.setdefault(stem(p), 1)
+    ok = [(min(found[stem(a)], found[stem(b)]), -len(a), a, b) for a, b in splits
+          if stem(a) in found and stem(b) in found]
+    return "{} {}".format(*max(ok)[2:]) if ok else None
+
+
 def _words_held(counts: Counts, terms: set[str]) -> dict[str, int]:
     """How many products hold each of ``terms`` as a word of their own: the lexicon also holds a document's
     "-ed" words' bases ("Dotted" gives "dotte", "dott", "dot"), so a term's count less its "-ed" word's is
@@ -134,10 +154,11 @@ def _words_held(counts: Counts, terms: set[str]) -> dict[str, int]:
     return {t: n for t, n in own.items() if n > 0}
 
 
-def _preference(option: str, word: str, found: dict[str, int]) -> tuple:
-    """Larger is likelier: the term the most products hold; then the typed first letter kept; then, of
+def _preference(option: str, word: str, found: dict[str, int], vocabulary: frozenset[str]) -> tuple:
+    """Larger is likelier: a vocabulary word (a colour: "geen" is "green", not a model named "Gwen"); then
+    the term the most products hold; then the typed first letter kept; then, of
     one term's spellings, the term with an ending ("hoodie", not "hoody", which the lexicon reads alike) and
     a plural for a plural ("hodies" -> "hoodies", "blackj" -> "black"); then the shorter, then the first in
     alphabetical order (one query always reads one way)."""
-    return (found[stem(option)], option[0] == word[0], option.startswith(stem(option)),
+    return (option in vocabulary, found[stem(option)], option[0] == word[0], option.startswith(stem(option)),
             option.endswith("s") == word.endswith("s"), -len(option), [-ord(ch) for ch in option])

@@ -110,6 +110,13 @@ def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
     assert "hoodie" in line.lower() and "+ 'blue': " in line and line.count("; ") == 2
 
 
+def test_the_demo_prints_a_typing_error_read_as_the_shops_words(engine, capsys):
+    from engine.cli import _print_examples
+
+    assert _print_examples(engine) == 0
+    assert "'blue stirped tshrit' (read as 'blue striped tshirt'): " in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("fits, flag, trains", [("default-e5", [], False), ("default-e5", ["--train"], True),
                                                  (None, [], True)])
 def test_the_demo_indexes_with_the_packaged_bundle_without_training(tmp_path, monkeypatch, fits, flag, trains):

@@ -69,9 +69,19 @@ def test_the_bases_the_lexicon_keeps_for_ed_words_are_never_offered(catalog):
     assert fixed(catalog, "hoode").text == "hoodie"  # the term's own spelling, not "hoody"
 
 
+def test_words_run_together_are_split_into_words_the_catalogue_holds(catalog):
+    assert fixed(catalog, "redhoodie").changes == {"redhoodie": "red hoodie"}
+    assert fixed(catalog, "Slimjeans please").text == "Slim jeans please"
+    assert fixed(catalog, "blackornage", vocabulary=frozenset({"orange"})).changes == {}  # "ornage": two faults
+    assert fixed(catalog, "blackorange", vocabulary=frozenset({"orange"})).text == "black orange"
+    assert fixed(catalog, "bluered").changes == {"bluered": "blue red"}
+
+
 def test_the_bundles_colour_words_are_offered_though_no_title_names_them(catalog):
     assert fixed(catalog, "ornage hoodie").changes == {}
     assert fixed(catalog, "ornage hoodie", vocabulary=frozenset({"orange", "navy"})).text == "orange hoodie"
+    catalog.upsert([Product(id=f"g{i}", title="Gwen tee") for i in range(3)])
+    assert fixed(catalog, "geen tee", vocabulary=frozenset({"green"})).text == "green tee"  # not "gwen"
 
 
 def test_the_most_held_word_wins_and_ties_read_one_way(catalog):
@@ -92,6 +102,12 @@ def test_corrections_follow_the_catalogues_writes(catalog):
     assert fixed(catalog, "cardigen").changes == {"cardigen": "cardigan"}
     catalog.delete("c1")
     assert fixed(catalog, "cardigen").changes == {}  # a word no product holds any more is not offered
+
+
+def test_suggestions_read_the_whole_words_typing_errors(catalog):
+    assert catalog.suggest("red stirped hoo") == [("h1", "Red Striped Hoodie")]
+    assert catalog.suggest("slim jeens ") == [("j1", "Slim jeans")]
+    assert catalog.suggest("zzzz hoo") == [] and catalog.suggest("hoo") != []
 
 
 def test_the_engine_searches_the_corrected_words_and_says_so(engine):
