@@ -80,10 +80,10 @@ class Catalog:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('lexicon', ?)", (lexicon.VERSION,))
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('products', ?)", (str(n),))
 
-    def words(self, text: str) -> lexicon.Words:
+    def words(self, text: str, groups: dict[str, tuple[str, ...]] | None = None) -> lexicon.Words:
         """The terms of ``text`` weighed by how many products hold them (``engine/lexicon.py``; none where
-        this SQLite has no FTS5)."""
-        return lexicon.weigh(self._conn(), text, self.count()) if self.lexical else lexicon.Words({})
+        this SQLite has no FTS5); ``groups``: the shop's synonyms (``Synonyms.groups``)."""
+        return lexicon.weigh(self._conn(), text, self.count(), groups) if self.lexical else lexicon.Words({})
 
     def word_matches(self, words: lexicon.Words, limit: int) -> list[str]:
         """Ids of up to ``limit`` products holding the words, best first (``lexicon.matches``)."""

@@ -235,6 +235,19 @@ def cmd_duplicates(args) -> int:
     return EXIT_OK
 
 
+def cmd_synonyms(args) -> int:
+    """Install the shop's synonyms file (checked first) or, without FILE, print the one in force."""
+    from . import synonyms
+
+    path = _config(args).synonyms_path
+    if args.file is None:
+        print(path.read_text(encoding="utf-8") if path.exists() else "", end="")
+        return EXIT_OK
+    found = synonyms.install(Path(args.file).read_text(encoding="utf-8"), path)
+    print(json.dumps({"synonyms": str(path), "rules": len(found.rules), "equivalent_terms": len(found.groups)}))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
@@ -311,6 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="listings priced more than this share of the higher price apart are variants, never "
                    "duplicates (default: rerank.fold_price_gap, 0.1; 1: prices never keep listings apart)")
     p.set_defaults(fn=cmd_duplicates)
+
+    p = sub.add_parser("synonyms", help="install the shop's synonyms (Solr's format: 'tee, tshirt' and "
+                       "'lv => louis vuitton' lines) or print those in force")
+    p.add_argument("file", nargs="?", help="the synonyms file to install (checked first; none: print)")
+    p.set_defaults(fn=cmd_synonyms)
     return parser
 
 

@@ -150,10 +150,15 @@ class EngineConfig:
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
+    synonyms_file: str = ""  # the shop's synonyms, Solr's format (engine/synonyms.py); "" = <data_dir>/synonyms.txt
 
     @property
     def feature_cache_path(self) -> Path:
         return Path(self.feature_cache) if self.feature_cache else self.path / "features.db"
+
+    @property
+    def synonyms_path(self) -> Path:
+        return Path(self.synonyms_file) if self.synonyms_file else self.path / "synonyms.txt"
 
     @property
     def path(self) -> Path:

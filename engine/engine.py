@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, lexicon, paging, photo_parts, signatures, spelling
+from . import anchor, fusion, lexicon, paging, photo_parts, query_rewrite, signatures, spelling, synonyms
 from .encoders import palette
 from .catalog import Catalog
 from .config import EngineConfig
@@ -219,6 +219,7 @@ class SearchEngine:
         self.embedder.embed_query_text("warm-up")
         if self.config.read_categories:
             self.category_words()
+        spelling.dictionary()  # the English words typo correction leaves alone (30,522 lines read once)
 
     def add_products(self, products: Iterable[Product], keep_photos_of: Sequence[str] = ()) -> int:
         """Store products in the catalogue and make them searchable at once; returns the sequence.
@@ -243,7 +244,7 @@ class SearchEngine:
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
         query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
-        query, corrected = self._spelled(query)
+        query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours)
         validate_query(query)
         page, query = query, paging.ranking_query(query)
         self.sync()
@@ -267,8 +268,8 @@ class SearchEngine:
                            ordered=None if page.sort == "relevance" else len(ordered))
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
         read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
-        if corrected:
-            read.update(text=query.text, corrected=corrected)
+        if rewritten:
+            read.update(text=query.text, **rewritten)
         if qv.tower_text not in (None, query.text):
             read["embedded_as"] = qv.tower_text
         if qv.head_word is not None:
@@ -277,13 +278,6 @@ class SearchEngine:
             read["kinds"] = list(qv.kinds)
         said = understood or response.understood or read.keys() - {"text"}  # what the engine did with the words
         return replace(response, understood=read) if said else response
-
-    def _spelled(self, query: Query) -> tuple[Query, dict[str, str]]:
-        """``query`` with its misspelt words read as the catalogue's (``engine/spelling.py``), and what changed."""
-        if not (query.text and query.read_words and self.config.read_typos and self.catalog.lexical):
-            return query, {}
-        spelled = spelling.correct(query.text, self.catalog.term_counts, spelling.words_of(self.embedder.bundle.colours))
-        return (replace(query, text=spelled.text), spelled.changes) if spelled.changes else (query, {})
 
     def category_words(self) -> CategoryWords:
         """The shop's category names as words, with the words naming one category in its own texts
@@ -351,7 +345,7 @@ class SearchEngine:
         find (``engine/lexicon.py``); (None, None) when there are no words or the part is off."""
         if not text or self.config.fusion.w_lexical <= 0 or not self.catalog.lexical:
             return None, None
-        words = self.catalog.words(text)
+        words = self.catalog.words(text, synonyms.load(self.config.synonyms_path).groups)
         row_of = self.index.table.row_of
         rows = [row_of[pid] for pid in self.catalog.word_matches(words, self.config.rerank.word_candidates)
                 if pid in row_of]

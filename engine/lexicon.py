@@ -33,7 +33,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .query_text import CJK_RUN
 from .types import Product
@@ -174,8 +174,13 @@ def backfill(conn: sqlite3.Connection) -> int:
 
 @dataclass(frozen=True)
 class Words:
-    """A query's terms as the catalogue weighs them: term -> (weight, products holding it), rarest first."""
+    """A query's terms as the catalogue weighs them: term -> (weight, products holding it), rarest first;
+    ``alternatives``: term -> the shop's synonyms for it (``engine/synonyms.py``), each held counting as it."""
     weights: dict[str, tuple[float, int]]
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def forms(self, term: str) -> tuple[str, ...]:
+        return (term, *self.alternatives.get(term, ()))
 
     def __bool__(self) -> bool:
         return bool(self.weights)
@@ -185,16 +190,20 @@ class Words:
         return sum(w for w, _ in self.weights.values())
 
 
-def weigh(conn: sqlite3.Connection, text: str, n_products: int) -> Words:
-    """The query's terms with their weights among ``n_products`` (common terms left out)."""
+def weigh(conn: sqlite3.Connection, text: str, n_products: int,
+          groups: dict[str, tuple[str, ...]] | None = None) -> Words:
+    """The query's terms with their weights among ``n_products`` (common terms left out); ``groups``: the
+    shop's synonyms (term -> equivalent terms), a term counted as held by the products of its most held form."""
     wanted = terms(text)
     if not wanted or n_products == 0:
         return Words({})
-    marks = ",".join("?" * len(wanted))
-    df = dict(conn.execute(f"SELECT term, n FROM lexicon_df WHERE term IN ({marks})", wanted))
+    alternatives = {t: groups[t] for t in wanted if groups and t in groups}
+    held = counts(conn, {f for t in wanted for f in (t, *alternatives.get(t, ()))})
+    df = {t: max(held.get(f, 0) for f in (t, *alternatives.get(t, ()))) for t in wanted}
     common = max(COMMON_FLOOR, COMMON_SHARE * n_products)
-    kept = sorted((df.get(t, 0), i, t) for i, t in enumerate(wanted) if df.get(t, 0) <= common)
-    return Words({t: (max(math.log((n_products - d + 0.5) / (d + 0.5)), 1e-6), d) for d, _, t in kept})
+    kept = sorted((df[t], i, t) for i, t in enumerate(wanted) if df[t] <= common)
+    weights = {t: (max(math.log((n_products - d + 0.5) / (d + 0.5)), 1e-6), d) for d, _, t in kept}
+    return Words(weights, {t: a for t, a in alternatives.items() if t in weights})
 
 
 def counts(conn: sqlite3.Connection, wanted: Iterable[str]) -> dict[str, int]:
@@ -214,7 +223,8 @@ def matches(conn: sqlite3.Connection, words: Words, limit: int) -> list[str]:
     if not held or limit <= 0:
         return []
     found: list[int] = []
-    for expression in (" AND ".join(f"title : {_quote(t)}" for t in held), " AND ".join(map(_quote, held))):
+    either = {t: "(" + " OR ".join(map(_quote, words.forms(t))) + ")" for t in held}  # a term or its synonyms
+    for expression in (" AND ".join(f"title : {either[t]}" for t in held), " AND ".join(either[t] for t in held)):
         _add(found, conn, expression, limit, ranked=words.weights[held[0]][1] <= RANK_POSTINGS)
     rarest, postings = [], 0
     for t in held:
@@ -223,7 +233,7 @@ def matches(conn: sqlite3.Connection, words: Words, limit: int) -> list[str]:
             break
         rarest.append(t)
     if rarest and len(held) > 1:  # (with one term the first two queries were this one)
-        _add(found, conn, " OR ".join(map(_quote, rarest)), limit, ranked=True)
+        _add(found, conn, " OR ".join(either[t] for t in rarest), limit, ranked=True)
     ids = dict(_chunked(conn, "SELECT rowid, id FROM products WHERE rowid IN ({})", found))
     return [ids[r] for r in found if r in ids]
 
@@ -279,7 +289,8 @@ def held(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str]) -> 
     for pid, title, body in _chunked(conn, "SELECT p.id, l.title, l.body FROM products p JOIN lexicon l "
                                            "ON l.rowid = p.rowid WHERE p.id IN ({})", list(product_ids)):
         in_title, in_body = set(title.split()), set(body.split())
-        got = sum(w if t in in_title else w * BODY_WEIGHT if t in in_body else 0.0
+        got = sum(w if not in_title.isdisjoint(words.forms(t)) else
+                  w * BODY_WEIGHT if not in_body.isdisjoint(words.forms(t)) else 0.0
                   for t, (w, _) in words.weights.items())
         shares[pid] = (got / total) ** POWER
     return [shares.get(pid, 0.0) for pid in product_ids]

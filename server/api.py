@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 
+from engine import synonyms
 from engine.errors import BadInputError, ProductNotFoundError
 from engine.images import open_image
 
@@ -157,6 +158,34 @@ def suggest():
         raise BadInputError("k", f"{k} is not a whole number")
     found = get_engine().catalog.suggest(text, int(k))
     return jsonify({"q": text, "suggestions": [{"id": pid, "title": title} for pid, title in found]})
+
+
+@bp.get("/synonyms")
+def get_synonyms():
+    """The shop's synonyms file (``engine/synonyms.py``) as text, and what it holds."""
+    path = get_engine().config.synonyms_path
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return jsonify(_synonyms_body(text, synonyms.parse(text)))
+
+
+@bp.put("/synonyms")
+def put_synonyms():
+    """Replace the shop's synonyms: the body is the file (text/plain) or {"synonyms": "<the file>"}; every
+    worker reads it before its next search. A wrong line is a 400 naming it, and nothing is written."""
+    _require_key()
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("synonyms"), str):
+            raise BadInputError("synonyms", 'send the file as text/plain, or JSON {"synonyms": "<the file>"}')
+        text = body["synonyms"]
+    else:
+        text = request.get_data(as_text=True)
+    found = synonyms.install(text, get_engine().config.synonyms_path)
+    return jsonify(_synonyms_body(text, found))
+
+
+def _synonyms_body(text: str, found) -> dict:
+    return {"synonyms": text, "rules": len(found.rules), "equivalent_terms": len(found.groups)}
 
 
 @bp.get("/health")

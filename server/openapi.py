@@ -42,6 +42,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                   "does, words naming one category in the shop's own titles), a soft "
                                                   "preference (why: category_words_fit); colours: colour words "
                                                   "compared with the photos' colours (why: colour); "
+                                                  "synonyms: the shop's one-way synonym rules applied "
+                                                  "({'lv': 'louis vuitton'}, engine/synonyms.py); "
                                                   "corrected: misspelt words no product holds, each read as "
                                                   "the catalogue's word one edit away ({'hodie': 'hoodie'}; "
                                                   "text is then the corrected words; read_words false "
@@ -97,6 +99,10 @@ _SEARCH_REQUEST = {"type": "object", "properties": {
 _PRODUCT_IN = {"type": "object", "required": ["id", "title"], "properties": {
     **{k: v for k, v in _PRODUCT["properties"].items() if k != "images"},
     "photos": {"type": "array", "items": {"type": "string"}, "description": "base64 photos"}}}
+
+
+_SYNONYMS = {"type": "object", "required": ["synonyms", "rules", "equivalent_terms"], "properties": {
+    "synonyms": {"type": "string"}, "rules": {"type": "integer"}, "equivalent_terms": {"type": "integer"}}}
 
 
 def _json(schema):
@@ -196,6 +202,18 @@ SPEC = {
                         "type": "object", "required": ["id", "title"],
                         "properties": {"id": {"type": "string"}, "title": {"type": "string"}}}}}})},
                 **_errors(400)}}},
+        "/api/synonyms": {
+            "get": {"summary": "The shop's synonyms file (Solr's format: 'tee, tshirt' equivalent words, 'lv => louis "
+                               "vuitton' one-way rules, '#' comments) and how many rules and equivalent terms it holds",
+                    "responses": {"200": {"description": "the file", **_json(_SYNONYMS)}}},
+            "put": {"summary": "Replace the shop's synonyms (checked, then written atomically; read by every worker "
+                               "before its next search); a wrong line is a 400 naming it and nothing is written",
+                    "security": [{"apiKey": []}],
+                    "requestBody": {"required": True, "content": {
+                        "text/plain": {"schema": {"type": "string", "maxLength": 1_000_000}},
+                        "application/json": {"schema": {"type": "object", "required": ["synonyms"],
+                                                        "properties": {"synonyms": {"type": "string"}}}}}},
+                    "responses": {"200": {"description": "installed", **_json(_SYNONYMS)}, **_errors(400, 401, 403)}}},
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},

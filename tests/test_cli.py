@@ -102,6 +102,19 @@ def test_as_typed_reads_nothing_out_of_the_words(config_file, capsys):
     assert json.loads(capsys.readouterr().out)["understood"] is None
 
 
+def test_synonyms_are_installed_checked_and_printed(tmp_path, capsys):
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("tee, tshirt\nlv => louis vuitton\n")
+    bad.write_text("tee,,tshirt\n")
+    data = str(tmp_path / "shop")
+    assert main(["--data-dir", data, "synonyms", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out)["rules"] == 1
+    assert main(["--data-dir", data, "synonyms", str(bad)]) == 1
+    assert "synonyms: line 1: an empty member" in capsys.readouterr().err
+    assert main(["--data-dir", data, "synonyms"]) == 0
+    assert capsys.readouterr().out == good.read_text()  # the bad file was refused, the good one stands
+
+
 def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
     from engine.cli import _print_examples
 

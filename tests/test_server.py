@@ -94,6 +94,22 @@ def test_misspelt_words_are_corrected_and_reported(client):
     assert typed["understood"] is None
 
 
+def test_synonyms_are_read_by_anyone_and_replaced_with_the_key(client):
+    assert client.get("/api/synonyms").get_json() == {"synonyms": "", "rules": 0, "equivalent_terms": 0}
+    assert client.put("/api/synonyms", data="crimson => red").status_code == 401
+    bad = client.put("/api/synonyms", data="crimson => red\na,,b", headers={"X-API-Key": KEY})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "synonyms" and "line 2" in bad.get_json()["error"]
+    assert client.get("/api/synonyms").get_json()["synonyms"] == ""  # nothing written
+    wrong = client.put("/api/synonyms", json={"rules": []}, headers={"X-API-Key": KEY})
+    assert wrong.status_code == 400 and wrong.get_json()["field"] == "synonyms"
+    ok = client.put("/api/synonyms", json={"synonyms": "crimson => red\njumpr, hoodie"}, headers={"X-API-Key": KEY})
+    assert ok.status_code == 200 and ok.get_json()["rules"] == 1 and ok.get_json()["equivalent_terms"] == 2
+    body = client.post("/api/search", json={"text": "crimson jumpr", "k": 3}).get_json()
+    _validate(body, "SearchResponse")
+    assert body["understood"]["synonyms"] == {"crimson": "red"} and body["understood"]["text"] == "red jumpr"
+    assert client.put("/api/synonyms", data="", headers={"X-API-Key": KEY}).get_json()["rules"] == 0
+
+
 def test_read_words_false_embeds_the_text_as_typed(client):
     body = client.post("/api/search", json={"text": "red hoodie under 30", "k": 40, "read_words": False}).get_json()
     assert body["understood"] is None and any(r["product"]["price"] > 30 for r in body["results"])

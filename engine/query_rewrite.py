@@ -1,0 +1,28 @@
+"""The query's words as the shop reads them, before anything is encoded: the shop's one-way synonyms
+applied ("lv" -> "louis vuitton", ``engine/synonyms.py``), then typing errors read as the catalogue's
+words ("hodie" -> "hoodie", ``engine/spelling.py``). What changed goes into the response's ``understood``
+(``synonyms``, ``corrected``); a query with ``read_words`` false is searched as typed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import spelling, synonyms
+from .catalog import Catalog
+from .config import EngineConfig
+from .types import Query
+
+
+def rewrite(query: Query, config: EngineConfig, catalog: Catalog, colours) -> tuple[Query, dict]:
+    """``query`` with its words rewritten, and what changed: {"synonyms": {phrase: replacement},
+    "corrected": {typed: read}} (empty when nothing did). ``colours``: the bundle's colour words."""
+    if not (query.text and query.read_words):
+        return query, {}
+    said: dict[str, dict[str, str]] = {}
+    shop = synonyms.load(config.synonyms_path)
+    text, said["synonyms"] = shop.rewrite(query.text)
+    if config.read_typos and catalog.lexical:  # the file's words are the shop's own: never "corrected"
+        spelled = spelling.correct(text, catalog.term_counts, spelling.words_of(colours) | shop.words)
+        text, said["corrected"] = spelled.text, spelled.changes
+    said = {k: v for k, v in said.items() if v}
+    return (replace(query, text=text), said) if said else (query, {})

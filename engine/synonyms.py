@@ -1,0 +1,125 @@
+"""A shop's synonyms: the words its shoppers use for what its titles call otherwise ("tee" for "Tshirt",
+"trainers" for "Sports Shoes", "lv" for "Louis Vuitton").
+
+The towers know common English synonyms, but not a shop's jargon, its brands' nicknames, or that its own
+titles never say the word a shopper types, and the lexicon (``engine/lexicon.py``) matches exact terms. So a
+shop may keep a synonyms file, in Solr's format (which Elasticsearch and OpenSearch read too, so an existing
+list works as it is):
+
+    tee, tshirt, t-shirt        words meaning one thing: in the lexical part each counts as the others
+    lv, l.v. => louis vuitton   one way: the query's "lv" is searched as "louis vuitton", by the towers too
+    # a comment
+
+An equivalence line's members of one term each are equivalent (a member of several words, "t shirt", joins
+only through a "=>" rule). The file lives in the data folder (``synonyms.txt``, ``EngineConfig.synonyms_path``),
+is installed with ``shopsight synonyms FILE`` or ``PUT /api/synonyms`` (checked first, then written
+atomically) and read again by every worker when its modification time changes. The engine applies the rules
+right after reading price phrases and before typo correction, which leaves the file's words alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadInputError
+from .lexicon import _plain, terms
+
+MAX_BYTES = 1_000_000  # a synonyms file larger than this is refused
+_CACHE: dict[str, tuple[int, int, "Synonyms"]] = {}
+_LOCK = threading.Lock()
+
+
+class SynonymsError(BadInputError):
+    """A synonyms file that cannot be read: the line and what is wrong with it (a 400 from the API)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__("synonyms", f"line {line}: {message}" if line else message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    rules: tuple[tuple[str, str], ...] = ()  # (phrase as typed, lower-cased; its replacement), longest first
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lexicon term -> its equivalent terms
+    words: frozenset[str] = frozenset()  # every plain word the file names (typo correction leaves them be)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules or self.groups)
+
+    def rewrite(self, text: str) -> tuple[str, dict[str, str]]:
+        """``text`` with each one-way rule's phrase (whole words, any case) replaced, and what was."""
+        done = {}
+        for phrase, replacement in self.rules:
+            pattern = re.compile(rf"(?<![\w.]){re.escape(phrase)}(?![\w])", re.IGNORECASE)
+            if pattern.search(text):
+                text = pattern.sub(replacement, text)
+                done[phrase] = replacement
+        return text, done
+
+
+def parse(text: str) -> Synonyms:
+    """The synonyms of a file's ``text`` (see the module); raises ``SynonymsError`` naming the line."""
+    rules: dict[str, str] = {}
+    groups: dict[str, set[str]] = {}
+    words: set[str] = set()
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.count("=>") > 1:
+            raise SynonymsError(number, "more than one '=>'")
+        left, arrow, right = line.partition("=>")
+        members = [m.strip() for m in left.split(",")]
+        if any(not m for m in members) or (arrow and not right.strip()):
+            raise SynonymsError(number, "an empty member (two commas in a row, or nothing beside '=>')")
+        words.update(w for m in [*members, right] for w in re.findall(r"[^\W\d_]+", _plain(m)))
+        if arrow:
+            replacement = " ".join(m.strip() for m in right.split(",") if m.strip())
+            for m in members:
+                rules[m.lower()] = replacement
+            continue
+        if len(members) < 2:
+            raise SynonymsError(number, "one word alone: write 'a, b' (equivalent) or 'a => b' (one way)")
+        single = {t[0] for t in map(terms, members) if len(t) == 1}
+        for term in single:
+            groups.setdefault(term, set()).update(single - {term})
+    ordered = tuple(sorted(rules.items(), key=lambda r: -len(r[0])))
+    return Synonyms(ordered, {t: tuple(sorted(g)) for t, g in groups.items() if g}, frozenset(words))
+
+
+def load(path: str | Path) -> Synonyms:
+    """The synonyms in the file at ``path`` (none when there is no file), read again when it changes."""
+    key = str(path)
+    try:
+        stat = os.stat(key)
+    except FileNotFoundError:
+        return Synonyms()
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+            return cached[2]
+    found = parse(Path(key).read_text(encoding="utf-8"))
+    with _LOCK:
+        _CACHE[key] = (stat.st_mtime_ns, stat.st_size, found)
+    return found
+
+
+def install(text: str, path: str | Path) -> Synonyms:
+    """Check ``text`` (``parse``) and write it to ``path`` atomically (a reader never sees half a file);
+    returns what it holds. Raises ``SynonymsError`` and writes nothing when a line is wrong."""
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise SynonymsError(0, f"the file is larger than {MAX_BYTES:,} bytes")
+    found = parse(text)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return found
