@@ -10,8 +10,9 @@ list works as it is):
     lv, l.v. => louis vuitton   one way: the query's "lv" is searched as "louis vuitton", by the towers too
     # a comment
 
-An equivalence line's members of one term each are equivalent (a member of several words, "t shirt", joins
-only through a "=>" rule). The file lives in the data folder (``synonyms.txt``, ``EngineConfig.synonyms_path``),
+An equivalence line's members of one term each are equivalent (a member of several words, "t shirt", or a
+Chinese word, which the lexicon holds as characters and pairs, joins only through a "=>" rule: "电话 => 手机",
+matched inside unspaced text). The file lives in the data folder (``synonyms.txt``, ``EngineConfig.synonyms_path``),
 is installed with ``shopsight synonyms FILE`` or ``PUT /api/synonyms`` (checked first, then written
 atomically) and read again by every worker when its modification time changes. The engine applies the rules
 right after reading price phrases and before typo correction, which leaves the file's words alone.
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from .errors import BadInputError
 from .lexicon import _plain, terms
+from .query_text import CJK_RUN
 
 MAX_BYTES = 1_000_000  # a synonyms file larger than this is refused
 _CACHE: dict[str, tuple[int, int, "Synonyms"]] = {}
@@ -53,10 +55,14 @@ class Synonyms:
     def rewrite(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with each one-way rule's phrase (whole words, any case) replaced, and what was."""
         done = {}
-        for phrase, replacement in self.rules:
-            pattern = re.compile(rf"(?<![\w.]){re.escape(phrase)}(?![\w])", re.IGNORECASE)
+        for phrase, replacement in self.rules:  # (Chinese and Japanese have no spaces: no word edge there)
+            before = "" if CJK_RUN.match(phrase[0]) else r"(?<![\w.])"
+            after = "" if CJK_RUN.match(phrase[-1]) else r"(?![\w])"
+            pattern = re.compile(before + re.escape(phrase) + after, re.IGNORECASE)
             if pattern.search(text):
-                text = pattern.sub(replacement, text)
+                spaced = not (before and after) and not CJK_RUN.match(replacement[0])  # "华为mate": "huawei mate"
+                text = pattern.sub(lambda m: f" {replacement} " if spaced else replacement, text)
+                text = re.sub(r" {2,}", " ", text).strip() if spaced else text
                 done[phrase] = replacement
         return text, done
 

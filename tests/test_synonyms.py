@@ -29,6 +29,10 @@ def test_rules_replace_whole_words_in_any_case():
     assert found.rewrite("LV bag, l.v. wallet") == ("louis vuitton bag, louis vuitton wallet",
                                                     {"l.v.": "louis vuitton", "lv": "louis vuitton"})
     assert found.rewrite("lvx and slv") == ("lvx and slv", {})  # inside other words: left alone
+    chinese = synonyms.parse("苹果手机 => iphone\n华为 => huawei")
+    assert chinese.rewrite("红色苹果手机壳") == ("红色 iphone 壳", {"苹果手机": "iphone"})  # no spaces to wait for
+    assert chinese.rewrite("华为 mate 30") == ("huawei mate 30", {"华为": "huawei"})
+    assert chinese.rewrite("华为mate") == ("huawei mate", {"华为": "huawei"})
 
 
 @pytest.mark.parametrize("text, line, says", [
