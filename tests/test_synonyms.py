@@ -54,7 +54,20 @@ def test_installed_atomically_read_again_when_changed_and_nothing_written_when_w
     assert "tee" not in synonyms.load(path).groups
     with pytest.raises(synonyms.SynonymsError):
         synonyms.install("bad,,line", path)
-    assert path.read_text() == "hoodie, hoody, hoodies\n" and not (tmp_path / "synonyms.txt.tmp").exists()
+    assert path.read_text() == "hoodie, hoody, hoodies\n" and sorted(p.name for p in tmp_path.iterdir()) == ["synonyms.txt"]
+
+
+def test_writers_at_once_never_leave_half_a_file(tmp_path):
+    """Two workers answering PUT /api/synonyms at the same moment: the file is one of the two, whole."""
+    import threading
+
+    path, files = tmp_path / "synonyms.txt", ["".join(f"w{i}x{n}, v{i}x{n}\n" for n in range(2000)) for i in range(2)]
+    threads = [threading.Thread(target=lambda t=t: [synonyms.install(t, path) for _ in range(5)]) for t in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert path.read_text() in files and sorted(p.name for p in tmp_path.iterdir()) == ["synonyms.txt"]
 
 
 def test_equivalent_words_count_as_each_other_in_the_lexical_part(tmp_path):
