@@ -248,6 +248,19 @@ def cmd_synonyms(args) -> int:
     return EXIT_OK
 
 
+def cmd_unheard(args) -> int:
+    """The words shoppers searched that no product holds, most searched first (``--clear``: forget them)."""
+    from .unheard import Unheard
+
+    log = Unheard(_config(args).path / "unheard.db")
+    if args.clear:
+        print(json.dumps({"forgotten": log.forget()}))
+        return EXIT_OK
+    for row in log.top(args.k):
+        print(f"{row['n']:6d}  {row['word']}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
@@ -329,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "'lv => louis vuitton' lines) or print those in force")
     p.add_argument("file", nargs="?", help="the synonyms file to install (checked first; none: print)")
     p.set_defaults(fn=cmd_synonyms)
+
+    p = sub.add_parser("unheard", help="words shoppers searched that no product holds, most searched first")
+    p.add_argument("-k", type=int, default=50, help="how many (default 50)")
+    p.add_argument("--clear", action="store_true", help="forget the counts")
+    p.set_defaults(fn=cmd_unheard)
     return parser
 
 

@@ -150,6 +150,7 @@ class EngineConfig:
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
+    log_unheard: bool = True  # count query words no product holds in <data_dir>/unheard.db (engine/unheard.py)
     synonyms_file: str = ""  # the shop's synonyms, Solr's format (engine/synonyms.py); "" = <data_dir>/synonyms.txt
 
     @property

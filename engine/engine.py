@@ -24,9 +24,8 @@ from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
-from .encoders.embedder import Embedder
+from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, Embedder, look_statistics  # noqa: F401 (re-exported)
 from .encoders.extras import photo_extras_of
-from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics  # noqa: F401 (re-exported)
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
 from .query_encoding import QueryEncoder
@@ -34,6 +33,7 @@ from .query_text import CategoryWords, understand
 from .rerank import collapse_duplicates, local_rerank
 from .trust import trust
 from .types import Candidate, Candidates, Product, Query, SearchResponse, SearchResult
+from .unheard import Unheard
 from .validation import validate_query
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class SearchEngine:
         self.embedder = embedder
         self.index = index
         self._fit_base = len(index)  # live products when the shared-space fit was last measured
+        self.unheard = Unheard(config.path / "unheard.db") if config.log_unheard else None
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -133,9 +134,8 @@ class SearchEngine:
         return len(changed) + len(deleted)
 
     def _refresh_fit(self) -> None:
-        """Re-measure the shared space's fit once the catalogue has grown or shrunk by more than a fifth
-        (at least 50 products) since it was measured: products added while serving count too. It reads
-        stored vectors only (milliseconds)."""
+        """Re-measure the shared space's fit once the catalogue has grown or shrunk by more than a fifth (at
+        least 50 products) since it was measured, products added while serving too (stored vectors only: ms)."""
         n, base = len(self.index), self._fit_base
         if abs(n - base) > max(REFIT_MIN, REFIT_SHARE * base):
             self.index.shared_fit = catalogue_fit(self.index)
@@ -250,19 +250,22 @@ class SearchEngine:
         self.sync()
         t_sync = time.perf_counter()
         qv = self.query_vectors(query)
+        words = self._words(qv.tower_text or query.text)
         t_enc = time.perf_counter()
         for _ in range(3):
             with self.index.lock:
                 qv_a, anchored = self._anchor(query, qv)
                 t_anchor = time.perf_counter()
                 response, complete = self._search_vector(
-                    query, qv_a, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc),
+                    query, qv_a, words, timings={"sync": _ms(t0, t_sync), "encode": _ms(t_sync, t_enc),
                                           **({"anchor": _ms(t_enc, t_anchor)} if anchored else {})})
                 if anchored:
                     response = replace(response, understood={**(response.understood or {}), **anchored})
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
+        if words is not None and self.unheard is not None:  # (outside the index lock: it writes a file)
+            self.unheard.record(lexicon.unheard(qv.tower_text or query.text, words))
         ordered = paging.in_order(response.results, page.sort, self.config.rerank.sort_floor)
         response = replace(response, results=paging.cut(ordered, page),
                            ordered=None if page.sort == "relevance" else len(ordered))
@@ -272,10 +275,8 @@ class SearchEngine:
             read.update(text=query.text, **rewritten)
         if qv.tower_text not in (None, query.text):
             read["embedded_as"] = qv.tower_text
-        if qv.head_word is not None:
-            read["head_word"] = qv.head_word
-        if qv.kinds:
-            read["kinds"] = list(qv.kinds)
+        read.update({"head_word": qv.head_word} if qv.head_word is not None else {},
+                    **({"kinds": list(qv.kinds)} if qv.kinds else {}))
         said = understood or response.understood or read.keys() - {"text"}  # what the engine did with the words
         return replace(response, understood=read) if said else response
 
@@ -298,7 +299,8 @@ class SearchEngine:
     def _encoder(self) -> QueryEncoder:
         return QueryEncoder(self.config, self.index, self.embedder, self.catalog)  # the config in force now
 
-    def _search_vector(self, query: Query, qv: QueryVectors, timings: dict) -> tuple[SearchResponse, bool]:
+    def _search_vector(self, query: Query, qv: QueryVectors, terms: lexicon.Words | None, timings: dict
+                       ) -> tuple[SearchResponse, bool]:
         t0 = time.perf_counter()
         table = self.index.table
         mask = table.select(query.filters)
@@ -309,7 +311,7 @@ class SearchEngine:
             mask[excluded] = False
         matching = table.n_alive if mask is None else int(np.count_nonzero(mask))  # 3x faster than sum()
         n_cand = max(self.config.rerank.candidates, 4 * query.k)
-        terms, term_rows = self._word_matches(qv.tower_text or query.text, mask)
+        term_rows = self._word_matches(terms, mask)
         found = retrieve(self.index, qv, mask, n_cand, self.config.index, matching, also=term_rows)
         t1 = time.perf_counter()
         predicted = self.predict_category(qv.photo, excluded) if qv.photo is not None else None
@@ -339,17 +341,21 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
                 len(results) == len(final))
 
-    def _word_matches(self, text: str | None, mask: np.ndarray | None) -> tuple[lexicon.Words | None, np.ndarray | None]:
-        """The words ``text`` (the query's as the towers read them: "navy" written "navy blue" where the shop
-        never says navy) weighed by the catalogue, and the index rows (in ``mask``) of the products they
-        find (``engine/lexicon.py``); (None, None) when there are no words or the part is off."""
+    def _words(self, text: str | None) -> lexicon.Words | None:
+        """The words ``text`` (the query's as the towers read them) weighed by the catalogue with the shop's
+        synonyms (``engine/lexicon.py``); None when there are none or the part is off."""
         if not text or self.config.fusion.w_lexical <= 0 or not self.catalog.lexical:
-            return None, None
-        words = self.catalog.words(text, synonyms.load(self.config.synonyms_path).groups)
+            return None
+        return self.catalog.words(text, synonyms.load(self.config.synonyms_path).groups)
+
+    def _word_matches(self, words: lexicon.Words | None, mask: np.ndarray | None) -> np.ndarray | None:
+        """The index rows (in ``mask``) of the products the words find (``lexicon.matches``)."""
+        if words is None:
+            return None
         row_of = self.index.table.row_of
         rows = [row_of[pid] for pid in self.catalog.word_matches(words, self.config.rerank.word_candidates)
                 if pid in row_of]
-        return words, np.asarray([r for r in rows if mask is None or mask[r]], np.int64)
+        return np.asarray([r for r in rows if mask is None or mask[r]], np.int64)
 
     def _with_lexical(self, cands: Candidates, words: lexicon.Words) -> Candidates:
         """``cands`` with part ``lexical``: each candidate's share of the words' weight (read from the
@@ -365,7 +371,7 @@ class SearchEngine:
         says of it: the anchor's product id and title ({}: not anchored)."""
         if not photo_parts.anchors(self.config, query) or qv.photo_look is None or len(self.index) == 0:
             return qv, {}
-        found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), timings={})
+        found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), None, timings={})
         if not found.results:
             return qv, {}
         shows = found.results[0].product

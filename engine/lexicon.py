@@ -212,6 +212,20 @@ def counts(conn: sqlite3.Connection, wanted: Iterable[str]) -> dict[str, int]:
     return dict(rows)
 
 
+def unheard(text: str, words: Words) -> list[str]:
+    """The words of ``text`` (lower case, accents off) that no product holds, as ``words`` (its weighed terms)
+    say: a word whose term counts 0; a Chinese or Japanese run none of whose pairs (a lone character: itself)
+    any product holds."""
+    zero = {t for t, (_, d) in words.weights.items() if d == 0}
+    out = []
+    for word in _WORD.findall(_plain(text)):
+        out += [run for run in CJK_RUN.split(word) if run and run not in STOP and stem(run) in zero]
+        for run in CJK_RUN.findall(word):
+            if all(p in zero for p in ([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])):
+                out.append(run)
+    return out
+
+
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 

@@ -188,6 +188,25 @@ def _synonyms_body(text: str, found) -> dict:
     return {"synonyms": text, "rules": len(found.rules), "equivalent_terms": len(found.groups)}
 
 
+@bp.get("/unheard")
+def unheard_words():
+    """The words shoppers searched that no product holds, most searched first (``engine/unheard.py``)."""
+    _require_key()
+    k = _float_arg("k", 50, 1, 1000)
+    if k != int(k):
+        raise BadInputError("k", f"{k} is not a whole number")
+    log = get_engine().unheard
+    return jsonify({"words": log.top(int(k)) if log is not None else [], "logging": log is not None})
+
+
+@bp.delete("/unheard")
+def forget_unheard():
+    """Clear the counts (after acting on them: synonyms written, products added)."""
+    _require_key()
+    log = get_engine().unheard
+    return jsonify({"forgotten": log.forget() if log is not None else 0})
+
+
 @bp.get("/health")
 def health():
     engine = get_engine()

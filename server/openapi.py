@@ -214,6 +214,24 @@ SPEC = {
                         "application/json": {"schema": {"type": "object", "required": ["synonyms"],
                                                         "properties": {"synonyms": {"type": "string"}}}}}},
                     "responses": {"200": {"description": "installed", **_json(_SYNONYMS)}, **_errors(400, 401, 403)}}},
+        "/api/unheard": {
+            "get": {"summary": "Words shoppers searched that no product holds (after synonyms and typo correction), "
+                               "most searched first: what to write synonyms for; words and counts only, never queries",
+                    "security": [{"apiKey": []}],
+                    "parameters": [{"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                                    "description": "words at most (default 50)"}],
+                    "responses": {"200": {"description": "the words", **_json({
+                        "type": "object", "required": ["words", "logging"], "properties": {
+                            "logging": {"type": "boolean", "description": "false when log_unheard is off"},
+                            "words": {"type": "array", "items": {
+                                "type": "object", "required": ["word", "n", "last_seen"], "properties": {
+                                    "word": {"type": "string"}, "n": {"type": "integer"},
+                                    "last_seen": {"type": "number", "description": "Unix time"}}}}}})},
+                        **_errors(400, 401, 403)}},
+            "delete": {"summary": "Clear the counts", "security": [{"apiKey": []}],
+                       "responses": {"200": {"description": "how many words were cleared", **_json({
+                           "type": "object", "required": ["forgotten"],
+                           "properties": {"forgotten": {"type": "integer"}}})}, **_errors(401, 403)}}},
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},

@@ -110,6 +110,18 @@ def test_synonyms_are_read_by_anyone_and_replaced_with_the_key(client):
     assert client.put("/api/synonyms", data="", headers={"X-API-Key": KEY}).get_json()["rules"] == 0
 
 
+def test_unheard_words_are_listed_and_cleared_with_the_key(client):
+    client.delete("/api/unheard", headers={"X-API-Key": KEY})
+    for _ in range(2):
+        client.post("/api/search", json={"text": "red trainers", "k": 2})
+    assert client.get("/api/unheard").status_code == 401
+    body = client.get("/api/unheard?k=5", headers={"X-API-Key": KEY}).get_json()
+    assert body == {"logging": True, "words": [{"word": "trainers", "n": 2, "last_seen": body["words"][0]["last_seen"]}]}
+    bad = client.get("/api/unheard?k=0", headers={"X-API-Key": KEY})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "k"
+    assert client.delete("/api/unheard", headers={"X-API-Key": KEY}).get_json() == {"forgotten": 1}
+
+
 def test_read_words_false_embeds_the_text_as_typed(client):
     body = client.post("/api/search", json={"text": "red hoodie under 30", "k": 40, "read_words": False}).get_json()
     assert body["understood"] is None and any(r["product"]["price"] > 30 for r in body["results"])

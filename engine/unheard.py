@@ -1,0 +1,58 @@
+"""Words shoppers search for that the catalogue never says: what a shop reads to write its synonyms.
+
+A query word that no product holds, after the shop's synonyms and typo correction have had their turn
+(``engine/query_rewrite.py``), is counted here: "trainers" in a shop whose titles say "Sports Shoes", a brand
+it does not carry, a colour it names otherwise. Only the words, their counts and when each was last seen are
+kept (never a whole query), in ``unheard.db`` beside the catalogue, so the catalogue's own writes never wait
+for it; a search never fails or waits long for it either (a write that cannot get the file within
+``BUSY_MS`` is dropped and logged). ``shopsight unheard`` and ``GET /api/unheard`` list the most searched.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+
+from .sqlite import ThreadLocalConnection, transaction
+
+BUSY_MS = 50  # a search waits at most this long for the file; its words are dropped past that
+SCHEMA = "CREATE TABLE IF NOT EXISTS unheard (word TEXT PRIMARY KEY, n INTEGER NOT NULL, last_seen REAL NOT NULL)"
+log = logging.getLogger(__name__)
+
+
+class Unheard:
+    """The counts of words searched that no product held (one SQLite file, shared by every worker)."""
+
+    def __init__(self, path: str | Path):
+        self._conn = ThreadLocalConnection(path)
+
+    def _ready(self) -> sqlite3.Connection:
+        conn = self._conn()
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        conn.execute(SCHEMA)
+        return conn
+
+    def record(self, words: list[str]) -> None:
+        """Count each of ``words`` once more (a failure is logged, never raised: it must not fail a search)."""
+        if not words:
+            return
+        try:
+            with transaction(self._ready()) as conn:
+                conn.executemany("INSERT INTO unheard (word, n, last_seen) VALUES (?, 1, ?) ON CONFLICT (word) "
+                                 "DO UPDATE SET n = n + 1, last_seen = excluded.last_seen",
+                                 [(w, time.time()) for w in dict.fromkeys(words)])
+        except sqlite3.Error as exc:
+            log.warning("could not count unheard words %s: %s", words, exc)
+
+    def top(self, k: int = 50) -> list[dict]:
+        """The ``k`` words searched most often, with their counts and when each was last seen (epoch s)."""
+        rows = self._ready().execute("SELECT word, n, last_seen FROM unheard ORDER BY n DESC, last_seen DESC "
+                                     "LIMIT ?", (k,)).fetchall()
+        return [{"word": w, "n": n, "last_seen": t} for w, n, t in rows]
+
+    def forget(self) -> int:
+        """Clear the counts (after a shop has acted on them); returns how many words there were."""
+        with transaction(self._ready()) as conn:
+            return conn.execute("DELETE FROM unheard").rowcount
