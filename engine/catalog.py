@@ -97,16 +97,17 @@ class Catalog:
         """How many products hold each term (``lexicon.counts``: those held only); {} without FTS5."""
         return lexicon.counts(self._conn(), terms) if self.lexical else {}
 
-    def suggest(self, text: str, limit: int = 8) -> list[tuple[str, str]]:
-        """(id, title) of products whose title holds the words typed so far (``lexicon.suggest``); when none
-        does, the same with the whole words' typing errors corrected (``spelling.correct``; the last word,
-        still being typed, as it is)."""
+    def suggest(self, text: str, limit: int = 8, groups: dict[str, tuple[str, ...]] | None = None
+                ) -> list[tuple[str, str]]:
+        """(id, title) of products whose title holds the words typed so far (``lexicon.suggest``; ``groups``:
+        the shop's synonyms, a whole word's counting as it); when none does, the same with the whole words'
+        typing errors corrected (``spelling.correct``; the last word, still being typed, as it is)."""
         if not self.lexical:
             return []
-        found = lexicon.suggest(self._conn(), text, self.count(), limit)
+        found = lexicon.suggest(self._conn(), text, self.count(), limit, groups)
         head, space, last = text.rpartition(" ")
         fixed = spelling.correct(head, self.term_counts).text if not found and space else head
-        return lexicon.suggest(self._conn(), f"{fixed} {last}", self.count(), limit) if fixed != head else found
+        return lexicon.suggest(self._conn(), f"{fixed} {last}", self.count(), limit, groups) if fixed != head else found
 
     def search_words(self, text: str, limit: int) -> list[tuple[str, float]]:
         """(id, ``lexical`` part) of the products the words of ``text`` find, best part first."""

@@ -267,7 +267,8 @@ def _add(found: list[int], conn: sqlite3.Connection, expression: str, limit: int
 SUGGEST_RANK_BELOW = 100_000  # suggestions are ranked by BM25 in catalogues smaller than this
 
 
-def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int) -> list[tuple[str, str]]:
+def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int,
+            groups: dict[str, tuple[str, ...]] | None = None) -> list[tuple[str, str]]:
     """(id, title) of up to ``limit`` products with distinct titles whose title column holds the words of
     ``text`` as typed so far: the last word as a prefix ("red stri" -> "Red striped hoodie"), CJK text by
     its characters and pairs; nothing before two letters. Ranked by BM25 below ``SUGGEST_RANK_BELOW``
@@ -280,7 +281,9 @@ def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int) ->
     head = plain[: plain.rfind(prefix)] if prefix else plain
     if prefix and len(prefix) < 2:  # "turtle c": one letter says little and costs a scan of every term
         prefix = None  # starting with it (28 ms at 1M products); the whole words suggest meanwhile
-    parts = [f"title : {_quote(w)}" for w in terms(head)] + ([f"title : {_quote(prefix)} *"] if prefix else [])
+    forms = lambda t: (t, *(groups or {}).get(t, ()))  # noqa: E731  (a whole word or the shop's synonyms for it)
+    parts = ([f"title : ({' OR '.join(map(_quote, forms(w)))})" for w in terms(head)]
+             + ([f"title : {_quote(prefix)} *"] if prefix else []))
     if not parts:  # only stop words ("the ") or a single letter after them
         return []
     order = "ORDER BY bm25(lexicon, 1.0, 0.0)" if n_products < SUGGEST_RANK_BELOW else ""

@@ -156,7 +156,9 @@ def suggest():
     k = _float_arg("k", 8, 1, 20)
     if k != int(k):
         raise BadInputError("k", f"{k} is not a whole number")
-    found = get_engine().catalog.suggest(text, int(k))
+    engine = get_engine()
+    shop = synonyms.load(engine.config.synonyms_path)  # the shop's rules and equivalent words apply as in a search
+    found = engine.catalog.suggest(shop.rewrite(text)[0] if shop.rules else text, int(k), shop.groups)
     return jsonify({"q": text, "suggestions": [{"id": pid, "title": title} for pid, title in found]})
 
 

@@ -107,6 +107,8 @@ def test_synonyms_are_read_by_anyone_and_replaced_with_the_key(client):
     body = client.post("/api/search", json={"text": "crimson jumpr", "k": 3}).get_json()
     _validate(body, "SearchResponse")
     assert body["understood"]["synonyms"] == {"crimson": "red"} and body["understood"]["text"] == "red jumpr"
+    hints = client.get("/api/suggest?q=crimson%20jumpr%20str").get_json()["suggestions"]
+    assert hints and all(h["title"].lower().startswith("red striped") for h in hints)  # rule and group applied
     assert client.put("/api/synonyms", data="", headers={"X-API-Key": KEY}).get_json()["rules"] == 0
 
 

@@ -83,6 +83,13 @@ def test_equivalent_words_count_as_each_other_in_the_lexical_part(tmp_path):
     assert catalog.word_matches(catalog.words("trainers", groups), 10) == ["s1"]
 
 
+def test_suggestions_take_the_shops_equivalent_words(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.db")
+    catalog.upsert([Product(id="t1", title="Navy Tshirt slim"), Product(id="m1", title="Navy mug")])
+    groups = synonyms.parse(FILE).groups
+    assert catalog.suggest("navy tee sl") == [] and catalog.suggest("navy tee sl", groups=groups) == [("t1", "Navy Tshirt slim")]
+
+
 def test_the_engine_applies_the_rules_and_groups_and_says_so(engine):
     synonyms.install("crimson => red\njumpr, hoodie\n", engine.config.synonyms_path)
     try:
