@@ -136,8 +136,9 @@ class AttributeTable:
             m &= self.price <= filters.max_price
         if filters.category:
             m &= self._category_mask(filters.category)
-        for name, value in filters.attributes.items():
-            rows = self._postings.get(name.lower(), {}).get(str(value).strip().lower(), [])
+        for name, value in filters.attributes.items():  # "colour" and "color" name one attribute
+            names = COLOUR_ATTRIBUTES if name.lower() in COLOUR_ATTRIBUTES else (name.lower(),)
+            rows = [r for n in names for r in self._postings.get(n, {}).get(str(value).strip().lower(), [])]
             allowed = np.zeros(len(self.ids), bool)
             allowed[rows] = True
             m &= allowed

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, lexicon, paging, photo_parts, query_rewrite, signatures, spelling, synonyms
+from . import anchor, fusion, lexicon, paging, photo_parts, query_rewrite, refine, signatures, spelling, synonyms
 from .encoders import palette
 from .catalog import Catalog
 from .config import EngineConfig
@@ -338,7 +338,8 @@ class SearchEngine:
         results = self._results(final)
         read = {**({"category_words": words} if words else {}),
                 **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
-        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None),
+        narrow = refine.counts(table, ranked, self.config.rerank.sort_floor)
+        return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None, refine=narrow),
                 len(results) == len(final))
 
     def _words(self, text: str | None) -> lexicon.Words | None:
@@ -381,10 +382,8 @@ class SearchEngine:
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank
-        if not cfg.collapse_duplicates:
-            return ranked[:k]
         return collapse_duplicates(self.index, ranked, cfg.duplicate_threshold, k, cfg.same_photo_distance,
-                                   cfg.fold_price_gap)
+                                   cfg.fold_price_gap) if cfg.collapse_duplicates else ranked[:k]
 
     def _results(self, cands: list[Candidate]) -> list[SearchResult]:
         ids = self.index.table.ids

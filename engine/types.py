@@ -161,10 +161,11 @@ class SearchResponse:
     predicted_category: str | None = None
     understood: Mapping | None = None  # price phrases read out of the text (engine/query_text.py)
     ordered: int | None = None  # a price order: how many relevant matches it re-ordered (engine/paging.py)
+    refine: Mapping | None = None  # the relevant matches' categories, colours, price range (engine/refine.py)
 
     def as_dict(self) -> dict:
         return {"results": [r.as_dict() for r in self.results],
                 "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
                 "plan": self.plan, "matching": self.matching,
                 "predicted_category": self.predicted_category, "understood": self.understood,
-                **({} if self.ordered is None else {"ordered": self.ordered})}
+                "refine": self.refine, **({} if self.ordered is None else {"ordered": self.ordered})}

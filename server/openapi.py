@@ -32,6 +32,15 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                    "ordered": {"type": "integer", "description": "with a price sort: how many "
                                                "relevant matches it orders (the pages end there)"},
                                    "predicted_category": {"type": ["string", "null"]},
+                                   "refine": {"type": ["object", "null"], "description":
+                                              "what the relevant matches (those scoring at least rerank.sort_floor "
+                                              "of the best, before the page is cut) hold, to narrow the search by: "
+                                              "relevant (how many), categories and colours (value -> count, most "
+                                              "first), price {min, max} or null; facets count the whole catalogue",
+                                              "properties": {"relevant": {"type": "integer"},
+                                                             "categories": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                                             "colours": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                                             "price": {"type": ["object", "null"]}}},
                                    "understood": {"type": ["object", "null"], "description":
                                                   "what was read out of the text: price phrases applied as "
                                                   "filters (those given in filters win): text (the words "

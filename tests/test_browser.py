@@ -121,6 +121,15 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.click("#go")
             phone.wait_for_function("document.querySelector('#status').textContent.includes('showing results for')")
             assert 'showing results for "red hoodie" (you typed hodie)' in phone.inner_text("#status")
+            phone.fill("#text", "striped hoodie")  # narrow by a colour the relevant matches state, then take it back
+            phone.click("#go")
+            phone.wait_for_selector("#refine button.chip")
+            phone.locator("#refine button.chip", has_text="blue (").first.click()
+            phone.wait_for_selector("#refine button.chip.active")
+            colours = phone.locator(".card .title").all_inner_texts()
+            assert colours and all(t.lower().startswith("blue") for t in colours), colours
+            phone.click("#refine button.chip.active")
+            phone.wait_for_function("!document.querySelector('#refine button.chip.active')")
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
             page.click("#clear-photo")  # text alone: the next page below the first, then cheapest first
             page.fill("#text", "bag")
@@ -154,7 +163,8 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.click("#go")
             phone.wait_for_function("(t => t.includes('kind of product: hoodie'))(document.querySelector('#status').textContent)")
             phone.fill("#text", "red stri")  # typing: titles holding the words so far are offered under the box
-            phone.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
+            phone.wait_for_function("(o => o.length > 0 && o.every(x => x.value.toLowerCase().includes('red stri')))"
+                                    "([...document.querySelectorAll('#suggestions option')])")  # (not an earlier word's)
             offered = phone.locator("#suggestions option").evaluate_all("options => options.map(o => o.value)")
             assert offered and all("red striped" in title.lower() for title in offered)
         finally:

@@ -124,6 +124,18 @@ def test_unheard_words_are_listed_and_cleared_with_the_key(client):
     assert client.delete("/api/unheard", headers={"X-API-Key": KEY}).get_json() == {"forgotten": 1}
 
 
+def test_refine_counts_what_the_relevant_matches_hold(client):
+    body = client.post("/api/search", json={"text": "striped hoodie", "k": 4}).get_json()
+    _validate(body, "SearchResponse")
+    refine = body["refine"]
+    assert 4 <= refine["relevant"] <= 200 and sum(refine["categories"].values()) == refine["relevant"]
+    assert refine["colours"] and all(n >= 1 for n in refine["colours"].values())
+    assert refine["price"]["min"] <= min(r["product"]["price"] for r in body["results"]) <= refine["price"]["max"]
+    blue = client.post("/api/search", json={"text": "striped hoodie", "k": 4,
+                                            "filters": {"attributes": {"color": "Blue"}}}).get_json()  # either spelling
+    assert blue["results"] and set(blue["refine"]["colours"]) == {"blue"}
+
+
 def test_read_words_false_embeds_the_text_as_typed(client):
     body = client.post("/api/search", json={"text": "red hoodie under 30", "k": 40, "read_words": False}).get_json()
     assert body["understood"] is None and any(r["product"]["price"] > 30 for r in body["results"])

@@ -3,7 +3,7 @@
 // category facets, results with score breakdown on hover, "show more" pages and "more like this".
 const $ = (id) => document.getElementById(id);
 const PAGE = 24;
-const state = { photo: null, box: null, category: null, exclude: [], shown: 0, asTyped: false };
+const state = { photo: null, box: null, category: null, colour: null, exclude: [], shown: 0, asTyped: false };
 
 function setPhoto(dataUrl) {
   state.photo = dataUrl; state.box = null; $("box").hidden = true;
@@ -56,6 +56,7 @@ async function search(asTyped = false, more = false) {
   if ($("min").value !== "") body.filters.min_price = Number($("min").value);
   if ($("max").value !== "") body.filters.max_price = Number($("max").value);
   if (state.category) body.filters.category = state.category;
+  if (state.colour) body.filters.attributes = { colour: state.colour };
   if (state.exclude.length) body.exclude = state.exclude;
   if (!body.text && !body.image) { $("status").textContent = "Add a photo or some words."; return; }
   $("status").textContent = "Searching…";
@@ -77,6 +78,7 @@ async function search(asTyped = false, more = false) {
   }
   renderResults(data.results, more);
   renderFacets(data.facets);
+  renderRefine(data.refine);
 }
 
 function renderResults(results, append) {
@@ -104,6 +106,27 @@ function renderResults(results, append) {
     return card;
   });
   if (append) $("results").append(...cards); else $("results").replaceChildren(...cards);
+}
+
+// What the relevant matches hold: their stated colours to narrow by (a chosen one can be taken back), prices.
+function renderRefine(refine) {
+  const chips = [];
+  if (state.colour) {
+    chips.push(chip(`colour: ${state.colour} ×`, () => { state.colour = null; search(state.asTyped); }, "active"));
+  } else if (refine && refine.colours) {
+    for (const [c, n] of Object.entries(refine.colours).sort((a, b) => b[1] - a[1]).slice(0, 8)) {  // most first
+      chips.push(chip(`${c} (${n})`, () => { state.colour = c; search(state.asTyped); }));
+    }
+  }
+  const price = refine && refine.price ? ` prices ${refine.price.min.toFixed(2)}–${refine.price.max.toFixed(2)}` : "";
+  $("refine").replaceChildren(...(chips.length ? [document.createTextNode("Refine: "), ...chips] : []),
+                              document.createTextNode(price));
+}
+
+function chip(label, onclick, cls = "") {
+  const b = document.createElement("button");
+  b.type = "button"; b.className = "chip " + cls; b.textContent = label; b.addEventListener("click", onclick);
+  return b;
 }
 
 function renderFacets(facets) {

@@ -1,0 +1,33 @@
+"""What a query's relevant matches hold, to narrow it by ("refine by": category, colour, price).
+
+The response's ``facets`` count the whole catalogue's categories (the web page's category list); a shopper
+narrowing a search wants the categories, stated colours and price range of what the search found instead. The
+relevant matches are the candidates the engine ranked (before the page is cut) scoring at least
+``rerank.sort_floor`` of the best, the set a price order keeps (``engine/paging.py``); counting them costs a
+few microseconds (they are at most ``rerank.candidates`` or 4 k rows).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .attributes import AttributeTable
+from .types import Candidates
+
+
+def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | None:
+    """{"relevant": n, "categories": {path: n}, "colours": {colour: n}, "price": {"min", "max"} or None}
+    (most frequent first here; JSON objects keep no order, so clients sort); None when nothing was ranked."""
+    if len(ranked) == 0:
+        return None
+    best = float(ranked.scores.max())
+    rows = ranked.rows[ranked.scores >= floor * best] if best > 0 else ranked.rows
+    categories = Counter(table.categories[c] for c in table.category_code[rows].tolist() if table.categories[c])
+    colours = Counter(c for r in rows.tolist() for c in sorted(table.colours_of(r)))
+    prices = table.price[rows]
+    prices = prices[np.isfinite(prices)]
+    return {"relevant": int(len(rows)), "categories": dict(categories.most_common()),
+            "colours": dict(colours.most_common()),
+            "price": {"min": float(prices.min()), "max": float(prices.max())} if len(prices) else None}
