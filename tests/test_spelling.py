@@ -59,6 +59,9 @@ def test_known_words_short_words_codes_and_other_scripts_stay_as_typed(catalog):
     assert fixed(catalog, "mx501 hoodie").changes == {}  # a code
     assert fixed(catalog, "红色连帽衫 hoodie").changes == {}
     assert fixed(catalog, "zzzzzzz").changes == {}  # nothing one edit away
+    assert fixed(catalog, "hodie" * 5).changes == {}  # longer than MAX_LENGTH: a pasted string, not a word
+    many = " ".join(f"hoodie{c}" for c in "abcdefghij")  # ten typos of one word: MAX_WORDS are looked at
+    assert len(fixed(catalog, many).changes) == spelling.MAX_WORDS
     assert fixed(catalog, "tealx", vocabulary=frozenset({"tealx"})).changes == {}  # the bundle's colour words
 
 
