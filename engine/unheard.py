@@ -3,7 +3,7 @@
 A query word that no product holds, after the shop's synonyms and typo correction have had their turn
 (``engine/query_rewrite.py``), is counted here: "trainers" in a shop whose titles say "Sports Shoes", a brand
 it does not carry, a colour it names otherwise. Only the words, their counts and when each was last seen are
-kept (never a whole query), in ``unheard.db`` beside the catalogue, so the catalogue's own writes never wait
+kept (never a whole query; the ``KEEP`` most searched), in ``unheard.db`` beside the catalogue, so the catalogue's own writes never wait
 for it; a search never fails or waits long for it either (a write that cannot get the file within
 ``BUSY_MS`` is dropped and logged). ``shopsight unheard`` and ``GET /api/unheard`` list the most searched.
 """
@@ -18,6 +18,8 @@ from pathlib import Path
 from .sqlite import ThreadLocalConnection, transaction
 
 BUSY_MS = 50  # a search waits at most this long for the file; its words are dropped past that
+KEEP = 10_000  # words kept at most: past that the least searched go (random strings from a bot must not grow it)
+PRUNE_EVERY = 500  # records between two prunings (each process counts its own)
 SCHEMA = "CREATE TABLE IF NOT EXISTS unheard (word TEXT PRIMARY KEY, n INTEGER NOT NULL, last_seen REAL NOT NULL)"
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,10 @@ log = logging.getLogger(__name__)
 class Unheard:
     """The counts of words searched that no product held (one SQLite file, shared by every worker)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, keep: int = KEEP):
         self._conn = ThreadLocalConnection(path)
+        self.keep = keep
+        self._records = 0
 
     def _ready(self) -> sqlite3.Connection:
         conn = self._conn()
@@ -43,6 +47,10 @@ class Unheard:
                 conn.executemany("INSERT INTO unheard (word, n, last_seen) VALUES (?, 1, ?) ON CONFLICT (word) "
                                  "DO UPDATE SET n = n + 1, last_seen = excluded.last_seen",
                                  [(w, time.time()) for w in dict.fromkeys(words)])
+                self._records += 1
+                if self._records % PRUNE_EVERY == 0:
+                    conn.execute("DELETE FROM unheard WHERE word NOT IN (SELECT word FROM unheard "
+                                 "ORDER BY n DESC, last_seen DESC LIMIT ?)", (self.keep,))
         except sqlite3.Error as exc:
             log.warning("could not count unheard words %s: %s", words, exc)
 

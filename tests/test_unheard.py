@@ -32,6 +32,19 @@ def test_counts_most_searched_first_and_clears(tmp_path):
     assert log.top(1)[0]["word"] == "trainers" and log.forget() == 3 and log.top() == []
 
 
+def test_the_least_searched_words_go_past_the_limit(tmp_path, monkeypatch):
+    import engine.unheard as unheard_module
+
+    monkeypatch.setattr(unheard_module, "PRUNE_EVERY", 10)
+    log = Unheard(tmp_path / "unheard.db", keep=5)
+    log.record(["trainers"])
+    log.record(["trainers"])
+    for i in range(28):  # a bot's random words; the 30th record prunes
+        log.record([f"zq{i}"])
+    words = [r["word"] for r in log.top(100)]
+    assert len(words) == 5 and words[0] == "trainers"
+
+
 def test_a_locked_file_drops_the_words_and_never_fails(tmp_path, caplog):
     log = Unheard(tmp_path / "unheard.db")
     log.record(["warm"])
