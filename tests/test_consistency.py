@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from PIL import Image
 
+from engine import synonyms
 from engine.catalog import Catalog
 from engine.encoders.bundle import ModelBundle
 from engine.encoders.colour import colour_dim
@@ -265,3 +266,31 @@ def test_photo_queries_weigh_the_shared_space_by_its_fit_and_the_fit_is_saved(sh
     assert trust(engine.index.shared_fit, engine.config.fusion, text_vectors, None).visual == 1.0
     engine.config = replace(base, fusion=replace(base.fusion, visual_by_fit=False))
     assert trust(engine.index.shared_fit, engine.config.fusion, engine.query_vectors(query), None).visual == 1.0
+
+
+def synonym_versions() -> list[str]:
+    return ["".join(f"w{v}x{n}, u{v}x{n}\n" for n in range(20_000)) for v in range(2)]
+
+
+def test_a_killed_synonyms_writer_leaves_a_whole_file(tmp_path):
+    """SIGKILL a process installing large synonyms files over and over: the file is always one of them, whole."""
+    path, versions = tmp_path / "synonyms.txt", synonym_versions()
+    synonyms.install(versions[0], path)
+    written = path.stat().st_mtime_ns
+    script = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {str(os.getcwd())!r})
+        from engine import synonyms
+        from tests.test_consistency import synonym_versions
+        files = synonym_versions()
+        for i in range(1, 100_000):
+            synonyms.install(files[i % 2], {str(path)!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    while path.stat().st_mtime_ns == written and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)  # writing now, over and over
+    assert proc.poll() is None, "the writer ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert path.read_text() in versions and len(synonyms.load(path).groups) == 40_000
