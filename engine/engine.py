@@ -243,8 +243,8 @@ class SearchEngine:
     # -- querying ------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
-        query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
         query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours)
+        query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
         validate_query(query)
         page, query = query, paging.ranking_query(query)
         self.sync()

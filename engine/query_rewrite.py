@@ -1,6 +1,7 @@
-"""The query's words as the shop reads them, before anything is encoded: the shop's one-way synonyms
-applied ("lv" -> "louis vuitton", ``engine/synonyms.py``), then typing errors read as the catalogue's
-words ("hodie" -> "hoodie", ``engine/spelling.py``). What changed goes into the response's ``understood``
+"""The query's words as the shop reads them, before anything reads them (price phrases included: "undr 50"
+is read as "under 50"): the shop's one-way synonyms applied ("lv" -> "louis vuitton", ``engine/synonyms.py``),
+then typing errors read as the catalogue's words ("hodie" -> "hoodie", ``engine/spelling.py``; the price
+phrases' words and the bundle's colour words are offered too). What changed goes into the response's ``understood``
 (``synonyms``, ``corrected``); a query with ``read_words`` false is searched as typed."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import replace
 from . import spelling, synonyms
 from .catalog import Catalog
 from .config import EngineConfig
+from .query_text import PRICE_WORDS
 from .types import Query
 
 
@@ -22,7 +24,7 @@ def rewrite(query: Query, config: EngineConfig, catalog: Catalog, colours) -> tu
     shop = synonyms.load(config.synonyms_path)
     text, said["synonyms"] = shop.rewrite(query.text)
     if config.read_typos and catalog.lexical:  # the file's words are the shop's own: never "corrected"
-        spelled = spelling.correct(text, catalog.term_counts, spelling.words_of(colours) | shop.words)
+        spelled = spelling.correct(text, catalog.term_counts, spelling.words_of(colours) | shop.words | PRICE_WORDS)
         text, said["corrected"] = spelled.text, spelled.changes
     said = {k: v for k, v in said.items() if v}
     return (replace(query, text=text), said) if said else (query, {})

@@ -42,6 +42,9 @@ _MAX_WORDS = r"under|below|less\s+than|cheaper\s+than|up\s+to|at\s+most|no\s+mor
 _MIN_WORDS = r"over|above|more\s+than|at\s+least|min(?:imum)?|from|starting\s+at|>=?|≥"
 _AROUND_WORDS = r"around|about|approx(?:imately)?\.?|roughly|circa|~"
 _PRICE_PREFIX = r"(?:(?<!\w)(?:for|priced|price|costing|at)\s+)?"  # whole words: not the "at" of "coat"
+PRICE_WORDS = frozenset(  # the words of the price phrases above (typo correction offers them: "undr 50")
+    "under below less than cheaper most maximum within over above more least minimum from starting around about "
+    "approximately roughly circa between priced price costing".split())
 
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("between", re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s+(?:and|to|-)\s+{_AMOUNT}", re.I)),

@@ -126,6 +126,17 @@ def test_the_engine_searches_the_corrected_words_and_says_so(engine):
     assert not off.understood or "corrected" not in off.understood
 
 
+def test_a_misspelt_price_phrase_is_read_as_one(engine):
+    response = engine.search(Query(text="red hoodie undr 50", k=5))
+    assert response.understood["corrected"] == {"undr": "under"} and response.understood["max_price"] == 50
+    assert response.understood["text"] == "red hoodie"
+    from engine.query_text import _AROUND_WORDS, _MAX_WORDS, _MIN_WORDS, _PRICE_PREFIX, PRICE_WORDS
+    import re
+
+    phrases = re.sub(r"\(\?:(\w+)\)\?", r"\1", " ".join((_MAX_WORDS, _MIN_WORDS, _AROUND_WORDS, _PRICE_PREFIX, "between")))
+    assert all(re.search(rf"\b{w}\b", phrases) for w in PRICE_WORDS)  # the list names the patterns' own words
+
+
 def test_price_words_are_read_beside_corrections(engine):
     response = engine.search(Query(text="red hodie under 50", k=5))
     assert response.understood["corrected"] == {"hodie": "hoodie"}
