@@ -1,7 +1,7 @@
 """The query's words as the shop reads them, before anything reads them (price phrases included: "undr 50"
 is read as "under 50"): the shop's one-way synonyms applied ("lv" -> "louis vuitton", ``engine/synonyms.py``),
 then typing errors read as the catalogue's words ("hodie" -> "hoodie", ``engine/spelling.py``; the price
-phrases' words and the bundle's colour words are offered too). What changed goes into the response's ``understood``
+phrases' and the synonyms' words are offered too, the bundle's colour words first). What changed goes into the response's ``understood``
 (``synonyms``, ``corrected``); a query with ``read_words`` false is searched as typed."""
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ def rewrite(query: Query, config: EngineConfig, catalog: Catalog, colours) -> tu
     said: dict[str, dict[str, str]] = {}
     shop = synonyms.load(config.synonyms_path)
     text, said["synonyms"] = shop.rewrite(query.text)
-    if config.read_typos and catalog.lexical:  # the file's words are the shop's own: never "corrected"
-        spelled = spelling.correct(text, catalog.term_counts, spelling.words_of(colours) | shop.words | PRICE_WORDS)
+    if config.read_typos and catalog.lexical:
+        spelled = correct(text, catalog, colours, shop)
         text, said["corrected"] = spelled.text, spelled.changes
     said = {k: v for k, v in said.items() if v}
     return (replace(query, text=text), said) if said else (query, {})
+
+
+def correct(text: str, catalog: Catalog, colours, shop: synonyms.Synonyms = synonyms.Synonyms()) -> spelling.Spelled:
+    """``text``'s typing errors read as the engine reads them: the catalogue's terms, the price phrases' and the
+    synonyms file's words offered (and never "corrected"), the bundle's colour words first."""
+    return spelling.correct(text, catalog.term_counts, shop.words | PRICE_WORDS, spelling.words_of(colours))

@@ -94,11 +94,14 @@ def words_of(colours) -> frozenset[str]:
     return frozenset(w for phrase in phrases for w in phrase.lower().split())
 
 
-def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset()) -> Spelled:
+def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset(),
+            first: frozenset[str] = frozenset()) -> Spelled:
     """``text`` with each misspelt word (see the module) replaced by the catalogue's word it most likely
     meant; ``counts`` gives how many products hold each of some terms (``Catalog.term_counts``).
-    ``vocabulary``: words the engine reads beside the catalogue's (the bundle's colour words, which the
-    photos answer): never corrected, and offered before the catalogue's."""
+    ``vocabulary``: words the engine reads beside the catalogue's (price phrases' words, the shop's synonyms):
+    never corrected, and offered as if one product held them; ``first``: such words offered before the
+    catalogue's (the bundle's colour words, which the photos answer)."""
+    vocabulary = vocabulary | first
     runs = [(m, _plain(m.group(0))) for m in _RUN.finditer(text)]
     typed = sorted({w for _, w in runs if MIN_LENGTH <= len(w) <= MAX_LENGTH and _LATIN.fullmatch(w)
                     and w not in vocabulary and w not in dictionary()})[:MAX_WORDS]
@@ -113,7 +116,7 @@ def correct(text: str, counts: Counts, vocabulary: frozenset[str] = frozenset())
         found = _words_held(counts, {stem(c) for c in options})
         for c in vocabulary.intersection(options):
             found.setdefault(stem(c), 1)
-        best = max((c for c in options if stem(c) in found), key=lambda c: _preference(c, word, found, vocabulary),
+        best = max((c for c in options if stem(c) in found), key=lambda c: _preference(c, word, found, first),
                    default=None)
         best = best or _split(word, counts, vocabulary)
         if best is not None:
@@ -156,11 +159,11 @@ def _words_held(counts: Counts, terms: set[str]) -> dict[str, int]:
     return {t: n for t, n in own.items() if n > 0}
 
 
-def _preference(option: str, word: str, found: dict[str, int], vocabulary: frozenset[str]) -> tuple:
-    """Larger is likelier: a vocabulary word (a colour: "geen" is "green", not a model named "Gwen"); then
+def _preference(option: str, word: str, found: dict[str, int], first: frozenset[str]) -> tuple:
+    """Larger is likelier: a word offered first (a colour: "geen" is "green", not a model named "Gwen"); then
     the term the most products hold; then the typed first letter kept; then, of
     one term's spellings, the term with an ending ("hoodie", not "hoody", which the lexicon reads alike) and
     a plural for a plural ("hodies" -> "hoodies", "blackj" -> "black"); then the shorter, then the first in
     alphabetical order (one query always reads one way)."""
-    return (option in vocabulary, found[stem(option)], option[0] == word[0], option.startswith(stem(option)),
+    return (option in first, found[stem(option)], option[0] == word[0], option.startswith(stem(option)),
             option.endswith("s") == word.endswith("s"), -len(option), [-ord(ch) for ch in option])

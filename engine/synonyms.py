@@ -15,7 +15,7 @@ Chinese word, which the lexicon holds as characters and pairs, joins only throug
 matched inside unspaced text). The file lives in the data folder (``synonyms.txt``, ``EngineConfig.synonyms_path``),
 is installed with ``shopsight synonyms FILE`` or ``PUT /api/synonyms`` (checked first, then written
 atomically) and read again by every worker when its modification time changes. The engine applies the rules
-right after reading price phrases and before typo correction, which leaves the file's words alone.
+first, then typo correction (which leaves the file's words alone), then reads price phrases.
 """
 
 from __future__ import annotations

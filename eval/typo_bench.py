@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine import lexicon, spelling
+from engine import lexicon, query_rewrite, spelling
 from engine.config import EngineConfig, TextTowerSpec
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from engine.ingest import PRESETS
@@ -123,10 +123,14 @@ def title_words(engine) -> set[str]:
 def others_changed(engine, words: set[str]) -> float:
     """Share of ``words`` (``MIN_LENGTH`` letters or more) the catalogue does not hold that the correction
     changes."""
-    counts, known = engine.catalog.term_counts, spelling.words_of(engine.embedder.bundle.colours)
-    held = counts({lexicon.stem(w) for w in words})
+    held = engine.catalog.term_counts({lexicon.stem(w) for w in words})
     absent = [w for w in words if len(w) >= spelling.MIN_LENGTH and lexicon.stem(w) not in held]
-    return sum(spelling.correct(w, counts, known).changes != {} for w in absent) / max(len(absent), 1)
+    return sum(_correct(engine, w).changes != {} for w in absent) / max(len(absent), 1)
+
+
+def _correct(engine, text: str) -> spelling.Spelled:
+    """``text`` corrected as the engine corrects a query (``query_rewrite.correct``)."""
+    return query_rewrite.correct(text, engine.catalog, engine.embedder.bundle.colours)
 
 
 def measure(engine, clean: Task, erred: Task) -> dict:
@@ -136,14 +140,13 @@ def measure(engine, clean: Task, erred: Task) -> dict:
                             ("error, corrected", erred, on)):
         ranked = runner.variant_rankings(engine, task, {name: cfg})[name][0]
         figures[name] = lexical_bench.precision(ranked, task, range(len(task.queries)))
-    counts, known = engine.catalog.term_counts, spelling.words_of(engine.embedder.bundle.colours)
     times, restored = [], 0
     for q, e in zip(clean.queries, erred.queries):
         t = time.perf_counter()
-        fixed = spelling.correct(e.text, counts, known).text
+        fixed = _correct(engine, e.text).text
         times.append((time.perf_counter() - t) * 1000)
         restored += fixed.lower() == q.text.lower()
-    changed = sum(spelling.correct(q.text, counts, known).changes != {} for q in clean.queries)
+    changed = sum(_correct(engine, q.text).changes != {} for q in clean.queries)
     return {**figures, "restored": restored / len(clean.queries), "clean changed": changed / len(clean.queries),
             "p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
 

@@ -30,8 +30,8 @@ def catalog(tmp_path):
     c.close()
 
 
-def fixed(catalog, text: str, vocabulary=frozenset()) -> spelling.Spelled:
-    return spelling.correct(text, catalog.term_counts, vocabulary)
+def fixed(catalog, text: str, vocabulary=frozenset(), first=frozenset()) -> spelling.Spelled:
+    return spelling.correct(text, catalog.term_counts, vocabulary, first)
 
 
 def test_edits_are_every_string_one_damerau_edit_away():
@@ -84,7 +84,10 @@ def test_the_bundles_colour_words_are_offered_though_no_title_names_them(catalog
     assert fixed(catalog, "ornage hoodie").changes == {}
     assert fixed(catalog, "ornage hoodie", vocabulary=frozenset({"orange", "navy"})).text == "orange hoodie"
     catalog.upsert([Product(id=f"g{i}", title="Gwen tee") for i in range(3)])
-    assert fixed(catalog, "geen tee", vocabulary=frozenset({"green"})).text == "green tee"  # not "gwen"
+    assert fixed(catalog, "geen tee", first=frozenset({"green"})).text == "green tee"  # a colour first, not "gwen"
+    assert fixed(catalog, "geen tee", vocabulary=frozenset({"green"})).text == "gwen tee"  # others by counts
+    assert fixed(catalog, "black belo", vocabulary=frozenset({"below"})).text == "black belt"  # a price word
+    assert fixed(catalog, "black belo", first=frozenset({"below"})).text == "black below"  # waits its turn
 
 
 def test_the_most_held_word_wins_and_ties_read_one_way(catalog):
