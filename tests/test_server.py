@@ -100,6 +100,8 @@ def test_synonyms_are_read_by_anyone_and_replaced_with_the_key(client):
     bad = client.put("/api/synonyms", data="crimson => red\na,,b", headers={"X-API-Key": KEY})
     assert bad.status_code == 400 and bad.get_json()["field"] == "synonyms" and "line 2" in bad.get_json()["error"]
     assert client.get("/api/synonyms").get_json()["synonyms"] == ""  # nothing written
+    big = client.put("/api/synonyms", data="a, b\n" * 250_000, headers={"X-API-Key": KEY})  # 1.25 MB
+    assert big.status_code == 400 and "larger than 1,000,000 bytes" in big.get_json()["error"]
     wrong = client.put("/api/synonyms", json={"rules": []}, headers={"X-API-Key": KEY})
     assert wrong.status_code == 400 and wrong.get_json()["field"] == "synonyms"
     ok = client.put("/api/synonyms", json={"synonyms": "crimson => red\njumpr, hoodie"}, headers={"X-API-Key": KEY})
