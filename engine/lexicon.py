@@ -193,17 +193,32 @@ class Words:
 def weigh(conn: sqlite3.Connection, text: str, n_products: int,
           groups: dict[str, tuple[str, ...]] | None = None) -> Words:
     """The query's terms with their weights among ``n_products`` (common terms left out); ``groups``: the
-    shop's synonyms (term -> equivalent terms), a term counted as held by the products of its most held form."""
-    wanted = terms(text)
+    shop's synonyms (a term or a phrase of terms, "sport shoe" -> its equivalents), each counted as held by
+    the products of its most held form (a phrase: its rarest term's, an upper bound). A phrase of the
+    groups found in the query's terms is one term of it ("running shoes" meets "trainers")."""
+    wanted = _phrases(terms(text), groups or {})
     if not wanted or n_products == 0:
         return Words({})
     alternatives = {t: groups[t] for t in wanted if groups and t in groups}
-    held = counts(conn, {f for t in wanted for f in (t, *alternatives.get(t, ()))})
-    df = {t: max(held.get(f, 0) for f in (t, *alternatives.get(t, ()))) for t in wanted}
+    forms = {t: (t, *alternatives.get(t, ())) for t in wanted}
+    held = counts(conn, {part for fs in forms.values() for f in fs for part in f.split()})
+    df = {t: max(min(held.get(part, 0) for part in f.split()) for f in fs) for t, fs in forms.items()}
     common = max(COMMON_FLOOR, COMMON_SHARE * n_products)
     kept = sorted((df[t], i, t) for i, t in enumerate(wanted) if df[t] <= common)
     weights = {t: (max(math.log((n_products - d + 0.5) / (d + 0.5)), 1e-6), d) for d, _, t in kept}
     return Words(weights, {t: a for t, a in alternatives.items() if t in weights})
+
+
+def _phrases(wanted: list[str], groups: dict[str, tuple[str, ...]]) -> list[str]:
+    """``wanted`` with each run of terms that is a phrase of ``groups`` joined into one ("sport", "shoe" ->
+    "sport shoe"), longest phrases first."""
+    for phrase in sorted((k for k in groups if " " in k), key=lambda k: -len(k.split())):
+        parts, n = phrase.split(), len(phrase.split())
+        for i in range(len(wanted) - n + 1):
+            if wanted[i:i + n] == parts:
+                wanted = wanted[:i] + [phrase] + wanted[i + n:]
+                break
+    return wanted
 
 
 def counts(conn: sqlite3.Connection, wanted: Iterable[str]) -> dict[str, int]:
@@ -306,11 +321,15 @@ def held(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str]) -> 
     for pid, title, body in _chunked(conn, "SELECT p.id, l.title, l.body FROM products p JOIN lexicon l "
                                            "ON l.rowid = p.rowid WHERE p.id IN ({})", list(product_ids)):
         in_title, in_body = set(title.split()), set(body.split())
-        got = sum(w if not in_title.isdisjoint(words.forms(t)) else
-                  w * BODY_WEIGHT if not in_body.isdisjoint(words.forms(t)) else 0.0
-                  for t, (w, _) in words.weights.items())
+        got = sum(w if _holds(in_title, words.forms(t)) else w * BODY_WEIGHT if _holds(in_body, words.forms(t))
+                  else 0.0 for t, (w, _) in words.weights.items())
         shares[pid] = (got / total) ** POWER
     return [shares.get(pid, 0.0) for pid in product_ids]
+
+
+def _holds(column: set[str], forms: tuple[str, ...]) -> bool:
+    """Whether a column's terms hold one of the forms (a phrase: all its terms)."""
+    return any(f in column or (" " in f and column.issuperset(f.split())) for f in forms)
 
 
 def _chunked(conn: sqlite3.Connection, sql: str, values: list, size: int = 500) -> list[tuple]:

@@ -10,9 +10,10 @@ list works as it is):
     lv, l.v. => louis vuitton   one way: the query's "lv" is searched as "louis vuitton", by the towers too
     # a comment
 
-An equivalence line's members of one term each are equivalent (a member of several words, "t shirt", or a
-Chinese word, which the lexicon holds as characters and pairs, joins only through a "=>" rule: "电话 => 手机",
-matched inside unspaced text). The file lives in the data folder (``synonyms.txt``, ``EngineConfig.synonyms_path``),
+An equivalence line's members are equivalent, a member of several words as a phrase ("sneakers, trainers,
+running shoes": a title holding "running" and "shoes" holds the phrase; a query saying "running shoes" meets
+"Trainers"); a Chinese word, which the lexicon holds as characters and pairs, joins only through a "=>" rule
+("电话 => 手机", matched inside unspaced text). The file lives in the data folder (``synonyms.txt``, ``EngineConfig.synonyms_path``),
 is installed with ``shopsight synonyms FILE`` or ``PUT /api/synonyms`` (checked first, then written
 atomically) and read again by every worker when its modification time changes. The engine applies the rules
 first, then typo correction (which leaves the file's words alone), then reads price phrases.
@@ -91,9 +92,9 @@ def parse(text: str) -> Synonyms:
             continue
         if len(members) < 2:
             raise SynonymsError(number, "one word alone: write 'a, b' (equivalent) or 'a => b' (one way)")
-        single = {t[0] for t in map(terms, members) if len(t) == 1}
-        for term in single:
-            groups.setdefault(term, set()).update(single - {term})
+        forms = {" ".join(t) for t in map(terms, members) if t and not any(CJK_RUN.match(x) for x in t)}
+        for form in forms:
+            groups.setdefault(form, set()).update(forms - {form})
     ordered = tuple(sorted(rules.items(), key=lambda r: -len(r[0])))
     return Synonyms(ordered, {t: tuple(sorted(g)) for t, g in groups.items() if g}, frozenset(words))
 

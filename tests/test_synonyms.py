@@ -83,6 +83,24 @@ def test_equivalent_words_count_as_each_other_in_the_lexical_part(tmp_path):
     assert catalog.word_matches(catalog.words("trainers", groups), 10) == ["s1"]
 
 
+def test_a_member_of_several_words_is_a_phrase(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.db")
+    catalog.upsert([Product(id="r1", title="Black running shoes"), Product(id="t1", title="Black trainers"),
+                    Product(id="s1", title="Black shoes for running errands")])
+    groups = synonyms.parse("sneakers, trainers, running shoes\n").groups
+    assert groups["running shoe"] == ("sneaker", "trainer") and groups["trainer"] == ("running shoe", "sneaker")
+
+    def parts(text):
+        words = catalog.words(text, groups)
+        return dict(zip(["r1", "t1", "s1"], catalog.words_held(words, ["r1", "t1", "s1"]))), words
+
+    found, words = parts("black trainers")
+    assert found["r1"] == found["t1"] == pytest.approx(1.0)  # the title holds the phrase "running shoes"
+    assert catalog.word_matches(words, 10)[:2] in (["r1", "t1"], ["t1", "r1"])  # an FTS5 phrase: not s1 first
+    found, _ = parts("black running shoes")
+    assert found["t1"] == pytest.approx(1.0) and "running shoe" in catalog.words("black running shoes", groups).weights
+
+
 def test_suggestions_take_the_shops_equivalent_words(tmp_path):
     catalog = Catalog(tmp_path / "catalog.db")
     catalog.upsert([Product(id="t1", title="Navy Tshirt slim"), Product(id="m1", title="Navy mug")])
