@@ -26,11 +26,13 @@ from . import datasets, report, runner
 def eval_config(out: Path, cache: str, epochs: int = 40) -> EngineConfig:
     """The config the evaluation scripts train and index with (folder ``out`` is created). The lexical part
     is off: the tasks index photos only, and their products' category paths and colour attributes (kept for
-    filters and answers) would otherwise answer the words (``eval.lexical_bench`` measures it with titles)."""
+    filters and answers) would otherwise answer the words (``eval.lexical_bench`` measures it with titles).
+    So is typo correction, which reads the catalogue's words: with the titles hidden they are not the shop's,
+    and a query's real words would be "corrected" towards them (``eval.typo_bench`` measures it with titles)."""
     out.mkdir(parents=True, exist_ok=True)
     cfg = EngineConfig(data_dir=str(out), feature_cache=str(cache), train=TrainConfig(epochs=epochs),
                        space=SpaceConfig(dim=256, head="mlp"))
-    return replace(cfg, fusion=replace(cfg.fusion, w_lexical=0.0))
+    return replace(cfg, fusion=replace(cfg.fusion, w_lexical=0.0), read_typos=False)
 
 
 def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seconds: dict[str, float] | None = None,

@@ -207,8 +207,8 @@ def run_task(task: Task, bundle: ModelBundle, cfg: EngineConfig, folder: Path, p
         per_query, curve = evaluate_per_query(text_rankings(embedder, task), task)
         outcomes.append(Outcome(task.name, TEXT_ONLY, _means(per_query), curve, per_query=per_query))
     with_words = None
-    if task.hide_titles:  # photos only: neither the titles nor the category names answer the words
-        with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_lexical=0.0))
+    if task.hide_titles:  # photos only: neither the titles nor the category names answer (or correct) the words
+        with_words = replace(cfg, fusion=replace(cfg.fusion, w_text=0.0, w_lexical=0.0), read_typos=False)
         cfg = replace(with_words, read_categories=False)
     variants = _variants(task, bundle, cfg, with_words) if ablations else {"ours": cfg}
     seconds[f"{task.name}: baselines"] = time.perf_counter() - t0
