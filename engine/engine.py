@@ -264,7 +264,7 @@ class SearchEngine:
             if complete:
                 break
             self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
-        if words is not None and self.unheard is not None:  # (outside the index lock: it writes a file)
+        if words is not None and self.unheard is not None and page.offset == 0:  # (no lock held: it writes)
             self.unheard.record(lexicon.unheard(qv.tower_text or query.text, words))
         ordered = paging.in_order(response.results, page.sort, self.config.rerank.sort_floor)
         response = replace(response, results=paging.cut(ordered, page),

@@ -63,6 +63,7 @@ def test_the_engine_counts_words_after_synonyms_and_corrections(engine):
     engine.search(Query(text="red trainers", k=3))
     engine.search(Query(text="red hodie", k=3))  # corrected to "hoodie": held
     engine.search(Query(text="red trainers under 50", k=3))  # the price phrase is not a word
+    engine.search(Query(text="red trainers", k=3, offset=3))  # the next page: the same search, not counted again
     assert [(r["word"], r["n"]) for r in engine.unheard.top()] == [("trainers", 2)]
     kept = engine.unheard
     engine.unheard = None  # log_unheard false: nothing is written
