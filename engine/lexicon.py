@@ -212,7 +212,8 @@ def weigh(conn: sqlite3.Connection, text: str, n_products: int,
 def _phrases(wanted: list[str], groups: dict[str, tuple[str, ...]]) -> list[str]:
     """``wanted`` with each run of terms that is a phrase of ``groups`` joined into one ("sport", "shoe" ->
     "sport shoe"), longest phrases first."""
-    for phrase in sorted((k for k in groups if " " in k), key=lambda k: -len(k.split())):
+    starts = set(wanted)  # (a phrase whose first term the query lacks is passed over at once)
+    for phrase in sorted((k for k in groups if " " in k and k.split(" ", 1)[0] in starts), key=lambda k: -len(k.split())):
         parts, n = phrase.split(), len(phrase.split())
         for i in range(len(wanted) - n + 1):
             if wanted[i:i + n] == parts:
