@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import synonyms
 from engine.config import config_to_dict
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -58,7 +59,7 @@ def live_server(built_shop, tmp_path):
         proc.wait(timeout=30)
 
 
-def test_search_page_end_to_end(live_server, sample_folder):
+def test_search_page_end_to_end(live_server, sample_folder, tmp_path):
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -121,6 +122,12 @@ def test_search_page_end_to_end(live_server, sample_folder):
             phone.click("#go")
             phone.wait_for_function("document.querySelector('#status').textContent.includes('showing results for')")
             assert 'showing results for "red hoodie" (you typed hodie)' in phone.inner_text("#status")
+            synonyms.install("crimson => red\n", tmp_path / "shop" / "synonyms.txt")  # read before the next search
+            phone.fill("#text", "crimson hodie")
+            phone.click("#go")
+            phone.wait_for_function("document.querySelector('#status').textContent.includes('crimson → red')")
+            assert ('showing results for "red hoodie" (you typed hodie; the shop\'s words: crimson → red)'
+                    in phone.inner_text("#status"))
             phone.fill("#text", "striped hoodie")  # narrow by a colour the relevant matches state, then take it back
             phone.click("#go")
             phone.wait_for_selector("#refine button.chip")

@@ -180,7 +180,9 @@ function readNote(u) {
   if (u.min_price != null) parts.push(`from ${u.min_price}`);
   if (u.max_price != null) parts.push(`up to ${u.max_price}`);
   if (u.price_target != null) parts.push(`around ${u.price_target}`);
-  const fixed = u.corrected ? ` · showing results for "${u.text}" (you typed ${Object.keys(u.corrected).join(", ")})` : "";
+  const why = [u.corrected ? `you typed ${Object.keys(u.corrected).join(", ")}` : "",  // typos, the shop's synonyms
+               u.synonyms ? `the shop's words: ${Object.entries(u.synonyms).map(([a, b]) => `${a} → ${b}`).join(", ")}` : ""];
+  const fixed = u.corrected || u.synonyms ? ` · showing results for "${u.text}" (${why.filter(Boolean).join("; ")})` : "";
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
