@@ -127,6 +127,7 @@ def cmd_search(args) -> int:
     if response.understood:
         u = response.understood
         read = [f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u]
+        read += [f"synonyms {', '.join(f'{a} -> {b}' for a, b in u['synonyms'].items())}"] if u.get("synonyms") else []
         read += [f"corrected {', '.join(f'{a} -> {b}' for a, b in u['corrected'].items())}"] if u.get("corrected") else []
         read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
         read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
@@ -155,7 +156,8 @@ def cmd_demo(args) -> int:
     """The embedded default: sample shop -> import -> index with the packaged bundle for its towers, no
     training (issue 7; ``--train``, or towers no packaged bundle was made for: train on the shop first) ->
     serve (or print examples)."""
-    from .sample_shop import generate
+    from . import synonyms
+    from .sample_shop import SYNONYMS, generate
     from .workflow import build_index, catalogue_config, default_bundle_for, import_catalogue, train
 
     cfg = _config(args)
@@ -164,6 +166,8 @@ def cmd_demo(args) -> int:
         generate(folder)
     report = import_catalogue(cfg, folder / "products.csv", PRESETS["sample"])
     print(f"imported {report.imported} sample products into {cfg.path}")
+    if not cfg.synonyms_path.exists():  # the shop's words, as a shop would write them (a file there is kept)
+        synonyms.install(SYNONYMS, cfg.synonyms_path)
     cfg = catalogue_config(cfg)  # its texts carry Chinese titles: the multilingual tower where installed
     if not (cfg.path / "bundle" / "bundle.json").exists() and (args.train or default_bundle_for(cfg) is None):
         train(cfg, progress=not args.quiet)
@@ -179,9 +183,10 @@ def _print_examples(engine) -> int:
 
     for text, filters in (("red striped hoodie", Filters()), ("blue bag under 100", Filters()),
                           ("dotted dress", Filters(category="Apparel", max_price=60)),
-                          ("红色连衣裙", Filters()), ("blue stirped tshrit", Filters())):
+                          ("红色连衣裙", Filters()), ("blue stirped tshrit", Filters()), ("crimson jumper", Filters())):
         response = engine.search(Query(text=text, filters=filters, k=3))
-        fixed = (response.understood or {}).get("corrected") and response.understood["text"]
+        read = response.understood or {}
+        fixed = (read.get("corrected") or read.get("synonyms")) and read["text"]
         print(f"{text!r}" + (f" (read as {fixed!r})" if fixed else "") + ": " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})"
                                         for r in response.results))
     _print_photo_example(engine)

@@ -23,6 +23,11 @@ COLOURS = {  # name: (RGB, Chinese)
     "gray": ((128, 128, 128), "灰色"),
 }
 PATTERNS = {"plain": "纯色", "striped": "条纹", "dotted": "波点", "checked": "格子"}
+SYNONYMS = """# the demo shop's synonyms (engine/synonyms.py; Solr's format): what shoppers say for what the titles say
+tee, t-shirt
+jumper, sweater, hoodie
+crimson, scarlet => red
+"""
 CATEGORIES = {  # noun: (category path, Chinese noun, base price)
     "t-shirt": ("Apparel/Tops/T-Shirts", "T恤", 19.0),
     "hoodie": ("Apparel/Tops/Hoodies", "连帽衫", 49.0),

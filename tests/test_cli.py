@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from engine import synonyms
 from engine.cli import main
 from engine.config import config_to_dict
 
@@ -115,6 +116,18 @@ def test_synonyms_are_installed_checked_and_printed(tmp_path, capsys):
     assert capsys.readouterr().out == good.read_text()  # the bad file was refused, the good one stands
 
 
+def test_search_says_which_synonyms_and_corrections_it_read(config_file, built_shop, tmp_path, capsys):
+    rules = tmp_path / "synonyms.txt"
+    rules.write_text("crimson => red\n")
+    assert main(["--config", config_file, "synonyms", str(rules)]) == 0
+    try:
+        assert main(["--config", config_file, "search", "--text", "crimson hodie", "-k", "2"]) == 0
+        line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("read from the words"))
+        assert "synonyms crimson -> red; corrected hodie -> hoodie" in line and "(searched: 'red hoodie')" in line
+    finally:
+        built_shop.synonyms_path.unlink()
+
+
 def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
     from engine.cli import _print_examples
 
@@ -127,7 +140,9 @@ def test_the_demo_prints_a_typing_error_read_as_the_shops_words(engine, capsys):
     from engine.cli import _print_examples
 
     assert _print_examples(engine) == 0
-    assert "'blue stirped tshrit' (read as 'blue striped tshirt'): " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "'blue stirped tshrit' (read as 'blue striped tshirt'): " in out
+    assert "'crimson jumper': " in out  # (the test shop has no synonyms file: the words as typed)
 
 
 @pytest.mark.parametrize("fits, flag, trains", [("default-e5", [], False), ("default-e5", ["--train"], True),
@@ -146,6 +161,7 @@ def test_the_demo_indexes_with_the_packaged_bundle_without_training(tmp_path, mo
     assert main(["--data-dir", str(tmp_path), "-q", "demo", "--no-serve", *flag]) == 0
     assert calls == (["train", "index"] if trains else ["index"])
     assert (tmp_path / "sample-shop" / "products.csv").exists()
+    assert "jumper" in synonyms.load(tmp_path / "synonyms.txt").groups  # the demo's synonyms, as a shop writes them
 
 
 class _Index(list):
