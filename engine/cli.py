@@ -257,12 +257,22 @@ def cmd_unheard(args) -> int:
     """The words shoppers searched that no product holds, most searched first (``--clear``: forget them)."""
     from .unheard import Unheard
 
-    log = Unheard(_config(args).path / "unheard.db")
+    cfg = _config(args)
+    log = Unheard(cfg.path / "unheard.db")
     if args.clear:
         print(json.dumps({"forgotten": log.forget()}))
         return EXIT_OK
-    for row in log.top(args.k):
-        print(f"{row['n']:6d}  {row['word']}")
+    rows = log.top(args.k)
+    near = {}
+    if args.near and rows:  # loads the text tower (seconds)
+        from .engine import SearchEngine
+        from .unheard import nearest
+
+        engine = SearchEngine.open(cfg)
+        near = nearest([r["word"] for r in rows], list(engine.index.table.categories),
+                       lambda texts: engine.embedder.text_features(texts, "query"))
+    for row in rows:
+        print(f"{row['n']:6d}  {row['word']}" + (f"  (near: {', '.join(near[row['word']])})" if near else ""))
     return EXIT_OK
 
 
@@ -351,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("unheard", help="words shoppers searched that no product holds, most searched first")
     p.add_argument("-k", type=int, default=50, help="how many (default 50)")
     p.add_argument("--clear", action="store_true", help="forget the counts")
+    p.add_argument("--near", action="store_true", help="with each word the shop's 3 category names nearest to it "
+                   "in the text tower's space (loads the tower)")
     p.set_defaults(fn=cmd_unheard)
     return parser
 

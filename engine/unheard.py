@@ -5,7 +5,9 @@ A query word that no product holds, after the shop's synonyms and typo correctio
 it does not carry, a colour it names otherwise. Only the words, their counts and when each was last seen are
 kept (never a whole query; the ``KEEP`` most searched), in ``unheard.db`` beside the catalogue, so the catalogue's own writes never wait
 for it; a search never fails or waits long for it either (a write that cannot get the file within
-``BUSY_MS`` is dropped and logged). ``shopsight unheard`` and ``GET /api/unheard`` list the most searched.
+``BUSY_MS`` is dropped and logged). ``shopsight unheard`` and ``GET /api/unheard`` list the most searched,
+each with the shop's category names nearest to it in the text tower's space (``nearest``): where a synonym
+for it would likely point ("trainers" -> "Sports Shoes").
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from .sqlite import ThreadLocalConnection, transaction
 
@@ -64,3 +69,16 @@ class Unheard:
         """Clear the counts (after a shop has acted on them); returns how many words there were."""
         with transaction(self._ready()) as conn:
             return conn.execute("DELETE FROM unheard").rowcount
+
+
+def nearest(words: Sequence[str], categories: Sequence[str], features: Callable[[list[str]], np.ndarray],
+            k: int = 3) -> dict[str, list[str]]:
+    """For each of ``words``, the ``k`` category leaves ("Men/Footwear/Sports Shoes" -> "Sports Shoes") nearest
+    to it by cosine in ``features`` (the text tower's own space: ``Embedder.text_features``)."""
+    leaves = sorted({c.rstrip("/").rsplit("/", 1)[-1] for c in categories if c.strip("/")})
+    if not words or not leaves:
+        return {w: [] for w in words}
+    vecs = features([*words, *leaves])
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    sims = vecs[: len(words)] @ vecs[len(words):].T
+    return {w: [leaves[j] for j in np.argsort(-sims[i], kind="stable")[:k]] for i, w in enumerate(words)}

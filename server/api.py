@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 
-from engine import synonyms
+from engine import synonyms, unheard
 from engine.errors import BadInputError, ProductNotFoundError
 from engine.images import open_image
 
@@ -192,13 +192,17 @@ def _synonyms_body(text: str, found) -> dict:
 
 @bp.get("/unheard")
 def unheard_words():
-    """The words shoppers searched that no product holds, most searched first (``engine/unheard.py``)."""
+    """The words shoppers searched that no product holds, most searched first, each with the shop's category
+    names nearest to it (``engine/unheard.py``)."""
     _require_key()
     k = _float_arg("k", 50, 1, 1000)
     if k != int(k):
         raise BadInputError("k", f"{k} is not a whole number")
-    log = get_engine().unheard
-    return jsonify({"words": log.top(int(k)) if log is not None else [], "logging": log is not None})
+    engine = get_engine()
+    rows = engine.unheard.top(int(k)) if engine.unheard is not None else []
+    near = unheard.nearest([r["word"] for r in rows], list(engine.index.table.categories),
+                           lambda texts: engine.embedder.text_features(texts, "query"))
+    return jsonify({"words": [{**r, "near": near[r["word"]]} for r in rows], "logging": engine.unheard is not None})
 
 
 @bp.delete("/unheard")

@@ -233,9 +233,12 @@ SPEC = {
                         "type": "object", "required": ["words", "logging"], "properties": {
                             "logging": {"type": "boolean", "description": "false when log_unheard is off"},
                             "words": {"type": "array", "items": {
-                                "type": "object", "required": ["word", "n", "last_seen"], "properties": {
+                                "type": "object", "required": ["word", "n", "last_seen", "near"], "properties": {
                                     "word": {"type": "string"}, "n": {"type": "integer"},
-                                    "last_seen": {"type": "number", "description": "Unix time"}}}}}})},
+                                    "last_seen": {"type": "number", "description": "Unix time"},
+                                    "near": {"type": "array", "items": {"type": "string"}, "description":
+                                             "the 3 category names nearest to the word in the text tower's "
+                                             "space: where a synonym for it would likely point"}}}}}})},
                         **_errors(400, 401, 403)}},
             "delete": {"summary": "Clear the counts", "security": [{"apiKey": []}],
                        "responses": {"200": {"description": "how many words were cleared", **_json({

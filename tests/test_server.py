@@ -120,7 +120,11 @@ def test_unheard_words_are_listed_and_cleared_with_the_key(client):
         client.post("/api/search", json={"text": "red trainers", "k": 2})
     assert client.get("/api/unheard").status_code == 401
     body = client.get("/api/unheard?k=5", headers={"X-API-Key": KEY}).get_json()
-    assert body == {"logging": True, "words": [{"word": "trainers", "n": 2, "last_seen": body["words"][0]["last_seen"]}]}
+    near = body["words"][0]["near"]
+    assert body == {"logging": True, "words": [{"word": "trainers", "n": 2, "last_seen": body["words"][0]["last_seen"],
+                                                "near": near}]}
+    leaves = {c.rsplit("/", 1)[-1] for c in client.get("/api/categories").get_json()}
+    assert len(near) == 3 and set(near) <= leaves  # the shop's own category names, for a synonym to point at
     bad = client.get("/api/unheard?k=0", headers={"X-API-Key": KEY})
     assert bad.status_code == 400 and bad.get_json()["field"] == "k"
     assert client.delete("/api/unheard", headers={"X-API-Key": KEY}).get_json() == {"forgotten": 1}

@@ -10,7 +10,7 @@ from engine import lexicon, synonyms
 from engine.catalog import Catalog
 from engine.cli import main
 from engine.types import Product, Query
-from engine.unheard import Unheard
+from engine.unheard import Unheard, nearest
 
 
 def test_words_no_product_holds_are_named_as_typed(tmp_path):
@@ -81,3 +81,24 @@ def test_cli_lists_and_clears(tmp_path, capsys):
     assert capsys.readouterr().out.split() in (["1", "trainers"], ["1", "gym"])
     assert main(["--data-dir", str(tmp_path), "unheard", "--clear"]) == 0
     assert '"forgotten": 2' in capsys.readouterr().out
+
+
+def test_nearest_names_the_closest_category_leaves():
+    import numpy as np
+
+    space = {"trainers": [1, 0, 0], "Sports Shoes": [0.9, 0.1, 0], "Handbags": [0, 1, 0], "Watches": [0, 0, 1]}
+    near = nearest(["trainers"], ["Men/Footwear/Sports Shoes", "Women/Bags/Handbags", "Watches", ""],
+                   lambda texts: np.asarray([space[t] for t in texts], float), k=2)
+    assert near == {"trainers": ["Sports Shoes", "Handbags"]}  # (Handbags before Watches: stable ties, by name)
+
+
+def test_cli_names_the_nearest_categories(built_shop, capsys):
+    log = Unheard(built_shop.path / "unheard.db")
+    log.forget()
+    log.record(["trainers"])
+    try:
+        assert main(["--data-dir", str(built_shop.path), "unheard", "--near"]) == 0
+        line = capsys.readouterr().out.strip()
+        assert line.startswith("1  trainers  (near: ") and line.count(",") == 2
+    finally:
+        log.forget()
