@@ -9,7 +9,9 @@ shoppers often name otherwise, with the type replaced by that word ("Black Sport
 trainers"); relevant: the products of that type and colour, as before. ``FILE`` is the synonyms file a shop
 would write for them (equivalent words where the title says one word, one-way rules where it says two).
 Prints P@10 for the titles' own words, the shoppers' words without the file, and with it; per word too.
-Writes <out>/synonym_bench.md.
+Then the help ``shopsight unheard --near`` gives a shop writing that file: for each shoppers' word, the 3 of
+fashion's 168 category leaves nearest to it in the text tower's space (``unheard.nearest``), and whether the
+type it means is first or among them. Writes <out>/synonym_bench.md.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
-from engine import synonyms
+from engine import synonyms, unheard
 from engine.config import EngineConfig
 from engine.encoders.bundle import ModelBundle, default_bundle_path
 from eval import datasets, lexical_bench, metrics, runner
@@ -63,6 +65,20 @@ def shopper_task(task: Task) -> tuple[Task, Task]:
     return replace(task, queries=kept), replace(task, queries=said)
 
 
+def nearest_rows(eng) -> list[str]:
+    """The nearest category leaves of each shoppers' word (``unheard.nearest``, fashion's categories)."""
+    categories = sorted({f"{r['master_category']}/{r['sub_category']}/{r['article_type']}"
+                         for r in datasets.fashion_rows()})
+    near = unheard.nearest(list(SHOPPER_WORDS.values()), categories,
+                           lambda texts: eng.embedder.text_features(texts, "query"))
+    first = sum(near[w][0] == kind for kind, w in SHOPPER_WORDS.items())
+    top3 = sum(kind in near[w] for kind, w in SHOPPER_WORDS.items())
+    return [f"nearest category leaves ({len(categories)} categories): the type meant first for {first} of "
+            f"{len(SHOPPER_WORDS)} words, among the 3 nearest for {top3}", "",
+            "| word | type meant | 3 nearest |", "|---|---|---|",
+            *(f"| {w} | {kind} | {', '.join(near[w])} |" for kind, w in SHOPPER_WORDS.items())]
+
+
 def precisions(rankings: list[list[str]], task: Task) -> list[float]:
     return [metrics.precision_at_k(r, q.relevant, 10) for r, q in zip(rankings, task.queries)]
 
@@ -92,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if idx:
             rows.append(f"| {kind} -> {word} ({len(idx)}) | "
                         + " | ".join(f"{np.mean([v[i] for i in idx]):.3f}" for v in figures.values()) + " |")
+    rows += ["", *nearest_rows(eng)]
     (out / "synonym_bench.md").write_text("\n".join(rows) + "\n")
     print("\n".join(rows))
     return 0
