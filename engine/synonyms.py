@@ -25,6 +25,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .lexicon import _plain, terms
 from .query_text import CJK_RUN
 
 MAX_BYTES = 1_000_000  # a synonyms file larger than this is refused
+STALE_S = 3600  # a temporary file this old was left by a killed writer: the next install removes it
 _CACHE: dict[str, tuple[int, int, "Synonyms"]] = {}
 _LOCK = threading.Lock()
 
@@ -124,6 +126,9 @@ def install(text: str, path: str | Path) -> Synonyms:
     found = parse(text)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(path.name + ".*.tmp"):  # left by a writer killed mid-way, an hour ago or more
+        if time.time() - stale.stat().st_mtime > STALE_S:
+            stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)  # one per writer
     try:
         with open(fd, "w", encoding="utf-8") as f:

@@ -294,3 +294,8 @@ def test_a_killed_synonyms_writer_leaves_a_whole_file(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert path.read_text() in versions and len(synonyms.load(path).groups) == 40_000
+    left = list(tmp_path.glob("synonyms.txt.*.tmp"))  # the killed writer's temporary file, if it had one open
+    for stale in left:
+        os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    synonyms.install(versions[1], path)
+    assert not list(tmp_path.glob("synonyms.txt.*.tmp")) and path.read_text() == versions[1]
