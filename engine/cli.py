@@ -249,7 +249,7 @@ def cmd_synonyms(args) -> int:
         print(path.read_text(encoding="utf-8") if path.exists() else "", end="")
         return EXIT_OK
     found = synonyms.install(Path(args.file).read_text(encoding="utf-8"), path)
-    print(json.dumps({"synonyms": str(path), "rules": len(found.rules), "equivalent_terms": len(found.groups)}))
+    print(json.dumps({"synonyms": str(path), **found.sizes()}))
     return EXIT_OK
 
 
@@ -257,7 +257,7 @@ def cmd_unheard(args) -> int:
     """The words shoppers searched that no product holds, most searched first (``--clear``: forget them)."""
     from .unheard import Unheard
 
-    cfg = _config(args)
+    cfg = _config(args)  # (the engine, with its towers, only for --near)
     log = Unheard(cfg.path / "unheard.db")
     if args.clear:
         print(json.dumps({"forgotten": log.forget()}))
@@ -266,11 +266,9 @@ def cmd_unheard(args) -> int:
     near = {}
     if args.near and rows:  # loads the text tower (seconds)
         from .engine import SearchEngine
-        from .unheard import nearest
+        from .unheard import nearest_in
 
-        engine = SearchEngine.open(cfg)
-        near = nearest([r["word"] for r in rows], list(engine.index.table.categories),
-                       lambda texts: engine.embedder.text_features(texts, "query"))
+        near = nearest_in(SearchEngine.open(cfg), [r["word"] for r in rows])
     for row in rows:
         print(f"{row['n']:6d}  {row['word']}" + (f"  (near: {', '.join(near[row['word']])})" if near else ""))
     return EXIT_OK

@@ -243,14 +243,15 @@ class SearchEngine:
     # -- querying ------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResponse:
         t0 = time.perf_counter()
-        query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours)
+        shop = synonyms.load(self.config.synonyms_path)  # (read again only when the file changed)
+        query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours, shop)
         query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
         validate_query(query)
         page, query = query, paging.ranking_query(query)
         self.sync()
         t_sync = time.perf_counter()
         qv = self.query_vectors(query)
-        words = self._words(qv.tower_text or query.text)
+        words = self._words(qv.tower_text or query.text, shop.groups)
         t_enc = time.perf_counter()
         for _ in range(3):
             with self.index.lock:
@@ -342,12 +343,11 @@ class SearchEngine:
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None, refine=narrow),
                 len(results) == len(final))
 
-    def _words(self, text: str | None) -> lexicon.Words | None:
-        """The words ``text`` (the query's as the towers read them) weighed by the catalogue with the shop's
-        synonyms (``engine/lexicon.py``); None when there are none or the part is off."""
+    def _words(self, text: str | None, groups: dict) -> lexicon.Words | None:
+        """``text`` weighed by the catalogue with the synonyms ``groups`` (``lexicon.weigh``; None: part off)."""
         if not text or self.config.fusion.w_lexical <= 0 or not self.catalog.lexical:
             return None
-        return self.catalog.words(text, synonyms.load(self.config.synonyms_path).groups)
+        return self.catalog.words(text, groups)
 
     def _word_matches(self, words: lexicon.Words | None, mask: np.ndarray | None) -> np.ndarray | None:
         """The index rows (in ``mask``) of the products the words find (``lexicon.matches``)."""

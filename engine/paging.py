@@ -11,7 +11,10 @@ come last; ties keep their relevance order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+
+import numpy as np
 
 from .types import Query, SearchResult
 
@@ -33,10 +36,17 @@ def in_order(results: tuple[SearchResult, ...], sort: str, floor: float) -> tupl
     """``results`` (ranked by relevance) in the ``sort`` order; a price order keeps the relevant ones."""
     if sort == "relevance" or not results:
         return results
-    best = results[0].score
-    relevant = [r for r in results if r.score >= floor * best] if best > 0 else list(results)
+    kept = [r for r, keep in zip(results, relevant([r.score for r in results], floor)) if keep]
     sign = -1.0 if sort == "price_desc" else 1.0
-    return tuple(sorted(relevant, key=lambda r: (r.product.price is None, sign * (r.product.price or 0.0))))
+    return tuple(sorted(kept, key=lambda r: (r.product.price is None, sign * (r.product.price or 0.0))))
+
+
+def relevant(scores: Sequence[float] | np.ndarray, floor: float) -> np.ndarray:
+    """Which of a ranking's ``scores`` are relevant matches: those at least ``floor`` of the best one's
+    (every one when the best is not positive). A price order keeps them, ``engine/refine.py`` counts them."""
+    scores = np.asarray(scores, np.float64)
+    best = scores.max() if len(scores) else 0.0
+    return scores >= floor * best if best > 0 else np.ones(len(scores), bool)
 
 
 def cut(ordered: tuple[SearchResult, ...], query: Query) -> tuple[SearchResult, ...]:

@@ -15,13 +15,14 @@ from .query_text import PRICE_WORDS
 from .types import Query
 
 
-def rewrite(query: Query, config: EngineConfig, catalog: Catalog, colours) -> tuple[Query, dict]:
+def rewrite(query: Query, config: EngineConfig, catalog: Catalog, colours, shop: synonyms.Synonyms
+            ) -> tuple[Query, dict]:
     """``query`` with its words rewritten, and what changed: {"synonyms": {phrase: replacement},
-    "corrected": {typed: read}} (empty when nothing did). ``colours``: the bundle's colour words."""
+    "corrected": {typed: read}} (empty when nothing did). ``colours``: the bundle's colour words; ``shop``:
+    the shop's synonyms (``synonyms.load``, which the engine's word search uses too)."""
     if not (query.text and query.read_words):
         return query, {}
     said: dict[str, dict[str, str]] = {}
-    shop = synonyms.load(config.synonyms_path)
     text, said["synonyms"] = shop.rewrite(query.text)
     if config.read_typos and catalog.lexical:
         spelled = correct(text, catalog, colours, shop)

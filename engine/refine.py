@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 
 from .attributes import AttributeTable
+from .paging import relevant
 from .types import Candidates
 
 
@@ -22,8 +23,7 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
     (most frequent first here; JSON objects keep no order, so clients sort); None when nothing was ranked."""
     if len(ranked) == 0:
         return None
-    best = float(ranked.scores.max())
-    rows = ranked.rows[ranked.scores >= floor * best] if best > 0 else ranked.rows
+    rows = ranked.rows[relevant(ranked.scores, floor)]
     categories = Counter(table.categories[c] for c in table.category_code[rows].tolist() if table.categories[c])
     colours = Counter(c for r in rows.tolist() for c in sorted(table.colours_of(r)))
     prices = table.price[rows]

@@ -56,6 +56,10 @@ class Synonyms:
     def __bool__(self) -> bool:
         return bool(self.rules or self.groups)
 
+    def sizes(self) -> dict[str, int]:
+        """How many one-way rules and equivalent terms it holds (what the CLI and the API report)."""
+        return {"rules": len(self.rules), "equivalent_terms": len(self.groups)}
+
     def rewrite(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with each one-way rule's phrase (whole words, any case) replaced, and what was."""
         done = {}

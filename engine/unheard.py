@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,13 +35,16 @@ class Unheard:
 
     def __init__(self, path: str | Path, keep: int = KEEP):
         self._conn = ThreadLocalConnection(path)
+        self._prepared = threading.local()  # this thread's connection, once its timeout and table are set
         self.keep = keep
         self._records = 0
 
     def _ready(self) -> sqlite3.Connection:
         conn = self._conn()
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-        conn.execute(SCHEMA)
+        if getattr(self._prepared, "conn", None) is not conn:  # once a connection, not every search
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            conn.execute(SCHEMA)
+            self._prepared.conn = conn
         return conn
 
     def record(self, words: list[str]) -> None:
@@ -69,6 +73,12 @@ class Unheard:
         """Clear the counts (after a shop has acted on them); returns how many words there were."""
         with transaction(self._ready()) as conn:
             return conn.execute("DELETE FROM unheard").rowcount
+
+
+def nearest_in(engine, words: Sequence[str], k: int = 3) -> dict[str, list[str]]:
+    """``nearest`` among a ``SearchEngine``'s own categories, in its text tower's space."""
+    return nearest(words, list(engine.index.table.categories),
+                   lambda texts: engine.embedder.text_features(texts, "query"), k)
 
 
 def nearest(words: Sequence[str], categories: Sequence[str], features: Callable[[list[str]], np.ndarray],

@@ -145,6 +145,14 @@ def _float_arg(name: str, default: float, low: float, high: float) -> float:
     return value
 
 
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument within ``low``..``high`` (``_float_arg``'s checks, then wholeness)."""
+    value = _float_arg(name, default, low, high)
+    if value != int(value):
+        raise BadInputError(name, f"{value} is not a whole number")
+    return int(value)
+
+
 @bp.get("/suggest")
 def suggest():
     """Search-as-you-type (``Catalog.suggest``)."""
@@ -153,12 +161,10 @@ def suggest():
         raise BadInputError("q", "give the words typed so far")
     if len(text) > MAX_SUGGEST_CHARS:
         raise BadInputError("q", f"at most {MAX_SUGGEST_CHARS} characters")
-    k = _float_arg("k", 8, 1, 20)
-    if k != int(k):
-        raise BadInputError("k", f"{k} is not a whole number")
+    k = _int_arg("k", 8, 1, 20)
     engine = get_engine()
     shop = synonyms.load(engine.config.synonyms_path)  # the shop's rules and equivalent words apply as in a search
-    found = engine.catalog.suggest(shop.rewrite(text)[0] if shop.rules else text, int(k), shop.groups)
+    found = engine.catalog.suggest(shop.rewrite(text)[0], k, shop.groups)
     return jsonify({"q": text, "suggestions": [{"id": pid, "title": title} for pid, title in found]})
 
 
@@ -186,8 +192,8 @@ def put_synonyms():
     return jsonify(_synonyms_body(text, found))
 
 
-def _synonyms_body(text: str, found) -> dict:
-    return {"synonyms": text, "rules": len(found.rules), "equivalent_terms": len(found.groups)}
+def _synonyms_body(text: str, found: synonyms.Synonyms) -> dict:
+    return {"synonyms": text, **found.sizes()}
 
 
 @bp.get("/unheard")
@@ -195,13 +201,10 @@ def unheard_words():
     """The words shoppers searched that no product holds, most searched first, each with the shop's category
     names nearest to it (``engine/unheard.py``)."""
     _require_key()
-    k = _float_arg("k", 50, 1, 1000)
-    if k != int(k):
-        raise BadInputError("k", f"{k} is not a whole number")
+    k = _int_arg("k", 50, 1, 1000)
     engine = get_engine()
-    rows = engine.unheard.top(int(k)) if engine.unheard is not None else []
-    near = unheard.nearest([r["word"] for r in rows], list(engine.index.table.categories),
-                           lambda texts: engine.embedder.text_features(texts, "query"))
+    rows = engine.unheard.top(k) if engine.unheard is not None else []
+    near = unheard.nearest_in(engine, [r["word"] for r in rows])
     return jsonify({"words": [{**r, "near": near[r["word"]]} for r in rows], "logging": engine.unheard is not None})
 
 
