@@ -180,7 +180,7 @@ class Words:
     alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def forms(self, term: str) -> tuple[str, ...]:
-        return (term, *self.alternatives.get(term, ()))
+        return _forms(term, self.alternatives)
 
     def __bool__(self) -> bool:
         return bool(self.weights)
@@ -200,7 +200,7 @@ def weigh(conn: sqlite3.Connection, text: str, n_products: int,
     if not wanted or n_products == 0:
         return Words({})
     alternatives = {t: groups[t] for t in wanted if groups and t in groups}
-    forms = {t: (t, *alternatives.get(t, ())) for t in wanted}
+    forms = {t: _forms(t, alternatives) for t in wanted}
     held = counts(conn, {part for fs in forms.values() for f in fs for part in f.split()})
     df = {t: max(min(held.get(part, 0) for part in f.split()) for f in fs) for t, fs in forms.items()}
     common = max(COMMON_FLOOR, COMMON_SHARE * n_products)
@@ -242,6 +242,16 @@ def unheard(text: str, words: Words) -> list[str]:
     return out
 
 
+def _forms(term: str, groups: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The term and the shop's synonyms for it (``groups``: term or phrase -> its equivalents)."""
+    return (term, *groups.get(term, ()))
+
+
+def _either(forms: tuple[str, ...]) -> str:
+    """An FTS5 expression matching any of ``forms`` (a phrase of several terms: those terms, adjacent)."""
+    return "(" + " OR ".join(map(_quote, forms)) + ")"
+
+
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -253,7 +263,7 @@ def matches(conn: sqlite3.Connection, words: Words, limit: int) -> list[str]:
     if not held or limit <= 0:
         return []
     found: list[int] = []
-    either = {t: "(" + " OR ".join(map(_quote, words.forms(t))) + ")" for t in held}  # a term or its synonyms
+    either = {t: _either(words.forms(t)) for t in held}  # a term or its synonyms
     for expression in (" AND ".join(f"title : {either[t]}" for t in held), " AND ".join(either[t] for t in held)):
         _add(found, conn, expression, limit, ranked=words.weights[held[0]][1] <= RANK_POSTINGS)
     rarest, postings = [], 0
@@ -297,8 +307,7 @@ def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int,
     head = plain[: plain.rfind(prefix)] if prefix else plain
     if prefix and len(prefix) < 2:  # "turtle c": one letter says little and costs a scan of every term
         prefix = None  # starting with it (28 ms at 1M products); the whole words suggest meanwhile
-    forms = lambda t: (t, *(groups or {}).get(t, ()))  # noqa: E731  (a whole word or the shop's synonyms for it)
-    parts = ([f"title : ({' OR '.join(map(_quote, forms(w)))})" for w in terms(head)]
+    parts = ([f"title : {_either(_forms(w, groups or {}))}" for w in terms(head)]  # a whole word or its synonyms
              + ([f"title : {_quote(prefix)} *"] if prefix else []))
     if not parts:  # only stop words ("the ") or a single letter after them
         return []
