@@ -53,7 +53,10 @@ def cmd_import(args) -> int:
     report = import_catalogue(_config(args), args.file, _column_map(args), progress=not args.quiet)
     for err in report.errors:
         print(f"{args.file}: {err}", file=sys.stderr)
-    print(json.dumps({"imported": report.imported, "refused": len(report.errors)}))
+    counts = {"imported": report.imported, "refused": len(report.errors)}
+    if report.downloaded or report.reused:
+        counts.update(photos_downloaded=report.downloaded, photos_reused=report.reused)
+    print(json.dumps(counts))
     return EXIT_PARTIAL if report.errors else EXIT_OK
 
 

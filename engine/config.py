@@ -131,6 +131,15 @@ class RerankConfig:
 
 
 @dataclass(frozen=True)
+class FetchConfig:
+    workers: int = 8  # catalogue photos given as web addresses: downloads at once (engine/remote_photos.py)
+    timeout_s: float = 15.0  # seconds to connect, and between bytes received
+    max_bytes: int = 10_000_000  # a photo larger than this is refused (the API's upload limit)
+    retries: int = 2  # tries again after a connection error, a timeout, HTTP 429 or 5xx (0.5 s, then 1 s, ...)
+    refetch: bool = False  # download addresses fetched by an earlier import again (default: reuse the kept file)
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     data_dir: str = "shopsight-data"  # catalogue db, feature cache, bundle and index live here
     image_tower: ImageTowerSpec = field(default_factory=ImageTowerSpec)
@@ -140,6 +149,7 @@ class EngineConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
     rerank: RerankConfig = field(default_factory=RerankConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     batch_size: int = 32  # photos per tower batch at ingestion
     device: str = "auto"  # where the towers run: "cpu", "cuda", or "auto"
     runtime: str = "auto"  # tower forward pass: "torch", "onnx" (ONNX Runtime), or "auto" (onnx on CPU when installed)

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
@@ -18,16 +19,17 @@ from typing import Iterator
 from PIL import Image, UnidentifiedImageError
 
 from .errors import CatalogFormatError, RowError
+from .remote_photos import PhotoStore, is_address
 from .types import Product
 
 SYNONYMS = {
     "id": ("id", "sku", "goods_id", "product_id", "item_id"),
     "title": ("title", "name", "goods_name", "product_name"),
     "description": ("description", "goods_intro", "desc", "body"),
-    "category": ("category", "category_path", "category_name"),
+    "category": ("category", "category_path", "category_name", "product_type"),
     "price": ("price", "selling_price", "sale_price"),
     "currency": ("currency",),
-    "images": ("images", "image", "image_path", "photos", "photo"),
+    "images": ("images", "image", "image_path", "photos", "photo", "image_link", "image_url"),
 }
 
 
@@ -39,12 +41,13 @@ class ColumnMap:
     title: str | None = None
     description: str | None = None
     category: str | list[str] | None = None  # a list of columns is joined into a path with "/"
-    price: str | None = None
+    category_sep: str = "/"  # separator between a category cell's levels ("Home > Women > Dresses": ">")
+    price: str | list[str] | None = None  # a list: the first of these columns with a value ("sale_price", "price")
     currency: str | None = None
-    images: str | None = None
-    images_sep: str = "|"  # separator between several image paths in one cell
+    images: str | list[str] | None = None  # paths (relative to image_root) or http(s) addresses; a list: all these columns'
+    images_sep: str = "|"  # separator between several images in one cell
     attributes: dict[str, str] = field(default_factory=dict)  # attribute name -> source column
-    default_currency: str = ""  # used when no currency column exists
+    default_currency: str = ""  # used when neither a currency column nor the price cell ("15.00 USD") names one
     image_root: str | None = None  # image paths are relative to this (default: the file's folder)
 
     @classmethod
@@ -79,6 +82,13 @@ PRESETS = {
     "newbee": ColumnMap(price="selling_price", default_currency="CNY"),
     "sample": ColumnMap(attributes={"colour": "colour", "pattern": "pattern", "title_zh": "title_zh"},
                         default_currency="EUR"),
+    # Google Merchant Center product data (tab-separated .tsv or .csv): "15.00 USD" prices, the sale price
+    # when there is one, "Home > Women > Dresses" product types, photos by address (engine/remote_photos.py)
+    "google": ColumnMap(id="id", title="title", description="description", category="product_type", category_sep=">",
+                        price=["sale_price", "price"], images=["image_link", "additional_image_link"], images_sep=",",
+                        attributes={"brand": "brand", "colour": "color", "size": "size", "gender": "gender",
+                                    "material": "material", "pattern": "pattern", "availability": "availability",
+                                    "link": "link"}),
 }
 
 
@@ -88,9 +98,12 @@ class ImportReport:
 
     imported: int = 0
     errors: list[RowError] = field(default_factory=list)
+    downloaded: int = 0  # photo addresses fetched now
+    reused: int = 0  # photo addresses an earlier import had fetched
 
     def as_dict(self) -> dict:
-        return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors]}
+        return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors],
+                "photos_downloaded": self.downloaded, "photos_reused": self.reused}
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, dict | RowError]]:
@@ -152,22 +165,24 @@ def _has_surrogates(text: str) -> bool:
 
 
 def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path, check_images: bool = True) -> Product:
-    """Validate one raw row into a Product; raise ``RowError`` naming the first bad field."""
+    """Validate one raw row into a Product; raise ``RowError`` naming the first bad field. Photo addresses
+    stay addresses here (``import_file`` fetches them a batch at a time)."""
     pid = _text(row.get(cmap.id)).strip()
     if not pid:
         raise RowError(line, cmap.id or "id", "missing id")
     title = _text(row.get(cmap.title)).strip()
     if not title:
         raise RowError(line, cmap.title or "title", "missing title")
+    price, stated = _money(row, line, cmap)
     return Product(
         id=pid, title=title,
         description=_text(row.get(cmap.description)).strip() if cmap.description else "",
         category=_category(row, cmap),
-        price=_price(row.get(cmap.price) if cmap.price else None, line, cmap.price or "price"),
-        currency=(_text(row.get(cmap.currency)).strip() if cmap.currency else "") or cmap.default_currency,
+        price=price,
+        currency=(_text(row.get(cmap.currency)).strip() if cmap.currency else "") or stated or cmap.default_currency,
         attributes={k: _text(row.get(col)).strip() for k, col in cmap.attributes.items()
                     if _text(row.get(col)).strip()},
-        images=_images(row.get(cmap.images) if cmap.images else None, line, cmap, root, check_images),
+        images=_images(row, line, cmap, root, check_images),
     )
 
 
@@ -185,37 +200,76 @@ def _category(row: dict, cmap: ColumnMap) -> str:
     for c in cols:
         value = row.get(c)
         parts += [str(v) for v in value] if isinstance(value, list) else [_text(value)]
+    if cmap.category_sep != "/":
+        parts = [level for p in parts for level in p.split(cmap.category_sep)]
     parts = [p.strip().strip("/") for p in parts]
     return "/".join(p for p in parts if p)
 
 
-def _price(value, line: int, field_name: str) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        price = float(str(value).strip().replace(",", "")) if not isinstance(value, (int, float)) else float(value)
-    except ValueError:
-        raise RowError(line, field_name, f"price {value!r} is not a number") from None
+def _columns(spec: str | list[str] | None) -> list[str]:
+    return spec if isinstance(spec, list) else [spec] if spec else []
+
+
+def _money(row: dict, line: int, cmap: ColumnMap) -> tuple[float | None, str]:
+    """(price, the currency the cell names or "") from the first price column with a value."""
+    for column in _columns(cmap.price):
+        value = row.get(column)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return _price(value, line, column)
+    return None, ""
+
+
+# "15.00 USD", "USD 15.00", "1,299.00", "15,00 EUR" (a comma before the last one or two digits is the decimal mark)
+_MONEY = re.compile(r"^(?:([A-Za-z]{3})\s*)?([0-9][0-9.,\s]*?)(?:\s*([A-Za-z]{3}))?$")
+
+
+def _price(value, line: int, field_name: str) -> tuple[float, str]:
+    if isinstance(value, bool):
+        raise RowError(line, field_name, f"price {value!r} is not a number")
+    if isinstance(value, (int, float)):
+        price, currency = float(value), ""
+    else:
+        text = str(value).strip()
+        match = _MONEY.match(text)
+        if match is not None and not (match.group(1) and match.group(3)):
+            price, currency = _number(match.group(2), value, line, field_name), (match.group(1) or match.group(3) or "").upper()
+        else:
+            price, currency = _number(text, value, line, field_name), ""  # "1e3", "nan", "-5"
     if math.isnan(price) or math.isinf(price):
         raise RowError(line, field_name, f"price {value!r} is not a finite number")
     if price < 0:
         raise RowError(line, field_name, f"price {price} is negative")
-    return price
+    return price, currency
 
 
-def _images(value, line: int, cmap: ColumnMap, root: Path, check: bool) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    refs = value if isinstance(value, list) else [v for v in str(value).split(cmap.images_sep)]
+def _number(digits: str, value, line: int, field_name: str) -> float:
+    digits = re.sub(r"\s", "", digits)
+    if re.search(r",\d{1,2}$", digits):
+        digits = digits.replace(".", "").replace(",", ".")  # 1.299,00 / 15,00
+    try:
+        return float(digits.replace(",", ""))
+    except ValueError:
+        raise RowError(line, field_name, f"price {value!r} is not a number") from None
+
+
+def _images(row: dict, line: int, cmap: ColumnMap, root: Path, check: bool) -> tuple[str, ...]:
+    refs = []
+    for column in _columns(cmap.images):
+        value = row.get(column)
+        if value is None:
+            continue
+        cells = value if isinstance(value, list) else str(value).split(cmap.images_sep)
+        refs += [(str(r).strip(), column) for r in cells if str(r).strip()]
     paths = []
-    for ref in (str(r).strip() for r in refs):
-        if not ref:
+    for ref, column in refs:
+        if is_address(ref):
+            paths.append(ref)
             continue
         path = (root / ref).resolve()
         if check:
-            _check_image(path, line, cmap.images or "images")
+            _check_image(path, line, column)
         paths.append(str(path))
-    return tuple(paths)
+    return tuple(dict.fromkeys(paths))
 
 
 def _check_image(path: Path, line: int, field_name: str) -> None:
@@ -231,43 +285,78 @@ def _check_image(path: Path, line: int, field_name: str) -> None:
 def parse_file(path: str | Path, cmap: ColumnMap | None = None, check_images: bool = True,
                ) -> Iterator[Product | RowError]:
     """Yield a Product or a RowError for every data row of a catalogue file."""
+    for _, item, _ in _parsed(path, cmap, check_images):
+        yield item
+
+
+def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool,
+            ) -> Iterator[tuple[int, Product | RowError, dict]]:
+    """(line, Product or RowError, the raw row) for every data row."""
     path = Path(path)
     cmap = cmap or ColumnMap()
     root = Path(cmap.image_root) if cmap.image_root else path.parent
     resolved: ColumnMap | None = None
     for line, row in read_rows(path):
         if isinstance(row, RowError):
-            yield row
+            yield line, row, {}
             continue
         resolved = resolved or cmap.resolve(list(row))
         try:
-            yield parse_row(row, line, resolved, root, check_images)
+            yield line, parse_row(row, line, resolved, root, check_images), row
         except RowError as err:
-            yield err
+            yield line, err, row
 
 
 def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_size: int = 500,
-                check_images: bool = True, progress: bool = False) -> ImportReport:
+                check_images: bool = True, progress: bool = False, photos: PhotoStore | None = None) -> ImportReport:
     """Validate ``path`` and upsert the good rows into ``catalog`` in transactions of ``batch_size``.
 
     A crash loses at most the batch in flight; the catalogue never holds half a batch. A row without
     photos (no images column, or an empty cell) for a product already stored keeps its photos, so a
-    price feed re-imported without the images column loses nothing.
+    price feed re-imported without the images column loses nothing. Photos given as addresses are
+    fetched a batch at a time into ``photos`` (default: a ``photos`` folder beside the catalogue); a row
+    one of whose addresses gives no photo is refused, naming the address and why, and its stored
+    version, if any, stays as it was.
     """
     from tqdm import tqdm
 
     report = ImportReport()
-    batch: list[Product] = []
-    for item in tqdm(parse_file(path, cmap, check_images), desc="rows", unit="row", disable=not progress):
-        if isinstance(item, RowError):
-            report.errors.append(item)
-            continue
-        batch.append(item)
-        if len(batch) >= batch_size:
-            catalog.upsert(batch, [p.id for p in batch])
-            report.imported += len(batch)
-            batch = []
-    if batch:
-        catalog.upsert(batch, [p.id for p in batch])
-        report.imported += len(batch)
+    photos = photos or PhotoStore(Path(catalog.path).parent / "photos")
+    batch: list[tuple[int, Product, dict]] = []
+    try:
+        for line, item, row in tqdm(_parsed(path, cmap, check_images), desc="rows", unit="row", disable=not progress):
+            if isinstance(item, RowError):
+                report.errors.append(item)
+                continue
+            batch.append((line, item, row))
+            if len(batch) >= batch_size:
+                _store(catalog, batch, photos, report)
+                batch = []
+        if batch:
+            _store(catalog, batch, photos, report)
+    finally:
+        photos.close()
+    report.errors.sort(key=lambda e: e.line)
     return report
+
+
+def _store(catalog, batch: list[tuple[int, Product, dict]], photos: PhotoStore, report: ImportReport) -> None:
+    """Fetch the batch's photo addresses, then upsert the rows whose photos all came."""
+    got = photos.localise(ref for _, product, _ in batch for ref in product.images if is_address(ref))
+    report.downloaded += got.downloaded
+    report.reused += got.reused
+    good = []
+    for line, product, row in batch:
+        failed = next((ref for ref in product.images if ref in got.failed), None)
+        if failed is not None:
+            report.errors.append(RowError(line, _column_of(failed, row), f"image {failed}: {got.failed[failed]}"))
+            continue
+        good.append(product.with_(images=tuple(got.files.get(ref, ref) for ref in product.images)))
+    if good:
+        catalog.upsert(good, [p.id for p in good])
+        report.imported += len(good)
+
+
+def _column_of(address: str, row: dict) -> str:
+    """The column whose cell holds ``address`` (a row's photos may come from several)."""
+    return next((column for column, value in row.items() if address in _text(value)), "images")

@@ -14,6 +14,7 @@ from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
 from .ingest import ColumnMap, ImportReport, import_file
+from .remote_photos import PhotoStore
 from .train import collect_pairs, train_space
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ def import_catalogue(config: EngineConfig, path: str | Path, cmap: ColumnMap | N
                      progress: bool = False) -> ImportReport:
     catalog = Catalog(config.path / "catalog.db")
     try:
-        return import_file(catalog, path, cmap, progress=progress)
+        photos = PhotoStore(config.path / "photos", config.fetch, config.max_image_pixels)
+        return import_file(catalog, path, cmap, progress=progress, photos=photos)
     finally:
         catalog.close()
 
