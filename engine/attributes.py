@@ -49,6 +49,9 @@ class AttributeTable:
         self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
         self._colours: list[frozenset[str]] = []  # row -> the colours the listing states (lower-cased)
+        self._pairs: list[tuple[tuple[str, str], ...]] = []  # row -> its (attribute, value) pairs, lower-cased
+        self._shown: dict[tuple[str, str], str] = {}  # (attribute, value) lower-cased -> the value as first written
+        self._holding: dict[str, int] = {}  # attribute -> rows ever added holding it (dead included)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -87,13 +90,20 @@ class AttributeTable:
         for prefix in _prefixes(product.category):
             self._subtree_rows.setdefault(prefix, _Rows()).append(row)
         self._predicted[row] = product.category_predicted
-        colours = set()
+        colours, pairs = set(), []
         for name, value in product.attributes.items():
+            key = name.lower()
+            self._holding[key] = self._holding.get(key, 0) + 1
             for v in str(value).split("|"):
-                self._postings.setdefault(name.lower(), {}).setdefault(v.strip().lower(), []).append(row)
-                if name.lower() in COLOUR_ATTRIBUTES and v.strip():
+                self._postings.setdefault(key, {}).setdefault(v.strip().lower(), []).append(row)
+                if v.strip():
+                    pair = (key, v.strip().lower())
+                    pairs.append(pair)
+                    self._shown.setdefault(pair, v.strip())
+                if key in COLOUR_ATTRIBUTES and v.strip():
                     colours.add(v.strip().lower())
         self._colours.append(frozenset(colours))
+        self._pairs.append(tuple(dict.fromkeys(pairs)))
         return row
 
     def kill(self, product_id: str) -> int | None:
@@ -171,6 +181,21 @@ class AttributeTable:
     def colours_of(self, row: int) -> frozenset[str]:
         """The colours the listing states (attribute "colour" or "color", lower-cased); may be empty."""
         return self._colours[row]
+
+    def attributes_of(self, row: int) -> tuple[tuple[str, str], ...]:
+        """The listing's (attribute, value) pairs, lower-cased, "|"-separated values apart, each once."""
+        return self._pairs[row]
+
+    def shown(self, pair: tuple[str, str]) -> str:
+        """The value of ``pair`` as the catalogue first wrote it ("Acme" for ("brand", "acme"))."""
+        return self._shown.get(pair, pair[1])
+
+    def facet_attributes(self) -> frozenset[str]:
+        """Attributes to narrow by: those whose values repeat (at most half as many distinct values as rows
+        holding the attribute), colours aside (their own facet). A link, a second title or a description
+        held as an attribute has a value per product and is no facet."""
+        return frozenset(name for name, n in self._holding.items()
+                         if name not in COLOUR_ATTRIBUTES and len(self._postings.get(name, ())) * 2 <= n)
 
     def variants(self, a: int, b: int, price_gap: float) -> bool:
         """Listings ``a`` and ``b`` are variants of a product, never near-duplicates: both state their colours

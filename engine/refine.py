@@ -1,10 +1,12 @@
-"""What a query's relevant matches hold, to narrow it by ("refine by": category, colour, price).
+"""What a query's relevant matches hold, to narrow it by ("refine by": category, colour, attributes, price).
 
 The response's ``facets`` count the whole catalogue's categories (the web page's category list); a shopper
 narrowing a search wants the categories, stated colours and price range of what the search found instead. The
 relevant matches are the candidates the engine ranked (before the page is cut) scoring at least
 ``rerank.sort_floor`` of the best, the set a price order keeps (``engine/paging.py``); counting them costs
-30-45 µs (100-200 rows, the demo shop, 2026-11-27).
+30-45 µs (100-200 rows, the demo shop, 2026-11-27). Attributes whose values repeat (a brand, a size, a pattern:
+``AttributeTable.facet_attributes``) are counted too, each attribute's ``VALUES`` most held values as the
+catalogue writes them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import numpy as np
 from .attributes import AttributeTable
 from .paging import relevant
 from .types import Candidates
+
+VALUES = 10  # values kept per attribute
 
 
 def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | None:
@@ -29,5 +33,20 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
     prices = table.price[rows]
     prices = prices[np.isfinite(prices)]
     return {"relevant": int(len(rows)), "categories": dict(categories.most_common()),
-            "colours": dict(colours.most_common()),
+            "colours": dict(colours.most_common()), "attributes": attributes(table, rows.tolist()),
             "price": {"min": float(prices.min()), "max": float(prices.max())} if len(prices) else None}
+
+
+def attributes(table: AttributeTable, rows: list[int]) -> dict[str, dict[str, int]]:
+    """{attribute: {value: rows holding it}} over ``rows`` for the table's facet attributes (a row counts once
+    per value), each attribute's ``VALUES`` most held values."""
+    facets = table.facet_attributes()
+    if not facets:
+        return {}
+    held = Counter(pair for r in rows for pair in table.attributes_of(r) if pair[0] in facets)
+    out: dict[str, dict[str, int]] = {}
+    for (name, value), n in held.most_common():
+        values = out.setdefault(name, {})
+        if len(values) < VALUES:
+            values[table.shown((name, value))] = n
+    return out

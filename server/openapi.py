@@ -36,10 +36,14 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                               "what the relevant matches (those scoring at least rerank.sort_floor "
                                               "of the best, before the page is cut) hold, to narrow the search by: "
                                               "relevant (how many), categories and colours (value -> count), "
+                                              "attributes whose values repeat (brand, size, pattern: name -> "
+                                              "value -> count, 10 values each; filter with filters.attributes), "
                                               "price {min, max} or null; facets count the whole catalogue",
                                               "properties": {"relevant": {"type": "integer"},
                                                              "categories": {"type": "object", "additionalProperties": {"type": "integer"}},
                                                              "colours": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                                             "attributes": {"type": "object", "additionalProperties": {
+                                                                 "type": "object", "additionalProperties": {"type": "integer"}}},
                                                              "price": {"type": ["object", "null"]}}},
                                    "understood": {"type": ["object", "null"], "description":
                                                   "what was read out of the text: price phrases applied as "

@@ -137,6 +137,16 @@ def test_search_page_end_to_end(live_server, sample_folder, tmp_path):
             assert colours and all(t.lower().startswith("blue") for t in colours), colours
             phone.click("#refine button.chip.active")
             phone.wait_for_function("!document.querySelector('#refine button.chip.active')")
+            facets = phone.locator("#refine button.chip", has_text="pattern: ")  # a repeating attribute
+            labels = [facets.nth(i).inner_text() for i in range(facets.count())]
+            choice = next(i for i, label in enumerate(labels) if "plain" not in label)  # plain ones' titles name none
+            pattern = labels[choice].split(": ")[1].split(" (")[0]
+            facets.nth(choice).click()
+            phone.wait_for_selector("#refine button.chip.active")
+            titles = phone.locator(".card .title").all_inner_texts()
+            assert titles and all(pattern in t.lower() for t in titles), (pattern, titles)
+            phone.click("#refine button.chip.active")
+            phone.wait_for_function("!document.querySelector('#refine button.chip.active')")
             phone.screenshot(path=str(SHOTS / "phone.png"), full_page=False)
             page.click("#clear-photo")  # text alone: the next page below the first, then cheapest first
             page.fill("#text", "bag")

@@ -68,3 +68,36 @@ def test_price_preference_moves_results_without_removing_any(engine):
     assert len(cheap.results) == len(base.results) == 20
     assert np.mean([r.product.price for r in cheap.results[:5]]) <= np.mean([r.product.price for r in base.results[:5]])
     assert all("price_fit" in r.why for r in cheap.results)
+
+
+def test_refine_attribute_counts_equal_a_brute_force_count_on_seeded_rows():
+    """refine.attributes against counting each row's values by hand: facets are the attributes whose values
+    repeat (a per-product link is none), colours have their own facet, values count case-insensitively,
+    shown as first written, a row once per value, 10 values an attribute."""
+    from collections import Counter
+
+    from engine import refine
+    from engine.attributes import AttributeTable
+    from engine.types import Candidates, Product
+
+    rng = np.random.default_rng(7)
+    brands = ["Acme", "acme", "Bolt", "Core"] + [f"B{i}" for i in range(12)]
+    table, rows = AttributeTable(), []
+    for i in range(157):
+        attrs = {"link": f"https://shop.example/{i}", "colour": "Red|Blue"}
+        if i % 5:
+            attrs["brand"] = brands[int(rng.integers(len(brands)))]
+        if i % 3:
+            attrs["size"] = "|".join(sorted(set(rng.choice(["S", "M", "L", "S"], size=2).tolist())))
+        rows.append(attrs)
+        table.add(Product(id=str(i), title="t", attributes=attrs))
+    picked = np.sort(rng.choice(157, size=61, replace=False))
+    got = refine.attributes(table, picked.tolist())
+    assert set(got) == {"brand", "size"}
+    for name in ("brand", "size"):
+        want = Counter(v.lower() for r in picked for v in set(rows[r].get(name, "").split("|")) if v)
+        assert {k.lower(): n for k, n in got[name].items()} == dict(want.most_common(10)) or (
+            len(want) > 10 and sorted(got[name].values(), reverse=True) == [n for _, n in want.most_common(10)])
+    first = next(r["brand"] for r in rows if r.get("brand", "").lower() == "acme")
+    assert [k for k in got["brand"] if k.lower() == "acme"] in ([first], [])  # shown as first written, once
+    assert refine.counts(table, Candidates(picked, np.ones(61, np.float32), {}), 0.5)["attributes"] == got

@@ -61,6 +61,11 @@ def test_refine_counts_what_the_relevant_matches_hold(client):
     blue = client.post("/api/search", json={"text": "striped hoodie", "k": 4,
                                             "filters": {"attributes": {"color": "Blue"}}}).get_json()  # either spelling
     assert blue["results"] and set(blue["refine"]["colours"]) == {"blue"}
+    facets = refine["attributes"]  # the sample shop's "pattern" repeats; its Chinese titles, one each, are no facet
+    assert set(facets) == {"pattern"} and facets["pattern"].get("striped", 0) >= 1
+    dotted = client.post("/api/search", json={"text": "hoodie", "k": 4,
+                                              "filters": {"attributes": {"pattern": "Dotted"}}}).get_json()
+    assert dotted["results"] and dotted["refine"]["attributes"] == {"pattern": {"dotted": dotted["refine"]["relevant"]}}
 
 
 def test_suggest_completes_the_typed_words_and_rejects_bad_parameters(client):

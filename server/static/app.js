@@ -3,7 +3,7 @@
 // category facets, results with score breakdown on hover, "show more" pages and "more like this".
 const $ = (id) => document.getElementById(id);
 const PAGE = 24;
-const state = { photo: null, box: null, category: null, colour: null, exclude: [], shown: 0, asTyped: false };
+const state = { photo: null, box: null, category: null, attrs: {}, exclude: [], shown: 0, asTyped: false };
 
 function setPhoto(dataUrl) {
   state.photo = dataUrl; state.box = null; $("box").hidden = true;
@@ -56,7 +56,7 @@ async function search(asTyped = false, more = false) {
   if ($("min").value !== "") body.filters.min_price = Number($("min").value);
   if ($("max").value !== "") body.filters.max_price = Number($("max").value);
   if (state.category) body.filters.category = state.category;
-  if (state.colour) body.filters.attributes = { colour: state.colour };
+  if (Object.keys(state.attrs).length) body.filters.attributes = { ...state.attrs };
   if (state.exclude.length) body.exclude = state.exclude;
   if (!body.text && !body.image) { $("status").textContent = "Add a photo or some words."; return; }
   $("status").textContent = "Searching…";
@@ -88,7 +88,11 @@ function renderResults(results, append) {
     card.title = Object.entries(r.why).map(([k, v]) => `${k}: ${v.toFixed(3)}`).join("\n") + `\nscore: ${r.score.toFixed(3)}`;
     const img = document.createElement("img");
     img.loading = "lazy"; img.alt = p.title; if (p.images.length) img.src = p.images[0];
-    const title = document.createElement("div"); title.className = "title"; title.textContent = p.title;
+    const title = document.createElement("div"); title.className = "title";
+    const link = p.attributes && p.attributes.link;  // a feed's product page (http(s) only)
+    if (link && /^https?:\/\//i.test(link)) {
+      const a = document.createElement("a"); a.href = link; a.rel = "noopener"; a.textContent = p.title; title.append(a);
+    } else title.textContent = p.title;
     const price = document.createElement("div"); price.className = "price";
     price.textContent = p.price == null ? "" : `${p.price.toFixed(2)} ${p.currency}`;
     const meta = document.createElement("div"); meta.className = "meta"; meta.textContent = p.category;
@@ -108,15 +112,24 @@ function renderResults(results, append) {
   if (append) $("results").append(...cards); else $("results").replaceChildren(...cards);
 }
 
-// What the relevant matches hold: their stated colours to narrow by (a chosen one can be taken back), prices.
+// What the relevant matches hold: their stated colours and repeating attributes (brand, size, pattern) to
+// narrow by (a chosen one can be taken back), and their prices.
 function renderRefine(refine) {
   const chips = [];
-  if (state.colour) {
-    chips.push(chip(`colour: ${state.colour} ×`, () => { state.colour = null; search(state.asTyped); }, "active"));
-  } else if (refine && refine.colours) {
-    for (const [c, n] of Object.entries(refine.colours).sort((a, b) => b[1] - a[1]).slice(0, 8)) {  // most first
-      chips.push(chip(`${c} (${n})`, () => { state.colour = c; search(state.asTyped); }));
-    }
+  const narrow = (name, value) => () => { state.attrs[name] = value; search(state.asTyped); };
+  for (const [name, value] of Object.entries(state.attrs)) {
+    chips.push(chip(`${name}: ${value} ×`, () => { delete state.attrs[name]; search(state.asTyped); }, "active"));
+  }
+  const mostFirst = (counts) => Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  if (refine && refine.colours && !state.attrs.colour) {
+    for (const [c, n] of mostFirst(refine.colours).slice(0, 8)) chips.push(chip(`${c} (${n})`, narrow("colour", c)));
+  }
+  const attributes = refine && refine.attributes ? Object.entries(refine.attributes) : [];
+  const useful = attributes.filter(([name, values]) => !(name in state.attrs)  // one value held by every match narrows nothing
+    && !(Object.keys(values).length === 1 && Object.values(values)[0] >= refine.relevant));
+  const total = (values) => Object.values(values).reduce((a, b) => a + b, 0);
+  for (const [name, values] of useful.sort((a, b) => total(b[1]) - total(a[1])).slice(0, 3)) {
+    for (const [v, n] of mostFirst(values).slice(0, 5)) chips.push(chip(`${name}: ${v} (${n})`, narrow(name, v)));
   }
   const price = refine && refine.price ? ` prices ${refine.price.min.toFixed(2)}–${refine.price.max.toFixed(2)}` : "";
   $("refine").replaceChildren(...(chips.length ? [document.createTextNode("Refine: "), ...chips] : []),
