@@ -56,6 +56,8 @@ def cmd_import(args) -> int:
     counts = {"imported": report.imported, "refused": len(report.errors)}
     if report.downloaded or report.reused:
         counts.update(photos_downloaded=report.downloaded, photos_reused=report.reused)
+    if report.withdrawn:
+        counts["withdrawn"] = report.withdrawn
     print(json.dumps(counts))
     return EXIT_PARTIAL if report.errors else EXIT_OK
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import CatalogFormatError, RowError
+from .errors import CatalogFormatError, ProductNotFoundError, RowError
+from .money import price_cell
+from .feeds import grouped, named_attributes, plain_text, withdrawn
 from .remote_photos import PhotoStore, is_address
 from .types import Product
 
@@ -49,6 +49,15 @@ class ColumnMap:
     attributes: dict[str, str] = field(default_factory=dict)  # attribute name -> source column
     default_currency: str = ""  # used when neither a currency column nor the price cell ("15.00 USD") names one
     image_root: str | None = None  # image paths are relative to this (default: the file's folder)
+    category_else: str | None = None  # the category when the category column(s) are empty (Shopify: "Type")
+    named_attributes: dict[str, str] = field(default_factory=dict)  # name column -> value column: the attribute is called what the name cell says ("Option1 Name": "Option1 Value")
+    group_by: str | None = None  # rows with one value here, one after another, are one product (Shopify: "Handle"): each field's first value, every row's photos and attribute values, the lowest price
+    withdraw_when: dict[str, list[str]] = field(default_factory=dict)  # column -> values (any case) marking a product not for sale: not imported, and removed if stored
+
+    def collected(self) -> frozenset[str]:
+        """The columns whose values a product's rows add up (``group_by``): photos, prices, attributes."""
+        return frozenset([*_columns(self.images), *_columns(self.price), *self.attributes.values(),
+                          *self.named_attributes.values(), *self.withdraw_when])
 
     @classmethod
     def from_file(cls, path: str | Path) -> "ColumnMap":
@@ -89,7 +98,22 @@ PRESETS = {
                         attributes={"brand": "brand", "colour": "color", "size": "size", "gender": "gender",
                                     "material": "material", "pattern": "pattern", "availability": "availability",
                                     "link": "link"}),
+    # Shopify's product export: a product's variants and extra photos on rows under its Handle, options named
+    # by the data ("Option1 Name" = "Color"), markup descriptions, drafts and archived products withdrawn
+    "shopify": ColumnMap(id="Handle", title="Title", description="Body (HTML)", category="Product Category",
+                         category_sep=">", category_else="Type", price="Variant Price", images=["Image Src", "Variant Image"],
+                         attributes={"brand": "Vendor", "type": "Type", "tags": "Tags", "sku": "Variant SKU"},
+                         named_attributes={f"Option{i} Name": f"Option{i} Value" for i in (1, 2, 3)}, group_by="Handle",
+                         withdraw_when={"Status": ["draft", "archived"], "Published": ["false"]}),
 }
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A row for a product the shop no longer sells (``ColumnMap.withdraw_when``)."""
+
+    id: str
+    rule: str
 
 
 @dataclass
@@ -100,10 +124,11 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     downloaded: int = 0  # photo addresses fetched now
     reused: int = 0  # photo addresses an earlier import had fetched
+    withdrawn: int = 0  # rows marking a product not for sale (removed when stored)
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors],
-                "photos_downloaded": self.downloaded, "photos_reused": self.reused}
+                "photos_downloaded": self.downloaded, "photos_reused": self.reused, "withdrawn": self.withdrawn}
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, dict | RowError]]:
@@ -174,14 +199,14 @@ def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path, check_images: b
     if not title:
         raise RowError(line, cmap.title or "title", "missing title")
     price, stated = _money(row, line, cmap)
+    attributes = {k: _text(row.get(col)).strip() for k, col in cmap.attributes.items() if _text(row.get(col)).strip()}
     return Product(
         id=pid, title=title,
-        description=_text(row.get(cmap.description)).strip() if cmap.description else "",
-        category=_category(row, cmap),
+        description=plain_text(_text(row.get(cmap.description)).strip()) if cmap.description else "",
+        category=_category(row, cmap) or (_text(row.get(cmap.category_else)).strip() if cmap.category_else else ""),
         price=price,
         currency=(_text(row.get(cmap.currency)).strip() if cmap.currency else "") or stated or cmap.default_currency,
-        attributes={k: _text(row.get(col)).strip() for k, col in cmap.attributes.items()
-                    if _text(row.get(col)).strip()},
+        attributes={**named_attributes(row, cmap.named_attributes), **attributes},
         images=_images(row, line, cmap, root, check_images),
     )
 
@@ -211,45 +236,14 @@ def _columns(spec: str | list[str] | None) -> list[str]:
 
 
 def _money(row: dict, line: int, cmap: ColumnMap) -> tuple[float | None, str]:
-    """(price, the currency the cell names or "") from the first price column with a value."""
+    """(price, the currency the cell names or "") from the first price column with a value; of several
+    values (a product's variants, ``group_by``) the lowest."""
     for column in _columns(cmap.price):
         value = row.get(column)
         if value is not None and not (isinstance(value, str) and not value.strip()):
-            return _price(value, line, column)
+            values = value if isinstance(value, list) else [value]
+            return min((price_cell(v, line, column) for v in values), key=lambda pc: pc[0])
     return None, ""
-
-
-# "15.00 USD", "USD 15.00", "1,299.00", "15,00 EUR" (a comma before the last one or two digits is the decimal mark)
-_MONEY = re.compile(r"^(?:([A-Za-z]{3})\s*)?([0-9][0-9.,\s]*?)(?:\s*([A-Za-z]{3}))?$")
-
-
-def _price(value, line: int, field_name: str) -> tuple[float, str]:
-    if isinstance(value, bool):
-        raise RowError(line, field_name, f"price {value!r} is not a number")
-    if isinstance(value, (int, float)):
-        price, currency = float(value), ""
-    else:
-        text = str(value).strip()
-        match = _MONEY.match(text)
-        if match is not None and not (match.group(1) and match.group(3)):
-            price, currency = _number(match.group(2), value, line, field_name), (match.group(1) or match.group(3) or "").upper()
-        else:
-            price, currency = _number(text, value, line, field_name), ""  # "1e3", "nan", "-5"
-    if math.isnan(price) or math.isinf(price):
-        raise RowError(line, field_name, f"price {value!r} is not a finite number")
-    if price < 0:
-        raise RowError(line, field_name, f"price {price} is negative")
-    return price, currency
-
-
-def _number(digits: str, value, line: int, field_name: str) -> float:
-    digits = re.sub(r"\s", "", digits)
-    if re.search(r",\d{1,2}$", digits):
-        digits = digits.replace(".", "").replace(",", ".")  # 1.299,00 / 15,00
-    try:
-        return float(digits.replace(",", ""))
-    except ValueError:
-        raise RowError(line, field_name, f"price {value!r} is not a number") from None
 
 
 def _images(row: dict, line: int, cmap: ColumnMap, root: Path, check: bool) -> tuple[str, ...]:
@@ -296,11 +290,18 @@ def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool,
     cmap = cmap or ColumnMap()
     root = Path(cmap.image_root) if cmap.image_root else path.parent
     resolved: ColumnMap | None = None
-    for line, row in read_rows(path):
+    rows = read_rows(path)
+    if cmap.group_by:
+        rows = grouped(rows, cmap.group_by, cmap.collected())
+    for line, row in rows:
         if isinstance(row, RowError):
             yield line, row, {}
             continue
         resolved = resolved or cmap.resolve(list(row))
+        rule = withdrawn(row, resolved.withdraw_when)
+        if rule is not None and _text(row.get(resolved.id)).strip():
+            yield line, Withdrawn(_text(row.get(resolved.id)).strip(), rule), row
+            continue
         try:
             yield line, parse_row(row, line, resolved, root, check_images), row
         except RowError as err:
@@ -322,7 +323,7 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
 
     report = ImportReport()
     photos = photos or PhotoStore(Path(catalog.path).parent / "photos")
-    batch: list[tuple[int, Product, dict]] = []
+    batch: list[tuple[int, Product | Withdrawn, dict]] = []
     try:
         for line, item, row in tqdm(_parsed(path, cmap, check_images), desc="rows", unit="row", disable=not progress):
             if isinstance(item, RowError):
@@ -340,8 +341,12 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     return report
 
 
-def _store(catalog, batch: list[tuple[int, Product, dict]], photos: PhotoStore, report: ImportReport) -> None:
-    """Fetch the batch's photo addresses, then upsert the rows whose photos all came."""
+def _store(catalog, batch: list[tuple[int, Product | Withdrawn, dict]], photos: PhotoStore,
+           report: ImportReport) -> None:
+    """Fetch the batch's photo addresses, then upsert the rows whose photos all came and remove the stored
+    products the batch withdraws."""
+    gone = [item.id for _, item, _ in batch if isinstance(item, Withdrawn)]
+    batch = [entry for entry in batch if isinstance(entry[1], Product)]
     got = photos.localise(ref for _, product, _ in batch for ref in product.images if is_address(ref))
     report.downloaded += got.downloaded
     report.reused += got.reused
@@ -355,6 +360,12 @@ def _store(catalog, batch: list[tuple[int, Product, dict]], photos: PhotoStore, 
     if good:
         catalog.upsert(good, [p.id for p in good])
         report.imported += len(good)
+    report.withdrawn += len(gone)
+    for pid in gone:
+        try:
+            catalog.delete(pid)
+        except ProductNotFoundError:
+            pass
 
 
 def _column_of(address: str, row: dict) -> str:
