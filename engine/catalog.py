@@ -175,17 +175,29 @@ class Catalog:
 
     def delete(self, product_id: str) -> int:
         """Delete one product (raises ``ProductNotFoundError``); returns the new sequence number."""
+        if not self.delete_many([product_id]):
+            raise ProductNotFoundError(product_id)
+        return self.seq
+
+    def delete_many(self, product_ids: Sequence[str]) -> int:
+        """Delete the stored ones of ``product_ids`` in one transaction (all or none); returns how many."""
+        gone = 0
         with transaction(self._conn()) as conn:
-            old = conn.execute("SELECT rowid FROM products WHERE id = ?", (product_id,)).fetchone()
-            if old is None:
-                raise ProductNotFoundError(product_id)
-            conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
-            if self.lexical:
-                lexicon.forget(conn, old[0])
-            self._add_to_count(conn, -1)
-            seq = self._next_seq(conn)
-            conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (product_id, seq))
-        return seq
+            for pid in product_ids:
+                old = conn.execute("SELECT rowid FROM products WHERE id = ?", (pid,)).fetchone()
+                if old is None:
+                    continue
+                conn.execute("DELETE FROM products WHERE id = ?", (pid,))
+                if self.lexical:
+                    lexicon.forget(conn, old[0])
+                seq = self._next_seq(conn)
+                conn.execute("INSERT OR REPLACE INTO deletions (id, seq) VALUES (?, ?)", (pid, seq))
+                gone += 1
+            self._add_to_count(conn, -gone)
+        return gone
+
+    def ids(self) -> list[str]:
+        return [row[0] for row in self._conn().execute("SELECT id FROM products ORDER BY id")]
 
     @staticmethod
     def _next_seq(conn: sqlite3.Connection) -> int:

@@ -50,16 +50,21 @@ def _column_map(args) -> ColumnMap:
 def cmd_import(args) -> int:
     from .workflow import import_catalogue
 
-    report = import_catalogue(_config(args), args.file, _column_map(args), progress=not args.quiet)
+    report = import_catalogue(_config(args), args.file, _column_map(args), progress=not args.quiet,
+                              full=args.full, max_removed=args.max_removed)
     for err in report.errors:
         print(f"{args.file}: {err}", file=sys.stderr)
+    if report.removal_refused:
+        print(f"{args.file}: {report.removal_refused}", file=sys.stderr)
     counts = {"imported": report.imported, "refused": len(report.errors)}
     if report.downloaded or report.reused:
         counts.update(photos_downloaded=report.downloaded, photos_reused=report.reused)
     if report.withdrawn:
         counts["withdrawn"] = report.withdrawn
+    if args.full:
+        counts["removed"] = report.removed
     print(json.dumps(counts))
-    return EXIT_PARTIAL if report.errors else EXIT_OK
+    return EXIT_PARTIAL if report.errors or report.removal_refused else EXIT_OK
 
 
 def _positive_int(value: str) -> int:
@@ -309,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--map-{f}", help=f"source column for the product {f}")
     p.add_argument("--map-category", help="source column(s) for the category path, comma-separated")
     p.add_argument("--currency", help="currency when the file has no currency column")
+    p.add_argument("--full", action="store_true", help="the file is the whole catalogue: remove stored products it does "
+                                                       "not name (none when that would be more than --max-removed of them)")
+    p.add_argument("--max-removed", type=_share, default=0.5, help="a full import removes at most this share of the "
+                                                                  "stored products, else none (default 0.5)")
     p.set_defaults(fn=cmd_import)
 
     p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")

@@ -1,8 +1,8 @@
-"""Catalogue files (CSV or JSONL) to validated ``Product`` rows.
+"""Catalogue files (CSV, TSV or JSONL) to validated ``Product`` rows, stored a batch at a time.
 
-Column names are mapped by a ``ColumnMap`` (from options, a JSON mapping file or a preset), so shop
-exports import without editing. A bad row becomes a ``RowError`` naming its line and field; the other
-rows still import.
+Column names are mapped by a ``ColumnMap`` (``engine/column_map.py``: options, a JSON mapping file or a
+preset), so shop exports import without editing. A bad row becomes a ``RowError`` naming its line and
+field; the other rows still import.
 """
 
 from __future__ import annotations
@@ -10,102 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from PIL import Image, UnidentifiedImageError
 
+from .column_map import PRESETS, ColumnMap, columns as _columns
 from .errors import CatalogFormatError, ProductNotFoundError, RowError
-from .money import price_cell
 from .feeds import grouped, named_attributes, plain_text, withdrawn
+from .money import price_cell
 from .remote_photos import PhotoStore, is_address
 from .types import Product
 
-SYNONYMS = {
-    "id": ("id", "sku", "goods_id", "product_id", "item_id"),
-    "title": ("title", "name", "goods_name", "product_name"),
-    "description": ("description", "goods_intro", "desc", "body"),
-    "category": ("category", "category_path", "category_name", "product_type"),
-    "price": ("price", "selling_price", "sale_price"),
-    "currency": ("currency",),
-    "images": ("images", "image", "image_path", "photos", "photo", "image_link", "image_url"),
-}
-
-
-@dataclass(frozen=True)
-class ColumnMap:
-    """Which source column feeds which product field; ``None`` = auto-detect by common names."""
-
-    id: str | None = None
-    title: str | None = None
-    description: str | None = None
-    category: str | list[str] | None = None  # a list of columns is joined into a path with "/"
-    category_sep: str = "/"  # separator between a category cell's levels ("Home > Women > Dresses": ">")
-    price: str | list[str] | None = None  # a list: the first of these columns with a value ("sale_price", "price")
-    currency: str | None = None
-    images: str | list[str] | None = None  # paths (relative to image_root) or http(s) addresses; a list: all these columns'
-    images_sep: str = "|"  # separator between several images in one cell
-    attributes: dict[str, str] = field(default_factory=dict)  # attribute name -> source column
-    default_currency: str = ""  # used when neither a currency column nor the price cell ("15.00 USD") names one
-    image_root: str | None = None  # image paths are relative to this (default: the file's folder)
-    category_else: str | None = None  # the category when the category column(s) are empty (Shopify: "Type")
-    named_attributes: dict[str, str] = field(default_factory=dict)  # name column -> value column: the attribute is called what the name cell says ("Option1 Name": "Option1 Value")
-    group_by: str | None = None  # rows with one value here, one after another, are one product (Shopify: "Handle"): each field's first value, every row's photos and attribute values, the lowest price
-    withdraw_when: dict[str, list[str]] = field(default_factory=dict)  # column -> values (any case) marking a product not for sale: not imported, and removed if stored
-
-    def collected(self) -> frozenset[str]:
-        """The columns whose values a product's rows add up (``group_by``): photos, prices, attributes."""
-        return frozenset([*_columns(self.images), *_columns(self.price), *self.attributes.values(),
-                          *self.named_attributes.values(), *self.withdraw_when])
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> "ColumnMap":
-        data = json.loads(Path(path).read_text())
-        valid = {f.name for f in fields(cls)}
-        unknown = set(data) - valid
-        if unknown:
-            raise CatalogFormatError(f"unknown mapping keys {sorted(unknown)}; valid: {sorted(valid)}")
-        return cls(**data)
-
-    def resolve(self, columns: list[str]) -> "ColumnMap":
-        """Fill unset fields from ``SYNONYMS``; raise if no id or title column can be found."""
-        lower = {c.lower(): c for c in columns}
-        resolved = {}
-        for name, options in SYNONYMS.items():
-            given = getattr(self, name)
-            if given is None:
-                given = next((lower[o] for o in options if o in lower), None)
-            resolved[name] = given
-        for required in ("id", "title"):
-            if resolved[required] is None:
-                raise CatalogFormatError(
-                    f"no {required} column: map one with --map-{required}; columns are {columns}")
-        return ColumnMap(**{**self.__dict__, **resolved})
-
-
-PRESETS = {
-    "luma": ColumnMap(id="sku", title="name", attributes={"colour": "colors"}, default_currency="USD"),
-    "fashion": ColumnMap(category=["master_category", "sub_category", "article_type"], images="image",
-                         attributes={"colour": "base_colour", "usage": "usage"}),
-    "newbee": ColumnMap(price="selling_price", default_currency="CNY"),
-    "sample": ColumnMap(attributes={"colour": "colour", "pattern": "pattern", "title_zh": "title_zh"},
-                        default_currency="EUR"),
-    # Google Merchant Center product data (tab-separated .tsv or .csv): "15.00 USD" prices, the sale price
-    # when there is one, "Home > Women > Dresses" product types, photos by address (engine/remote_photos.py)
-    "google": ColumnMap(id="id", title="title", description="description", category="product_type", category_sep=">",
-                        price=["sale_price", "price"], images=["image_link", "additional_image_link"], images_sep=",",
-                        attributes={"brand": "brand", "colour": "color", "size": "size", "gender": "gender",
-                                    "material": "material", "pattern": "pattern", "availability": "availability",
-                                    "link": "link"}),
-    # Shopify's product export: a product's variants and extra photos on rows under its Handle, options named
-    # by the data ("Option1 Name" = "Color"), markup descriptions, drafts and archived products withdrawn
-    "shopify": ColumnMap(id="Handle", title="Title", description="Body (HTML)", category="Product Category",
-                         category_sep=">", category_else="Type", price="Variant Price", images=["Image Src", "Variant Image"],
-                         attributes={"brand": "Vendor", "type": "Type", "tags": "Tags", "sku": "Variant SKU"},
-                         named_attributes={f"Option{i} Name": f"Option{i} Value" for i in (1, 2, 3)}, group_by="Handle",
-                         withdraw_when={"Status": ["draft", "archived"], "Published": ["false"]}),
-}
+__all__ = ["PRESETS", "ColumnMap", "ImportReport", "RowError", "Withdrawn", "import_file", "parse_file", "parse_row",
+           "read_rows"]
 
 
 @dataclass(frozen=True)
@@ -125,10 +44,13 @@ class ImportReport:
     downloaded: int = 0  # photo addresses fetched now
     reused: int = 0  # photo addresses an earlier import had fetched
     withdrawn: int = 0  # rows marking a product not for sale (removed when stored)
+    removed: int = 0  # a full import: stored products the file does not name, removed
+    removal_refused: str | None = None  # a full import that would have removed too many: why none was
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors],
-                "photos_downloaded": self.downloaded, "photos_reused": self.reused, "withdrawn": self.withdrawn}
+                "photos_downloaded": self.downloaded, "photos_reused": self.reused, "withdrawn": self.withdrawn,
+                "removed": self.removed, "removal_refused": self.removal_refused}
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, dict | RowError]]:
@@ -231,10 +153,6 @@ def _category(row: dict, cmap: ColumnMap) -> str:
     return "/".join(p for p in parts if p)
 
 
-def _columns(spec: str | list[str] | None) -> list[str]:
-    return spec if isinstance(spec, list) else [spec] if spec else []
-
-
 def _money(row: dict, line: int, cmap: ColumnMap) -> tuple[float | None, str]:
     """(price, the currency the cell names or "") from the first price column with a value; of several
     values (a product's variants, ``group_by``) the lowest."""
@@ -279,13 +197,13 @@ def _check_image(path: Path, line: int, field_name: str) -> None:
 def parse_file(path: str | Path, cmap: ColumnMap | None = None, check_images: bool = True,
                ) -> Iterator[Product | RowError]:
     """Yield a Product or a RowError for every data row of a catalogue file."""
-    for _, item, _ in _parsed(path, cmap, check_images):
+    for _, item, _, _ in _parsed(path, cmap, check_images):
         yield item
 
 
 def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool,
-            ) -> Iterator[tuple[int, Product | RowError, dict]]:
-    """(line, Product or RowError, the raw row) for every data row."""
+            ) -> Iterator[tuple[int, Product | Withdrawn | RowError, dict, str]]:
+    """(line, Product, Withdrawn or RowError, the raw row, its id or "") for every data row."""
     path = Path(path)
     cmap = cmap or ColumnMap()
     root = Path(cmap.image_root) if cmap.image_root else path.parent
@@ -295,21 +213,23 @@ def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool,
         rows = grouped(rows, cmap.group_by, cmap.collected())
     for line, row in rows:
         if isinstance(row, RowError):
-            yield line, row, {}
+            yield line, row, {}, ""
             continue
         resolved = resolved or cmap.resolve(list(row))
+        pid = _text(row.get(resolved.id)).strip()
         rule = withdrawn(row, resolved.withdraw_when)
-        if rule is not None and _text(row.get(resolved.id)).strip():
-            yield line, Withdrawn(_text(row.get(resolved.id)).strip(), rule), row
+        if rule is not None and pid:
+            yield line, Withdrawn(pid, rule), row, pid
             continue
         try:
-            yield line, parse_row(row, line, resolved, root, check_images), row
+            yield line, parse_row(row, line, resolved, root, check_images), row, pid
         except RowError as err:
-            yield line, err, row
+            yield line, err, row, pid
 
 
 def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_size: int = 500,
-                check_images: bool = True, progress: bool = False, photos: PhotoStore | None = None) -> ImportReport:
+                check_images: bool = True, progress: bool = False, photos: PhotoStore | None = None,
+                full: bool = False, max_removed: float = 0.5) -> ImportReport:
     """Validate ``path`` and upsert the good rows into ``catalog`` in transactions of ``batch_size``.
 
     A crash loses at most the batch in flight; the catalogue never holds half a batch. A row without
@@ -317,15 +237,22 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     price feed re-imported without the images column loses nothing. Photos given as addresses are
     fetched a batch at a time into ``photos`` (default: a ``photos`` folder beside the catalogue); a row
     one of whose addresses gives no photo is refused, naming the address and why, and its stored
-    version, if any, stays as it was.
+    version, if any, stays as it was. ``full``: the file is the whole catalogue, so stored products it
+    does not name are removed afterwards, in one transaction, unless they are more than ``max_removed``
+    of those stored (a truncated file; then none is, and ``report.removal_refused`` says why). A refused
+    row still names its product: its stored version stays.
     """
     from tqdm import tqdm
 
     report = ImportReport()
     photos = photos or PhotoStore(Path(catalog.path).parent / "photos")
+    named: set[str] = set()
     batch: list[tuple[int, Product | Withdrawn, dict]] = []
     try:
-        for line, item, row in tqdm(_parsed(path, cmap, check_images), desc="rows", unit="row", disable=not progress):
+        for line, item, row, pid in tqdm(_parsed(path, cmap, check_images), desc="rows", unit="row",
+                                         disable=not progress):
+            if pid and full:
+                named.add(pid)
             if isinstance(item, RowError):
                 report.errors.append(item)
                 continue
@@ -338,7 +265,20 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     finally:
         photos.close()
     report.errors.sort(key=lambda e: e.line)
+    if full:
+        _remove_unnamed(catalog, named, max_removed, report)
     return report
+
+
+def _remove_unnamed(catalog, named: set[str], max_removed: float, report: ImportReport) -> None:
+    stored = catalog.ids()
+    unnamed = [pid for pid in stored if pid not in named]
+    if unnamed and len(unnamed) > max_removed * len(stored):
+        report.removal_refused = (f"the file names {len(stored) - len(unnamed)} of the {len(stored)} stored products: "
+                                  f"removing the other {len(unnamed)} is more than {max_removed:.0%} of the catalogue, "
+                                  "so none was removed (a cut-off file?); allow it with a larger max_removed")
+        return
+    report.removed = catalog.delete_many(unnamed) if unnamed else 0
 
 
 def _store(catalog, batch: list[tuple[int, Product | Withdrawn, dict]], photos: PhotoStore,

@@ -21,11 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def import_catalogue(config: EngineConfig, path: str | Path, cmap: ColumnMap | None = None,
-                     progress: bool = False) -> ImportReport:
+                     progress: bool = False, full: bool = False, max_removed: float = 0.5) -> ImportReport:
+    """``ingest.import_file`` into the data folder's catalogue, photo addresses fetched into its ``photos``."""
     catalog = Catalog(config.path / "catalog.db")
     try:
         photos = PhotoStore(config.path / "photos", config.fetch, config.max_image_pixels)
-        return import_file(catalog, path, cmap, progress=progress, photos=photos)
+        return import_file(catalog, path, cmap, progress=progress, photos=photos, full=full, max_removed=max_removed)
     finally:
         catalog.close()
 

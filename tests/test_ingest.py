@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from PIL import Image
 
 from engine.catalog import Catalog
@@ -78,3 +80,63 @@ def test_predicted_category_never_overwrites_a_given_one(tmp_path):
     catalog.upsert([Product(id="p", title="t2", category="Women/Bags", category_predicted=True)])
     p = catalog.get("p")
     assert p.category == "Men/Tops" and not p.category_predicted and p.title == "t2"
+
+
+def _rows_file(tmp_path, rows, name="full.jsonl"):
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_full_import_removes_what_the_file_no_longer_names_and_keeps_refused_rows_products(tmp_path):
+    catalog = Catalog(tmp_path / "c.db")
+    import_file(catalog, _rows_file(tmp_path, [{"id": i, "title": f"Thing {i}", "price": 10} for i in "ABCD"]))
+    seq = catalog.seq
+    report = import_file(catalog, _rows_file(tmp_path, [{"id": "A", "title": "Thing A", "price": 8},
+                                                        {"id": "B", "title": "Thing B", "price": "cheap"},
+                                                        {"id": "C", "title": "Thing C", "price": 10}]), full=True)
+    assert (report.imported, report.removed, report.removal_refused) == (2, 1, None)
+    assert catalog.ids() == ["A", "B", "C"] and catalog.get("B").price == 10 and catalog.get("A").price == 8
+    changed, deleted = catalog.changes_since(seq)
+    assert deleted == ["D"]  # a serving engine drops it at its next sync
+
+
+def test_a_full_import_that_would_empty_most_of_the_catalogue_removes_nothing_unless_allowed(tmp_path):
+    catalog = Catalog(tmp_path / "c.db")
+    import_file(catalog, _rows_file(tmp_path, [{"id": str(i), "title": f"Thing {i}"} for i in range(10)]))
+    cut = _rows_file(tmp_path, [{"id": "0", "title": "Thing 0"}, {"id": "1", "title": "Thing 1"}], "cut.jsonl")
+    report = import_file(catalog, cut, full=True)
+    assert report.removed == 0 and "names 2 of the 10 stored products" in report.removal_refused and len(catalog) == 10
+    assert import_file(catalog, cut, full=True, max_removed=1.0).removed == 8 and catalog.ids() == ["0", "1"]
+
+
+def test_removing_many_is_all_or_nothing(tmp_path, monkeypatch):
+    from engine import lexicon
+
+    catalog = Catalog(tmp_path / "c.db")
+    import_file(catalog, _rows_file(tmp_path, [{"id": str(i), "title": f"Thing {i}"} for i in range(5)]))
+    calls = []
+
+    def forget(conn, rowid):
+        calls.append(rowid)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process stopped half-way through
+    monkeypatch.setattr(lexicon, "forget", forget)
+    with pytest.raises(KeyboardInterrupt):
+        catalog.delete_many(["0", "1", "2", "3"])
+    assert catalog.ids() == ["0", "1", "2", "3", "4"] and len(catalog) == 5
+
+
+def test_the_command_line_full_import_prints_what_it_removed(tmp_path, capsys):
+    from engine.cli import main
+
+    data = ["--data-dir", str(tmp_path / "d"), "-q", "import"]
+    assert main([*data, str(_rows_file(tmp_path, [{"id": i, "title": i} for i in "ABC"]))]) == 0
+    capsys.readouterr()
+    assert main([*data, str(_rows_file(tmp_path, [{"id": "A", "title": "A"}, {"id": "B", "title": "B"}], "b.jsonl")),
+                 "--full"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"imported": 2, "refused": 0, "removed": 1}
+    assert main([*data, str(_rows_file(tmp_path, [{"id": "A", "title": "A"}], "c.jsonl")), "--full",
+                 "--max-removed", "0.2"]) == 3
+    out, err = capsys.readouterr()
+    assert json.loads(out)["removed"] == 0 and "none was removed" in err
