@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import SERVING_THREADS, EngineConfig, config_to_dict, load_config, with_settings
 from .errors import ShopsightError
 from .paging import SORTS
-from .ingest import PRESETS, ColumnMap
+from .ingest import FORMATS, PRESETS, ColumnMap
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -51,7 +51,7 @@ def cmd_import(args) -> int:
     from .workflow import import_catalogue
 
     report = import_catalogue(_config(args), args.file, _column_map(args), progress=not args.quiet,
-                              full=args.full, max_removed=args.max_removed)
+                              full=args.full, max_removed=args.max_removed, fmt=args.format)
     for err in report.errors:
         print(f"{args.file}: {err}", file=sys.stderr)
     if report.removal_refused:
@@ -307,8 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.set_defaults(fn=cmd_sample)
 
-    p = sub.add_parser("import", help="import a catalogue file (CSV/TSV/JSONL)")
+    p = sub.add_parser("import", help="import a catalogue file (CSV/TSV/JSONL), a path or an http(s) address")
     p.add_argument("file")
+    p.add_argument("--format", choices=FORMATS, help="the file's format when its name does not say (feed.txt)")
     p.add_argument("--mapping", help=f"a preset ({', '.join(PRESETS)}) or a JSON column-mapping file")
     for f in ("id", "title", "description", "price", "images"):
         p.add_argument(f"--map-{f}", help=f"source column for the product {f}")

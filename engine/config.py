@@ -135,6 +135,7 @@ class FetchConfig:
     workers: int = 16  # catalogue photos given as web addresses: downloads at once (engine/remote_photos.py; eval.remote_import_bench: 215 photos/s at 50 ms round trips, 138 with 8)
     timeout_s: float = 15.0  # seconds to connect, and between bytes received
     max_bytes: int = 10_000_000  # a photo larger than this is refused (the API's upload limit)
+    max_feed_bytes: int = 4_000_000_000  # a catalogue file imported from an address larger than this is refused
     retries: int = 2  # tries again after a connection error, a timeout, HTTP 429 or 5xx (0.5 s, then 1 s, ...)
     refetch: bool = False  # download addresses fetched by an earlier import again (default: reuse the kept file)
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urljoin
 
 from PIL import Image, UnidentifiedImageError
 
@@ -53,16 +54,21 @@ class ImportReport:
                 "removed": self.removed, "removal_refused": self.removal_refused}
 
 
-def read_rows(path: str | Path) -> Iterator[tuple[int, dict | RowError]]:
-    """Yield (line, raw row dict) from CSV or JSONL, or (line, RowError) for undecodable rows."""
+FORMATS = ("csv", "tsv", "jsonl")
+
+
+def read_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict | RowError]]:
+    """Yield (line, raw row dict) from CSV, TSV or JSONL (``fmt``, else by the file's suffix), or (line,
+    RowError) for undecodable rows."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = f".{fmt}" if fmt else path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         yield from _read_jsonl(path)
     elif suffix in (".csv", ".tsv"):
         yield from _read_csv(path, "\t" if suffix == ".tsv" else ",")
     else:
-        raise CatalogFormatError(f"{path}: unknown catalogue format {suffix!r}; use .csv, .tsv or .jsonl")
+        raise CatalogFormatError(f"{path}: unknown catalogue format {suffix!r}; use .csv, .tsv or .jsonl "
+                                 "(or name the format: --format csv|tsv|jsonl)")
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | RowError]]:
@@ -111,7 +117,7 @@ def _has_surrogates(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path, check_images: bool = True) -> Product:
+def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path | str, check_images: bool = True) -> Product:
     """Validate one raw row into a Product; raise ``RowError`` naming the first bad field. Photo addresses
     stay addresses here (``import_file`` fetches them a batch at a time)."""
     pid = _text(row.get(cmap.id)).strip()
@@ -164,7 +170,9 @@ def _money(row: dict, line: int, cmap: ColumnMap) -> tuple[float | None, str]:
     return None, ""
 
 
-def _images(row: dict, line: int, cmap: ColumnMap, root: Path, check: bool) -> tuple[str, ...]:
+def _images(row: dict, line: int, cmap: ColumnMap, root: Path | str, check: bool) -> tuple[str, ...]:
+    """The row's photos: addresses as given, paths resolved against ``root`` (checked when ``check``), or,
+    when ``root`` is an address (a catalogue fetched from one), paths joined to it as addresses."""
     refs = []
     for column in _columns(cmap.images):
         value = row.get(column)
@@ -174,8 +182,8 @@ def _images(row: dict, line: int, cmap: ColumnMap, root: Path, check: bool) -> t
         refs += [(str(r).strip(), column) for r in cells if str(r).strip()]
     paths = []
     for ref, column in refs:
-        if is_address(ref):
-            paths.append(ref)
+        if is_address(ref) or (isinstance(root, str) and is_address(root)):
+            paths.append(urljoin(root, ref) if isinstance(root, str) else ref)
             continue
         path = (root / ref).resolve()
         if check:
@@ -201,14 +209,15 @@ def parse_file(path: str | Path, cmap: ColumnMap | None = None, check_images: bo
         yield item
 
 
-def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool,
+def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool, fmt: str | None = None,
             ) -> Iterator[tuple[int, Product | Withdrawn | RowError, dict, str]]:
     """(line, Product, Withdrawn or RowError, the raw row, its id or "") for every data row."""
     path = Path(path)
     cmap = cmap or ColumnMap()
-    root = Path(cmap.image_root) if cmap.image_root else path.parent
+    root = cmap.image_root if cmap.image_root and is_address(cmap.image_root) else (
+        Path(cmap.image_root) if cmap.image_root else path.parent)
     resolved: ColumnMap | None = None
-    rows = read_rows(path)
+    rows = read_rows(path, fmt)
     if cmap.group_by:
         rows = grouped(rows, cmap.group_by, cmap.collected())
     for line, row in rows:
@@ -229,7 +238,7 @@ def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool,
 
 def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_size: int = 500,
                 check_images: bool = True, progress: bool = False, photos: PhotoStore | None = None,
-                full: bool = False, max_removed: float = 0.5) -> ImportReport:
+                full: bool = False, max_removed: float = 0.5, fmt: str | None = None) -> ImportReport:
     """Validate ``path`` and upsert the good rows into ``catalog`` in transactions of ``batch_size``.
 
     A crash loses at most the batch in flight; the catalogue never holds half a batch. A row without
@@ -240,7 +249,8 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     version, if any, stays as it was. ``full``: the file is the whole catalogue, so stored products it
     does not name are removed afterwards, in one transaction, unless they are more than ``max_removed``
     of those stored (a truncated file; then none is, and ``report.removal_refused`` says why). A refused
-    row still names its product: its stored version stays.
+    row still names its product: its stored version stays. ``fmt`` ("csv", "tsv", "jsonl") overrides the
+    file's suffix.
     """
     from tqdm import tqdm
 
@@ -249,7 +259,7 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     named: set[str] = set()
     batch: list[tuple[int, Product | Withdrawn, dict]] = []
     try:
-        for line, item, row, pid in tqdm(_parsed(path, cmap, check_images), desc="rows", unit="row",
+        for line, item, row, pid in tqdm(_parsed(path, cmap, check_images, fmt), desc="rows", unit="row",
                                          disable=not progress):
             if pid and full:
                 named.add(pid)
@@ -309,5 +319,9 @@ def _store(catalog, batch: list[tuple[int, Product | Withdrawn, dict]], photos: 
 
 
 def _column_of(address: str, row: dict) -> str:
-    """The column whose cell holds ``address`` (a row's photos may come from several)."""
-    return next((column for column, value in row.items() if address in _text(value)), "images")
+    """The column whose cell holds ``address``, or the path it was joined from (a feed fetched from an
+    address: "red.jpg" beside it); a row's photos may come from several columns."""
+    def holds(value) -> bool:
+        parts = value if isinstance(value, list) else _text(value).replace(",", "|").split("|")
+        return any(p.strip() and (p.strip() == address or address.endswith("/" + p.strip().lstrip("/"))) for p in parts)
+    return next((column for column, value in row.items() if holds(value)), "images")

@@ -11,6 +11,8 @@ leaves no half photo behind, and two addresses of one picture share a file. ``ad
 remembers which address gave which file, so an import run again (a price feed that still carries its
 image column) downloads only the addresses it has not kept (``refetch`` downloads them all again).
 
+The catalogue file itself may come from an address too (``download_feed``: a feed the shop publishes,
+streamed into a temporary file under ``<data_dir>/feeds``, ``max_feed_bytes`` at most), with the same tries.
 Only the command-line import fetches; the HTTP API takes photos as uploads, never as addresses (it
 would let anyone holding the key make the server fetch any address on its network).
 """
@@ -27,7 +29,8 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from PIL import Image
 
@@ -108,45 +111,12 @@ class PhotoStore:
 
     def _try(self, address: str) -> tuple[str, int] | FetchError:
         try:
-            data = self._fetch(address)
+            buf = io.BytesIO()
+            fetch(address, self.cfg, buf, self.cfg.max_bytes, "image/*")
+            data = buf.getvalue()
             return self._keep(data, address), len(data)
         except FetchError as err:
             return err
-
-    def _fetch(self, address: str) -> bytes:
-        """The address's bytes, after at most ``retries`` more tries for failures that may pass."""
-        for attempt in range(self.cfg.retries + 1):
-            try:
-                return self._download(address)
-            except FetchError as err:
-                if attempt == self.cfg.retries or not getattr(err, "passing", False):
-                    raise
-            time.sleep(0.5 * 2 ** attempt)
-        raise AssertionError("unreachable")
-
-    def _download(self, address: str) -> bytes:
-        request = urllib.request.Request(address, headers={"User-Agent": USER_AGENT, "Accept": "image/*"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.cfg.timeout_s) as response:
-                size = response.headers.get("Content-Length")
-                if size and size.isdigit() and int(size) > self.cfg.max_bytes:
-                    raise FetchError(address, f"{int(size)} bytes, more than the limit of {self.cfg.max_bytes}")
-                return self._read(response, address)
-        except urllib.error.HTTPError as exc:
-            exc.close()  # it holds the response's socket
-            raise _passing(FetchError(address, f"HTTP {exc.code}"), exc.code in RETRY_STATUS) from None
-        except urllib.error.URLError as exc:
-            raise _passing(FetchError(address, f"cannot connect: {_reason(exc.reason)}"), True) from None
-        except (TimeoutError, OSError) as exc:  # socket timeouts and resets while reading
-            raise _passing(FetchError(address, f"download broke off: {_reason(exc)}"), True) from None
-
-    def _read(self, response, address: str) -> bytes:
-        data = bytearray()
-        while chunk := response.read(CHUNK):
-            data += chunk
-            if len(data) > self.cfg.max_bytes:
-                raise FetchError(address, f"more than the limit of {self.cfg.max_bytes} bytes")
-        return bytes(data)
 
     def _keep(self, data: bytes, address: str) -> str:
         """Check ``data`` is a photo and keep it as sent; returns the kept file's path."""
@@ -204,6 +174,66 @@ class PhotoStore:
             with transaction(self._conn()) as conn:
                 conn.executemany("INSERT OR REPLACE INTO fetched VALUES (?, ?, ?)",
                                  [(a, f, now) for a, f in files.items()])
+
+
+def download_feed(address: str, folder: Path, cfg: FetchConfig, fmt: str | None = None) -> Path:
+    """Download a catalogue file from ``address`` into a temporary file under ``folder`` whose suffix names its
+    format (``fmt``, else the address's own: .csv, .tsv, .jsonl, .ndjson); the caller removes it."""
+    suffix = f".{fmt}" if fmt else PurePosixPath(urlsplit(address).path).suffix.lower()
+    if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson"):
+        raise FetchError(address, f"cannot tell the file's format from {suffix or 'no suffix'!r}: name it "
+                                  "(--format csv|tsv|jsonl)")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".feed-", suffix=suffix)
+    try:
+        with os.fdopen(fd, "w+b") as sink:
+            fetch(address, cfg, sink, cfg.max_feed_bytes)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def fetch(address: str, cfg: FetchConfig, sink, max_bytes: int, accept: str = "*/*") -> int:
+    """Write the address's bytes to ``sink`` (a seekable binary file), after at most ``cfg.retries`` more
+    tries for failures that may pass; returns how many. ``FetchError`` says why it gave nothing."""
+    for attempt in range(cfg.retries + 1):
+        sink.seek(0)
+        sink.truncate()
+        try:
+            return _download(address, cfg, sink, max_bytes, accept)
+        except FetchError as err:
+            if attempt == cfg.retries or not getattr(err, "passing", False):
+                raise
+        time.sleep(0.5 * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def _download(address: str, cfg: FetchConfig, sink, max_bytes: int, accept: str) -> int:
+    request = urllib.request.Request(address, headers={"User-Agent": USER_AGENT, "Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=cfg.timeout_s) as response:
+            size = response.headers.get("Content-Length")
+            if size and size.isdigit() and int(size) > max_bytes:
+                raise FetchError(address, f"{int(size)} bytes, more than the limit of {max_bytes}")
+            return _copy(response, sink, address, max_bytes)
+    except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the response's socket
+        raise _passing(FetchError(address, f"HTTP {exc.code}"), exc.code in RETRY_STATUS) from None
+    except urllib.error.URLError as exc:
+        raise _passing(FetchError(address, f"cannot connect: {_reason(exc.reason)}"), True) from None
+    except (TimeoutError, OSError) as exc:  # socket timeouts and resets while reading
+        raise _passing(FetchError(address, f"download broke off: {_reason(exc)}"), True) from None
+
+
+def _copy(response, sink, address: str, max_bytes: int) -> int:
+    n = 0
+    while chunk := response.read(CHUNK):
+        n += len(chunk)
+        if n > max_bytes:
+            raise FetchError(address, f"more than the limit of {max_bytes} bytes")
+        sink.write(chunk)
+    return n
 
 
 def _passing(err: FetchError, passing: bool) -> FetchError:

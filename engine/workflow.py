@@ -14,21 +14,32 @@ from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
 from .ingest import ColumnMap, ImportReport, import_file
-from .remote_photos import PhotoStore
+from .remote_photos import PhotoStore, download_feed, is_address
 from .train import collect_pairs, train_space
 
 log = logging.getLogger(__name__)
 
 
 def import_catalogue(config: EngineConfig, path: str | Path, cmap: ColumnMap | None = None,
-                     progress: bool = False, full: bool = False, max_removed: float = 0.5) -> ImportReport:
-    """``ingest.import_file`` into the data folder's catalogue, photo addresses fetched into its ``photos``."""
+                     progress: bool = False, full: bool = False, max_removed: float = 0.5,
+                     fmt: str | None = None) -> ImportReport:
+    """``ingest.import_file`` into the data folder's catalogue, photo addresses fetched into its ``photos``.
+    ``path`` may be an http(s) address (a feed the shop publishes): downloaded first (``feeds.download``;
+    the format from ``fmt`` or the address's suffix), its photo paths read as addresses beside it."""
     catalog = Catalog(config.path / "catalog.db")
+    photos = PhotoStore(config.path / "photos", config.fetch, config.max_image_pixels)
+    feed = None
     try:
-        photos = PhotoStore(config.path / "photos", config.fetch, config.max_image_pixels)
-        return import_file(catalog, path, cmap, progress=progress, photos=photos, full=full, max_removed=max_removed)
+        if is_address(str(path)):
+            feed = download_feed(str(path), config.path / "feeds", config.fetch, fmt)
+            cmap = replace(cmap or ColumnMap(), image_root=(cmap.image_root if cmap else None) or str(path))
+            path = feed
+        return import_file(catalog, path, cmap, progress=progress, photos=photos, full=full, max_removed=max_removed,
+                           fmt=fmt)
     finally:
         catalog.close()
+        if feed is not None:
+            feed.unlink(missing_ok=True)
 
 
 def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:

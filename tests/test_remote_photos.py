@@ -40,12 +40,15 @@ PHOTOS = {"/red.jpg": _jpeg("red"), "/blue.jpg": _jpeg("blue"), "/green.png": _p
 
 class Shop(BaseHTTPRequestHandler):
     hits: Counter = Counter()
+    extra: dict = {}  # more files a test serves
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         path = self.path.split("?")[0]
         Shop.hits[path] += 1
         if path in PHOTOS:
             return self._send(200, PHOTOS[path], "image/jpeg")
+        if path in Shop.extra:
+            return self._send(200, Shop.extra[path], "text/plain")
         if path == "/flaky.jpg":  # down the first time
             return self._send(503, b"busy", "text/plain") if Shop.hits[path] == 1 else self._send(200, PHOTOS["/blue.jpg"], "image/jpeg")
         if path == "/page.jpg":
@@ -92,6 +95,7 @@ def shop_url():
 @pytest.fixture(autouse=True)
 def _fresh_hits():
     Shop.hits.clear()
+    Shop.extra.clear()
 
 
 def _feed(tmp_path: Path, rows: list[dict]) -> Path:
@@ -262,3 +266,28 @@ def test_the_command_line_import_fetches_into_the_data_folder_and_counts(tmp_pat
     assert main(argv) == 3
     assert json.loads(capsys.readouterr().out)["photos_reused"] == 1
     assert Shop.hits["/red.jpg"] == 1 and len(list((tmp_path / "d" / "photos").glob("*.jpg"))) == 1
+
+
+def test_a_feed_published_at_an_address_imports_with_its_photo_paths_read_beside_it(tmp_path, shop_url, capsys):
+    """`shopsight import https://shop/feeds/products.csv`: the file is downloaded, its photo paths become
+    addresses beside it, and the temporary copy is gone afterwards; a name that does not say the format
+    needs --format."""
+    from engine.cli import main
+
+    feed = "id,title,price,image\nF1,Feed tee,5 EUR,red.jpg\nF2,Feed mug,7 EUR,/blue.jpg\n"
+    Shop.extra.update({"/feeds/products.csv": feed.encode(), "/feeds/products.txt": feed.replace(",", "\t").encode()})
+    data = tmp_path / "d"
+    argv = ["--data-dir", str(data), "-q", "--set", "fetch.retries=0", "import"]
+    assert main([*argv, f"{shop_url}/feeds/products.csv"]) == 3  # red.jpg beside the feed: /feeds/red.jpg, a 404
+    out, err = capsys.readouterr()
+    assert json.loads(out)["imported"] == 1 and f"line 2: image: image {shop_url}/feeds/red.jpg: HTTP 404" in err
+    catalog = Catalog(data / "catalog.db")
+    assert [p.id for p in catalog] == ["F2"] and catalog.get("F2").currency == "EUR"
+    assert Path(catalog.get("F2").images[0]).read_bytes() == PHOTOS["/blue.jpg"]
+    assert not [f for f in (data / "feeds").iterdir()]  # the downloaded copy removed
+    assert main([*argv, f"{shop_url}/feeds/products.txt", "--format", "tsv"]) == 3
+    capsys.readouterr()
+    assert main([*argv, f"{shop_url}/feeds/products.txt"]) == 1
+    assert "cannot tell the file's format from '.txt'" in capsys.readouterr().err
+    assert main([*argv, f"{shop_url}/feeds/gone.csv"]) == 1
+    assert "HTTP 404" in capsys.readouterr().err
