@@ -50,6 +50,7 @@ class Catalog:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.root = self.path.parent.resolve()  # the data folder: photo paths inside it are stored relative to it
         self._conn = ThreadLocalConnection(self.path)
         self._conn().executescript(SCHEMA)
         self.lexical = lexicon.supported(self._conn())  # False: this SQLite has no FTS5, word search is off
@@ -145,7 +146,8 @@ class Catalog:
                 old = conn.execute("SELECT rowid, title, description, category, attributes FROM products "
                                    "WHERE id = ?", (p.id,)).fetchone()
                 values = (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price, p.currency,
-                          json.dumps(dict(p.attributes), ensure_ascii=False), json.dumps(list(p.images)), seq)
+                          json.dumps(dict(p.attributes), ensure_ascii=False),
+                          json.dumps([_stored(ref, self.root) for ref in p.images]), seq)
                 if old:  # updated in place: its row, and its terms where its words did not change (a price), stay
                     conn.execute(f"UPDATE products SET {_SET} WHERE rowid = ?", (*values, old[0]))
                     if self.lexical and old[1:] != (*values[1:4], values[7]):
@@ -217,7 +219,7 @@ class Catalog:
         row = self._conn().execute(f"SELECT {COLUMNS} FROM products WHERE id = ?", (product_id,)).fetchone()
         if row is None:
             raise ProductNotFoundError(product_id)
-        return _row_to_product(row)
+        return _row_to_product(row, self.root)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Product]:
         ids = list(ids)
@@ -226,12 +228,12 @@ class Catalog:
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self._conn().execute(f"SELECT {COLUMNS} FROM products WHERE id IN ({marks})", chunk):
-                out[row[0]] = _row_to_product(row)
+                out[row[0]] = _row_to_product(row, self.root)
         return out
 
     def __iter__(self) -> Iterator[Product]:
         for row in self._conn().execute(f"SELECT {COLUMNS} FROM products ORDER BY id"):
-            yield _row_to_product(row)
+            yield _row_to_product(row, self.root)
 
     def category_texts(self, limit: int = 20_000) -> list[tuple[str, str]]:
         """(category, text) of up to about ``limit`` products whose category was given (not predicted),
@@ -253,7 +255,7 @@ class Catalog:
     def changes_since(self, seq: int) -> tuple[list[Product], list[str]]:
         """Products written and ids deleted after sequence ``seq``."""
         conn = self._conn()
-        changed = [_row_to_product(r) for r in conn.execute(
+        changed = [_row_to_product(r, self.root) for r in conn.execute(
             f"SELECT {COLUMNS} FROM products WHERE seq > ? ORDER BY seq", (seq,))]
         deleted = [r[0] for r in conn.execute("SELECT id FROM deletions WHERE seq > ?", (seq,))]
         return changed, deleted
@@ -286,7 +288,29 @@ def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def _row_to_product(row) -> Product:
+def _row_to_product(row, root: Path | None = None) -> Product:
+    images = tuple(json.loads(row[8]))
+    if root is not None:
+        images = tuple(_resolved(ref, root) for ref in images)
     return Product(id=row[0], title=row[1], description=row[2], category=row[3],
                    category_predicted=bool(row[4]), price=row[5], currency=row[6],
-                   attributes=json.loads(row[7]), images=tuple(json.loads(row[8])))
+                   attributes=json.loads(row[7]), images=images)
+
+
+def _stored(ref: str, root: Path) -> str:
+    """A photo path inside the data folder as stored: relative to it ("photos/ab12.jpg"), so the folder can
+    move (a restored backup, another mount point); other paths and addresses as they are."""
+    path = Path(ref)
+    if not path.is_absolute():
+        return ref
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return ref
+
+
+def _resolved(ref: str, root: Path) -> str:
+    """A stored photo path as the engine reads it: relative ones under the data folder's current place."""
+    if "://" in ref or Path(ref).is_absolute():
+        return ref
+    return str(root / ref)

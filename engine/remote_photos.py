@@ -8,7 +8,7 @@ or 5xx, refuses what is larger than ``max_bytes`` or not a photo Pillow decodes 
 checked (``images.open_image``), and keeps each photo as sent under ``<data_dir>/photos``, named by its
 content's hash and written atomically (a temporary file of its own, then renamed): a killed import
 leaves no half photo behind, and two addresses of one picture share a file. ``addresses.db`` (SQLite)
-remembers which address gave which file, so an import run again (a price feed that still carries its
+remembers which address gave which file (by name, so the data folder can move), so an import run again (a price feed that still carries its
 image column) downloads only the addresses it has not kept (``refetch`` downloads them all again).
 
 The catalogue file itself may come from an address too (``download_feed``: a feed the shop publishes,
@@ -165,7 +165,10 @@ class PhotoStore:
             part = addresses[start:start + 500]
             rows = self._conn().execute(f"SELECT address, file FROM fetched WHERE address IN ({','.join('?' * len(part))})",
                                         part).fetchall()
-            kept.update((a, f) for a, f in rows if Path(f).exists())
+            for address, name in rows:  # file names, relative to the folder (absolute before it could move)
+                path = self.folder.resolve() / name
+                if path.exists():
+                    kept[address] = str(path)
         return kept
 
     def _remember(self, files: dict[str, str]) -> None:
@@ -173,7 +176,7 @@ class PhotoStore:
             now = time.time()
             with transaction(self._conn()) as conn:
                 conn.executemany("INSERT OR REPLACE INTO fetched VALUES (?, ?, ?)",
-                                 [(a, f, now) for a, f in files.items()])
+                                 [(a, Path(f).name, now) for a, f in files.items()])
 
 
 def download_feed(address: str, folder: Path, cfg: FetchConfig, fmt: str | None = None) -> Path:

@@ -291,3 +291,24 @@ def test_a_feed_published_at_an_address_imports_with_its_photo_paths_read_beside
     assert "cannot tell the file's format from '.txt'" in capsys.readouterr().err
     assert main([*argv, f"{shop_url}/feeds/gone.csv"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_the_data_folder_can_move_with_its_photos(tmp_path, shop_url):
+    """Photos kept in the data folder are stored relative to it: a restored backup or another mount point
+    finds them; photos outside it keep their absolute paths."""
+    import shutil
+
+    outside = tmp_path / "elsewhere.jpg"
+    outside.write_bytes(PHOTOS["/blue.jpg"])
+    catalog = Catalog(tmp_path / "d" / "catalog.db")
+    feed = _feed(tmp_path, [{"id": "A", "title": "Red tee", "images": [f"{shop_url}/red.jpg", str(outside)]}])
+    assert import_file(catalog, feed).imported == 1
+    stored = catalog._conn().execute("SELECT images FROM products").fetchone()[0]
+    assert json.loads(stored)[0].startswith("photos/") and json.loads(stored)[1] == str(outside.resolve())
+    catalog.close()
+    shutil.move(tmp_path / "d", tmp_path / "moved")
+    moved = Catalog(tmp_path / "moved" / "catalog.db")
+    photo, other = moved.get("A").images
+    assert Path(photo).parent == (tmp_path / "moved" / "photos").resolve() and Path(photo).read_bytes() == PHOTOS["/red.jpg"]
+    assert other == str(outside.resolve())
+    assert import_file(moved, feed).reused == 1  # the address book's files moved too
