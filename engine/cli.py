@@ -1,4 +1,5 @@
-"""The command line: ``shopsight demo | sample | import | train | index | search | serve | duplicates``.
+"""The command line: ``shopsight demo | sample | import | train | index | search | serve`` here, and the shop's
+upkeep ``duplicates | synonyms | unheard | backup`` in ``cli_shop.py``.
 
 Exit codes: 0 success; 1 an engine error (message on stderr); 2 bad usage; 3 an import that
 stored the good rows but refused some (each refused row is listed by line and field).
@@ -14,21 +15,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .config import SERVING_THREADS, EngineConfig, config_to_dict, load_config, with_settings
+from .cli_args import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, positive_int, share
+from .cli_args import config_of as _config
+from .cli_shop import add_parsers as add_shop_parsers
+from .config import SERVING_THREADS, EngineConfig, config_to_dict
 from .errors import ShopsightError
-from .paging import SORTS
 from .ingest import FORMATS, PRESETS, ColumnMap
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-
-
-def _config(args) -> EngineConfig:
-    cfg = with_settings(load_config(args.config), args.settings)
-    if args.data_dir:
-        cfg = replace(cfg, data_dir=args.data_dir)
-    if getattr(args, "cluster", None):
-        cfg = replace(cfg, cluster=args.cluster)
-    return cfg
+from .paging import SORTS
 
 
 def _column_map(args) -> ColumnMap:
@@ -65,28 +58,6 @@ def cmd_import(args) -> int:
         counts["removed"] = report.removed
     print(json.dumps(counts))
     return EXIT_PARTIAL if report.errors or report.removal_refused else EXIT_OK
-
-
-def _positive_int(value: str) -> int:
-    """argparse type: a whole number >= 1 (a usage error, exit 2, otherwise)."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
-
-
-def _share(value: str) -> float:
-    """argparse type: a number from 0 to 1 (a usage error, exit 2, otherwise)."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0.0 <= number <= 1.0:  # also refuses NaN
-        raise argparse.ArgumentTypeError(f"{value!r} must be from 0 to 1")
-    return number
 
 
 def cmd_train(args) -> int:
@@ -234,56 +205,6 @@ def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
     return EXIT_OK
 
 
-def cmd_duplicates(args) -> int:
-    from .duplicates import find_duplicates
-    from .engine import SearchEngine
-
-    cfg = _config(args)
-    engine = SearchEngine.open(cfg)
-    distance = cfg.rerank.same_photo_distance if args.same_photo_distance is None else args.same_photo_distance
-    gap = cfg.rerank.fold_price_gap if args.price_gap is None else args.price_gap
-    groups = find_duplicates(engine.index, args.threshold, same_photo_distance=distance, price_gap=gap)
-    ids = engine.index.table.ids
-    for group in groups:
-        print(" ".join(ids[r] for r in group))
-    print(json.dumps({"groups": len(groups)}), file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_synonyms(args) -> int:
-    """Install the shop's synonyms file (checked first) or, without FILE, print the one in force."""
-    from . import synonyms
-
-    path = _config(args).synonyms_path
-    if args.file is None:
-        print(path.read_text(encoding="utf-8") if path.exists() else "", end="")
-        return EXIT_OK
-    found = synonyms.install(Path(args.file).read_text(encoding="utf-8"), path)
-    print(json.dumps({"synonyms": str(path), **found.sizes()}))
-    return EXIT_OK
-
-
-def cmd_unheard(args) -> int:
-    """The words shoppers searched that no product holds, most searched first (``--clear``: forget them)."""
-    from .unheard import Unheard
-
-    cfg = _config(args)  # (the engine, with its towers, only for --near)
-    log = Unheard(cfg.path / "unheard.db")
-    if args.clear:
-        print(json.dumps({"forgotten": log.forget()}))
-        return EXIT_OK
-    rows = log.top(args.k)
-    near = {}
-    if args.near and rows:  # loads the text tower (seconds)
-        from .engine import SearchEngine
-        from .unheard import nearest_in
-
-        near = nearest_in(SearchEngine.open(cfg), [r["word"] for r in rows])
-    for row in rows:
-        print(f"{row['n']:6d}  {row['word']}" + (f"  (near: {', '.join(near[row['word']])})" if near else ""))
-    return EXIT_OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
@@ -317,18 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", help="currency when the file has no currency column")
     p.add_argument("--full", action="store_true", help="the file is the whole catalogue: remove stored products it does "
                                                        "not name (none when that would be more than --max-removed of them)")
-    p.add_argument("--max-removed", type=_share, default=0.5, help="a full import removes at most this share of the "
+    p.add_argument("--max-removed", type=share, default=0.5, help="a full import removes at most this share of the "
                                                                   "stored products, else none (default 0.5)")
     p.set_defaults(fn=cmd_import)
 
     p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")
-    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--epochs", type=positive_int)
     p.add_argument("--dim", type=int, help="size of the shared space")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--start-from", help="fine-tune from this bundle folder, or 'default' / 'default-e5': a packaged "
                                             "bundle, where training starts anyway when one fits the configured towers")
     start.add_argument("--from-scratch", action="store_true", help="train new heads instead of starting from the default bundle")
-    p.add_argument("--head-sets", type=_positive_int,
+    p.add_argument("--head-sets", type=positive_int,
                    help="head sets kept side by side, the shared space as many times wider (starting from a "
                         "bundle: the fine-tuned set and N - 1 from scratch, default 3; --from-scratch: N, default 1)")
     p.set_defaults(fn=cmd_train)
@@ -356,27 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_args(p)
     p.set_defaults(fn=cmd_serve)
 
-    p = sub.add_parser("duplicates", help="list groups of near-duplicate products")
-    p.add_argument("--threshold", type=float, default=0.995, help="look-vector cosine (default 0.995)")
-    p.add_argument("--same-photo-distance", type=float, default=None,
-                   help="first photos that are the same picture: largest thumbnail cell distance "
-                   "(default: rerank.same_photo_distance, 0.045; 0: off)")
-    p.add_argument("--price-gap", type=_share, default=None,
-                   help="listings priced more than this share of the higher price apart are variants, never "
-                   "duplicates (default: rerank.fold_price_gap, 0.1; 1: prices never keep listings apart)")
-    p.set_defaults(fn=cmd_duplicates)
-
-    p = sub.add_parser("synonyms", help="install the shop's synonyms (Solr's format: 'tee, tshirt' and "
-                       "'lv => louis vuitton' lines) or print those in force")
-    p.add_argument("file", nargs="?", help="the synonyms file to install (checked first; none: print)")
-    p.set_defaults(fn=cmd_synonyms)
-
-    p = sub.add_parser("unheard", help="words shoppers searched that no product holds, most searched first")
-    p.add_argument("-k", type=int, default=50, help="how many (default 50)")
-    p.add_argument("--clear", action="store_true", help="forget the counts")
-    p.add_argument("--near", action="store_true", help="with each word the shop's 3 category names nearest to it "
-                   "in the text tower's space (loads the tower)")
-    p.set_defaults(fn=cmd_unheard)
+    add_shop_parsers(sub)
     return parser
 
 

@@ -1,0 +1,89 @@
+"""Backups of a serving data folder (engine/backup.py): consistent while written to, servable where they lie,
+never half-made."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import replace
+
+import pytest
+
+from engine.backup import BackupError, backup
+from engine.catalog import Catalog
+from engine.types import Product, Query
+
+
+def test_a_backup_serves_the_same_results_from_its_own_folder(built_shop, tmp_path):
+    from engine.engine import SearchEngine
+
+    made = backup(built_shop, tmp_path / "copy")
+    assert made["products"] == 328 and made["index"] and made["features"]
+    assert json.loads((tmp_path / "copy" / "BACKUP.json").read_text())["catalog_seq"] == made["catalog_seq"]
+    original = SearchEngine.open(built_shop)
+    copy = SearchEngine.open(replace(built_shop, data_dir=str(tmp_path / "copy")))
+    for text in ("red striped hoodie", "blue mug under 20"):
+        want = [r.product.id for r in original.search(Query(text=text, k=8)).results]
+        assert [r.product.id for r in copy.search(Query(text=text, k=8)).results] == want
+    assert not list(tmp_path.glob(".copy.partial-*"))
+
+
+def test_a_backup_refuses_an_existing_folder_and_a_folder_without_a_catalogue(built_shop, tmp_path):
+    (tmp_path / "there").mkdir()
+    with pytest.raises(BackupError, match="exists"):
+        backup(built_shop, tmp_path / "there")
+    with pytest.raises(BackupError, match="no catalogue"):
+        backup(replace(built_shop, data_dir=str(tmp_path / "empty")), tmp_path / "b")
+
+
+def test_a_backup_taken_while_products_are_written_is_whole(tmp_path, built_shop):
+    data = tmp_path / "live"
+    catalog = Catalog(data / "catalog.db")
+    catalog.upsert([Product(id=f"p{i}", title=f"Thing {i}") for i in range(200)])
+    stop = threading.Event()
+
+    def write():
+        i = 0
+        while not stop.is_set():
+            catalog.upsert([Product(id=f"w{i}-{j}", title=f"Written {i} {j}", price=float(j)) for j in range(50)])
+            i += 1
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        made = [backup(replace(built_shop, data_dir=str(data)), tmp_path / f"b{n}") for n in range(3)]
+    finally:
+        stop.set()
+        writer.join()
+    for n, m in enumerate(made):
+        conn = sqlite3.connect(tmp_path / f"b{n}" / "catalog.db")
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
+        conn.close()
+        copy = Catalog(tmp_path / f"b{n}" / "catalog.db")
+        assert rows == copy.count() == m["products"] and (rows - 200) % 50 == 0  # whole batches only
+        copy.close()
+
+
+def test_an_interrupted_backup_leaves_nothing_that_looks_finished(built_shop, tmp_path, monkeypatch):
+    import engine.backup as module
+
+    def broken(src, dest):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(module, "_rest", lambda src, dest, config: broken(src, dest))
+    with pytest.raises(KeyboardInterrupt):
+        backup(built_shop, tmp_path / "copy")
+    assert not (tmp_path / "copy").exists() and not list(tmp_path.iterdir())
+
+
+def test_the_command_line_backup(built_shop, tmp_path, capsys):
+    from engine.cli import main
+
+    config = tmp_path / "c.json"
+    from engine.config import config_to_dict
+    config.write_text(json.dumps(config_to_dict(built_shop)))
+    assert main(["--config", str(config), "backup", str(tmp_path / "b"), "--no-features"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["features"] is False and not (tmp_path / "b" / "features.db").exists()
+    assert main(["--config", str(config), "backup", str(tmp_path / "b")]) == 1
+    assert "exists" in capsys.readouterr().err
