@@ -5,7 +5,8 @@ its write-ahead log, or an index snapshot being pruned. ``backup`` copies in the
 copy whole: the index snapshot CURRENT names first (its files are never changed once published, so they
 are hard-linked where the folders share a file system), then the catalogue through SQLite's online
 backup (a snapshot at one sequence number, at or past the index's, so opening the copy catches the index
-up as opening the original would), then the photos (content-addressed and never rewritten: every photo
+up as opening the original would), (photo paths inside the source folder that older versions stored absolute are made relative in the
+copy), then the photos (content-addressed and never rewritten: every photo
 the copied catalogue names was written before its row, hence is there; linked or copied), then the
 feature cache, the unheard-word counts and the photo address book (SQLite backups too), the bundle, the
 synonyms file and any other folder (the demo's sample shop). Everything goes to a hidden sibling of DEST,
@@ -23,7 +24,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from .catalog import Catalog
+from .catalog import Catalog, stored_photo
 from .config import EngineConfig
 from .errors import ShopsightError
 
@@ -47,6 +48,7 @@ def backup(config: EngineConfig, dest: str | Path, features: bool = True) -> dic
     try:
         made = {"created": time.time(), "source": str(src.resolve()), "index": _index(src / "index", tmp / "index")}
         _database(src / "catalog.db", tmp / "catalog.db")
+        made["paths_made_relative"] = _relative_photos(tmp / "catalog.db", src.resolve())
         catalog = Catalog(tmp / "catalog.db")
         made.update(products=len(catalog), catalog_seq=catalog.seq)
         catalog.close()
@@ -75,6 +77,24 @@ def _database(src: Path, dest: Path) -> None:
     finally:
         target.close()
         source.close()
+
+
+def _relative_photos(db: Path, root: Path) -> int:
+    """In the copy, photo paths inside the source folder stored absolute (by versions before the twenty-eighth
+    session) made relative, so they resolve inside the copy; returns how many products changed."""
+    conn = sqlite3.connect(db)
+    changed = 0
+    try:
+        with conn:
+            for rowid, images in conn.execute("SELECT rowid, images FROM products").fetchall():
+                refs = json.loads(images)
+                stored = [stored_photo(ref, root) for ref in refs]
+                if stored != refs:
+                    conn.execute("UPDATE products SET images = ? WHERE rowid = ?", (json.dumps(stored), rowid))
+                    changed += 1
+    finally:
+        conn.close()
+    return changed
 
 
 def _index(src: Path, dest: Path, tries: int = 5) -> str | None:

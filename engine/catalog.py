@@ -147,7 +147,7 @@ class Catalog:
                                    "WHERE id = ?", (p.id,)).fetchone()
                 values = (p.id, p.title, p.description, p.category, int(p.category_predicted), p.price, p.currency,
                           json.dumps(dict(p.attributes), ensure_ascii=False),
-                          json.dumps([_stored(ref, self.root) for ref in p.images]), seq)
+                          json.dumps([stored_photo(ref, self.root) for ref in p.images]), seq)
                 if old:  # updated in place: its row, and its terms where its words did not change (a price), stay
                     conn.execute(f"UPDATE products SET {_SET} WHERE rowid = ?", (*values, old[0]))
                     if self.lexical and old[1:] != (*values[1:4], values[7]):
@@ -297,7 +297,7 @@ def _row_to_product(row, root: Path | None = None) -> Product:
                    attributes=json.loads(row[7]), images=images)
 
 
-def _stored(ref: str, root: Path) -> str:
+def stored_photo(ref: str, root: Path) -> str:
     """A photo path inside the data folder as stored: relative to it ("photos/ab12.jpg"), so the folder can
     move (a restored backup, another mount point); other paths and addresses as they are."""
     path = Path(ref)

@@ -87,3 +87,20 @@ def test_the_command_line_backup(built_shop, tmp_path, capsys):
     assert made["features"] is False and not (tmp_path / "b" / "features.db").exists()
     assert main(["--config", str(config), "backup", str(tmp_path / "b")]) == 1
     assert "exists" in capsys.readouterr().err
+
+
+def test_photo_paths_an_older_version_stored_absolute_are_made_relative_in_the_copy(tmp_path, built_shop):
+    from PIL import Image
+
+    data = tmp_path / "old"
+    (data / "photos").mkdir(parents=True)
+    Image.new("RGB", (8, 8), "red").save(data / "photos" / "a.jpg")
+    catalog = Catalog(data / "catalog.db")
+    catalog.upsert([Product(id="A", title="Red thing", images=(str(data / "photos" / "a.jpg"),))])
+    absolute = json.dumps([str((data / "photos" / "a.jpg").resolve())])
+    catalog._conn().execute("UPDATE products SET images = ?", (absolute,))  # as written before paths were relative
+    catalog.close()
+    made = backup(replace(built_shop, data_dir=str(data)), tmp_path / "copy")
+    assert made["paths_made_relative"] == 1 and made["photos"] == 1
+    copy = Catalog(tmp_path / "copy" / "catalog.db")
+    assert copy.get("A").images == (str((tmp_path / "copy" / "photos" / "a.jpg").resolve()),)
