@@ -1,10 +1,11 @@
-"""HTTP load benchmark: gunicorn on loopback, bounded in time, text / photo / photo+text queries.
+"""HTTP load benchmark: gunicorn on loopback, bounded in time, text / photo / photo+text / similar queries.
 
     python -m eval.load_bench [--data-dir shopsight-data] [--seconds 10] [--clients 4] [--workers 2]
 
 Starts ``gunicorn server.wsgi:app`` on 127.0.0.1 (a free port) over an existing data directory
 (default: the one `shopsight demo` builds), sends JSON searches from ``--clients`` keep-alive
-client threads for ``--seconds`` per query type, and prints requests/s, HTTP p50/p99 and the
+client threads for ``--seconds`` per query type (and ``GET /api/products/<id>/similar`` for the product whose
+photo the photo queries send: the same search without the photo in the request), and prints requests/s, HTTP p50/p99 and the
 engine's own p50 (``timings_ms.total`` in the responses) so the HTTP layer's cost is visible.
 Only loopback addresses are used.
 """
@@ -47,18 +48,21 @@ def _wait(port: int, timeout: float = 120) -> None:
     raise RuntimeError("gunicorn did not become healthy")
 
 
-def _photo_b64(data_dir: Path) -> str:
+def _photo_b64(data_dir: Path) -> tuple[str, str]:
+    """(the first product with a photo's id, that photo base64-encoded)."""
     from engine.catalog import Catalog
 
     product = next(p for p in Catalog(data_dir / "catalog.db") if p.images)
-    return base64.b64encode(Path(product.images[0]).read_bytes()).decode()
+    return product.id, base64.b64encode(Path(product.images[0]).read_bytes()).decode()
 
 
-def _client(port: int, body: bytes, stop: float, http_ms: list, engine_ms: list, errors: list) -> None:
+def _client(port: int, request: tuple, stop: float, http_ms: list, engine_ms: list, errors: list) -> None:
+    """``request`` = (method, path, body bytes or None)."""
+    method, path, body = request
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     while time.perf_counter() < stop:
         t = time.perf_counter()
-        conn.request("POST", "/api/search", body, {"Content-Type": "application/json"})
+        conn.request(method, path, body, {"Content-Type": "application/json"} if body is not None else {})
         res = conn.getresponse()
         payload = res.read()
         http_ms.append((time.perf_counter() - t) * 1000)
@@ -68,8 +72,9 @@ def _client(port: int, body: bytes, stop: float, http_ms: list, engine_ms: list,
         engine_ms.append(json.loads(payload)["timings_ms"]["total"])
 
 
-def run_kind(port: int, body: dict, seconds: float, clients: int) -> dict:
-    raw = json.dumps(body).encode()
+def run_kind(port: int, body: dict | str, seconds: float, clients: int) -> dict:
+    """``body``: a search request, or a path to GET."""
+    raw = ("GET", body, None) if isinstance(body, str) else ("POST", "/api/search", json.dumps(body).encode())
     http_ms, engine_ms, errors = [], [], []
     _client(port, raw, time.perf_counter() + 1.0, [], [], [])  # warm-up
     stop = time.perf_counter() + seconds
@@ -112,10 +117,11 @@ def main(argv=None) -> int:
                                "server.wsgi:app"], env=env)
     try:
         _wait(port)
-        photo = _photo_b64(data_dir)
+        pid, photo = _photo_b64(data_dir)
         kinds = {"text": {"text": "red striped hoodie", "k": 10},
                  "photo": {"image": photo, "k": 10},
-                 "photo+text": {"image": photo, "text": "blue", "k": 10}}
+                 "photo+text": {"image": photo, "text": "blue", "k": 10},
+                 "similar": f"/api/products/{pid}/similar?k=10"}
         results = {}
         for kind, body in kinds.items():
             results[kind] = run_kind(port, body, args.seconds, args.clients)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 
-from engine import synonyms, unheard
+from engine import similar, synonyms, unheard
 from engine.errors import BadInputError, ProductNotFoundError
 from engine.images import open_image
 
 from . import openapi
-from .parsing import MAX_IMAGE_PIXELS, decode_base64_image, parse_product, parse_query, request_data
+from .parsing import MAX_IMAGE_PIXELS, decode_base64_image, parse_filters, parse_product, parse_query, request_data
 from .state import get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -30,14 +30,28 @@ def search():
     g.query_kind = query.kind
     engine = get_engine()
     t0 = time.perf_counter()
-    response = engine.search(query)
+    body = _response(engine, engine.search(query), t0)
+    body["offset"], body["sort"] = query.offset, query.sort
+    return jsonify(body)
+
+
+@bp.get("/products/<pid>/similar")
+def similar_products(pid: str):
+    """Products like ``pid`` (its first photo searched, the product and its near-duplicates left out)."""
+    g.query_kind = "similar"
+    engine = get_engine()
+    t0 = time.perf_counter()
+    found = similar.similar(engine, pid, _int_arg("k", 8, 1, similar.MAX_K), parse_filters(request.args.to_dict()))
+    return jsonify(_response(engine, found, t0))
+
+
+def _response(engine, response, t0: float) -> dict:
     body = response.as_dict()
     for item in body["results"]:
         item["product"]["images"] = _photo_urls(item["product"])
     body["timings_ms"]["server"] = round((time.perf_counter() - t0) * 1000, 3)
     body["facets"] = engine.index.table.facet_counts()
-    body["offset"], body["sort"] = query.offset, query.sort
-    return jsonify(body)
+    return body
 
 
 @bp.get("/products/<pid>")

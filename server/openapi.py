@@ -176,6 +176,17 @@ SPEC = {
             "delete": {"summary": "Delete a product", "security": [{"apiKey": []}], "responses": {
                 "200": {"description": "deleted", **_json({"type": "object", "required": ["deleted", "seq"], "properties": {
                     "deleted": {"type": "string"}, "seq": {"type": "integer"}}})}, **_errors(401, 403, 404)}}},
+        "/api/products/{id}/similar": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+                           {"name": "min_price", "in": "query", "schema": {"type": "number"}},
+                           {"name": "max_price", "in": "query", "schema": {"type": "number"}},
+                           {"name": "category", "in": "query", "schema": {"type": "string"}}],
+            "get": {"summary": "Products like this one (\"more like this\"): its first photo searched as a photo query, "
+                               "the product and the listings folded into it as near-duplicates left out; by its title "
+                               "when it has no readable photo. understood: {like, like_title, by: photo | title}",
+                    "responses": {"200": {"description": "results", **_json({"$ref": "#/components/schemas/SearchResponse"})},
+                                  **_errors(400, 404)}}},
         "/api/products/{id}/photos/{n}": {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
                            {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}}],

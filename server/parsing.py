@@ -98,7 +98,9 @@ def _image(req: Request, data: dict):
     return img
 
 
-def _filters(data: dict) -> Filters:
+def parse_filters(data: dict) -> Filters:
+    """Hard filters from a request's fields: ``filters`` {min_price, max_price, category, attributes} and the
+    same three at the top level (query-string arguments), the latter winning."""
     raw = data.get("filters", {}) or {}
     if not isinstance(raw, dict):
         raise BadInputError("filters", "expected an object")
@@ -133,7 +135,7 @@ def parse_query(req: Request) -> Query:
     offset = _number(data, "offset", 0, 0, MAX_DEPTH - 1)  # offset + k is checked by the engine
     if offset != int(offset):
         raise BadInputError("offset", f"{offset!r} must be a whole number")
-    return Query(image=_image(req, data), text=(text or "").strip() or None, filters=_filters(data),
+    return Query(image=_image(req, data), text=(text or "").strip() or None, filters=parse_filters(data),
                  preferences=Preferences(_number(prefs, "price_target", None, 0.01), prefs.get("category")),
                  image_weight=_number(data, "image_weight", 1.0, 0, 100),
                  text_weight=_number(data, "text_weight", 1.0, 0, 100), k=int(k),
