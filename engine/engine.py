@@ -18,8 +18,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import anchor, fusion, lexicon, paging, photo_parts, query_rewrite, refine, signatures, spelling, synonyms
+from . import (anchor, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine, signatures, spelling,
+               synonyms)
 from .encoders import palette
+from .backlog import Backlog
 from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
@@ -63,6 +65,8 @@ class SearchEngine:
         self.index = index
         self._fit_base = len(index)  # live products when the shared-space fit was last measured
         self.unheard = Unheard(config.path / "unheard.db") if config.log_unheard else None
+        self.backlog = Backlog(lambda products: product_vectors.vectors(embedder, index, products),
+                               config.path / ".backlog.lock")
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -119,17 +123,22 @@ class SearchEngine:
         return engine
 
     # -- keeping the index current -----------------------------------------------------------
-    def sync(self) -> int:
-        """Apply catalogue changes made since the index's sequence; returns how many were applied."""
+    def sync(self, defer_large: bool = False) -> int:
+        """Apply catalogue changes made since the index's sequence; returns how many were applied.
+        ``defer_large`` (searches, API writes): deletions at once, but more than ``backlog.INLINE`` changed
+        products only once their vectors were computed in the background (``engine/backlog.py``)."""
         seq = self.catalog.seq
         if seq == self.index.seq:
             return 0
         with self.index.lock:
-            changed, deleted = self.catalog.changes_since(self.index.seq)
+            changed, deleted = self.backlog.changes(seq, lambda: self.catalog.changes_since(self.index.seq))
             for pid in deleted:
                 self.index.remove(pid)
+            if defer_large and not self.backlog.ready(changed):
+                return len(deleted)
             self._embed_and_upsert(changed, progress=False)
             self.index.seq = seq
+            self.backlog.applied()
             self._refresh_fit()
         return len(changed) + len(deleted)
 
@@ -143,30 +152,10 @@ class SearchEngine:
 
     def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None,
                           keys: list[str] | None = None) -> None:
-        """Embed and index ``products``; ``feats`` and ``keys``: their photos' tower features and
-        ``image_keys`` when already read (each photo file is hashed once for all its channels)."""
+        """Embed and index ``products`` (``product_vectors.vectors``)."""
         if not products:
             return
-        paths = [path for p in products for path in p.images]
-        if paths:
-            keys = keys if keys is not None else self.embedder.image_keys(paths)
-            if feats is None:
-                feats = self.embedder.image_features(paths, progress, keys)
-            photo_vecs = self.embedder.image_vectors(feats)
-            for kind in photo_extras_of(self.index.photo_channels):
-                photo_vecs[kind] = self.embedder.photo_extras(kind, paths, keys)
-            if "proto" in self.index.photo_channels:
-                photo_vecs["proto"] = self.embedder.prototype_vectors(paths, progress, feats, keys)
-            if "cells" in self.index.photo_channels:
-                photo_vecs["cells"] = self.embedder.photo_cells(paths, keys)
-            if "shade" in self.index.photo_channels:
-                photo_vecs["shade"] = self.embedder.bundle.colours.reader.log_probabilities(photo_vecs["palette"])
-            if "kind" in self.index.photo_channels:
-                photo_vecs["kind"] = self.embedder.bundle.types.probabilities(photo_vecs["look"])
-        else:
-            photo_vecs = {"shared": np.zeros((0, self.index.dim), np.float32),
-                          **{n: np.zeros((0, d), np.float32) for n, d in self.index.photo_channels.items()}}
-        text_vecs = self.embedder.embed_texts([p.text() for p in products], "passage")
+        photo_vecs, text_vecs = product_vectors.vectors(self.embedder, self.index, products, progress, feats, keys)
         at = 0
         with self.index.lock:
             for p, tv in zip(products, text_vecs):
@@ -228,12 +217,18 @@ class SearchEngine:
         self.embedder.image_features([i for p in products for i in p.images])  # warm the cache first
         self.embedder.text_features([p.text() for p in products], "passage")
         seq = self.catalog.upsert(products, keep_photos_of)
-        self.sync()
+        stored = list(self.catalog.get_many(p.id for p in products).values())
+        self.backlog.warmed(stored)  # their tower passes ran above: they count as warm
+        self.sync(defer_large=True)
+        if self.index.seq < seq:  # another process's large backlog is warming: these go in now, the rest when warm
+            with self.index.lock:
+                self._embed_and_upsert(stored, progress=False)
+                self._refresh_fit()
         return seq
 
     def delete_product(self, product_id: str) -> int:
         seq = self.catalog.delete(product_id)
-        self.sync()
+        self.sync(defer_large=True)
         return seq
 
     def save(self) -> None:
@@ -248,7 +243,7 @@ class SearchEngine:
         query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
         validate_query(query)
         page, query = query, paging.ranking_query(query)
-        self.sync()
+        self.sync(defer_large=True)
         t_sync = time.perf_counter()
         qv = self.query_vectors(query)
         words = self._words(qv.tower_text or query.text, shop.groups)
@@ -264,7 +259,7 @@ class SearchEngine:
                     response = replace(response, understood={**(response.understood or {}), **anchored})
             if complete:
                 break
-            self.sync()  # a product vanished from the catalogue mid-search: catch up and retry
+            self.sync(defer_large=True)  # a product vanished from the catalogue mid-search: catch up and retry
         if words is not None and self.unheard is not None and page.offset == 0:  # (no lock held: it writes)
             self.unheard.record(lexicon.unheard(qv.tower_text or query.text, words))
         ordered = paging.in_order(response.results, page.sort, self.config.rerank.sort_floor)

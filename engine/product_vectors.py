@@ -1,0 +1,41 @@
+"""Products -> the vectors the index keeps for them: every photo in every channel, and the text.
+
+The "encoders + heads -> shared space vectors" step of the flow for catalogue products (``engine.py`` applies
+them to the index; ``backlog.py`` computes them ahead, in the background, for a large batch of changes). Each
+tower pass is cached under the photo file's content hash (``features.FeatureCache``), so computing a
+product's vectors a second time costs reading its file and the cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .encoders.extras import photo_extras_of
+from .types import Product
+
+
+def vectors(embedder, index, products: list[Product], progress: bool = False, feats: np.ndarray | None = None,
+            keys: list[str] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """({channel: (photos, dim)} in the order of the products' photos, (products, dim) text vectors);
+    ``feats`` and ``keys``: the photos' tower features and ``image_keys`` when already read (each photo
+    file is hashed once for all its channels)."""
+    paths = [path for p in products for path in p.images]
+    if paths:
+        keys = keys if keys is not None else embedder.image_keys(paths)
+        if feats is None:
+            feats = embedder.image_features(paths, progress, keys)
+        photo_vecs = embedder.image_vectors(feats)
+        for kind in photo_extras_of(index.photo_channels):
+            photo_vecs[kind] = embedder.photo_extras(kind, paths, keys)
+        if "proto" in index.photo_channels:
+            photo_vecs["proto"] = embedder.prototype_vectors(paths, progress, feats, keys)
+        if "cells" in index.photo_channels:
+            photo_vecs["cells"] = embedder.photo_cells(paths, keys)
+        if "shade" in index.photo_channels:
+            photo_vecs["shade"] = embedder.bundle.colours.reader.log_probabilities(photo_vecs["palette"])
+        if "kind" in index.photo_channels:
+            photo_vecs["kind"] = embedder.bundle.types.probabilities(photo_vecs["look"])
+    else:
+        photo_vecs = {"shared": np.zeros((0, index.dim), np.float32),
+                      **{n: np.zeros((0, d), np.float32) for n, d in index.photo_channels.items()}}
+    return photo_vecs, embedder.embed_texts([p.text() for p in products], "passage")
