@@ -156,7 +156,10 @@ class SearchEngine:
         if not products:
             return
         photo_vecs, text_vecs = product_vectors.vectors(self.embedder, self.index, products, progress, feats, keys)
-        at = 0
+        if len({p.id for p in products}) == len(products):
+            self.index.upsert_many(products, photo_vecs, text_vecs)
+            return
+        at = 0  # one id twice (an API batch): in order, the last one stays
         with self.index.lock:
             for p, tv in zip(products, text_vecs):
                 n = len(p.images)

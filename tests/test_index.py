@@ -233,3 +233,39 @@ def test_the_memory_bench_builds_a_snapshot_that_both_modes_answer_alike(tmp_pat
     assert np.array_equal(mapped.channels["look"].search_exact(q, 7)[1], copied.channels["look"].search_exact(q, 7)[1])
     rss, pss = memory_bench.memory_kb()
     assert 0 < pss <= rss
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_upsert_many_equals_one_product_at_a_time(kind, monkeypatch):
+    """The batched write (a catch-up, a build) against the per-product one on seeded data with awkward sizes:
+    products with 0-3 photos, some replaced (their old rows killed), an extra channel; same rows, same search."""
+    from engine.index.product_index import ProductIndex
+    from engine.types import Product
+
+    rng = np.random.default_rng(11)
+    cfg = IndexConfig(kind=kind, device="cpu", nlist=4, nprobe=4, auto_flat_below=0)
+    one, many = (ProductIndex(8, cfg, "t", {"look": 5}) for _ in range(2))
+
+    def batch(ids):
+        products = [Product(id=i, title=i, images=tuple(f"{i}-{j}" for j in range(int(rng.integers(0, 4))))) for i in ids]
+        n = sum(len(p.images) for p in products)
+        return products, {"shared": unit_vectors(rng, n, 8), "look": unit_vectors(rng, n, 5)}, unit_vectors(rng, len(ids), 8)
+
+    for ids in ([f"p{i}" for i in range(37)], [f"p{i}" for i in range(30, 53)]):
+        products, photo_vecs, text_vecs = batch(ids)
+        many.upsert_many(products, photo_vecs, text_vecs)
+        at = 0
+        for p, tv in zip(products, text_vecs):
+            n = len(p.images)
+            one.upsert(p, {k: v[at:at + n] for k, v in photo_vecs.items()}, tv)
+            at += n
+    assert one.table.ids == many.table.ids and np.array_equal(one.table.alive, many.table.alive)
+    q = unit_vectors(rng, 1, 8)[0]
+    for a, b in ((one.photos, many.photos), (one.texts, many.texts), (one.channels["look"], many.channels["look"])):
+        qa = q if a.dim == 8 else unit_vectors(np.random.default_rng(0), 1, 5)[0]
+        sa, ra = a.search_exact(qa, 20)
+        sb, rb = b.search_exact(qa, 20)
+        assert np.allclose(sa, sb) and np.array_equal(ra, rb)
+    with pytest.raises(ValueError):
+        many.upsert_many([Product(id="x", title="x"), Product(id="x", title="x")], {"shared": np.zeros((0, 8)),
+                         "look": np.zeros((0, 5))}, unit_vectors(rng, 2, 8))

@@ -101,6 +101,24 @@ class ProductIndex:
             self.texts.add(text_vec[None, :], np.asarray([row]))
             return row
 
+    def upsert_many(self, products: list[Product], photo_vecs: dict[str, np.ndarray], text_vecs: np.ndarray) -> list[int]:
+        """``upsert`` for many products with distinct ids at once (each channel's vectors appended in one call):
+        ``photo_vecs`` maps "shared" and each photo channel to (photos, size) for all their photos in order,
+        ``text_vecs`` is (products, dim). Returns their rows."""
+        if len({p.id for p in products}) != len(products):
+            raise ValueError("upsert_many takes products with distinct ids")
+        with self.lock:
+            rows = []
+            for product in products:
+                self.remove(product.id)
+                rows.append(self.table.add(product))
+            owners = np.repeat(np.asarray(rows, np.int64), [len(p.images) for p in products])
+            self.photos.add(photo_vecs["shared"], owners)
+            for name, vecs in self.channels.items():
+                vecs.add(photo_vecs[name], owners)
+            self.texts.add(text_vecs, np.asarray(rows, np.int64))
+            return rows
+
     def remove(self, product_id: str) -> bool:
         with self.lock:
             row = self.table.kill(product_id)
