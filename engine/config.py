@@ -162,6 +162,7 @@ class EngineConfig:
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
     log_unheard: bool = True  # count query words no product holds in <data_dir>/unheard.db (engine/unheard.py)
+    cors_origins: tuple[str, ...] = ()  # sites whose pages may call the read API from the browser ("https://shop.example"; "*": any; server/cors.py)
     synonyms_file: str = ""  # the shop's synonyms, Solr's format (engine/synonyms.py); "" = <data_dir>/synonyms.txt
 
     @property

@@ -33,10 +33,52 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+STORE_PAGE = """<!doctype html><html><body><div id="out">waiting</div><script>
+const api = new URLSearchParams(location.search).get("api");
+(async () => {
+  const out = document.getElementById("out");
+  try {
+    const res = await fetch(api + "/api/search", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                 body: JSON.stringify({text: "red hoodie", k: 3})});
+    const data = await res.json();
+    let write = "allowed";
+    try {
+      await fetch(api + "/api/products", {method: "POST", headers: {"Content-Type": "application/json", "X-API-Key": "k"},
+                                          body: JSON.stringify({id: "X", title: "x"})});
+    } catch (e) { write = "blocked"; }
+    out.textContent = "found " + data.results.map((r) => r.product.title).join(", ") + "; write " + write;
+  } catch (e) { out.textContent = "error " + e; }
+})();
+</script></body></html>"""
+
+
 @pytest.fixture()
-def live_server(built_shop, tmp_path):
+def store_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture()
+def storefront(store_port, tmp_path):
+    """Another site (another port: another origin) whose page calls the search API from the browser."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "store.html").write_text(STORE_PAGE)
+    quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+    server = ThreadingHTTPServer(("127.0.0.1", store_port), partial(quiet, directory=str(tmp_path / "store")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{store_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def live_server(built_shop, tmp_path, store_port):
     shutil.copytree(built_shop.path, tmp_path / "shop")
-    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"))
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), cors_origins=(f"http://127.0.0.1:{store_port}",))
     (tmp_path / "config.json").write_text(json.dumps(config_to_dict(cfg)))
     port = _free_port()
     env = {**os.environ, "SHOPSIGHT_CONFIG": str(tmp_path / "config.json"), "HF_HUB_OFFLINE": "1"}
@@ -59,7 +101,7 @@ def live_server(built_shop, tmp_path):
         proc.wait(timeout=30)
 
 
-def test_search_page_end_to_end(live_server, sample_folder, tmp_path):
+def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path):
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -184,5 +226,10 @@ def test_search_page_end_to_end(live_server, sample_folder, tmp_path):
                                     "([...document.querySelectorAll('#suggestions option')])")  # (not an earlier word's)
             offered = phone.locator("#suggestions option").evaluate_all("options => options.map(o => o.value)")
             assert offered and all("red striped" in title.lower() for title in offered)
+            store = browser.new_page()  # the shop's own site searches across origins; it cannot write
+            store.goto(f"{storefront}/store.html?api={live_server}")
+            store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")
+            said = store.inner_text("#out")
+            assert said.startswith("found Red") and said.endswith("write blocked"), said
         finally:
             browser.close()
