@@ -107,7 +107,7 @@ class Catalog:
             return []
         found = lexicon.suggest(self._conn(), text, self.count(), limit, groups)
         head, space, last = text.rpartition(" ")
-        fixed = spelling.correct(head, self.term_counts).text if not found and space else head
+        fixed = spelling.correct(head, self.term_counts, known=spelling.known_words(self)).text if not found and space else head
         return lexicon.suggest(self._conn(), f"{fixed} {last}", self.count(), limit, groups) if fixed != head else found
 
     def search_words(self, text: str, limit: int) -> list[tuple[str, float]]:

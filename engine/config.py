@@ -158,6 +158,7 @@ class EngineConfig:
     read_categories: bool = True  # words naming the shop's categories ("hoodie") are a soft preference (query_text.CategoryWords)
     read_colours: bool = True  # colour words ("navy blue") are compared with the photos' colour histograms (encoders/colour_words.py)
     read_typos: bool = True  # a misspelt word no product holds ("hodie") is read as the catalogue's word one edit away (engine/spelling.py)
+    typo_languages: tuple[str, ...] = ()  # the shop's languages whose real words are never corrected ("de", "fr"...; English always); () = detected from the catalogue (spelling.languages_of)
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db

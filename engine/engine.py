@@ -211,7 +211,7 @@ class SearchEngine:
         self.embedder.embed_query_text("warm-up")
         if self.config.read_categories:
             self.category_words()
-        spelling.dictionary()  # the English words typo correction leaves alone (30,522 lines read once)
+        spelling.known_words(self.catalog, self.config.typo_languages)  # the words typo correction leaves alone (read once)
 
     def add_products(self, products: Iterable[Product], keep_photos_of: Sequence[str] = ()) -> int:
         """Store products in the catalogue and make them searchable at once; returns the sequence.

@@ -25,13 +25,16 @@ def rewrite(query: Query, config: EngineConfig, catalog: Catalog, colours, shop:
     said: dict[str, dict[str, str]] = {}
     text, said["synonyms"] = shop.rewrite(query.text)
     if config.read_typos and catalog.lexical:
-        spelled = correct(text, catalog, colours, shop)
+        spelled = correct(text, catalog, colours, shop, config.typo_languages)
         text, said["corrected"] = spelled.text, spelled.changes
     said = {k: v for k, v in said.items() if v}
     return (replace(query, text=text), said) if said else (query, {})
 
 
-def correct(text: str, catalog: Catalog, colours, shop: synonyms.Synonyms = synonyms.Synonyms()) -> spelling.Spelled:
+def correct(text: str, catalog: Catalog, colours, shop: synonyms.Synonyms = synonyms.Synonyms(),
+            languages: tuple[str, ...] = ()) -> spelling.Spelled:
     """``text``'s typing errors read as the engine reads them: the catalogue's terms, the price phrases' and the
-    synonyms file's words offered (and never "corrected"), the bundle's colour words first."""
-    return spelling.correct(text, catalog.term_counts, shop.words | PRICE_WORDS, spelling.words_of(colours))
+    synonyms file's words offered (and never "corrected"), the bundle's colour words first; the English words
+    and those of the shop's language (``languages``, else detected: ``spelling.known_words``) left alone."""
+    return spelling.correct(text, catalog.term_counts, shop.words | PRICE_WORDS, spelling.words_of(colours),
+                            spelling.known_words(catalog, languages))

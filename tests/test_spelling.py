@@ -145,3 +145,36 @@ def test_price_words_are_read_beside_corrections(engine):
     assert response.understood["corrected"] == {"hodie": "hoodie"}
     assert response.understood["max_price"] == 50 and response.understood["text"] == "red hoodie"
     assert all(r.product.price <= 50 for r in response.results)
+
+
+GERMAN = [("Kissen rot gestreift", "Ein weiches Kissen aus Baumwolle, mit Reißverschluss und für jeden Tag."),
+          ("Decke blau kariert", "Eine warme Decke aus Wolle, die man gern auf dem Sofa hat."),
+          ("Tasse grün", "Eine Tasse aus Keramik, die in die Spülmaschine darf und nicht bricht.")]
+
+
+def _german_shop(tmp_path):
+    from engine.catalog import Catalog
+    from engine.types import Product
+
+    catalog = Catalog(tmp_path / "de" / "catalog.db")
+    catalog.upsert([Product(id=f"d{i}", title=t, description=d) for i, (t, d) in enumerate(GERMAN)])
+    return catalog
+
+
+def test_a_shops_language_is_told_by_its_most_frequent_words():
+    assert spelling.languages_of([d for _, d in GERMAN]) == ("de",)
+    assert spelling.languages_of(["Un pull rouge rayé en coton, avec des poches et pour tous les jours."]) == ("fr",)
+    assert spelling.languages_of(["A soft red hoodie made of cotton, with pockets and for every day."]) == ()
+    assert spelling.languages_of(["Kissen rot", "Decke blau"]) == ()  # titles alone say too little: typo_languages
+    assert spelling.languages_of([]) == ()
+
+
+def test_a_real_word_of_the_shops_language_is_left_alone_and_typing_errors_still_corrected(tmp_path):
+    from engine import query_rewrite
+
+    catalog = _german_shop(tmp_path)
+    assert query_rewrite.correct("kussen", catalog, None, languages=("en",)).changes == {"kussen": "kissen"}  # before
+    assert query_rewrite.correct("kussen", catalog, None).changes == {}  # "küssen", a German word: detected, known
+    assert query_rewrite.correct("kisen rot", catalog, None).changes == {"kisen": "kissen"}
+    assert "kussen" in spelling.known_words(catalog, ("de",)) and "kussen" not in spelling.known_words(catalog, ("en",))
+    assert len(spelling.word_list("de")) == spelling.LANGUAGE_WORDS
