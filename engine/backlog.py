@@ -37,6 +37,7 @@ class Backlog:
         self._pending: tuple[int, list[Product], list[str]] | None = None  # (seq, changed, deleted) last read
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
+        self._cold: tuple[tuple | None, list[Product]] = (None, [])  # (pending seq, warm count): the last cold products
 
     def changes(self, seq: int, read: Callable[[], tuple[list[Product], list[str]]]) -> tuple[list[Product], list[str]]:
         """The changes up to ``seq`` (read once per sequence: a search during warming does not read them again)."""
@@ -49,7 +50,13 @@ class Backlog:
         """Whether ``changed`` (the changes not yet applied) may be applied now: at most ``inline`` of them are
         still cold (not warmed as they are now: a product changed again since is cold again); if not, the
         cold ones are being warmed."""
-        cold = [p for p in changed if _key(p) not in self._warm_keys]
+        pending = self._pending[0] if self._pending is not None and changed is self._pending[1] else None
+        seen = (pending, len(self._warm_keys))  # the same pending changes, nothing warmed since: the same answer
+        if pending is not None and self._cold[0] == seen:
+            cold = self._cold[1]
+        else:
+            cold = [p for p in changed if _key(p) not in self._warm_keys]
+            self._cold = (seen, cold)
         if len(cold) <= self.inline:
             return True
         with self._mutex:
@@ -66,6 +73,7 @@ class Backlog:
     def applied(self) -> None:
         self._pending = None
         self._warm_keys.clear()
+        self._cold = (None, [])
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the warming thread, if any (tests, benchmarks); True when none is left running."""

@@ -5,9 +5,9 @@ its write-ahead log, or an index snapshot being pruned. ``backup`` copies in the
 copy whole: the index snapshot CURRENT names first (its files are never changed once published, so they
 are hard-linked where the folders share a file system), then the catalogue through SQLite's online
 backup (a snapshot at one sequence number, at or past the index's, so opening the copy catches the index
-up as opening the original would), (photo paths inside the source folder that older versions stored absolute are made relative in the
-copy), then the photos (content-addressed and never rewritten: every photo
-the copied catalogue names was written before its row, hence is there; linked or copied), then the
+up as opening the original would; photo paths inside the source folder that older versions stored absolute
+are made relative in the copy), then the photos (content-addressed and never rewritten: every photo the
+copied catalogue names was written before its row, hence is there; linked or copied), then the
 feature cache, the unheard-word counts and the photo address book (SQLite backups too), the bundle, the
 synonyms file and any other folder (the demo's sample shop). Everything goes to a hidden sibling of DEST,
 renamed to DEST at the end, so an interrupted backup never looks finished; DEST must not exist.

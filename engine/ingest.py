@@ -203,8 +203,9 @@ def _check_image(path: Path, line: int, field_name: str) -> None:
 
 
 def parse_file(path: str | Path, cmap: ColumnMap | None = None, check_images: bool = True,
-               ) -> Iterator[Product | RowError]:
-    """Yield a Product or a RowError for every data row of a catalogue file."""
+               ) -> Iterator[Product | Withdrawn | RowError]:
+    """Yield a Product, a RowError, or (``ColumnMap.withdraw_when``) a Withdrawn for every data row of a
+    catalogue file (rows of one product merged first with ``ColumnMap.group_by``)."""
     for _, item, _, _ in _parsed(path, cmap, check_images):
         yield item
 
