@@ -49,7 +49,7 @@ class AttributeTable:
         self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
         self._colours: list[frozenset[str]] = []  # row -> the colours the listing states (lower-cased)
-        self._pairs: list[tuple[tuple[str, str], ...]] = []  # row -> its (attribute, value) pairs, lower-cased
+        self._pairs: list[tuple[tuple[str, str], ...]] = []  # row -> its (attribute, value) pairs, lower-cased ("color" as "colour")
         self._shown: dict[tuple[str, str], str] = {}  # (attribute, value) lower-cased -> the value as first written
         self._holding: dict[str, int] = {}  # attribute -> rows ever added holding it (dead included)
 
@@ -97,7 +97,7 @@ class AttributeTable:
             for v in str(value).split("|"):
                 self._postings.setdefault(key, {}).setdefault(v.strip().lower(), []).append(row)
                 if v.strip():
-                    pair = (key, v.strip().lower())
+                    pair = (_canonical(key), v.strip().lower())
                     pairs.append(pair)
                     self._shown.setdefault(pair, v.strip())
                 if key in COLOUR_ATTRIBUTES and v.strip():
@@ -190,6 +190,13 @@ class AttributeTable:
         """The value of ``pair`` as the catalogue first wrote it ("Acme" for ("brand", "acme"))."""
         return self._shown.get(pair, pair[1])
 
+    def holding(self, rows, wanted: list[tuple[str, str]]) -> np.ndarray:
+        """(len(rows), len(wanted)) bool: whether each row holds each wanted (attribute, value), case-insensitively,
+        "colour" and "color" as one attribute (the rows' own pairs: no pass over the table)."""
+        keys = [(_canonical(n.strip().lower()), str(v).strip().lower()) for n, v in wanted]
+        pairs = self._pairs
+        return np.array([[k in pairs[r] for k in keys] for r in np.asarray(rows).tolist()], bool).reshape(len(rows), len(keys))
+
     def facet_attributes(self) -> frozenset[str]:
         """Attributes to narrow by: those whose values repeat (at most half as many distinct values as rows
         holding the attribute), colours aside (their own facet). A link, a second title or a description
@@ -214,6 +221,10 @@ class AttributeTable:
         if mask is None:
             self._facets = (self._version, out)
         return dict(out)
+
+
+def _canonical(name: str) -> str:
+    return COLOUR_ATTRIBUTES[0] if name in COLOUR_ATTRIBUTES else name
 
 
 def _prefixes(path: str) -> list[str]:

@@ -105,6 +105,7 @@ class FusionConfig:
     w_lexical: float = 0.5  # the share of the query terms' IDF weight the product's own terms hold (title, category, attributes; description at half), in [0, 1] (engine/lexicon.py; chosen by eval.lexical_bench)
     w_price: float = 0.1  # weight of the price fit (only when the query sets a price target)
     w_category: float = 0.1  # weight of the category fit to a category the query prefers
+    w_attribute: float = 0.2  # weight of the share of the query's preferred attribute values a product holds (preferences.attributes)
     w_category_words: float = 0.2  # words naming the shop's categories ("hoodie"; eval.tune_fusion --weight w_category_words)
     w_predicted_category: float = 0.2  # fit to the category predicted from the query photo, x the shared space's fit (eval.tune_fusion --weight)
     fit_power: float = 2.0  # visual_by_fit / predicted_by_fit weigh by fit ** this (engine/trust.py; 1 until the twelfth session)
@@ -163,6 +164,7 @@ class EngineConfig:
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
     log_unheard: bool = True  # count query words no product holds in <data_dir>/unheard.db (engine/unheard.py)
+    boosts: dict[str, float] = field(default_factory=dict)  # the shop's standing rules, "attribute=value" -> added to the score of every product holding it ({"availability=out of stock": -0.5, "brand=Acme": 0.1}; part "boost")
     cors_origins: tuple[str, ...] = ()  # sites whose pages may call the read API from the browser ("https://shop.example"; "*": any; server/cors.py)
     synonyms_file: str = ""  # the shop's synonyms, Solr's format (engine/synonyms.py); "" = <data_dir>/synonyms.txt
 

@@ -59,6 +59,7 @@ class SearchEngine:
         embedder.look_stats, embedder.look_colour_weight = index.look_stats, index.look_colour_weight
         embedder.keep_cells = index.cells is not None  # photos embedded from now on keep their cells
         embedder.keep_extras = photo_extras_of(index.photo_channels)  # ... and their signatures, palettes
+        fusion.check_boosts(config.boosts)
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -320,7 +321,8 @@ class SearchEngine:
         trusted = trust(self.index.shared_fit, self.config.fusion, qv, word_fit)
 
         def fused(cands):
-            return fusion.fuse(cands, table, query.preferences, self.config.fusion, predicted, word_fit, trusted)
+            return fusion.fuse(cands, table, query.preferences, self.config.fusion, predicted, word_fit, trusted,
+                               self.config.boosts)
         cands = found.candidates
         if terms is not None:  # the words' part for the best candidates without it and those the words found
             keep = np.union1d(fused(cands).top(n_cand).rows, term_rows)

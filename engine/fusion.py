@@ -53,6 +53,9 @@
 - ``category_words_fit`` (queries whose words name the shop's categories, "gray hoodie", and no preferred
   category) = the share of those words that the product's category path contains (weight
   ``w_category_words``; see query_text.CategoryWords).
+- ``attribute_fit`` (queries preferring attribute values, ``preferences.attributes`` {"brand": "Acme"}) = the share
+  of them the product holds (weight ``w_attribute``); ``boost`` = the sum of the shop's standing rules
+  (``EngineConfig.boosts``, "availability=out of stock": -0.5) the product's attributes match, added as it is;
 - ``lexical`` (queries with words) = the share of the query terms' IDF weight that the product's own terms
   hold (title, category path, attribute values; a term in the description alone at half), in [0, 1]
   (engine/lexicon.py): the exact words a shopper types, a model name, a brand, "striped", which the towers
@@ -73,6 +76,7 @@ import numpy as np
 
 from .attributes import AttributeTable
 from .config import FusionConfig
+from .errors import BadSettingError
 from .trust import Trust
 from .types import Candidates, Preferences
 
@@ -94,9 +98,19 @@ def category_fit(path: str, preferred: str) -> float:
     return shared / len(want) if want else 0.0
 
 
+def check_boosts(boosts: dict[str, float]) -> None:
+    """``BadSettingError`` naming a rule that is not "attribute=value" -> a number."""
+    for rule, weight in boosts.items():
+        name, sep, value = str(rule).partition("=")
+        if not (sep and name.strip() and value.strip()):
+            raise BadSettingError(f"boosts.{rule}", 'write a rule as "attribute=value", e.g. "availability=out of stock"')
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not np.isfinite(weight):
+            raise BadSettingError(f"boosts.{rule}", f"the weight {weight!r} is not a number")
+
+
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
-         trust: Trust = Trust()) -> Candidates:
+         trust: Trust = Trust(), boosts: dict[str, float] | None = None) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why". ``trust``
     scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class``, ``w_type_class``, ``w_bridge`` and ``w_predicted_category`` by the shared space's fit
     to the catalogue (``engine/trust.py``)."""
@@ -127,4 +141,14 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         fit_by_code[: len(word_fit)] = word_fit[: len(fit_by_code)]
         parts["category_words_fit"] = fit_by_code[table.category_code[cands.rows]]
         score = score + cfg.w_category_words * parts["category_words_fit"]
+    if prefs.attributes and cfg.w_attribute > 0:
+        parts["attribute_fit"] = table.holding(cands.rows, list(prefs.attributes.items())).mean(axis=1).astype(np.float32)
+        score = score + cfg.w_attribute * parts["attribute_fit"]
+    if boosts:
+        pairs = [tuple(rule.split("=", 1)) for rule in boosts]
+        boost = (table.holding(cands.rows, pairs) * np.asarray(list(boosts.values()), np.float32)).sum(axis=1)
+        if boost.any():
+            parts["boost"] = boost.astype(np.float32)
+            score = score + parts["boost"]
     return Candidates(cands.rows, score.astype(np.float32), parts)
+

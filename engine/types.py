@@ -62,6 +62,7 @@ class Preferences:
 
     price_target: float | None = None  # products priced near this rank higher
     category: str | None = None  # products in this subtree rank higher
+    attributes: Mapping[str, str] = field(default_factory=dict)  # products holding these values rank higher (brand: Acme)
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,10 @@ _SEARCH_REQUEST = {"type": "object", "properties": {
              "price last; the response's ordered says how many), so the pages of one query follow each other"},
     "image_weight": {"type": "number", "minimum": 0}, "text_weight": {"type": "number", "minimum": 0},
     "preferences": {"type": "object", "properties": {"price_target": {"type": "number"},
-                                                      "category": {"type": "string"}}},
+                                                      "category": {"type": "string"},
+                                                      "attributes": {"type": "object", "additionalProperties": {"type": "string"},
+                                                                     "description": "values that rank a product higher "
+                                                                     "(soft: {\"brand\": \"Acme\"}; why: attribute_fit)"}}},
     "exclude": {"type": "array", "items": {"type": "string"}}}}
 _PRODUCT_IN = {"type": "object", "required": ["id", "title"], "properties": {
     **{k: v for k, v in _PRODUCT["properties"].items() if k != "images"},

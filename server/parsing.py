@@ -127,6 +127,9 @@ def parse_query(req: Request) -> Query:
     prefs = data.get("preferences", {}) or {}
     if not isinstance(prefs, dict):
         raise BadInputError("preferences", "expected an object")
+    liked = prefs.get("attributes", {}) or {}
+    if not isinstance(liked, dict) or not all(isinstance(v, str) for v in liked.values()):
+        raise BadInputError("preferences.attributes", "expected an object of strings")
     exclude = data.get("exclude", [])
     if isinstance(exclude, str):
         exclude = [e for e in exclude.split(",") if e]
@@ -136,7 +139,7 @@ def parse_query(req: Request) -> Query:
     if offset != int(offset):
         raise BadInputError("offset", f"{offset!r} must be a whole number")
     return Query(image=_image(req, data), text=(text or "").strip() or None, filters=parse_filters(data),
-                 preferences=Preferences(_number(prefs, "price_target", None, 0.01), prefs.get("category")),
+                 preferences=Preferences(_number(prefs, "price_target", None, 0.01), prefs.get("category"), liked),
                  image_weight=_number(data, "image_weight", 1.0, 0, 100),
                  text_weight=_number(data, "text_weight", 1.0, 0, 100), k=int(k),
                  exclude_ids=tuple(str(e) for e in exclude), read_words=_flag(data, "read_words", True),
