@@ -3,7 +3,8 @@
 // category facets, results with score breakdown on hover, "show more" pages and "more like this".
 const $ = (id) => document.getElementById(id);
 const PAGE = 24;
-const state = { photo: null, box: null, category: null, attrs: {}, exclude: [], shown: 0, asTyped: false };
+// attrs: chosen attribute filters, a prototype-free map (attribute names come from the shop's data)
+const state = { photo: null, box: null, category: null, attrs: Object.create(null), exclude: [], shown: 0, asTyped: false };
 
 function setPhoto(dataUrl) {
   state.photo = dataUrl; state.box = null; $("box").hidden = true;
@@ -125,7 +126,7 @@ function renderRefine(refine) {
     for (const [c, n] of mostFirst(refine.colours).slice(0, 8)) chips.push(chip(`${c} (${n})`, narrow("colour", c)));
   }
   const attributes = refine && refine.attributes ? Object.entries(refine.attributes) : [];
-  const useful = attributes.filter(([name, values]) => !(name in state.attrs)  // one value held by every match narrows nothing
+  const useful = attributes.filter(([name, values]) => !Object.hasOwn(state.attrs, name)  // one value held by every match narrows nothing
     && !(Object.keys(values).length === 1 && Object.values(values)[0] >= refine.relevant));
   const total = (values) => Object.values(values).reduce((a, b) => a + b, 0);
   for (const [name, values] of useful.sort((a, b) => total(b[1]) - total(a[1])).slice(0, 3)) {
