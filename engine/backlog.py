@@ -8,8 +8,9 @@ second on two cores, while it holds the index lock: a 10,000-product import woul
 every worker for minutes. Past ``INLINE`` changed products, ``Backlog.ready`` says "not yet" and starts a
 thread that computes their vectors ahead (``product_vectors.vectors``: every tower pass lands in the shared
 feature cache, keyed by the photo's content); deletions apply at once, and searches go on over the index
-as it is. Once the backlog is warm, the next search applies it from the cache (file reads, cache lookups,
-the heads). A lock file (``<data_dir>/.backlog.lock``) lets one worker process's warming run at a time: the
+as it is. As products come warm, each search puts up to ``STEP`` of them into the index from the cache (file
+reads, cache lookups, the heads), so they become searchable in steps and no search carries the whole batch;
+the index's sequence moves on once every change is in. A lock file (``<data_dir>/.backlog.lock``) lets one worker process's warming run at a time: the
 next finds the features cached. A warming that fails is logged and the backlog applied as before (inline).
 """
 
@@ -25,55 +26,61 @@ from .types import Product
 
 log = logging.getLogger(__name__)
 INLINE = 64  # changed products a search applies itself; more are warmed in the background first
-CHUNK = 512  # products warmed per step (each step's tower passes are cached as they finish)
+CHUNK = 512  # products warmed at a time (each chunk's tower passes are cached as they finish)
+STEP = 128  # warm products a search puts into the index while more are left (about 60 ms here)
 
 
 class Backlog:
-    def __init__(self, warm: Callable[[list[Product]], object], lock_path: Path, inline: int = INLINE):
+    def __init__(self, warm: Callable[[list[Product]], object], lock_path: Path, inline: int = INLINE,
+                 step: int = STEP):
         self._warm = warm
         self._lock_path = Path(lock_path)
         self.inline = inline
-        self._warm_keys: set[tuple] = set()  # (id, photos, text) of the changed products whose vectors are computed
-        self._pending: tuple[int, list[Product], list[str]] | None = None  # (seq, changed, deleted) last read
+        self.step = step
+        self._warm_keys: set[tuple] = set()  # (id, photos, text) of changed products whose vectors are computed
+        self._applied_keys: set[tuple] = set()  # ... and of those already in the index, a step at a time
+        self._pending: tuple[int, list[Product], list[str], list[tuple]] | None = None  # (seq, changed, deleted, keys)
         self._thread: threading.Thread | None = None
         self._mutex = threading.Lock()
-        self._cold: tuple[tuple | None, list[Product]] = (None, [])  # (pending seq, warm count): the last cold products
 
     def changes(self, seq: int, read: Callable[[], tuple[list[Product], list[str]]]) -> tuple[list[Product], list[str]]:
         """The changes up to ``seq`` (read once per sequence: a search during warming does not read them again)."""
         if self._pending is None or self._pending[0] != seq:
             changed, deleted = read()
-            self._pending = (seq, changed, deleted)
+            self._pending = (seq, changed, deleted, [_key(p) for p in changed])
         return self._pending[1], self._pending[2]
 
+    def plan(self, changed: list[Product]) -> tuple[list[Product], bool]:
+        """(the changed products to apply now, whether that completes the changes). All of them when at most
+        ``inline`` are left to apply; else up to ``step`` of the warm ones, and the cold ones go to the
+        warming thread (started unless it runs). A product changed again since it was warmed is cold again."""
+        keys = self._pending[3] if self._pending is not None and changed is self._pending[1] else [_key(p) for p in changed]
+        todo = [(p, k) for p, k in zip(changed, keys) if k not in self._applied_keys]
+        if len(todo) <= self.inline:
+            return [p for p, _ in todo], True
+        cold = [p for p, k in todo if k not in self._warm_keys]
+        if cold:
+            self._start(cold)
+        now = [p for p, k in todo if k in self._warm_keys][:self.step]
+        return now, len(now) == len(todo)
+
     def ready(self, changed: list[Product]) -> bool:
-        """Whether ``changed`` (the changes not yet applied) may be applied now: at most ``inline`` of them are
-        still cold (not warmed as they are now: a product changed again since is cold again); if not, the
-        cold ones are being warmed."""
-        pending = self._pending[0] if self._pending is not None and changed is self._pending[1] else None
-        seen = (pending, len(self._warm_keys))  # the same pending changes, nothing warmed since: the same answer
-        if pending is not None and self._cold[0] == seen:
-            cold = self._cold[1]
-        else:
-            cold = [p for p in changed if _key(p) not in self._warm_keys]
-            self._cold = (seen, cold)
-        if len(cold) <= self.inline:
-            return True
-        with self._mutex:
-            if self._thread is None or not self._thread.is_alive():
-                log.info("%d changed products: computing their vectors in the background", len(cold))
-                self._thread = threading.Thread(target=self._run, args=(cold,), daemon=True, name="backlog")
-                self._thread.start()
-        return False
+        """Whether all of ``changed`` may be applied now (``plan``'s second answer)."""
+        return self.plan(changed)[1]
 
     def warmed(self, products) -> None:
         """``products`` (as stored) need no warming: their caller computed their features already."""
         self._warm_keys.update(_key(p) for p in products)
 
+    def stepped(self, products) -> None:
+        """``products`` went into the index ahead of the rest of the changes."""
+        self._applied_keys.update(_key(p) for p in products)
+
     def applied(self) -> None:
+        """Every change up to the pending sequence is in the index."""
         self._pending = None
         self._warm_keys.clear()
-        self._cold = (None, [])
+        self._applied_keys.clear()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the warming thread, if any (tests, benchmarks); True when none is left running."""
@@ -81,6 +88,13 @@ class Backlog:
         if thread is not None:
             thread.join(timeout)
         return thread is None or not thread.is_alive()
+
+    def _start(self, cold: list[Product]) -> None:
+        with self._mutex:
+            if self._thread is None or not self._thread.is_alive():
+                log.info("%d changed products: computing their vectors in the background", len(cold))
+                self._thread = threading.Thread(target=self._run, args=(cold,), daemon=True, name="backlog")
+                self._thread.start()
 
     def _run(self, cold: list[Product]) -> None:
         done = 0
@@ -92,7 +106,7 @@ class Backlog:
                     self._warm_keys.update(_key(p) for p in chunk)
                     done += len(chunk)
         except Exception:  # a photo the towers cannot read: the inline path meets (and reports) it as before
-            log.exception("warming %d changed products failed; the next search applies them itself", len(cold))
+            log.exception("warming %d changed products failed; the searches apply them themselves", len(cold))
             self._warm_keys.update(_key(p) for p in cold[done:])
 
 

@@ -126,8 +126,9 @@ class SearchEngine:
     # -- keeping the index current -----------------------------------------------------------
     def sync(self, defer_large: bool = False) -> int:
         """Apply catalogue changes made since the index's sequence; returns how many were applied.
-        ``defer_large`` (searches, API writes): deletions at once, but more than ``backlog.INLINE`` changed
-        products only once their vectors were computed in the background (``engine/backlog.py``)."""
+        ``defer_large`` (searches, API writes): deletions at once, but of more than ``backlog.INLINE`` changed
+        products only ``backlog.STEP`` a time, those whose vectors the background has computed
+        (``engine/backlog.py``)."""
         seq = self.catalog.seq
         if seq == self.index.seq:
             return 0
@@ -135,13 +136,15 @@ class SearchEngine:
             changed, deleted = self.backlog.changes(seq, lambda: self.catalog.changes_since(self.index.seq))
             for pid in deleted:
                 self.index.remove(pid)
-            if defer_large and not self.backlog.ready(changed):
-                return len(deleted)
-            self._embed_and_upsert(changed, progress=False)
+            now, complete = self.backlog.plan(changed) if defer_large else (changed, True)
+            self._embed_and_upsert(now, progress=False)
+            if not complete:
+                self.backlog.stepped(now)
+                return len(now) + len(deleted)
             self.index.seq = seq
             self.backlog.applied()
             self._refresh_fit()
-        return len(changed) + len(deleted)
+        return len(now) + len(deleted)
 
     def _refresh_fit(self) -> None:
         """Re-measure the shared space's fit once the catalogue has grown or shrunk by more than a fifth (at

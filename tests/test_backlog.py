@@ -150,3 +150,16 @@ def test_an_import_by_another_process_reaches_two_gunicorn_workers_without_stall
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_warm_batch_goes_in_a_step_per_search(serving):
+    serving.backlog.step = 10
+    before = len(serving.index)
+    _import_elsewhere(serving, 40)
+    serving.search(Query(text="bag", k=3))  # starts warming
+    assert serving.backlog.wait(120)
+    sizes = []
+    for _ in range(5):
+        serving.search(Query(text="bag", k=3))
+        sizes.append(len(serving.index) - before)
+    assert sizes == [10, 20, 30, 40, 40] and serving.index.seq == serving.catalog.seq
