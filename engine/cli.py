@@ -47,6 +47,8 @@ def cmd_import(args) -> int:
                               full=args.full, max_removed=args.max_removed, fmt=args.format)
     for err in report.errors:
         print(f"{args.file}: {err}", file=sys.stderr)
+    for note in report.warnings:
+        print(f"{args.file}: warning: {note} (stored without it)", file=sys.stderr)
     if report.removal_refused:
         print(f"{args.file}: {report.removal_refused}", file=sys.stderr)
     counts = {"imported": report.imported, "refused": len(report.errors)}
@@ -56,6 +58,8 @@ def cmd_import(args) -> int:
         counts["withdrawn"] = report.withdrawn
     if args.full:
         counts["removed"] = report.removed
+    if report.warnings:
+        counts["photos_left_out"] = len(report.warnings)
     print(json.dumps(counts))
     return EXIT_PARTIAL if report.errors or report.removal_refused else EXIT_OK
 
@@ -93,19 +97,29 @@ def cmd_index(args) -> int:
 def cmd_search(args) -> int:
     from .engine import SearchEngine
     from .images import open_image
-    from .types import Filters, Query
+    from .types import Filters, Preferences, Query
 
     engine = SearchEngine.open(_config(args))
-    query = Query(image=open_image(args.image, field="--image") if args.image else None, text=args.text,
-                  filters=Filters(args.min_price, args.max_price, args.category), k=args.k,
-                  read_words=not args.as_typed, offset=args.offset, sort=args.sort)
-    response = engine.search(query)
+    filters = Filters(args.min_price, args.max_price, args.category)
+    if args.like:
+        from .similar import similar
+
+        response = similar(engine, args.like, args.k, filters)
+    else:
+        liked = dict(p.split("=", 1) for p in args.prefer)
+        query = Query(image=open_image(args.image, field="--image") if args.image else None, text=args.text,
+                      filters=filters, preferences=Preferences(attributes=liked), k=args.k,
+                      read_words=not args.as_typed, offset=args.offset, sort=args.sort)
+        response = engine.search(query)
     if args.json:
         print(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"{response.matching} matching products; plan {response.plan}; "
           f"{response.timings_ms['total']:.1f} ms")
-    if response.understood:
+    if args.like:
+        u = response.understood
+        print(f"like {u['like']} ({u['like_title']}), by its {u['by']}")
+    elif response.understood:
         u = response.understood
         read = [f"{k} {u[k]:g}" for k in ("min_price", "max_price", "price_target") if k in u]
         read += [f"synonyms {', '.join(f'{a} -> {b}' for a, b in u['synonyms'].items())}"] if u.get("synonyms") else []
@@ -269,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sort", choices=SORTS, default="relevance",
                    help="price_*: the relevant part of the 200 most relevant matches, by price")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--like", metavar="ID", help="products like this stored one (its photo searched; it and its "
+                   "near-duplicates left out)")
+    p.add_argument("--prefer", action="append", default=[], metavar="ATTRIBUTE=VALUE",
+                   help="rank products holding this value higher (soft; repeatable): --prefer brand=Acme")
     p.add_argument("--as-typed", action="store_true",
                    help="embed --text as typed: no price phrases or category words read from it")
     p.set_defaults(fn=cmd_search)
@@ -291,7 +309,13 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    if args.command == "search" and not (args.image or args.text):
+    if args.command == "search" and args.like and (args.image or args.text):
+        print("shopsight search: --like searches by a stored product; give it without --image and --text", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "search" and any("=" not in p for p in args.prefer):
+        print("shopsight search: write --prefer as attribute=value", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "search" and not (args.image or args.text or args.like):
         print("shopsight search: give --image, --text, or both", file=sys.stderr)
         return EXIT_USAGE
     try:

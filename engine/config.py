@@ -139,6 +139,7 @@ class FetchConfig:
     max_feed_bytes: int = 4_000_000_000  # a catalogue file imported from an address larger than this is refused
     retries: int = 2  # tries again after a connection error, a timeout, HTTP 429 or 5xx (0.5 s, then 1 s, ...)
     refetch: bool = False  # download addresses fetched by an earlier import again (default: reuse the kept file)
+    partial: bool = False  # a row some of whose photos gave none is stored with those that came (a warning each) instead of refused
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,13 @@ class ImportReport:
     withdrawn: int = 0  # rows marking a product not for sale (removed when stored)
     removed: int = 0  # a full import: stored products the file does not name, removed
     removal_refused: str | None = None  # a full import that would have removed too many: why none was
+    warnings: list[RowError] = field(default_factory=list)  # photos left out of rows stored without them (fetch.partial)
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors],
                 "photos_downloaded": self.downloaded, "photos_reused": self.reused, "withdrawn": self.withdrawn,
-                "removed": self.removed, "removal_refused": self.removal_refused}
+                "removed": self.removed, "removal_refused": self.removal_refused,
+                "warnings": [w.as_dict() for w in self.warnings]}
 
 
 FORMATS = ("csv", "tsv", "jsonl")
@@ -294,7 +296,8 @@ def _remove_unnamed(catalog, named: set[str], max_removed: float, report: Import
 
 def _store(catalog, batch: list[tuple[int, Product | Withdrawn, dict]], photos: PhotoStore,
            report: ImportReport) -> None:
-    """Fetch the batch's photo addresses, then upsert the rows whose photos all came and remove the stored
+    """Fetch the batch's photo addresses, then upsert the rows whose photos all came (with ``fetch.partial``,
+    also those of which at least one came, with those, each photo left out a warning) and remove the stored
     products the batch withdraws."""
     gone = [item.id for _, item, _ in batch if isinstance(item, Withdrawn)]
     batch = [entry for entry in batch if isinstance(entry[1], Product)]
@@ -303,11 +306,14 @@ def _store(catalog, batch: list[tuple[int, Product | Withdrawn, dict]], photos: 
     report.reused += got.reused
     good = []
     for line, product, row in batch:
-        failed = next((ref for ref in product.images if ref in got.failed), None)
-        if failed is not None:
-            report.errors.append(RowError(line, _column_of(failed, row), f"image {failed}: {got.failed[failed]}"))
+        failed = [ref for ref in product.images if ref in got.failed]
+        kept = [got.files.get(ref, ref) for ref in product.images if ref not in got.failed]
+        notes = [RowError(line, _column_of(ref, row), f"image {ref}: {got.failed[ref]}") for ref in failed]
+        if failed and not (photos.cfg.partial and kept):
+            report.errors.append(notes[0])
             continue
-        good.append(product.with_(images=tuple(got.files.get(ref, ref) for ref in product.images)))
+        report.warnings += notes  # partial: stored with the photos that came
+        good.append(product.with_(images=tuple(kept)))
     if good:
         catalog.upsert(good, [p.id for p in good])
         report.imported += len(good)

@@ -267,3 +267,14 @@ def test_a_catalogue_largely_in_a_non_latin_script_gets_the_multilingual_tower(t
     assert (catalogue_config(cfg).text_tower.kind == "e5") is multilingual
     chosen = replace(cfg, text_tower=TextTowerSpec(kind="sentence-transformers", name="tiny"))
     assert catalogue_config(chosen) == chosen
+
+
+def test_search_like_a_stored_product_and_with_preferred_values(config_file, capsys):
+    assert main(["--config", config_file, "search", "--like", "S0042", "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "like S0042 (Red striped hoodie), by its photo" in out and "  S0042  " not in out
+    assert main(["--config", config_file, "search", "--text", "hoodie", "--prefer", "pattern=dotted", "-k", "3"]) == 0
+    assert "attribute_fit=" in capsys.readouterr().out
+    assert main(["--config", config_file, "search", "--like", "S0042", "--text", "blue"]) == 2
+    assert main(["--config", config_file, "search", "--text", "hoodie", "--prefer", "dotted"]) == 2
+    assert main(["--config", config_file, "search", "--like", "nope"]) == 1

@@ -312,3 +312,21 @@ def test_the_data_folder_can_move_with_its_photos(tmp_path, shop_url):
     assert Path(photo).parent == (tmp_path / "moved" / "photos").resolve() and Path(photo).read_bytes() == PHOTOS["/red.jpg"]
     assert other == str(outside.resolve())
     assert import_file(moved, feed).reused == 1  # the address book's files moved too
+
+
+def test_partial_stores_a_row_with_the_photos_that_came_and_warns_for_the_others(tmp_path, shop_url, capsys):
+    from engine.cli import main
+
+    path = tmp_path / "p.tsv"
+    path.write_text("id\ttitle\timage_link\tadditional_image_link\n"
+                    f"P1\tTee\t{shop_url}/red.jpg\t{shop_url}/gone.jpg\n"
+                    f"P2\tAll gone\t{shop_url}/gone2.jpg\t\n")
+    argv = ["--data-dir", str(tmp_path / "d"), "-q", "--set", "fetch.retries=0", "--set", "fetch.partial=true",
+            "import", str(path), "--mapping", "google"]
+    assert main(argv) == 3  # P2 has no photo that came: refused still
+    out, err = capsys.readouterr()
+    counts = json.loads(out)
+    assert (counts["imported"], counts["refused"], counts["photos_left_out"]) == (1, 1, 1)
+    assert f"line 2: additional_image_link: image {shop_url}/gone.jpg: HTTP 404 (stored without it)" in err
+    stored = Catalog(tmp_path / "d" / "catalog.db").get("P1")
+    assert [Path(p).read_bytes() for p in stored.images] == [PHOTOS["/red.jpg"]]
