@@ -31,7 +31,7 @@ from .encoders.extras import photo_extras_of
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
 from .query_encoding import QueryEncoder
-from .query_text import CategoryWords, understand
+from .query_text import CategoryWords, understand, what_was_read
 from .rerank import collapse_duplicates, local_rerank
 from .trust import trust
 from .types import Candidate, Candidates, Product, Query, SearchResponse, SearchResult
@@ -273,15 +273,7 @@ class SearchEngine:
         response = replace(response, results=paging.cut(ordered, page),
                            ordered=None if page.sort == "relevance" else len(ordered))
         response.timings_ms["total"] = _ms(t0, time.perf_counter())
-        read = {**(understood.as_dict() if understood else {"text": query.text}), **(response.understood or {})}
-        if rewritten:
-            read.update(text=query.text, **rewritten)
-        if qv.tower_text not in (None, query.text):
-            read["embedded_as"] = qv.tower_text
-        read.update({"head_word": qv.head_word} if qv.head_word is not None else {},
-                    **({"kinds": list(qv.kinds)} if qv.kinds else {}))
-        said = understood or response.understood or read.keys() - {"text"}  # what the engine did with the words
-        return replace(response, understood=read) if said else response
+        return replace(response, understood=what_was_read(understood, response.understood, rewritten, query.text, qv))
 
     def category_words(self) -> CategoryWords:
         """The shop's category names as words, with the words naming one category in its own texts

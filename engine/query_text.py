@@ -264,3 +264,22 @@ def aliases(texts: list[tuple[int, str]]) -> dict[str, int]:
                 and n >= ALIAS_COVERAGE * per_category[code] and n >= ALIAS_PURITY * total):
             out[key] = code
     return out
+
+
+def what_was_read(understood, found, rewritten: dict, text: str | None, qv) -> dict | None:
+    """The response's ``understood``: the price phrases read (``understood``, an ``Understood``), what the search
+    found in the words (``found``: category words, colours, an anchor), the rewriting (``rewritten``: synonyms,
+    corrections; ``text`` is then the words searched), the text tower's wording (``embedded_as``), the head word
+    and the kinds the type reader read (``qv``, the query's ``QueryVectors``); ``found`` as it is when the
+    engine did nothing with the words."""
+    read = {**(understood.as_dict() if understood else {"text": text}), **(found or {})}
+    if rewritten:
+        read.update(text=text, **rewritten)
+    if qv.tower_text not in (None, text):
+        read["embedded_as"] = qv.tower_text
+    if qv.head_word is not None:
+        read["head_word"] = qv.head_word
+    if qv.kinds:
+        read["kinds"] = list(qv.kinds)
+    said = understood or found or read.keys() - {"text"}
+    return read if said else found
