@@ -1,4 +1,4 @@
-"""The shop's upkeep commands: near-duplicate groups, synonyms, unheard words, backups."""
+"""The shop's upkeep commands: near-duplicate groups, synonyms, unheard words, exports, backups."""
 
 from __future__ import annotations
 
@@ -59,6 +59,34 @@ def cmd_unheard(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    """Every product as a JSONL row that ``shopsight import`` reads back (``--mapping`` none): attributes as an
+    object, a predicted category marked, photo paths as the catalogue holds them (absolute). Written to a
+    temporary file and renamed, so a killed export leaves no half file under the name."""
+    import os
+    import tempfile
+
+    from .catalog import Catalog
+
+    catalog = Catalog(_config(args).path / "catalog.db")
+    dest = Path(args.file)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent if str(dest.parent) else ".", prefix=f".{dest.name}.", suffix=".part")
+    n = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            for product in catalog:
+                fp.write(json.dumps(product.as_dict(), ensure_ascii=False) + "\n")
+                n += 1
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        catalog.close()
+    print(json.dumps({"exported": n, "file": str(dest)}))
+    return EXIT_OK
+
+
 def cmd_backup(args) -> int:
     """A consistent copy of the data folder while it serves (``engine/backup.py``)."""
     from .backup import backup
@@ -89,6 +117,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--near", action="store_true", help="with each word the shop's 3 category names nearest to it "
                    "in the text tower's space (loads the tower)")
     p.set_defaults(fn=cmd_unheard)
+
+    p = sub.add_parser("export", help="write every product as JSONL that import reads back")
+    p.add_argument("file", help="the JSONL file to write")
+    p.set_defaults(fn=cmd_export)
 
     p = sub.add_parser("backup", help="copy the data folder, consistently, while it serves (to a new folder)")
     p.add_argument("dest", help="the backup folder (must not exist); serve from it with --data-dir DEST")

@@ -130,15 +130,25 @@ def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path | str, check_ima
         raise RowError(line, cmap.title or "title", "missing title")
     price, stated = _money(row, line, cmap)
     attributes = {k: _text(row.get(col)).strip() for k, col in cmap.attributes.items() if _text(row.get(col)).strip()}
+    category = _category(row, cmap) or (_text(row.get(cmap.category_else)).strip() if cmap.category_else else "")
     return Product(
         id=pid, title=title,
         description=plain_text(_text(row.get(cmap.description)).strip()) if cmap.description else "",
-        category=_category(row, cmap) or (_text(row.get(cmap.category_else)).strip() if cmap.category_else else ""),
+        category=category,
         price=price,
         currency=(_text(row.get(cmap.currency)).strip() if cmap.currency else "") or stated or cmap.default_currency,
-        attributes={**named_attributes(row, cmap.named_attributes), **attributes},
+        attributes={**_nested_attributes(row, cmap), **named_attributes(row, cmap.named_attributes), **attributes},
         images=_images(row, line, cmap, root, check_images),
+        category_predicted=bool(category) and str(row.get("category_predicted", "")).lower() == "true",
     )
+
+
+def _nested_attributes(row: dict, cmap: ColumnMap) -> dict[str, str]:
+    """A JSONL row's "attributes" object (``shopsight export``'s), when the mapping names no attribute columns."""
+    nested = row.get("attributes")
+    if cmap.attributes or not isinstance(nested, dict):
+        return {}
+    return {str(k): _text(v).strip() for k, v in nested.items() if _text(v).strip()}
 
 
 def _text(value) -> str:

@@ -140,3 +140,28 @@ def test_the_command_line_full_import_prints_what_it_removed(tmp_path, capsys):
                  "--max-removed", "0.2"]) == 3
     out, err = capsys.readouterr()
     assert json.loads(out)["removed"] == 0 and "none was removed" in err
+
+
+def test_export_then_import_gives_the_same_catalogue(built_shop, tmp_path, capsys):
+    """`shopsight export` writes JSONL that `shopsight import` reads back whole: attributes, predicted-category
+    marks, prices, currencies, photos."""
+    from dataclasses import replace
+
+    from engine.cli import main
+    from engine.config import config_to_dict
+
+    source = Catalog(built_shop.path / "catalog.db")
+    marked = source.get("S0002").with_(category="Apparel/Tops/Hoodies", category_predicted=True)
+    copy_dir = tmp_path / "orig"
+    import shutil
+    shutil.copytree(built_shop.path, copy_dir)
+    orig = Catalog(copy_dir / "catalog.db")
+    orig.upsert([marked.with_(id="PRED1")])
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(config_to_dict(replace(built_shop, data_dir=str(copy_dir)))))
+    assert main(["--config", str(cfg), "export", str(tmp_path / "all.jsonl")]) == 0
+    assert json.loads(capsys.readouterr().out)["exported"] == len(orig)
+    assert main(["--data-dir", str(tmp_path / "back"), "-q", "import", str(tmp_path / "all.jsonl")]) == 0
+    back = Catalog(tmp_path / "back" / "catalog.db")
+    assert {p.id: p for p in back} == {p.id: p for p in orig}
+    assert back.get("PRED1").category_predicted and not back.get("S0002").category_predicted
