@@ -5,13 +5,14 @@ written by this process, another worker or another process (``shopsight import``
 A few changes (an API write, a price feed: prices need no tower pass) cost the next search little. A large
 batch of new photos would make that search run the image tower over every one of them, about 30 photos a
 second on two cores, while it holds the index lock: a 10,000-product import would stall every search of
-every worker for minutes. Past ``INLINE`` changed products, ``Backlog.ready`` says "not yet" and starts a
-thread that computes their vectors ahead (``product_vectors.vectors``: every tower pass lands in the shared
+every worker for minutes. Past ``INLINE`` changed products still to apply, ``Backlog.plan`` holds the cold ones
+back and starts a thread that computes their vectors ahead (``product_vectors.vectors``: every tower pass lands in the shared
 feature cache, keyed by the photo's content); deletions apply at once, and searches go on over the index
 as it is. As products come warm, each search puts up to ``STEP`` of them into the index from the cache (file
 reads, cache lookups, the heads), so they become searchable in steps and no search carries the whole batch;
-the index's sequence moves on once every change is in. A lock file (``<data_dir>/.backlog.lock``) lets one worker process's warming run at a time: the
-next finds the features cached. A warming that fails is logged and the backlog applied as before (inline).
+the index's sequence moves on once every change is in. A lock file (``<data_dir>/.backlog.lock``) lets one
+worker process's warming run at a time: the next finds the features cached. A warming that fails is logged
+and its products left to the searches, which apply them themselves as before.
 """
 
 from __future__ import annotations
@@ -66,10 +67,6 @@ class Backlog:
             self._start(cold)
         now = [p for p, k in todo if k in self._warm_keys][:self.step]
         return now, len(now) == len(todo)
-
-    def ready(self, changed: list[Product]) -> bool:
-        """Whether all of ``changed`` may be applied now (``plan``'s second answer)."""
-        return self.plan(changed)[1]
 
     def warmed(self, products) -> None:
         """``products`` (as stored) need no warming: their caller computed their features already."""

@@ -40,7 +40,7 @@ def similar(engine, product_id: str, k: int = 8, filters: Filters | None = None)
 def _photo(product):
     """The product's first photo that opens, or None (missing on disk, unreadable: logged)."""
     for path in product.images:
-        if "://" in path or not Path(path).exists():
+        if not Path(path).exists():  # (an address is no file either)
             continue
         try:
             return open_image(path)
