@@ -7,8 +7,12 @@ product's row is marked dead until the next compaction.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
+from .attribute_pairs import Growable, PairCodes
 from .errors import BadInputError
 from .types import Filters, Product
 
@@ -42,15 +46,12 @@ class AttributeTable:
         self._predicted = np.zeros(0, bool)  # category was predicted from the photo
         self.categories: list[str] = []  # code -> category path as given
         self._cat_code: dict[str, int] = {}  # lower-cased path -> code
-        self._postings: dict[str, dict[str, list[int]]] = {}  # attr -> value (lower) -> rows
         self._n_alive = 0  # kept by add/kill, so counting never scans
         self._version = 0  # bumped by every add/kill (cache key)
         self._facets: tuple[int, dict[str, int]] | None = None  # (version, counts over all live rows)
-        self._subtree_rows: dict[str, _Rows] = {}  # lower-cased path -> rows at or below it (dead included)
+        self._subtree_rows: dict[str, Growable] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
-        self._colours: list[frozenset[str]] = []  # row -> the colours the listing states (lower-cased)
-        self._pairs: list[tuple[tuple[str, str], ...]] = []  # row -> its (attribute, value) pairs, lower-cased ("color" as "colour")
-        self._shown: dict[tuple[str, str], str] = {}  # (attribute, value) lower-cased -> the value as first written
+        self.pairs = PairCodes()  # row -> its (attribute, value) pairs as codes ("color" as "colour"), code -> rows
         self._holding: dict[str, int] = {}  # attribute -> rows ever added holding it (dead included)
 
     def __len__(self) -> int:
@@ -88,22 +89,14 @@ class AttributeTable:
         self._price[row] = np.nan if product.price is None else product.price
         self._cat[row] = self._category_code(product.category)
         for prefix in _prefixes(product.category):
-            self._subtree_rows.setdefault(prefix, _Rows()).append(row)
+            self._subtree_rows.setdefault(prefix, Growable(np.int64)).append(row)
         self._predicted[row] = product.category_predicted
-        colours, pairs = set(), []
+        pairs = []
         for name, value in product.attributes.items():
-            key = name.lower()
+            key = _canonical(name.lower())
             self._holding[key] = self._holding.get(key, 0) + 1
-            for v in str(value).split("|"):
-                self._postings.setdefault(key, {}).setdefault(v.strip().lower(), []).append(row)
-                if v.strip():
-                    pair = (_canonical(key), v.strip().lower())
-                    pairs.append(pair)
-                    self._shown.setdefault(pair, v.strip())
-                if key in COLOUR_ATTRIBUTES and v.strip():
-                    colours.add(v.strip().lower())
-        self._colours.append(frozenset(colours))
-        self._pairs.append(tuple(dict.fromkeys(pairs)))
+            pairs.extend((key, v.strip()) for v in str(value).split("|") if v.strip())
+        self.pairs.add_row(pairs)
         return row
 
     def kill(self, product_id: str) -> int | None:
@@ -132,6 +125,47 @@ class AttributeTable:
                 self._subtree_codes.setdefault(prefix, []).append(self._cat_code[key])
         return self._cat_code[key]
 
+    # -- saving -------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write the columns and the pairs beside an index snapshot (``table.npz``, ``table.json``); the ids
+        and alive flags are the snapshot's own (meta.json)."""
+        n = len(self.ids)
+        np.savez(folder / "table.npz", price=self._price[:n], category=self._cat[:n], predicted=self._predicted[:n],
+                 **self.pairs.arrays())
+        words = {"categories": self.categories, "holding": self._holding, **self.pairs.words()}
+        (folder / "table.json").write_text(json.dumps(words, ensure_ascii=False))
+
+    @classmethod
+    def restore(cls, folder: Path, ids: list[str], alive: list[bool]) -> "AttributeTable | None":
+        """The table ``save`` wrote in ``folder`` for rows ``ids`` (``alive`` their flags); None when the folder
+        has none (a snapshot written before tables were saved) or one of other rows."""
+        if not (folder / "table.npz").exists():
+            return None
+        words = json.loads((folder / "table.json").read_text())
+        with np.load(folder / "table.npz") as z:
+            arrays = {k: z[k] for k in z.files}
+        n = len(ids)
+        if not (len(arrays["price"]) == len(arrays["category"]) == len(arrays["predicted"]) == len(alive) == n
+                and len(arrays["pair_starts"]) == n + 1):
+            return None
+        t = cls()
+        t.ids = list(ids)
+        t._alive = np.asarray(alive, bool)
+        t._n_alive = int(t._alive.sum())
+        t.row_of = {pid: r for r, pid in enumerate(t.ids) if alive[r]}
+        t._price, t._cat = arrays["price"].astype(np.float64), arrays["category"].astype(np.int32)
+        t._predicted = arrays["predicted"].astype(bool)
+        for path in words["categories"]:
+            t._category_code(path)
+        by_code = np.argsort(t._cat, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(t._cat, minlength=len(t.categories)))])
+        for prefix, codes in t._subtree_codes.items():
+            rows = np.sort(np.concatenate([by_code[bounds[c]: bounds[c + 1]] for c in codes]))
+            t._subtree_rows[prefix] = Growable(np.int64, rows)
+        t._holding = dict(words["holding"])
+        t.pairs = PairCodes.restore(arrays, words)
+        return t
+
     # -- filters ----------------------------------------------------------------------------
     def select(self, filters: Filters) -> np.ndarray | None:
         """``mask(filters)``, or None for "every live row" when nothing filters (no O(n) pass)."""
@@ -147,10 +181,8 @@ class AttributeTable:
         if filters.category:
             m &= self._category_mask(filters.category)
         for name, value in filters.attributes.items():  # "colour" and "color" name one attribute
-            names = COLOUR_ATTRIBUTES if name.lower() in COLOUR_ATTRIBUTES else (name.lower(),)
-            rows = [r for n in names for r in self._postings.get(n, {}).get(str(value).strip().lower(), [])]
             allowed = np.zeros(len(self.ids), bool)
-            allowed[rows] = True
+            allowed[self.pairs.rows_holding(self._code(name, value))] = True
             m &= allowed
         return m
 
@@ -178,36 +210,44 @@ class AttributeTable:
     def category_of(self, row: int) -> str:
         return self.categories[self._cat[row]]
 
+    def _code(self, name: str, value) -> int:
+        return self.pairs.lookup(_canonical(name.strip().lower()), str(value).strip())
+
     def colours_of(self, row: int) -> frozenset[str]:
         """The colours the listing states (attribute "colour" or "color", lower-cased); may be empty."""
-        return self._colours[row]
+        return frozenset(value for name, value in self.attributes_of(row) if name == COLOUR_ATTRIBUTES[0])
 
     def attributes_of(self, row: int) -> tuple[tuple[str, str], ...]:
         """The listing's (attribute, value) pairs, lower-cased, "|"-separated values apart, each once."""
-        return self._pairs[row]
+        return tuple(self.pairs.pair(code) for code in self.pairs.codes_of(row).tolist())
 
     def shown(self, pair: tuple[str, str]) -> str:
         """The value of ``pair`` as the catalogue first wrote it ("Acme" for ("brand", "acme"))."""
-        return self._shown.get(pair, pair[1])
+        code = self._code(*pair)
+        return pair[1] if code < 0 else self.pairs.shown(code)
 
     def holding(self, rows, wanted: list[tuple[str, str]]) -> np.ndarray:
         """(len(rows), len(wanted)) bool: whether each row holds each wanted (attribute, value), case-insensitively,
         "colour" and "color" as one attribute (the rows' own pairs: no pass over the table)."""
-        keys = [(_canonical(n.strip().lower()), str(v).strip().lower()) for n, v in wanted]
-        pairs = self._pairs
-        return np.array([[k in pairs[r] for k in keys] for r in np.asarray(rows).tolist()], bool).reshape(len(rows), len(keys))
+        return self.pairs.holding(rows, [self._code(n, v) for n, v in wanted])
+
+    def held_values(self, rows, names, limit: int | None = None) -> list[tuple[str, str, int]]:
+        """(attribute, value as first written, rows holding it) over ``rows`` for the attributes ``names``
+        (lower-cased; "colour" for colours), attribute by attribute, most held first, ``limit`` values each."""
+        shown = self.pairs.shown
+        return [(name, shown(code), n) for name, code, n in self.pairs.counts(rows, self.pairs.attribute_ids(names), limit)]
 
     def facet_attributes(self) -> frozenset[str]:
         """Attributes to narrow by: those whose values repeat (at most half as many distinct values as rows
         holding the attribute), colours aside (their own facet). A link, a second title or a description
         held as an attribute has a value per product and is no facet."""
         return frozenset(name for name, n in self._holding.items()
-                         if name not in COLOUR_ATTRIBUTES and len(self._postings.get(name, ())) * 2 <= n)
+                         if name not in COLOUR_ATTRIBUTES and self.pairs.distinct(name) * 2 <= n)
 
     def variants(self, a: int, b: int, price_gap: float) -> bool:
         """Listings ``a`` and ``b`` are variants of a product, never near-duplicates: both state their colours
         and share none, or their prices are more than ``price_gap`` apart (``prices_apart``)."""
-        return (disjoint_colours(self._colours[a], self._colours[b])
+        return (disjoint_colours(self.colours_of(a), self.colours_of(b))
                 or prices_apart(float(self._price[a]), float(self._price[b]), price_gap))
 
     def facet_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
@@ -231,26 +271,6 @@ def _prefixes(path: str) -> list[str]:
     """"A/B/C" -> ["a", "a/b", "a/b/c"] (lower-cased; empty for an empty path)."""
     parts = [p for p in path.strip("/").lower().split("/")]
     return ["/".join(parts[: i + 1]) for i in range(len(parts))] if parts != [""] else []
-
-
-class _Rows:
-    """A growable int64 array (row postings)."""
-
-    def __init__(self):
-        self._a = np.zeros(8, np.int64)
-        self._n = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    def append(self, row: int) -> None:
-        if self._n == len(self._a):
-            self._a = _resize(self._a, 2 * len(self._a))
-        self._a[self._n] = row
-        self._n += 1
-
-    def view(self) -> np.ndarray:
-        return self._a[: self._n]
 
 
 def _resize(arr: np.ndarray, cap: int) -> np.ndarray:

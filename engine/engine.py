@@ -77,8 +77,7 @@ class SearchEngine:
         bundle = bundle or ModelBundle.load(root / "bundle")
         catalog = Catalog(root / "catalog.db")
         embedder = Embedder.for_config(bundle, config)
-        products = {p.id: p for p in catalog}
-        index = ProductIndex.load(root / "index", config.index, bundle.fingerprint, products)
+        index = ProductIndex.load(root / "index", config.index, bundle.fingerprint, lambda: {p.id: p for p in catalog})
         engine = cls(config, catalog, embedder, index)
         engine.sync()
         return engine

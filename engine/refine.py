@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from .attributes import AttributeTable
+from .attributes import COLOUR_ATTRIBUTES, AttributeTable
 from .paging import relevant
 from .types import Candidates
 
@@ -29,24 +29,19 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
         return None
     rows = ranked.rows[relevant(ranked.scores, floor)]
     categories = Counter(table.categories[c] for c in table.category_code[rows].tolist() if table.categories[c])
-    colours = Counter(c for r in rows.tolist() for c in sorted(table.colours_of(r)))
+    colours = {value.lower(): n for _, value, n in table.held_values(rows, [COLOUR_ATTRIBUTES[0]])}
     prices = table.price[rows]
     prices = prices[np.isfinite(prices)]
     return {"relevant": int(len(rows)), "categories": dict(categories.most_common()),
-            "colours": dict(colours.most_common()), "attributes": attributes(table, rows.tolist()),
+            "colours": colours, "attributes": attributes(table, rows),
             "price": {"min": float(prices.min()), "max": float(prices.max())} if len(prices) else None}
 
 
-def attributes(table: AttributeTable, rows: list[int]) -> dict[str, dict[str, int]]:
+def attributes(table: AttributeTable, rows) -> dict[str, dict[str, int]]:
     """{attribute: {value: rows holding it}} over ``rows`` for the table's facet attributes (a row counts once
-    per value), each attribute's ``VALUES`` most held values."""
+    per value), each attribute's ``VALUES`` most held values as the catalogue first wrote them."""
     facets = table.facet_attributes()
-    if not facets:
-        return {}
-    held = Counter(pair for r in rows for pair in table.attributes_of(r) if pair[0] in facets)
     out: dict[str, dict[str, int]] = {}
-    for (name, value), n in held.most_common():
-        values = out.setdefault(name, {})
-        if len(values) < VALUES:
-            values[table.shown((name, value))] = n
+    for name, value, n in table.held_values(rows, sorted(facets), VALUES) if facets else ():
+        out.setdefault(name, {})[value] = n
     return out

@@ -131,8 +131,11 @@ def install(text: str, path: str | Path) -> Synonyms:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(path.name + ".*.tmp"):  # left by a writer killed mid-way, an hour ago or more
-        if time.time() - stale.stat().st_mtime > STALE_S:
-            stale.unlink(missing_ok=True)
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_S:
+                stale.unlink(missing_ok=True)
+        except FileNotFoundError:  # another writer's, renamed into place since the listing
+            pass
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)  # one per writer
     try:
         with open(fd, "w", encoding="utf-8") as f:

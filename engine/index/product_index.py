@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from ..errors import IncompatibleModelError, IndexMissingError
 from ..types import Product
 from .vectors import VectorIndex
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: the attribute table saved with it (table.npz, table.json)
 ROW_CHANNELS = {"cells", "signature", "palette", "shade", "kind"}  # photo channels read a few rows at a time, never searched
 CHANNEL_DTYPES = {"cells": np.int8}  # photo channels not stored as float32 (encoders/cells.py)
 
@@ -150,6 +151,7 @@ class ProductIndex:
             self.texts.save(tmp, "texts")
             for channel, vecs in self.channels.items():
                 vecs.save(tmp, f"channel-{channel}")
+            self.table.save(tmp)
             if self.look_stats is not None:
                 np.save(tmp / "look_stats.npy", np.stack(self.look_stats))
             meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "photo_channels": self.photo_channels, "fingerprint": self.fingerprint,
@@ -163,9 +165,12 @@ class ProductIndex:
         return root / name
 
     @classmethod
-    def load(cls, root: str | Path, cfg: IndexConfig, fingerprint: str, products: dict[str, Product]
-             ) -> "ProductIndex":
-        """Load the CURRENT snapshot; ``products`` (id -> Product from the catalogue) refills the table.
+    def load(cls, root: str | Path, cfg: IndexConfig, fingerprint: str,
+             products: Mapping[str, Product] | Callable[[], Mapping[str, Product]]) -> "ProductIndex":
+        """Load the CURRENT snapshot. Its attribute table comes with it (the catalogue as of the snapshot's
+        sequence; ``SearchEngine.sync`` applies what changed since); a snapshot written before the table was
+        saved with it (format 1) refills the table from ``products`` (id -> Product from the catalogue, or a
+        function that reads them: only called then).
 
         Raises ``IndexMissingError`` when there is none and ``IncompatibleModelError`` when it was
         built with another bundle.
@@ -184,11 +189,16 @@ class ProductIndex:
         index.seq = meta["seq"]
         index.look_colour_weight = meta.get("look_colour_weight")
         index.shared_fit = meta.get("shared_fit")
-        for pid, alive in zip(meta["ids"], meta["alive"]):
-            p = products.get(pid)
-            index.table.add(p if p is not None else Product(id=pid, title=pid))
-            if not alive:
-                index.table.kill(pid)
+        table = AttributeTable.restore(folder, meta["ids"], meta["alive"])
+        if table is not None:
+            index.table = table
+        else:  # a snapshot written before the table was saved with it: its rows as the catalogue holds them
+            products = products() if callable(products) else products
+            for pid, alive in zip(meta["ids"], meta["alive"]):
+                p = products.get(pid)
+                index.table.add(p if p is not None else Product(id=pid, title=pid))
+                if not alive:
+                    index.table.kill(pid)
         index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg)
         index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
         for name, d in index.photo_channels.items():
@@ -197,9 +207,10 @@ class ProductIndex:
         if (folder / "look_stats.npy").exists():
             stats = np.load(folder / "look_stats.npy")
             index.look_stats = (stats[0], stats[1])
-        for pid in meta["ids"]:
-            if pid not in products:
-                index.remove(pid)
+        if table is None:
+            for pid in meta["ids"]:
+                if pid not in products:
+                    index.remove(pid)
         return index
 
 
@@ -233,6 +244,9 @@ def _prune(root: Path, keep: str) -> None:
     """Remove older versions and abandoned temporary folders (best effort)."""
     for child in root.iterdir():
         if child.is_dir() and child.name != keep and (child.name.startswith("v") or child.name.startswith(".tmp-")):
-            if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:
+            try:
+                if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:
+                    continue
+            except FileNotFoundError:  # another process's, published (renamed) since the listing
                 continue
             shutil.rmtree(child, ignore_errors=True)

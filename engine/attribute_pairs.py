@@ -1,0 +1,203 @@
+"""Each row's (attribute, value) pairs as integer codes, for filters, refine counts and boost rules.
+
+One vocabulary of the pairs (per attribute: value lower-cased -> code; each code's value as the catalogue first
+wrote it), the rows' codes one after another in one flat array (``starts`` marks where a row's begin, as CSR
+does), and an inverted index for filters: ``code << 32 | row`` keys kept sorted, plus a short unsorted tail of the
+latest rows, merged in when it passes 1/16 of the sorted part. Against one Python tuple of string pairs per row
+and a dict of row lists per value (before the twenty-ninth session) this keeps a product's pairs in 12 bytes each
+plus its new values' vocabulary entries (``python -m eval.open_bench``), and a filter reads its rows as a slice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TAIL = 4096  # unsorted entries tolerated before a merge (at least; else 1/16 of the sorted ones)
+_LOW = np.int64(0xFFFFFFFF)
+
+
+class Growable:
+    """An append-only numpy array that doubles its capacity."""
+
+    def __init__(self, dtype, values=()):
+        values = np.asarray(values, dtype)
+        self._a = np.zeros(max(8, len(values)), dtype)
+        self._a[: len(values)] = values
+        self._n = len(values)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def extend(self, values) -> None:
+        values = np.asarray(values, self._a.dtype)
+        need = self._n + len(values)
+        if need > len(self._a):
+            grown = np.zeros(max(need, 2 * len(self._a)), self._a.dtype)
+            grown[: self._n] = self._a[: self._n]
+            self._a = grown
+        self._a[self._n: need] = values
+        self._n = need
+
+    def append(self, value) -> None:
+        self.extend((value,))
+
+    def view(self) -> np.ndarray:
+        return self._a[: self._n]
+
+    def clear(self) -> None:
+        self._n = 0
+
+
+class PairCodes:
+    def __init__(self):
+        self.attributes: list[str] = []  # attribute id -> name (lower-cased)
+        self._attribute_id: dict[str, int] = {}
+        self._codes: list[dict[str, int]] = []  # attribute id -> value (lower-cased) -> code
+        self._shown: list[str] = []  # code -> the value as first written (the lower-cased key's object when equal)
+        self._attribute_of = Growable(np.int32)  # code -> attribute id
+        self._starts = Growable(np.int64, [0])  # row r's codes are entries[starts[r]:starts[r + 1]]
+        self._entries = Growable(np.int32)
+        self._sorted = np.zeros(0, np.int64)  # code << 32 | row, sorted: every entry but the tail's
+        self._tail_codes = Growable(np.int64)
+        self._tail_rows = Growable(np.int64)
+
+    @property
+    def rows(self) -> int:
+        return len(self._starts) - 1
+
+    def add_row(self, pairs) -> int:
+        """Append a row holding ``pairs`` ((attribute lower-cased, value as written and stripped), each non-empty;
+        repeats count once); returns its row number."""
+        row, codes = self.rows, []
+        for attribute, value in pairs:
+            code = self._code(attribute, value)
+            if code not in codes:
+                codes.append(code)
+        self._entries.extend(codes)
+        self._starts.append(len(self._entries))
+        self._tail_codes.extend(codes)
+        self._tail_rows.extend([row] * len(codes))
+        if len(self._tail_codes) > max(TAIL, len(self._sorted) // 16):
+            self._merge()
+        return row
+
+    def _code(self, attribute: str, value: str) -> int:
+        aid = self._attribute_id.get(attribute)
+        if aid is None:
+            aid = self._attribute_id[attribute] = len(self.attributes)
+            self.attributes.append(attribute)
+            self._codes.append({})
+        key = value.lower()
+        code = self._codes[aid].get(key)
+        if code is None:
+            code = self._codes[aid][key] = len(self._shown)
+            self._shown.append(key if key == value else value)
+            self._attribute_of.append(aid)
+        return code
+
+    def _merge(self) -> None:
+        tail = np.sort((self._tail_codes.view() << 32) | self._tail_rows.view())
+        self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, tail), tail)
+        self._tail_codes.clear()
+        self._tail_rows.clear()
+
+    # -- saving ---------------------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"pair_attribute": self._attribute_of.view(), "pair_starts": self._starts.view(),
+                "pair_entries": self._entries.view()}
+
+    def words(self) -> dict[str, list[str]]:
+        return {"attributes": self.attributes, "shown": self._shown}
+
+    @classmethod
+    def restore(cls, arrays, words: dict) -> "PairCodes":
+        """The codes ``arrays()`` and ``words()`` saved (the vocabulary and the inverted index rebuilt)."""
+        out = cls()
+        out.attributes = list(words["attributes"])
+        out._attribute_id = {name: i for i, name in enumerate(out.attributes)}
+        out._codes = [{} for _ in out.attributes]
+        attribute_of = np.asarray(arrays["pair_attribute"], np.int32)
+        if len(attribute_of) != len(words["shown"]):
+            raise ValueError("the saved pair vocabulary and its attributes differ in length")
+        for code, (aid, shown) in enumerate(zip(attribute_of.tolist(), words["shown"])):
+            key = shown.lower()
+            out._codes[aid][key] = code
+            out._shown.append(key if key == shown else shown)
+        out._attribute_of = Growable(np.int32, attribute_of)
+        out._starts = Growable(np.int64, arrays["pair_starts"])
+        out._entries = Growable(np.int32, arrays["pair_entries"])
+        starts = out._starts.view()
+        owner = np.repeat(np.arange(out.rows, dtype=np.int64), np.diff(starts))
+        out._sorted = np.sort((out._entries.view().astype(np.int64) << 32) | owner)
+        return out
+
+    # -- reading -------------------------------------------------------------------------------
+    def lookup(self, attribute: str, value: str) -> int:
+        """The code of (attribute, value) (both compared lower-cased), -1 when no row holds it."""
+        aid = self._attribute_id.get(attribute)
+        return -1 if aid is None else self._codes[aid].get(value.lower(), -1)
+
+    def distinct(self, attribute: str) -> int:
+        """How many values of ``attribute`` rows have held."""
+        aid = self._attribute_id.get(attribute)
+        return 0 if aid is None else len(self._codes[aid])
+
+    def pair(self, code: int) -> tuple[str, str]:
+        """(attribute, value lower-cased) of ``code``."""
+        return self.attributes[self._attribute_of.view()[code]], self._shown[code].lower()
+
+    def shown(self, code: int) -> str:
+        return self._shown[code]
+
+    def rows_holding(self, code: int) -> np.ndarray:
+        """Rows (dead ones too) holding ``code``, int64."""
+        if code < 0:
+            return np.zeros(0, np.int64)
+        lo, hi = np.searchsorted(self._sorted, [np.int64(code) << 32, np.int64(code + 1) << 32])
+        tail = self._tail_rows.view()[self._tail_codes.view() == code]
+        return np.concatenate([self._sorted[lo:hi] & _LOW, tail])
+
+    def codes_of(self, row: int) -> np.ndarray:
+        starts = self._starts.view()
+        return self._entries.view()[starts[row]: starts[row + 1]]
+
+    def gather(self, rows) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``rows``, code) of every pair the given rows hold, row after row."""
+        starts = self._starts.view()
+        rows = np.asarray(rows, np.int64)
+        begin, lengths = starts[rows], starts[rows + 1] - starts[rows]
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(begin, lengths)
+        return owner, self._entries.view()[at]
+
+    def attribute_ids(self, names) -> np.ndarray:
+        return np.asarray([self._attribute_id[n] for n in names if n in self._attribute_id], np.int32)
+
+    def counts(self, rows, attribute_ids: np.ndarray, limit: int | None = None) -> list[tuple[str, int, int]]:
+        """(attribute, code, rows holding it) over ``rows`` for the codes of the given attributes, attribute by
+        attribute, most held first (ties in the order the vocabulary met them), at most ``limit`` codes each."""
+        _, codes = self.gather(rows)
+        attribute_of = self._attribute_of.view()
+        wanted = np.zeros(len(self.attributes), bool)
+        wanted[attribute_ids] = True
+        codes = codes[wanted[attribute_of[codes]]]
+        if not len(codes):
+            return []
+        found, n = np.unique(codes, return_counts=True)
+        group = attribute_of[found]
+        order = np.lexsort((found, -n, group))
+        found, n, group = found[order], n[order], group[order]
+        if limit is not None:
+            keep = np.arange(len(group)) - np.searchsorted(group, group) < limit  # rank within its attribute's run
+            found, n, group = found[keep], n[keep], group[keep]
+        names = self.attributes
+        return [(names[g], c, k) for g, c, k in zip(group.tolist(), found.tolist(), n.tolist())]
+
+    def holding(self, rows, codes: list[int]) -> np.ndarray:
+        """(len(rows), len(codes)) bool: whether each row holds each code (-1: held by none)."""
+        owner, held = self.gather(rows)
+        out = np.zeros((len(rows), len(codes)), bool)
+        for k, code in enumerate(codes):
+            if code >= 0:
+                out[owner[held == code], k] = True
+        return out
