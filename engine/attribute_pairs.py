@@ -170,28 +170,26 @@ class PairCodes:
         at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(begin, lengths)
         return owner, self._entries.view()[at]
 
-    def attribute_ids(self, names) -> np.ndarray:
-        return np.asarray([self._attribute_id[n] for n in names if n in self._attribute_id], np.int32)
-
-    def counts(self, rows, attribute_ids: np.ndarray, limit: int | None = None) -> list[tuple[str, int, int]]:
-        """(attribute, code, rows holding it) over ``rows`` for the codes of the given attributes, attribute by
-        attribute, most held first (ties in the order the vocabulary met them), at most ``limit`` codes each."""
+    def counts(self, rows, limits: dict[str, int | None]) -> list[tuple[str, int, int]]:
+        """(attribute, code, rows holding it) over ``rows`` for the codes of the attributes ``limits`` names,
+        attribute by attribute, most held first (ties in the order the vocabulary met them), at most
+        ``limits[attribute]`` codes of each (None: all)."""
+        cap = np.full(len(self.attributes), -1, np.int64)  # codes kept of each attribute; -1: none
+        for name, limit in limits.items():
+            if name in self._attribute_id:
+                cap[self._attribute_id[name]] = len(self._shown) if limit is None else limit
         _, codes = self.gather(rows)
         attribute_of = self._attribute_of.view()
-        wanted = np.zeros(len(self.attributes), bool)
-        wanted[attribute_ids] = True
-        codes = codes[wanted[attribute_of[codes]]]
+        codes = codes[cap[attribute_of[codes]] > 0]
         if not len(codes):
             return []
         found, n = np.unique(codes, return_counts=True)
         group = attribute_of[found]
         order = np.lexsort((found, -n, group))
         found, n, group = found[order], n[order], group[order]
-        if limit is not None:
-            keep = np.arange(len(group)) - np.searchsorted(group, group) < limit  # rank within its attribute's run
-            found, n, group = found[keep], n[keep], group[keep]
+        keep = np.arange(len(group)) - np.searchsorted(group, group) < cap[group]  # rank within its attribute's run
         names = self.attributes
-        return [(names[g], c, k) for g, c, k in zip(group.tolist(), found.tolist(), n.tolist())]
+        return [(names[g], c, k) for g, c, k in zip(group[keep].tolist(), found[keep].tolist(), n[keep].tolist())]
 
     def holding(self, rows, codes: list[int]) -> np.ndarray:
         """(len(rows), len(codes)) bool: whether each row holds each code (-1: held by none)."""

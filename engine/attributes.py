@@ -231,11 +231,12 @@ class AttributeTable:
         "colour" and "color" as one attribute (the rows' own pairs: no pass over the table)."""
         return self.pairs.holding(rows, [self._code(n, v) for n, v in wanted])
 
-    def held_values(self, rows, names, limit: int | None = None) -> list[tuple[str, str, int]]:
-        """(attribute, value as first written, rows holding it) over ``rows`` for the attributes ``names``
-        (lower-cased; "colour" for colours), attribute by attribute, most held first, ``limit`` values each."""
+    def held_values(self, rows, limits: dict[str, int | None]) -> list[tuple[str, str, int]]:
+        """(attribute, value as first written, rows holding it) over ``rows`` for the attributes ``limits`` names
+        (lower-cased; "colour" for colours), attribute by attribute, most held first, at most ``limits[name]``
+        values of each (None: all)."""
         shown = self.pairs.shown
-        return [(name, shown(code), n) for name, code, n in self.pairs.counts(rows, self.pairs.attribute_ids(names), limit)]
+        return [(name, shown(code), n) for name, code, n in self.pairs.counts(rows, limits)]
 
     def facet_attributes(self) -> frozenset[str]:
         """Attributes to narrow by: those whose values repeat (at most half as many distinct values as rows

@@ -3,10 +3,11 @@
 The response's ``facets`` count the whole catalogue's categories (the web page's category list); a shopper
 narrowing a search wants the categories, stated colours and price range of what the search found instead. The
 relevant matches are the candidates the engine ranked (before the page is cut) scoring at least
-``rerank.sort_floor`` of the best, the set a price order keeps (``engine/paging.py``); counting them costs
-30-45 µs (100-200 rows, the demo shop, 2026-11-27). Attributes whose values repeat (a brand, a size, a pattern:
-``AttributeTable.facet_attributes``) are counted too, each attribute's ``VALUES`` most held values as the
-catalogue writes them.
+``rerank.sort_floor`` of the best, the set a price order keeps (``engine/paging.py``). Attributes whose values
+repeat (a brand, a size, a pattern: ``AttributeTable.facet_attributes``) are counted too, each attribute's
+``VALUES`` most held values as the catalogue writes them; colours and attributes are read in one pass over the
+rows' pair codes (``engine/attribute_pairs.py``): 60-70 µs p50 for 100-200 rows of the demo shop, 91-122 µs in a
+100,000-product feed-shaped catalogue (``python -m eval.refine_bench``, 2026-11-27).
 """
 
 from __future__ import annotations
@@ -29,19 +30,24 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
         return None
     rows = ranked.rows[relevant(ranked.scores, floor)]
     categories = Counter(table.categories[c] for c in table.category_code[rows].tolist() if table.categories[c])
-    colours = {value.lower(): n for _, value, n in table.held_values(rows, [COLOUR_ATTRIBUTES[0]])}
+    colours, narrow = {}, {}
+    for name, value, n in table.held_values(rows, {COLOUR_ATTRIBUTES[0]: None, **dict.fromkeys(table.facet_attributes(), VALUES)}):
+        if name == COLOUR_ATTRIBUTES[0]:
+            colours[value.lower()] = n
+        else:
+            narrow.setdefault(name, {})[value] = n
     prices = table.price[rows]
     prices = prices[np.isfinite(prices)]
     return {"relevant": int(len(rows)), "categories": dict(categories.most_common()),
-            "colours": colours, "attributes": attributes(table, rows),
+            "colours": colours, "attributes": narrow,
             "price": {"min": float(prices.min()), "max": float(prices.max())} if len(prices) else None}
 
 
 def attributes(table: AttributeTable, rows) -> dict[str, dict[str, int]]:
     """{attribute: {value: rows holding it}} over ``rows`` for the table's facet attributes (a row counts once
-    per value), each attribute's ``VALUES`` most held values as the catalogue first wrote them."""
-    facets = table.facet_attributes()
+    per value), each attribute's ``VALUES`` most held values as the catalogue first wrote them (``counts`` reads
+    them with the colours)."""
     out: dict[str, dict[str, int]] = {}
-    for name, value, n in table.held_values(rows, sorted(facets), VALUES) if facets else ():
+    for name, value, n in table.held_values(rows, dict.fromkeys(table.facet_attributes(), VALUES)):
         out.setdefault(name, {})[value] = n
     return out

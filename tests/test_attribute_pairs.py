@@ -47,13 +47,13 @@ def test_counts_and_holding_match_a_plain_count():
         codes.add_row(pairs)
     chosen = [5, 0, 96, 40, 41, 5]  # unsorted, one twice
     plain = Counter(p for r in chosen for p in {(a, v.lower()) for a, v in rows[r]} if p[0] in ("brand", "colour"))
-    got = codes.counts(chosen, codes.attribute_ids(["brand", "colour", "absent"]))
+    got = codes.counts(chosen, {"brand": None, "colour": None, "absent": None})
     assert {codes.pair(c): n for _, c, n in got} == dict(plain)
     assert all(codes.pair(c)[0] == name for name, c, _ in got)
     for name in ("brand", "colour"):  # attribute by attribute, most held first, at most ``limit`` each
         ns = [n for a, _, n in got if a == name]
         assert ns == sorted(ns, reverse=True)
-        assert [n for a, _, n in codes.counts(chosen, codes.attribute_ids([name]), limit=2)] == ns[:2]
+        assert [n for a, _, n in codes.counts(chosen, {name: 2})] == ns[:2]
     wanted = [codes.lookup("brand", "zed"), codes.lookup("colour", "red"), -1]
     expected = np.array([[("brand", "zed") in h, ("colour", "red") in h, False]
                          for h in ({(a, v.lower()) for a, v in rows[r]} for r in chosen)])
@@ -67,4 +67,4 @@ def test_a_value_is_shown_as_first_written():
     code = codes.lookup("brand", "Acme CO")
     assert codes.shown(code) == "ACME Co" and codes.pair(code) == ("brand", "acme co")
     assert codes.distinct("brand") == 1 and codes.distinct("size") == 0
-    assert codes.gather([])[1].tolist() == [] and codes.counts([], codes.attribute_ids(["brand"])) == []
+    assert codes.gather([])[1].tolist() == [] and codes.counts([], {"brand": 3}) == []
