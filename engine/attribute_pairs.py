@@ -191,6 +191,17 @@ class PairCodes:
         names = self.attributes
         return [(names[g], c, k) for g, c, k in zip(group[keep].tolist(), found[keep].tolist(), n[keep].tolist())]
 
+    def values(self, rows, attribute: str) -> list[frozenset[str]]:
+        """Each of ``rows``' values of ``attribute``, lower-cased (empty where it holds none)."""
+        out: list[set[str]] = [set() for _ in range(len(rows))]
+        aid = self._attribute_id.get(attribute)
+        if aid is not None and len(rows):
+            owner, codes = self.gather(rows)
+            mine = self._attribute_of.view()[codes] == aid
+            for at, code in zip(owner[mine].tolist(), codes[mine].tolist()):
+                out[at].add(self._shown[code].lower())
+        return [frozenset(v) for v in out]
+
     def holding(self, rows, codes: list[int]) -> np.ndarray:
         """(len(rows), len(codes)) bool: whether each row holds each code (-1: held by none)."""
         owner, held = self.gather(rows)

@@ -217,6 +217,10 @@ class AttributeTable:
         """The colours the listing states (attribute "colour" or "color", lower-cased); may be empty."""
         return frozenset(value for name, value in self.attributes_of(row) if name == COLOUR_ATTRIBUTES[0])
 
+    def colours(self, rows) -> list[frozenset[str]]:
+        """``colours_of`` each of ``rows``, in one pass."""
+        return self.pairs.values(rows, COLOUR_ATTRIBUTES[0])
+
     def attributes_of(self, row: int) -> tuple[tuple[str, str], ...]:
         """The listing's (attribute, value) pairs, lower-cased, "|"-separated values apart, each once."""
         return tuple(self.pairs.pair(code) for code in self.pairs.codes_of(row).tolist())

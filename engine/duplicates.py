@@ -47,7 +47,7 @@ def snapshot(index: ProductIndex, threshold: float = 0.995, same_photo_distance:
         if same_photo_distance > 0 else []
     return DuplicateInputs(
         ids=list(index.table.ids),
-        colours={r: index.table.colours_of(r) for r in alive},
+        colours=dict(zip(alive, index.table.colours(alive))),
         prices={r: float(index.table.price[r]) for r in alive},
         vectors={size: (rows, np.stack(vecs)) for size, (rows, vecs) in by_size.items()},
         signatures=([r for r, _ in signed], np.stack([s for _, s in signed])) if signed else None)
