@@ -269,3 +269,33 @@ def test_upsert_many_equals_one_product_at_a_time(kind, monkeypatch):
     with pytest.raises(ValueError):
         many.upsert_many([Product(id="x", title="x"), Product(id="x", title="x")], {"shared": np.zeros((0, 8)),
                          "look": np.zeros((0, 5))}, unit_vectors(rng, 2, 8))
+
+
+def test_searched_photo_channels_get_ivf_lists_and_keep_them_across_a_snapshot(tmp_path):
+    """look / bridge / proto are indexed like the shared space past ``auto_flat_below``; row channels stay exact;
+    an older snapshot without a channel's lists opens exact (no k-means in every worker) until the next build."""
+    from engine.index.product_index import ProductIndex
+    from engine.planner import QueryVectors, _ann_rows
+    from engine.types import Product
+
+    rng = np.random.default_rng(5)
+    cfg = IndexConfig(device="cpu", auto_flat_below=100, nlist=8, nprobe=8)
+    index = ProductIndex(16, cfg, "fp", {"look": 24, "bridge": 8, "signature": 12})
+    looks = unit_vectors(rng, 300, 24)
+    for i in range(300):
+        index.upsert(Product(id=f"p{i}", title="t"), {"shared": unit_vectors(rng, 1, 16), "look": looks[i:i + 1],
+                                                       "bridge": unit_vectors(rng, 1, 8), "signature": unit_vectors(rng, 1, 12)},
+                     unit_vectors(rng, 1, 16)[0])
+    index.build()
+    assert {n: v.kind for n, v in index.channels.items()} == {"look": "ivf", "bridge": "ivf", "signature": "flat"}
+    index.save(tmp_path)
+    loaded = ProductIndex.load(tmp_path, cfg, "fp", {})
+    assert loaded.looks.kind == "ivf" and loaded.channels["signature"].kind == "flat"
+    q = QueryVectors(shared=unit_vectors(rng, 1, 16)[0], look=looks[123])
+    assert 123 in _ann_rows(loaded, q, None, 5, 1.0).tolist()  # the photo's own look is found through the lists
+    folder = tmp_path / (tmp_path / "CURRENT").read_text().strip()
+    for f in folder.glob("channel-look.ivf.*"):
+        f.unlink()
+    older = ProductIndex.load(tmp_path, cfg, "fp", {})
+    assert older.looks.kind == "flat" and older.looks._ann is None and older.bridges.kind == "ivf"
+    assert 123 in _ann_rows(older, q, None, 5, 1.0).tolist()

@@ -165,6 +165,8 @@ def train_fast(centroids: np.ndarray, vectors: np.ndarray, seed: int = 0):
     quantizer = faiss.IndexFlatIP(d)
     quantizer.add(centroids)
     fast = faiss.IndexIVFPQFastScan(quantizer, d, len(centroids), d // 4, 4, faiss.METRIC_INNER_PRODUCT)
+    fast.by_residual = True  # codes of each vector's offset from its list's centroid (python -m eval.channel_recall:
+    # the zero-shot bridges, a narrow cone, recall@10 0.558 -> 0.962 at the same speed; shared space 0.990 either way)
     fast.own_fields = True
     quantizer.this.disown()
     rng = np.random.default_rng(seed)

@@ -28,6 +28,8 @@ from .vectors import VectorIndex
 
 SNAPSHOT_FORMAT = 2  # 2: the attribute table saved with it (table.npz, table.json)
 ROW_CHANNELS = {"cells", "signature", "palette", "shade", "kind"}  # photo channels read a few rows at a time, never searched
+SEARCHED_CHANNELS = {"look", "bridge", "proto"}  # photo channels searched for candidates (planner._ann_rows): indexed as
+# the shared space is (``IndexConfig.kind``: IVF lists with PQ shortlists past ``auto_flat_below`` vectors), the rest exact
 CHANNEL_DTYPES = {"cells": np.int8}  # photo channels not stored as float32 (encoders/cells.py)
 
 
@@ -42,7 +44,7 @@ class ProductIndex:
         self.table = AttributeTable()
         self.photos = VectorIndex(dim, cfg)
         self.texts = VectorIndex(dim, cfg)
-        self.channels = {name: VectorIndex(d, replace(cfg, kind="flat"), CHANNEL_DTYPES.get(name, np.float32))
+        self.channels = {name: VectorIndex(d, channel_config(cfg, name), CHANNEL_DTYPES.get(name, np.float32))
                          for name, d in self.photo_channels.items()}
         self.seq = 0  # catalogue sequence this index reflects
         self.look_stats: tuple[np.ndarray, np.ndarray] | None = None  # catalogue photo-feature (mean, std)
@@ -202,8 +204,8 @@ class ProductIndex:
         index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg)
         index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
         for name, d in index.photo_channels.items():
-            index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, replace(cfg, kind="flat"),
-                                                    mapped=maps_channels(cfg), by_row=name in ROW_CHANNELS)
+            index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, channel_config(cfg, name),
+                                                    mapped=maps_channels(cfg), by_row=name in ROW_CHANNELS, train=False)
         if (folder / "look_stats.npy").exists():
             stats = np.load(folder / "look_stats.npy")
             index.look_stats = (stats[0], stats[1])
@@ -212,6 +214,11 @@ class ProductIndex:
                 if pid not in products:
                     index.remove(pid)
         return index
+
+
+def channel_config(cfg: IndexConfig, name: str) -> IndexConfig:
+    """The index configuration of photo channel ``name``: the index's own for a searched channel, exact otherwise."""
+    return cfg if name in SEARCHED_CHANNELS else replace(cfg, kind="flat")
 
 
 def maps_channels(cfg: IndexConfig) -> bool:

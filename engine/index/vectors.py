@@ -286,12 +286,13 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: Path, prefix: str, dim: int, cfg: IndexConfig, mapped: bool = False,
-             by_row: bool = False) -> "VectorIndex":
+             by_row: bool = False, train: bool = True) -> "VectorIndex":
         """The snapshot's vectors in ``folder``; ``mapped``: left in the file, memory-mapped read-only, so
         every process that loads the snapshot (gunicorn's workers) shares one copy in the page cache and
         reads rows on demand (a background thread reads the file through once, so they are in that cache);
         vectors added later live in this process's memory beside them. ``by_row``: the store is read a few
-        rows at a time (cells), so a page fault reads no further ahead."""
+        rows at a time (cells), so a page fault reads no further ahead. ``train``: build the ANN structure the
+        configuration asks for when the snapshot has none (else searched exactly until the next ``build``)."""
         vecs = np.load(folder / f"{prefix}.vectors.npy", mmap_mode="r" if mapped else None)
         if mapped:
             if by_row and hasattr(mmap, "MADV_RANDOM") and getattr(vecs, "_mmap", None) is not None:
@@ -318,8 +319,11 @@ class VectorIndex:
         elif ann_files:
             index.kind = ann_files[0].suffixes[-2].lstrip(".")
             index._ann = backends.import_faiss().read_index(str(ann_files[0]))
-        else:
+        elif train:
             index.build()
+        else:  # a snapshot saved without this index's ANN structure (one written before it had one): exact
+            index.kind = "flat"  # until the next build, rather than a k-means pass in every process that opens it
+            index._gpu = backends.gpu_exact(index.vectors, index.device, cfg) if index.device == "cuda" else None
         if index._ann is not None:
             index._gpu = backends.gpu_exact(index.vectors, index.device, cfg)
         return index

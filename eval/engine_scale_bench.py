@@ -1,0 +1,208 @@
+"""The whole query path at catalogue scale: the engine's stages at ``--products`` products against the small shop.
+
+    python -m eval.engine_scale_bench [--data-dir shopsight-data] [--products 100000] [--folder out/engine_scale]
+                                      [--repeats 20] [--rebuild]
+
+Grows an indexed data folder (default: the one ``shopsight demo`` builds, 328 products) to ``products`` products
+without running the towers: each new product copies a stored one (title, description, category, photos, every
+photo channel) under a new id, with its price moved by up to 20 %, a brand among 300 and, on the vectors searched
+for candidates (shared-space photo and text, look, bridge, prototype), noise of 0.3 of their norm (so the IVF
+lists hold distinct rows); the catalogue (SQLite, FTS5
+lexicon) and an index snapshot of them are written as the engine writes them, with the source's bundle. Then
+it opens both folders with ``SearchEngine.open`` and runs the same queries on each, ``repeats`` times:
+text, text with a price phrase, text with a category filter, text with an attribute filter, a photo, a photo
+plus colour words, and a product's similar products; prints each kind's p50 / p99 ms and its p50 by
+stage (the response's ``timings_ms``), small shop beside large, the large one also with the channels searched
+for candidates (look, bridge, prototype) searched exactly as before the twenty-ninth session (its IVF structures
+dropped in that process), and how many of the top 10 the two agree on for 60 products' titles and photos. Timings are one process, one thread, warm (each
+query once before timing). Copies share words and looks with their source, so each word is held by a larger
+share of the large catalogue than in a real one: the lexical stage is timed at its hardest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import engine  # noqa: F401  (sets BLAS threads before numpy loads)
+from engine import similar
+from engine.catalog import Catalog
+from engine.config import EngineConfig
+from engine.engine import SearchEngine
+from engine.images import open_image
+from engine.index.product_index import SEARCHED_CHANNELS, ProductIndex
+from engine.types import Filters, Query
+
+NOISY = ("shared", "look", "bridge", "proto")  # photo vectors given noise (texts too): those searched for candidates
+
+
+def _rows_by_owner(owner: np.ndarray, alive: np.ndarray) -> dict[int, np.ndarray]:
+    rows = np.flatnonzero(alive)
+    order = np.argsort(owner[rows], kind="stable")
+    rows = rows[order]
+    keys, starts = np.unique(owner[rows], return_index=True)
+    return {int(k): rows[s:e] for k, s, e in zip(keys, starts, list(starts[1:]) + [len(rows)])}
+
+
+def grow(src: Path, dest: Path, n: int, chunk: int = 2_000, seed: int = 0) -> None:
+    """Write ``dest``: ``n`` products copied from ``src``'s (see the module docstring)."""
+    source = SearchEngine.open(EngineConfig(data_dir=str(src)))
+    index = source.index
+    products = [p for p in source.catalog if p.id in index.table.row_of]
+    photos, texts = index.photos, index.texts
+    photo_rows = _rows_by_owner(photos.owner, photos.alive)
+    text_rows = _rows_by_owner(texts.owner, texts.alive)
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    shutil.copytree(src / "bundle", dest / "bundle")
+    for extra in ("synonyms.txt",):
+        if (src / extra).exists():
+            shutil.copy(src / extra, dest / extra)
+    catalog = Catalog(dest / "catalog.db")
+    out = ProductIndex(index.dim, index.cfg, index.fingerprint, index.photo_channels)
+    out.look_stats, out.look_colour_weight, out.shared_fit = index.look_stats, index.look_colour_weight, index.shared_fit
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    for start in range(0, n, chunk):
+        batch, picks = [], []
+        for i in range(start, min(n, start + chunk)):
+            p = products[i % len(products)]
+            price = None if p.price is None else round(p.price * rng.uniform(0.8, 1.2), 2)
+            batch.append(p.with_(id=f"{p.id}-{i}", price=price,
+                                 attributes={**p.attributes, "brand": f"Brand {rng.randrange(300)}"}))
+            picks.append(index.table.row_of[p.id])
+        rows = np.concatenate([photo_rows[r] for r in picks]) if picks else np.zeros(0, np.int64)
+        counts = [len(photo_rows.get(r, ())) for r in picks]
+        batch = [q.with_(images=q.images[:c]) for q, c in zip(batch, counts)]
+        vecs = {"shared": photos.vectors[rows]}
+        for name in out.channels:
+            vecs[name] = np.asarray(index.channels[name].vectors[rows])
+        for name in NOISY:
+            if name in vecs:
+                vecs[name] = _noisy(vecs[name], nrng)
+        tv = _noisy(texts.vectors[np.concatenate([text_rows[r] for r in picks])], nrng)
+        catalog.upsert(batch)
+        out.upsert_many(batch, vecs, tv)
+    out.seq = catalog.seq
+    out.build()
+    out.save(dest / "index")
+    catalog.close()
+
+
+def _noisy(x: np.ndarray, rng: np.random.Generator, share: float = 0.3) -> np.ndarray:
+    """``x`` with noise of ``share`` of each row's norm added, each row kept at its norm (a copy's cosine with
+    its source about 0.96)."""
+    x = np.asarray(x, np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    y = x + rng.standard_normal(x.shape).astype(np.float32) * (share * norms / np.sqrt(x.shape[1]))
+    return y * (norms / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12))
+
+
+def queries(eng: SearchEngine) -> dict[str, Query]:
+    """One query of each kind, from the shop's own first product with a photo."""
+    p = next(q for q in eng.catalog if q.images and q.category)
+    words = p.title.lower()
+    colour = next(iter(eng.index.table.colours_of(eng.index.table.row_of[p.id])), "blue")
+    photo = open_image(p.images[0])
+    return {
+        "text": Query(text=words),
+        "text + price words": Query(text=f"{words} under 40"),
+        "text, category filter": Query(text=words, filters=Filters(category=p.category.split("/")[0])),
+        "text, attribute filter": Query(text=words, filters=Filters(attributes={"colour": colour})),
+        "photo": Query(image=photo),
+        "photo + colour words": Query(image=photo, text="but in blue"),
+        "similar": p.id,
+    }
+
+
+def run(eng: SearchEngine, repeats: int) -> dict[str, tuple[list[float], list[dict]]]:
+    out = {}
+    for name, q in queries(eng).items():
+        ask = (lambda q=q: similar.similar(eng, q, k=10)) if isinstance(q, str) else (lambda q=q: eng.search(q))
+        ask()  # warm
+        walls, stages = [], []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            response = ask()
+            walls.append((time.perf_counter() - t) * 1e3)
+            stages.append(dict(response.timings_ms))
+        out[name] = (walls, stages)
+    return out
+
+
+def _row(name: str, columns) -> str:
+    def cell(res):
+        walls, stages = res
+        keys = [k for k in stages[0] if k != "total"]
+        by = ", ".join(f"{k} {np.median([s.get(k, 0.0) for s in stages]):.1f}" for k in keys)
+        return f"{np.median(walls):.1f} / {np.percentile(walls, 99):.1f} ({by})"
+    return f"| {name} | " + " | ".join(cell(c) for c in columns) + " |"
+
+
+def exact_channels(eng: SearchEngine) -> None:
+    """Search the channels searched for candidates exactly, as every release before the twenty-ninth session did
+    (the A/B's "before"; the IVF structures are dropped from this process only)."""
+    for name in SEARCHED_CHANNELS:
+        vecs = eng.index.channels.get(name)
+        if vecs is not None:
+            vecs.kind, vecs._ann = "flat", None
+
+
+def agreement(eng: SearchEngine, other: SearchEngine, n: int = 60, seed: int = 0) -> dict[str, float]:
+    """Share of the top 10 that ``eng`` and ``other`` agree on, over ``n`` products' titles and first photos."""
+    rng = random.Random(seed)
+    ids = rng.sample([p for p in eng.index.table.ids if p in eng.index.table.row_of], n)
+    products = eng.catalog.get_many(ids)
+    out = {}
+    for kind in ("text", "photo"):
+        shares = []
+        for pid in ids:
+            p = products[pid]
+            q = Query(text=p.title) if kind == "text" else Query(image=open_image(p.images[0]))
+            a = {r.product.id for r in eng.search(q).results}
+            b = {r.product.id for r in other.search(q).results}
+            shares.append(len(a & b) / max(1, len(b)))
+        out[kind] = float(np.mean(shares))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", type=Path, default=Path("shopsight-data"))
+    ap.add_argument("--products", type=int, default=100_000)
+    ap.add_argument("--folder", type=Path, default=Path("out/engine_scale"))
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--rebuild", action="store_true")
+    args = ap.parse_args(argv)
+    dest = args.folder / str(args.products)
+    if args.rebuild or not (dest / "index" / "CURRENT").exists():
+        t = time.perf_counter()
+        grow(args.data_dir, dest, args.products)
+        print(f"grew {args.data_dir} to {args.products:,} products in {dest} ({time.perf_counter() - t:.0f} s)", flush=True)
+    results, engines = {}, {}
+    for label, folder in (("small", args.data_dir), ("large, channels exact", dest), ("large", dest)):
+        t = time.perf_counter()
+        eng = engines[label] = SearchEngine.open(EngineConfig(data_dir=str(folder)))
+        opened = time.perf_counter() - t
+        if label == "large, channels exact":
+            exact_channels(eng)
+        results[label] = run(eng, args.repeats)
+        kinds = {n: eng.index.channels[n].kind for n in SEARCHED_CHANNELS if n in eng.index.channels}
+        print(f"{label}: {len(eng.index):,} products, opened in {opened:.2f} s, searched channels {kinds}", flush=True)
+    print(f"\n| query ({args.repeats} each, one thread, warm) | ms p50 / p99 (p50 by stage): " + " | ".join(results) + " |")
+    print("|---|" + "---|" * len(results))
+    for name in results["small"]:
+        print(_row(name, [results[label][name] for label in results]))
+    same = agreement(engines["large"], engines["large, channels exact"])
+    print(f"\ntop 10 shared with the exact channels' top 10 (60 products' titles / first photos): "
+          f"text {same['text']:.3f}, photo {same['photo']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
