@@ -191,6 +191,14 @@ class PairCodes:
         names = self.attributes
         return [(names[g], c, k) for g, c, k in zip(group[keep].tolist(), found[keep].tolist(), n[keep].tolist())]
 
+    def values_of(self, row: int, attribute: str) -> frozenset[str]:
+        """``row``'s values of ``attribute``, lower-cased."""
+        aid = self._attribute_id.get(attribute)
+        if aid is None:
+            return frozenset()
+        codes = self.codes_of(row)
+        return frozenset(self._shown[c].lower() for c in codes[self._attribute_of.view()[codes] == aid].tolist())
+
     def values(self, rows, attribute: str) -> list[frozenset[str]]:
         """Each of ``rows``' values of ``attribute``, lower-cased (empty where it holds none)."""
         out: list[set[str]] = [set() for _ in range(len(rows))]

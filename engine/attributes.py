@@ -215,7 +215,7 @@ class AttributeTable:
 
     def colours_of(self, row: int) -> frozenset[str]:
         """The colours the listing states (attribute "colour" or "color", lower-cased); may be empty."""
-        return frozenset(value for name, value in self.attributes_of(row) if name == COLOUR_ATTRIBUTES[0])
+        return self.pairs.values_of(row, COLOUR_ATTRIBUTES[0])
 
     def colours(self, rows) -> list[frozenset[str]]:
         """``colours_of`` each of ``rows``, in one pass."""
@@ -249,11 +249,13 @@ class AttributeTable:
         return frozenset(name for name, n in self._holding.items()
                          if name not in COLOUR_ATTRIBUTES and self.pairs.distinct(name) * 2 <= n)
 
-    def variants(self, a: int, b: int, price_gap: float) -> bool:
+    def variants(self, a: int, b: int, price_gap: float, colours: dict[int, frozenset[str]] | None = None) -> bool:
         """Listings ``a`` and ``b`` are variants of a product, never near-duplicates: both state their colours
-        and share none, or their prices are more than ``price_gap`` apart (``prices_apart``)."""
-        return (disjoint_colours(self.colours_of(a), self.colours_of(b))
-                or prices_apart(float(self._price[a]), float(self._price[b]), price_gap))
+        and share none, or their prices are more than ``price_gap`` apart (``prices_apart``). ``colours``: rows'
+        colours read beforehand (``colours``), for a caller that asks about the same rows many times."""
+        ca = colours[a] if colours is not None and a in colours else self.colours_of(a)
+        cb = colours[b] if colours is not None and b in colours else self.colours_of(b)
+        return disjoint_colours(ca, cb) or prices_apart(float(self._price[a]), float(self._price[b]), price_gap)
 
     def facet_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
         """Live products per category path (optionally within ``mask``); the unmasked counts are

@@ -223,17 +223,25 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
     vecs: dict[int, _Rows] = {}  # vector size -> the kept products' representative vectors
     sigs, coarse_sigs = _Rows(), _Rows()  # same-photo signatures and their coarse grids (a shortlist)
     table = index.table
-    ahead = [c.row for c in ranked[: 2 * limit + 8]]  # read together; a walk past them reads row by row
-    looks = _first_rows(index.looks, ahead)
-    signed = _first_rows(index.channels.get("signature"), ahead) if same_photo_distance > 0 else {}
-    for cand in ranked:
-        vec = looks[cand.row] if cand.row in looks else representative_vector(index, cand.row)
-        sig = None
-        if same_photo_distance > 0:
-            sig = signed[cand.row] if cand.row in signed else representative_signature(index, cand.row)
+    looks: dict[int, np.ndarray] = {}  # the candidates' first photos' looks and signatures, read a block at a time:
+    signed: dict[int, np.ndarray] = {}  # the first 2 * limit + 8 together, then twice as many each time the walk
+    read, block = 0, 2 * limit + 8      # passes them (a catalogue of many same-photo listings folds deep)
+    colours: dict[int, frozenset[str]] = {}  # rows' stated colours, read once each
+    for at, cand in enumerate(ranked):
+        if at == read:
+            rows = [c.row for c in ranked[read: read + block]]
+            looks.update(_first_rows(index.looks, rows))
+            if same_photo_distance > 0:
+                signed.update(_first_rows(index.channels.get("signature"), rows))
+            read, block = read + block, 2 * block
+        vec = looks[cand.row] if cand.row in looks else representative_vector(index, cand.row)  # (no look: shared)
+        sig = signed.get(cand.row) if same_photo_distance > 0 else None
 
         def differ(j: int) -> bool:  # variants never fold
-            return table.variants(kept[j].row, cand.row, price_gap)
+            for r in (kept[j].row, cand.row):
+                if r not in colours:
+                    colours[r] = table.colours_of(r)
+            return table.variants(kept[j].row, cand.row, price_gap, colours)
 
         j = None
         if vec is not None and len(vec) in vecs:

@@ -37,7 +37,8 @@ def test_codes_read_back_what_each_row_holds(monkeypatch, tail):
         assert sorted(codes.rows_holding(code).tolist()) == expected
     assert codes.values([0, 150, 300, 7], "colour") == [frozenset(v for a, v in held[r] if a == "colour")
                                                         for r in (0, 150, 300, 7)]
-    assert codes.values([3], "absent") == [frozenset()]
+    assert codes.values([3], "absent") == [frozenset()] and codes.values_of(3, "absent") == frozenset()
+    assert [codes.values_of(r, "colour") for r in (0, 150, 300, 7)] == codes.values([0, 150, 300, 7], "colour")
     for r in (0, 150, 300):
         assert {codes.pair(c) for c in codes.codes_of(r).tolist()} == held[r]
         assert len(codes.codes_of(r)) == len(held[r])  # "Acme" and "acme" in one row count once
