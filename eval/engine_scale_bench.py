@@ -1,7 +1,7 @@
 """The whole query path at catalogue scale: the engine's stages at ``--products`` products against the small shop.
 
     python -m eval.engine_scale_bench [--data-dir shopsight-data] [--products 100000] [--folder out/engine_scale]
-                                      [--repeats 20] [--rebuild]
+                                      [--repeats 20] [--rebuild] [--build [CHUNK ...]]
 
 Grows an indexed data folder (default: the one ``shopsight demo`` builds, 328 products) to ``products`` products
 without running the towers: each new product copies a stored one (title, description, category, photos, every
@@ -15,7 +15,10 @@ plus colour words, and a product's similar products; prints each kind's p50 / p9
 stage (the response's ``timings_ms``), small shop beside large, the large one also with the channels searched
 for candidates (look, bridge, prototype) searched exactly as before the twenty-ninth session (its IVF structures
 dropped in that process), and how many of the top 10 the two agree on for 60 products' titles and photos. Timings are one process, one thread, warm (each
-query once before timing). Copies share words and looks with their source, so each word is held by a larger
+query once before timing). ``--build``: instead, a full index build of the grown folder (``SearchEngine.build``,
+its feature cache copied from the source, so no tower runs once a first build has filled in the passes the source
+had not cached: a cold first build here took 274 s against 23 s warm at 30,000 products) in a fresh interpreter
+per product chunk size, its seconds and peak resident memory. Copies share words and looks with their source, so each word is held by a larger
 share of the large catalogue than in a real one: the lexical stage is timed at its hardest.
 """
 
@@ -171,6 +174,37 @@ def agreement(eng: SearchEngine, other: SearchEngine, n: int = 60, seed: int = 0
     return out
 
 
+def build_figures(folder: Path, chunk: int) -> dict:
+    """Run in a fresh interpreter: ``SearchEngine.build`` over ``folder`` (its feature cache holds every photo's
+    tower passes: the copies share their source's files) with ``product_vectors.CHUNK`` = ``chunk``."""
+    from engine import product_vectors
+    from engine.encoders.bundle import ModelBundle
+
+    product_vectors.CHUNK = chunk
+    cfg = EngineConfig(data_dir=str(folder))
+    t = time.perf_counter()
+    eng = SearchEngine.build(cfg, ModelBundle.load(folder / "bundle"))
+    seconds = time.perf_counter() - t
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {"products": len(eng.index), "build_s": round(seconds, 1), "peak_rss_mb": int(status["VmHWM"].split()[0]) // 1024}
+
+
+def build_bench(src: Path, dest: Path, chunks: list[int]) -> None:
+    """Time and peak memory of a full build of ``dest`` (grown from ``src``) at each product chunk size."""
+    import json
+    import subprocess
+
+    if (src / "features.db").exists() and not (dest / "features.db").exists():
+        shutil.copy(src / "features.db", dest / "features.db")
+        chunks = [chunks[0], *chunks]  # the first build fills in the tower passes the source's cache lacks: not timed
+        print("(the first build below warms the copied feature cache)", flush=True)
+    for chunk in chunks:
+        code = (f"import json; from pathlib import Path; from eval.engine_scale_bench import build_figures; "
+                f"print(json.dumps(build_figures(Path({str(dest)!r}), {chunk})))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        print(f"full build, {chunk:,} products a chunk: {json.loads(out.stdout.strip().splitlines()[-1])}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", type=Path, default=Path("shopsight-data"))
@@ -178,12 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folder", type=Path, default=Path("out/engine_scale"))
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--build", type=int, nargs="*", metavar="CHUNK",
+                    help="instead of queries: time a full index build of the grown folder (peak memory) with each "
+                         "product chunk size (default: the engine's, then the whole catalogue in one chunk, as before)")
     args = ap.parse_args(argv)
     dest = args.folder / str(args.products)
     if args.rebuild or not (dest / "index" / "CURRENT").exists():
         t = time.perf_counter()
         grow(args.data_dir, dest, args.products)
         print(f"grew {args.data_dir} to {args.products:,} products in {dest} ({time.perf_counter() - t:.0f} s)", flush=True)
+    if args.build is not None:
+        from engine import product_vectors
+
+        build_bench(args.data_dir, dest, args.build or [product_vectors.CHUNK, args.products + 1])
+        return 0
     results, engines = {}, {}
     for label, folder in (("small", args.data_dir), ("large, channels exact", dest), ("large", dest)):
         t = time.perf_counter()

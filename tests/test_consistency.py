@@ -8,6 +8,7 @@ import textwrap
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -299,3 +300,19 @@ def test_a_killed_synonyms_writer_leaves_a_whole_file(tmp_path):
         os.utime(stale, (time.time() - 7200, time.time() - 7200))
     synonyms.install(versions[1], path)
     assert not list(tmp_path.glob("synonyms.txt.*.tmp")) and path.read_text() == versions[1]
+
+
+def test_a_full_build_in_chunks_indexes_what_one_pass_did(shop_copy, monkeypatch):
+    """SearchEngine.build embeds and indexes ``product_vectors.CHUNK`` products at a time: the same rows, owners
+    and vectors in every channel as the whole catalogue at once (the sample shop's 328 products in chunks of 7)."""
+    from engine import product_vectors
+
+    whole = SearchEngine.open(shop_copy).index
+    monkeypatch.setattr(product_vectors, "CHUNK", 7)
+    chunked = SearchEngine.build(shop_copy, ModelBundle.load(shop_copy.path / "bundle")).index
+    assert chunked.table.ids == whole.table.ids
+    for name in ["photos", "texts", *whole.channels]:
+        a = getattr(whole, name) if name in ("photos", "texts") else whole.channels[name]
+        b = getattr(chunked, name) if name in ("photos", "texts") else chunked.channels[name]
+        np.testing.assert_array_equal(b.owner, a.owner)
+        np.testing.assert_allclose(np.asarray(b.vectors, np.float32), np.asarray(a.vectors, np.float32), atol=1e-5)
