@@ -247,7 +247,8 @@ class SearchEngine:
         self.index.save(self.config.path / "index")
 
     # -- querying ------------------------------------------------------------------------------
-    def search(self, query: Query) -> SearchResponse:
+    def search(self, query: Query, vectors: QueryVectors | None = None) -> SearchResponse:
+        """``vectors``: the photo query's vectors, read beforehand (``similar``: a stored product's photo)."""
         t0 = time.perf_counter()
         shop = synonyms.load(self.config.synonyms_path)  # (read again only when the file changed)
         query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours, shop)
@@ -256,7 +257,7 @@ class SearchEngine:
         page, query = query, paging.ranking_query(query)
         self.sync(defer_large=True)
         t_sync = time.perf_counter()
-        qv = self.query_vectors(query)
+        qv = vectors if vectors is not None else self.query_vectors(query)
         words = self._words(qv.tower_text or query.text, shop.groups)
         t_enc = time.perf_counter()
         for _ in range(3):

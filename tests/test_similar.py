@@ -59,3 +59,20 @@ def test_similar_over_http(client):
     assert stored.status_code == 201
     by_title = client.get("/api/products/T1/similar", query_string={"k": 3}).get_json()
     assert by_title["understood"]["by"] == "title" and "T1" not in [r["product"]["id"] for r in by_title["results"]]
+
+
+def test_similar_reads_the_photos_vectors_from_the_index_not_the_tower(engine, monkeypatch):
+    """The stored product's photo is no new photo: its vectors come from the index (no tower pass), and give
+    what the photo sent as a query gives (the cells at the tower's own side)."""
+    from engine.images import open_image
+
+    product = engine.catalog.get("S0100")
+    by_photo = [r.product.id for r in engine.search(Query(image=open_image(product.images[0]), k=7)).results]
+
+    def no_tower(*args, **kwargs):
+        raise AssertionError("the tower ran")
+
+    monkeypatch.setattr(engine.embedder, "embed_pil", no_tower)
+    found = similar(engine, "S0100", k=6)
+    assert found.understood["by"] == "photo"
+    assert [r.product.id for r in found.results] == [i for i in by_photo if i != "S0100"][:6]
