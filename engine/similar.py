@@ -35,7 +35,8 @@ def similar(engine, product_id: str, k: int = 8, filters: Filters | None = None)
         raise BadInputError("k", f"{k} is out of range; use 1 to {MAX_K}")
     product = engine.catalog.get(product_id)
     engine.sync(defer_large=True)
-    stored = _stored(engine, product)
+    with engine.index.lock:  # (a write in another thread moves rows)
+        stored = _stored(engine, product)
     if stored is not None:  # the photo's vectors as the index keeps them: no tower pass
         with stored[0]:
             found = engine.search(Query(image=stored[0], k=k + 1, filters=filters or Filters()), vectors=stored[1])
