@@ -316,3 +316,24 @@ def test_a_full_build_in_chunks_indexes_what_one_pass_did(shop_copy, monkeypatch
         b = getattr(chunked, name) if name in ("photos", "texts") else chunked.channels[name]
         np.testing.assert_array_equal(b.owner, a.owner)
         np.testing.assert_allclose(np.asarray(b.vectors, np.float32), np.asarray(a.vectors, np.float32), atol=1e-5)
+
+
+def test_a_reopened_engine_has_the_catalogues_changes_since_its_snapshot(shop_copy):
+    """The attribute table opens as the snapshot saved it; what the catalogue changed since (another process's
+    price and attribute update, a deletion) is applied by the sync on opening, never lost."""
+    from engine.types import Filters
+
+    engine = SearchEngine.open(shop_copy)
+    engine.save()
+    before = engine.catalog.get("S0042")
+    catalog = Catalog(shop_copy.path / "catalog.db")  # another process, after the snapshot
+    catalog.upsert([before.with_(price=1.5, attributes={**before.attributes, "brand": "Later"})])
+    catalog.delete("S0043")
+    catalog.close()
+    reopened = SearchEngine.open(shop_copy)
+    table = reopened.index.table
+    assert "S0043" not in table.row_of and reopened.index.seq == reopened.catalog.seq
+    assert int(table.mask(Filters(attributes={"brand": "later"})).sum()) == 1
+    assert table.price[table.row_of["S0042"]] == 1.5
+    hits = reopened.search(Query(text=before.title, k=5, filters=Filters(max_price=2.0)))
+    assert [r.product.id for r in hits.results] == ["S0042"]

@@ -9,6 +9,7 @@ catalogue sequence it reflects and the bundle fingerprint it was built with.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -25,6 +26,8 @@ from ..encoders import resolve_device
 from ..errors import IncompatibleModelError, IndexMissingError
 from ..types import Product
 from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_FORMAT = 2  # 2: the attribute table saved with it (table.npz, table.json)
 ROW_CHANNELS = {"cells", "signature", "palette", "shade", "kind"}  # photo channels read a few rows at a time, never searched
@@ -195,6 +198,8 @@ class ProductIndex:
         if table is not None:
             index.table = table
         else:  # a snapshot written before the table was saved with it: its rows as the catalogue holds them
+            log.info("index snapshot %s keeps no attribute table (written before format 2): reading the catalogue; "
+                     "the next `shopsight index` writes one, so workers open without that", folder.name)
             products = products() if callable(products) else products
             for pid, alive in zip(meta["ids"], meta["alive"]):
                 p = products.get(pid)
