@@ -293,6 +293,19 @@ def test_searched_photo_channels_get_ivf_lists_and_keep_them_across_a_snapshot(t
     assert loaded.looks.kind == "ivf" and loaded.channels["signature"].kind == "flat"
     q = QueryVectors(shared=unit_vectors(rng, 1, 16)[0], look=looks[123])
     assert 123 in _ann_rows(loaded, q, None, 5, 1.0).tolist()  # the photo's own look is found through the lists
+    moved = unit_vectors(rng, 1, 24)  # a write while serving: its look lands beside the mapped ones
+    loaded.upsert(Product(id="new", title="t"), {"shared": unit_vectors(rng, 1, 16), "look": moved,
+                                                 "bridge": unit_vectors(rng, 1, 8), "signature": unit_vectors(rng, 1, 12)},
+                  unit_vectors(rng, 1, 16)[0])
+    assert loaded.looks._base is not None and len(loaded.looks) > len(loaded.looks._base)
+
+    def joined(self):
+        raise AssertionError("the mapped store was joined with the rows added since (a copy of it all)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(VectorIndex, "vectors", property(joined))
+        found = _ann_rows(loaded, QueryVectors(shared=unit_vectors(rng, 1, 16)[0], look=moved[0]), None, 5, 1.0)
+    assert loaded.table.row_of["new"] in found.tolist()
     folder = tmp_path / (tmp_path / "CURRENT").read_text().strip()
     for f in folder.glob("channel-look.ivf.*"):
         f.unlink()

@@ -89,6 +89,15 @@ class VectorIndex:
         return self._base if self._n == len(self._base) else np.concatenate([self._base, self._tail])
 
     @property
+    def rows(self):
+        """All rows, indexable by row numbers or a slice, without joining a mapped store and the rows added
+        since (``vectors`` would copy the whole store for each read: a search through IVF lists reads a few
+        hundred rows)."""
+        if self._base is None:
+            return self._vecs[: self._n]
+        return self._base if self._n == len(self._base) else _RowReader(self)
+
+    @property
     def _tail(self) -> np.ndarray:
         return self._vecs[: self._n - self._n_base]
 
@@ -178,7 +187,7 @@ class VectorIndex:
         if cfg.fold_tail_at <= 0:
             return
         if self._n - lists.n_indexed >= max(cfg.fold_tail_at, cfg.fold_tail_share * lists.n_indexed):
-            folded = lists.fold_tail(self.vectors)
+            folded = lists.fold_tail(self.rows)
             log.debug("folded %d tail vectors into the IVF lists", folded)
 
     def kill_owner(self, owner: int) -> None:
@@ -258,7 +267,7 @@ class VectorIndex:
         if isinstance(self._ann, ListIndex):
             nprobe = self._ann.probe_nprobe(self.cfg.nprobe, selectivity)
             mask, dense = (None, True) if unfiltered else (allowed, selectivity >= DENSE_FILTER)
-            return _pad_rows([self._ann.search(qi, k, nprobe, mask, self.vectors, dense)
+            return _pad_rows([self._ann.search(qi, k, nprobe, mask, self.rows, dense)
                               for qi in np.atleast_2d(q)], k)
         return backends.ann_search(self._ann, self.kind, np.atleast_2d(q), k, allowed, self.cfg)
 
@@ -327,6 +336,22 @@ class VectorIndex:
         if index._ann is not None:
             index._gpu = backends.gpu_exact(index.vectors, index.device, cfg)
         return index
+
+
+class _RowReader:
+    """A mapped ``VectorIndex``'s rows by number (``take``), as IVF lists read them: ``reader[rows]``,
+    ``reader[a:b]``, ``len(reader)``."""
+
+    def __init__(self, index: VectorIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index._n
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(self)))
+        return self._index.take(rows)
 
 
 def _read_through(path: Path) -> None:
