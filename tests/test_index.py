@@ -306,6 +306,15 @@ def test_searched_photo_channels_get_ivf_lists_and_keep_them_across_a_snapshot(t
         patch.setattr(VectorIndex, "vectors", property(joined))
         found = _ann_rows(loaded, QueryVectors(shared=unit_vectors(rng, 1, 16)[0], look=moved[0]), None, 5, 1.0)
     assert loaded.table.row_of["new"] in found.tolist()
+    folding = ProductIndex.load(tmp_path, dataclasses.replace(cfg, fold_tail_at=1, fold_tail_share=0.0), "fp", {})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(VectorIndex, "vectors", property(joined))
+        folding.upsert(Product(id="new", title="t"), {"shared": unit_vectors(rng, 1, 16), "look": moved,
+                                                      "bridge": unit_vectors(rng, 1, 8), "signature": unit_vectors(rng, 1, 12)},
+                       unit_vectors(rng, 1, 16)[0])
+        assert folding.looks._ann.n_indexed == len(folding.looks)  # the new look folded into its list, through the reader
+        found = _ann_rows(folding, QueryVectors(shared=unit_vectors(rng, 1, 16)[0], look=moved[0]), None, 5, 1.0)
+    assert folding.table.row_of["new"] in found.tolist()
     folder = tmp_path / (tmp_path / "CURRENT").read_text().strip()
     for f in folder.glob("channel-look.ivf.*"):
         f.unlink()
