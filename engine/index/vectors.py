@@ -225,12 +225,12 @@ class VectorIndex:
         allowed[inside] = owner_mask[owner[inside]]
         return allowed & self.alive
 
-    def build(self) -> None:
-        """(Re)build the ANN structure for the current vectors, choosing the kind by size."""
+    def build(self, kind: str | None = None) -> None:
+        """(Re)build the ANN structure for the current vectors, choosing the kind by size (or ``kind``)."""
         if self._vecs.dtype != np.float32:  # stored only
             self.kind, self._ann, self._gpu = "flat", None, None
             return
-        self.kind = backends.resolve_kind(self.cfg, self.n_alive, self.device)
+        self.kind = kind or backends.resolve_kind(self.cfg, self.n_alive, self.device)
         if self.kind == "flat" and self.device != "cuda":  # exact on the CPU: nothing to build (nor to join)
             self._ann, self._gpu = None, None
             return
@@ -331,8 +331,7 @@ class VectorIndex:
         elif train:
             index.build()
         else:  # a snapshot saved without this index's ANN structure (one written before it had one): exact
-            index.kind = "flat"  # until the next build, rather than a k-means pass in every process that opens it
-            index._gpu = backends.gpu_exact(index.vectors, index.device, cfg) if index.device == "cuda" else None
+            index.build(kind="flat")  # until the next build, rather than a k-means pass in every process opening it
         if index._ann is not None:
             index._gpu = backends.gpu_exact(index.vectors, index.device, cfg)
         return index
