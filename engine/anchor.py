@@ -55,7 +55,7 @@ def anchored(index: ProductIndex, qv: QueryVectors, row: int, ordinal: int, imag
              text_weight: float, blend: float) -> QueryVectors:
     """``qv`` with the photo's parts moved ``blend`` of the way to photo ``ordinal`` of product ``row``
     (its stored vectors); the combined shared vector is rebuilt from the new photo and ``qv.text``."""
-    photo = _blend(qv.photo, index.photos.vectors[index.photos.rows_of(row)[ordinal]], blend)
+    photo = _blend(qv.photo, index.photos.take([index.photos.rows_of(row)[ordinal]])[0], blend)
     look = index.looks.take([index.looks.rows_of(row)[ordinal]])[0]
     shape = _blend(qv.shape, look[: len(qv.shape)], blend) if qv.shape is not None else None
     cells = qv.cells

@@ -74,7 +74,7 @@ class IndexConfig:
     prototypes: bool = True  # keep the catalogue-bridge channel when the bundle has a vocabulary (a second tower pass on shrunk photos)
     palettes: bool = True  # keep each photo's palette for the re-ranking part "palette" (encoders/palette.py; 864 B a photo, no tower pass)
     cells: bool = True  # keep each photo's cells for the fusion part "local" (encoders/cells.py; 15.7 kB a photo, no extra tower pass)
-    mapped_channels: bool = True  # a loaded snapshot's photo channels (looks, cells, ...) stay memory-mapped: one copy shared by every worker (VectorIndex.load)
+    mapped_channels: bool = True  # a loaded snapshot's vectors (shared-space photos and texts since the twenty-ninth session, looks, cells, ...) stay memory-mapped: one copy shared by every worker (VectorIndex.load)
     look_colour_weight: float | None = 0.75  # looks: colour block's weight beside the CNN block, each unit length (eval.tune_look; None: one block)
 
 

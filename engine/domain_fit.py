@@ -49,4 +49,4 @@ def catalogue_fit(index) -> float | None:
     text_rows, which = index.texts.rows_of_owners(owners)
     if len(text_rows) == 0:
         return None
-    return shared_space_fit(index.photos.vectors[photo_rows[which]], index.texts.vectors[text_rows])
+    return shared_space_fit(index.photos.take(photo_rows[which]), index.texts.take(text_rows))

@@ -199,7 +199,7 @@ class SearchEngine:
         rows = [r for r in np.flatnonzero(table.alive) if not table.category_of(r) and self.index.photos.rows_of(int(r))]
         if model is None or not rows:
             return 0
-        vecs = np.stack([self.index.photos.vectors[self.index.photos.rows_of(int(r))[0]] for r in rows])
+        vecs = self.index.photos.take([self.index.photos.rows_of(int(r))[0] for r in rows])
         products = self.catalog.get_many([table.ids[r] for r in rows])
         predictions = model.predict(vecs, top=1, exclude_rows=np.asarray(rows))
         updates = [products[table.ids[r]].with_(category=pred[0][0], category_predicted=True)

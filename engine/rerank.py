@@ -171,9 +171,9 @@ def representative_vector(index: ProductIndex, row: int) -> np.ndarray | None:
         return index.looks.take([look_rows[0]])[0]
     photo_rows = index.photos.rows_of(row)
     if photo_rows:
-        return index.photos.vectors[photo_rows[0]]
+        return index.photos.take([photo_rows[0]])[0]
     text_rows = index.texts.rows_of(row)
-    return index.texts.vectors[text_rows[0]] if text_rows else None
+    return index.texts.take([text_rows[0]])[0] if text_rows else None
 
 
 def _first_rows(channel: VectorIndex | None, rows: Sequence[int]) -> dict[int, np.ndarray]:

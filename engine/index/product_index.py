@@ -206,8 +206,8 @@ class ProductIndex:
                 index.table.add(p if p is not None else Product(id=pid, title=pid))
                 if not alive:
                     index.table.kill(pid)
-        index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg)
-        index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg)
+        index.photos = VectorIndex.load(folder, "photos", meta["dim"], cfg, mapped=maps_channels(cfg))
+        index.texts = VectorIndex.load(folder, "texts", meta["dim"], cfg, mapped=maps_channels(cfg))
         for name, d in index.photo_channels.items():
             index.channels[name] = VectorIndex.load(folder, f"channel-{name}", d, channel_config(cfg, name),
                                                     mapped=maps_channels(cfg), by_row=name in ROW_CHANNELS, train=False)
