@@ -1,8 +1,9 @@
 """The columnar attribute table kept beside the index: one dense row per product.
 
-Holds what filters and fusion need (price, category path, free attributes, alive flag) as numpy
-columns, so a filter becomes a boolean mask in microseconds. Rows are append-only; a deleted
-product's row is marked dead until the next compaction.
+Holds what filters and fusion need (price, category path, alive flag as numpy columns; the free attributes as
+integer codes, ``attribute_pairs.PairCodes``), so a filter becomes a boolean mask in microseconds. Rows are
+append-only; a deleted or replaced product's row is marked dead and stays (the next full ``shopsight index``
+writes a table without them). Saved with each index snapshot (``save`` / ``restore``).
 """
 
 from __future__ import annotations
