@@ -55,8 +55,8 @@ def anchored(index: ProductIndex, qv: QueryVectors, row: int, ordinal: int, imag
              text_weight: float, blend: float) -> QueryVectors:
     """``qv`` with the photo's parts moved ``blend`` of the way to photo ``ordinal`` of product ``row``
     (its stored vectors); the combined shared vector is rebuilt from the new photo and ``qv.text``."""
-    photo = _blend(qv.photo, index.photos.take([index.photos.rows_of(row)[ordinal]])[0], blend)
-    look = index.looks.take([index.looks.rows_of(row)[ordinal]])[0]
+    photo = _blend(qv.photo, index.photos.nth_of(row, ordinal), blend)
+    look = index.looks.nth_of(row, ordinal)
     shape = _blend(qv.shape, look[: len(qv.shape)], blend) if qv.shape is not None else None
     cells = qv.cells
     if qv.cells is not None and index.cells is not None and (cell_rows := index.cells.rows_of(row)):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .index.ivf import ranges
+
 TAIL = 4096  # unsorted entries tolerated before a merge (at least; else 1/16 of the sorted ones)
 _LOW = np.int64(0xFFFFFFFF)
 
@@ -119,8 +121,8 @@ class PairCodes:
         attribute_of = np.asarray(arrays["pair_attribute"], np.int32)
         if len(attribute_of) != len(words["shown"]):
             raise ValueError("the saved pair vocabulary and its attributes differ in length")
-        for code, (aid, shown) in enumerate(zip(attribute_of.tolist(), words["shown"])):
-            key = shown.lower()
+        for code, (aid, shown) in enumerate(zip(attribute_of.tolist(), words["shown"])):  # ``_code``'s bookkeeping,
+            key = shown.lower()  # inline: through ``_code`` restoring 1M products' vocabulary took 1.3-1.7 s, not 0.6-0.9
             out._codes[aid][key] = code
             out._shown.append(key if key == shown else shown)
         out._attribute_of = Growable(np.int32, attribute_of)
@@ -166,9 +168,7 @@ class PairCodes:
         starts = self._starts.view()
         rows = np.asarray(rows, np.int64)
         begin, lengths = starts[rows], starts[rows + 1] - starts[rows]
-        owner = np.repeat(np.arange(len(rows)), lengths)
-        at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(begin, lengths)
-        return owner, self._entries.view()[at]
+        return np.repeat(np.arange(len(rows)), lengths), self._entries.view()[ranges(begin, begin + lengths)]
 
     def counts(self, rows, limits: dict[str, int | None]) -> list[tuple[str, int, int]]:
         """(attribute, code, rows holding it) over ``rows`` for the codes of the attributes ``limits`` names,

@@ -250,13 +250,13 @@ class AttributeTable:
         return frozenset(name for name, n in self._holding.items()
                          if name not in COLOUR_ATTRIBUTES and self.pairs.distinct(name) * 2 <= n)
 
-    def variants(self, a: int, b: int, price_gap: float, colours: dict[int, frozenset[str]] | None = None) -> bool:
+    def variants(self, a: int, b: int, price_gap: float, colours_of=None) -> bool:
         """Listings ``a`` and ``b`` are variants of a product, never near-duplicates: both state their colours
-        and share none, or their prices are more than ``price_gap`` apart (``prices_apart``). ``colours``: rows'
-        colours read beforehand (``colours``), for a caller that asks about the same rows many times."""
-        ca = colours[a] if colours is not None and a in colours else self.colours_of(a)
-        cb = colours[b] if colours is not None and b in colours else self.colours_of(b)
-        return disjoint_colours(ca, cb) or prices_apart(float(self._price[a]), float(self._price[b]), price_gap)
+        and share none, or their prices are more than ``price_gap`` apart (``prices_apart``). ``colours_of``: how
+        to read a row's colours (default ``self.colours_of``; a caller asking about the same rows many times
+        passes a cached one)."""
+        read = colours_of or self.colours_of
+        return disjoint_colours(read(a), read(b)) or prices_apart(float(self._price[a]), float(self._price[b]), price_gap)
 
     def facet_counts(self, mask: np.ndarray | None = None) -> dict[str, int]:
         """Live products per category path (optionally within ``mask``); the unmasked counts are

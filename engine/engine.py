@@ -115,7 +115,8 @@ class SearchEngine:
         index.look_colour_weight = config.index.look_colour_weight
         engine = cls(config, catalog, embedder, index)  # the embedder takes the look statistics
         index.seq = catalog.seq
-        engine._embed_in_chunks(products, progress, feats, keys)
+        for chunk, chunk_feats, chunk_keys in product_vectors.chunks(products, feats, keys, progress):
+            engine._embed_and_upsert(chunk, False, chunk_feats, chunk_keys)
         index.shared_fit = catalogue_fit(index)
         engine._fit_base = len(index)
         index.build()
@@ -152,11 +153,6 @@ class SearchEngine:
         if abs(n - base) > max(REFIT_MIN, REFIT_SHARE * base):
             self.index.shared_fit = catalogue_fit(self.index)
             self._fit_base = n
-
-    def _embed_in_chunks(self, products: list[Product], progress: bool, feats: np.ndarray, keys: list[str]) -> None:
-        """``_embed_and_upsert`` a full build's products ``product_vectors.CHUNK`` at a time."""
-        for chunk, chunk_feats, chunk_keys in product_vectors.chunks(products, feats, keys, progress):
-            self._embed_and_upsert(chunk, False, chunk_feats, chunk_keys)
 
     def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None,
                           keys: list[str] | None = None) -> None:

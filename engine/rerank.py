@@ -28,6 +28,7 @@ colour variants and never fold into each other, whatever their photos.
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -226,7 +227,7 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
     looks: dict[int, np.ndarray] = {}  # the candidates' first photos' looks and signatures, read a block at a time:
     signed: dict[int, np.ndarray] = {}  # the first 2 * limit + 8 together, then twice as many each time the walk
     read, block = 0, 2 * limit + 8      # passes them (a catalogue of many same-photo listings folds deep)
-    colours: dict[int, frozenset[str]] = {}  # rows' stated colours, read once each
+    colours_of = functools.cache(table.colours_of)  # rows' stated colours, read once each
     for at, cand in enumerate(ranked):
         if at == read:
             rows = [c.row for c in ranked[read: read + block]]
@@ -238,10 +239,7 @@ def _fold(index: ProductIndex, ranked: list[Candidate], threshold: float, limit:
         sig = signed.get(cand.row) if same_photo_distance > 0 else None
 
         def differ(j: int) -> bool:  # variants never fold
-            for r in (kept[j].row, cand.row):
-                if r not in colours:
-                    colours[r] = table.colours_of(r)
-            return table.variants(kept[j].row, cand.row, price_gap, colours)
+            return table.variants(kept[j].row, cand.row, price_gap, colours_of)
 
         j = None
         if vec is not None and len(vec) in vecs:

@@ -78,16 +78,15 @@ def _stored(engine, product) -> tuple[Image.Image, QueryVectors] | None:
 def _vectors(engine, row: int, which: int, query: Query) -> QueryVectors:
     """Product ``row``'s photo number ``which`` as ``QueryEncoder.vectors`` makes a photo-only ``query`` of it."""
     index = engine.index
-    shared = np.asarray(index.photos.take([index.photos.rows_of(row)[which]])[0], np.float32)
+    shared = np.asarray(index.photos.nth_of(row, which), np.float32)
     shared = shared / max(float(np.linalg.norm(shared)), 1e-12)
-    look = index.looks.take([index.looks.rows_of(row)[which]])[0]
+    look = index.looks.nth_of(row, which)
     cells = None
     if photo_parts.cell_scales(engine.config, index, photo_parts.cell_weight(engine.config, query)) is not None:
-        codes = index.cells.take([index.cells.rows_of(row)[which]])
-        cells = (decode(codes, engine.embedder.image_tower.cell_shape[1])[0],)
+        cells = (decode(index.cells.nth_of(row, which)[None], engine.embedder.image_tower.cell_shape[1])[0],)
     palette = None
     if photo_parts.wants_palette(engine.config, index, query, engine.embedder.bundle.colours):
-        palette = index.palettes.take([index.palettes.rows_of(row)[which]])[0]
+        palette = index.palettes.nth_of(row, which)
     return QueryVectors(shared.astype(np.float32), look=look, photo=shared, cells=cells, palette=palette)
 
 

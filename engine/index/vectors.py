@@ -203,6 +203,11 @@ class VectorIndex:
         f = int(self._first[owner])
         return [r for r in range(f, f + int(self._count[owner])) if self._alive[r]]
 
+    def nth_of(self, owner: int, ordinal: int) -> np.ndarray:
+        """Vector number ``ordinal`` of ``owner``'s live rows (its photo number ``ordinal``: rows keep the order
+        its photos were added in)."""
+        return self.take([self.rows_of(owner)[ordinal]])[0]
+
     def rows_of_owners(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Live vector rows of every owner in ``owners`` (vectorised ``rows_of``), and for each the
         position of its owner in ``owners``."""
