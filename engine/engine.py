@@ -18,15 +18,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import (anchor, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine, signatures, spelling,
+from . import (anchor, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine, spelling,
                synonyms)
-from .encoders import palette
 from .backlog import Backlog
 from .catalog import Catalog
 from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
-from .encoders.embedder import MIN_PHOTOS_FOR_LOOK_STATS, Embedder, look_statistics  # noqa: F401 (re-exported)
+from .encoders.embedder import Embedder
+from .encoders.look_stats import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics  # noqa: F401 (re-exported)
 from .encoders.extras import photo_extras_of
 from .index.product_index import ProductIndex
 from .planner import QueryVectors, retrieve
@@ -84,44 +84,10 @@ class SearchEngine:
 
     @classmethod
     def build(cls, config: EngineConfig, bundle: ModelBundle, progress: bool = False) -> "SearchEngine":
-        """Embed every catalogue product from scratch and save a fresh index snapshot."""
-        root = config.path
-        catalog = Catalog(root / "catalog.db")
-        embedder = Embedder.for_config(bundle, config)
-        channels = {"look": bundle.image_dim}
-        if bundle.bridge_classes is not None:
-            channels["bridge"] = bundle.text_dim
-        channels["signature"] = signatures.DIM
-        if config.index.palettes:
-            channels["palette"] = palette.DIM
-        if bundle.prototypes is not None and config.index.prototypes:
-            channels["proto"] = bundle.prototypes.dim
-        if config.index.cells and embedder.has_cells:
-            channels["cells"] = int(np.prod(embedder.image_tower.cell_shape))
-            embedder.keep_cells = True
-        reader = bundle.colours.reader if bundle.colours is not None else None
-        if config.index.palettes and reader is not None and reader.dim == palette.DIM:
-            channels["shade"] = len(reader.names)
-        if bundle.types is not None and bundle.types.reads(bundle.image_dim, config.index.look_colour_weight):
-            channels["kind"] = len(bundle.types.names)
-        embedder.keep_extras = photo_extras_of(channels)
-        index = ProductIndex(bundle.space_dim, config.index, bundle.fingerprint, channels)
-        products = list(catalog)
-        paths = [p for prod in products for p in prod.images]
-        keys = embedder.image_keys(paths)
-        feats = embedder.image_features(paths, progress, keys)
-        head = bundle.heads.image
-        index.look_stats = look_statistics(feats, (head.mean.numpy(), head.std.numpy()))
-        index.look_colour_weight = config.index.look_colour_weight
-        engine = cls(config, catalog, embedder, index)  # the embedder takes the look statistics
-        index.seq = catalog.seq
-        for chunk, chunk_feats, chunk_keys in product_vectors.chunks(products, feats, keys, progress):
-            engine._embed_and_upsert(chunk, False, chunk_feats, chunk_keys)
-        index.shared_fit = catalogue_fit(index)
-        engine._fit_base = len(index)
-        index.build()
-        index.save(root / "index")
-        return engine
+        """Embed every catalogue product from scratch and save a fresh index snapshot (``full_build.py``)."""
+        from . import full_build
+
+        return full_build.build(config, bundle, progress)
 
     # -- keeping the index current -----------------------------------------------------------
     def sync(self, defer_large: bool = False) -> int:

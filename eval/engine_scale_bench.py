@@ -18,7 +18,7 @@ dropped in that process), and how many of the top 10 the two agree on for 60 pro
 query once before timing). ``--build``: instead, a full index build of the grown folder (``SearchEngine.build``,
 its feature cache copied from the source, so no tower runs once a first build has filled in the passes the source
 had not cached: a cold first build here took 274 s against 23 s warm at 30,000 products) in a fresh interpreter
-per product chunk size, its seconds and peak resident memory. Copies share words and looks with their source, so each word is held by a larger
+per product chunk size, its seconds and peak memory (resident, and anonymous: see ``build_figures``). Copies share words and looks with their source, so each word is held by a larger
 share of the large catalogue than in a real one: the lexical stage is timed at its hardest.
 """
 
@@ -70,6 +70,7 @@ def grow(src: Path, dest: Path, n: int, chunk: int = 2_000, seed: int = 0) -> No
     catalog = Catalog(dest / "catalog.db")
     out = ProductIndex(index.dim, index.cfg, index.fingerprint, index.photo_channels)
     out.look_stats, out.look_colour_weight, out.shared_fit = index.look_stats, index.look_colour_weight, index.shared_fit
+    out.spill(dest / "index")  # the copies' vectors in files, not memory (as a full build keeps them)
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
     for start in range(0, n, chunk):
         batch, picks = [], []
@@ -174,19 +175,38 @@ def agreement(eng: SearchEngine, other: SearchEngine, n: int = 60, seed: int = 0
     return out
 
 
+def _status_mb(field: str) -> int:
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return int(status.get(field, "0 kB").split()[0]) // 1024
+
+
 def build_figures(folder: Path, chunk: int) -> dict:
     """Run in a fresh interpreter: ``SearchEngine.build`` over ``folder`` (its feature cache holds every photo's
-    tower passes: the copies share their source's files) with ``product_vectors.CHUNK`` = ``chunk``."""
+    tower passes: the copies share their source's files) with ``product_vectors.CHUNK`` = ``chunk``. Peak memory
+    two ways: resident (VmHWM: counts the pages of files the build maps, which the kernel can write back and drop)
+    and anonymous (RssAnon, sampled every 20 ms: memory only this process's own, what runs a machine out)."""
+    import threading
+
     from engine import product_vectors
     from engine.encoders.bundle import ModelBundle
 
     product_vectors.CHUNK = chunk
     cfg = EngineConfig(data_dir=str(folder))
+    peak_anon, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak_anon[0] = max(peak_anon[0], _status_mb("RssAnon"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     t = time.perf_counter()
     eng = SearchEngine.build(cfg, ModelBundle.load(folder / "bundle"))
     seconds = time.perf_counter() - t
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    return {"products": len(eng.index), "build_s": round(seconds, 1), "peak_rss_mb": int(status["VmHWM"].split()[0]) // 1024}
+    done.set()
+    sampler.join()
+    return {"products": len(eng.index), "build_s": round(seconds, 1), "peak_rss_mb": _status_mb("VmHWM"),
+            "peak_anon_mb": peak_anon[0]}
 
 
 def build_bench(src: Path, dest: Path, chunks: list[int]) -> None:

@@ -172,7 +172,8 @@ def train_fast(centroids: np.ndarray, vectors: np.ndarray, seed: int = 0):
     rng = np.random.default_rng(seed)
     sample = vectors[np.sort(rng.permutation(n)[:65_536])] if n > 65_536 else vectors
     fast.train(np.ascontiguousarray(sample, np.float32))
-    fast.add(np.ascontiguousarray(vectors, np.float32))
+    for start in range(0, n, 65_536):  # a block at a time: a build's stores are file-backed (index/spill.py)
+        fast.add(np.ascontiguousarray(vectors[start:start + 65_536], np.float32))
     return fast
 
 

@@ -25,6 +25,7 @@ from ..config import IndexConfig
 from ..encoders import resolve_device
 from ..errors import IncompatibleModelError, IndexMissingError
 from ..types import Product
+from . import spill
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class ProductIndex:
         self.look_colour_weight: float | None = None  # colour block's weight in the looks (None: snapshots before it)
         self.shared_fit: float | None = None  # domain_fit.shared_space_fit of the catalogue (None: unknown)
         self.lock = threading.RLock()
+        self.build_folder: Path | None = None  # set by ``spill``: where the stores' files are until ``save``
 
     def __len__(self) -> int:
         return self.table.n_alive
@@ -136,6 +138,25 @@ class ProductIndex:
                 vecs.kill_owner(row)
             return True
 
+    def stores(self) -> dict[str, VectorIndex]:
+        """Every vector store by the file prefix a snapshot keeps it under."""
+        return {"photos": self.photos, "texts": self.texts,
+                **{f"channel-{name}": vecs for name, vecs in self.channels.items()}}
+
+    def spill(self, root: str | Path) -> Path:
+        """Keep every store's rows in files in a new build folder in index root ``root`` until ``save`` moves them
+        into the snapshot (``spill.py``): a full build's memory then holds a chunk of products' vectors, not the
+        catalogue's. Call on an empty index; ``discard_build`` removes the folder when the build fails."""
+        with self.lock:
+            self.build_folder = spill.build_folder(Path(root))
+            for prefix, store in self.stores().items():
+                store.spill(self.build_folder / f"{prefix}.vectors.npy")
+            return self.build_folder
+
+    def discard_build(self) -> None:
+        spill.remove(self.build_folder)
+        self.build_folder = None
+
     def build(self) -> None:
         with self.lock:
             self.photos.build()
@@ -152,10 +173,9 @@ class ProductIndex:
             name = f"v{self.seq:09d}-{os.getpid()}-{time.time_ns()}"
             tmp = root / f".tmp-{name}"
             tmp.mkdir()
-            self.photos.save(tmp, "photos")
-            self.texts.save(tmp, "texts")
-            for channel, vecs in self.channels.items():
-                vecs.save(tmp, f"channel-{channel}")
+            for prefix, store in self.stores().items():
+                store.save(tmp, prefix, mapped=maps_channels(self.cfg))
+            self.discard_build()  # its files moved into the snapshot
             self.table.save(tmp)
             if self.look_stats is not None:
                 np.save(tmp / "look_stats.npy", np.stack(self.look_stats))
@@ -253,8 +273,11 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _prune(root: Path, keep: str) -> None:
-    """Remove older versions and abandoned temporary folders (best effort)."""
+    """Remove older versions and abandoned temporary and build folders (best effort)."""
     for child in root.iterdir():
+        if child.is_dir() and child.name.startswith(spill.PREFIX) and spill.abandoned(child):
+            spill.remove(child)
+            continue
         if child.is_dir() and child.name != keep and (child.name.startswith("v") or child.name.startswith(".tmp-")):
             try:
                 if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:

@@ -20,6 +20,7 @@ from ..config import IndexConfig
 from ..encoders import resolve_device
 from . import backends
 from .ivf import ListIndex, ranges
+from .spill import GrowingArray
 
 log = logging.getLogger(__name__)
 DENSE_FILTER = 0.05  # share of allowed rows from which IVF scans whole lists (PQ shortlist filtered in the
@@ -68,6 +69,7 @@ class VectorIndex:
         self._n = 0
         self._base: np.ndarray | None = None  # mapped snapshot rows 0 .. len(_base) (load(mapped=True))
         self._vecs = np.zeros((0, dim), dtype)  # the rows after them, in memory (with spare capacity)
+        self._spill: GrowingArray | None = None  # set by ``spill``: ``_vecs`` maps this file (a build)
         self._owner = np.zeros(0, np.int64)
         self._alive = np.zeros(0, bool)
         self._first = np.zeros(0, np.int64)  # per owner: its first vector row
@@ -152,7 +154,8 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=self._vecs.dtype).reshape(-1, self.dim)
         start, m = self._n - self._n_base, len(vectors)  # in memory after the mapped rows, if any
         if start + m > len(self._vecs):
-            self._vecs = _grow(self._vecs, max(start + m, 2 * len(self._vecs), 64))
+            cap = max(start + m, 2 * len(self._vecs), 64)
+            self._vecs = self._spill.reserve(cap) if self._spill is not None else _grow(self._vecs, cap)
         self._vecs[start:start + m] = vectors
         self._own(np.asarray(owners, np.int64).reshape(-1))
         if isinstance(self._ann, ListIndex):  # IVF lists: a scanned tail, folded in once it grows
@@ -161,6 +164,17 @@ class VectorIndex:
             self._ann.add(vectors)
         if self._gpu is not None:
             self._gpu.append(vectors)
+
+    def spill(self, path: Path) -> None:
+        """Keep this store's rows in the file ``path`` (memory-mapped) rather than in memory, until ``save`` moves
+        that file into a snapshot (``spill.GrowingArray``): a full build's stores, so its memory does not grow with
+        the catalogue."""
+        if self._base is not None:
+            raise ValueError("a store mapped from a snapshot is not spilled")
+        self._spill = GrowingArray(path, self._vecs.dtype, self.dim)
+        rows = self._spill.reserve(max(len(self._vecs), 64))
+        rows[: self._n] = self._vecs[: self._n]
+        self._vecs = rows
 
     def _own(self, owners: np.ndarray) -> None:
         """Book the next ``len(owners)`` vector rows, already stored, to ``owners``."""
@@ -277,8 +291,18 @@ class VectorIndex:
         return backends.ann_search(self._ann, self.kind, np.atleast_2d(q), k, allowed, self.cfg)
 
     # -- persistence (CPU form) --------------------------------------------------------------
-    def save(self, folder: Path, prefix: str) -> None:
-        if self._base is None:
+    def save(self, folder: Path, prefix: str, mapped: bool = True) -> None:
+        """Write the store as ``prefix``.* files in ``folder``. A spilled store moves its file there (no copy) and
+        from then on reads its rows from it like a ``mapped`` load (``mapped`` False: reads them into memory)."""
+        if self._spill is not None:
+            self._vecs.flush()
+            path = self._spill.finish(self._n, folder / f"{prefix}.vectors.npy")
+            self._spill = None
+            if mapped:
+                self._base, self._vecs = np.load(path, mmap_mode="r"), np.zeros((0, self.dim), self._vecs.dtype)
+            else:
+                self._vecs = np.load(path)
+        elif self._base is None:
             np.save(folder / f"{prefix}.vectors.npy", self.vectors)
         else:  # mapped rows, then the rows added since, written piece by piece (no joined copy)
             out = np.lib.format.open_memmap(folder / f"{prefix}.vectors.npy", "w+", self._vecs.dtype, (self._n, self.dim))

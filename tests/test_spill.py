@@ -1,0 +1,167 @@
+"""A full build keeps its vector stores in files (index/spill.py): same snapshot, bounded memory, nothing left over."""
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine.config import IndexConfig
+from engine.encoders.bundle import ModelBundle
+from engine.encoders.look_stats import FeatureMoments, look_statistics
+from engine.engine import SearchEngine
+from engine.index.product_index import ProductIndex
+from engine.index.spill import PREFIX, GrowingArray
+from engine.types import Product, Query
+from tests.tiny import unit_vectors
+
+
+@pytest.fixture()
+def shop_copy(built_shop, tmp_path):
+    import shutil
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    return replace(built_shop, data_dir=str(tmp_path / "shop"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int8])
+def test_a_growing_array_keeps_its_rows_and_finishes_as_an_npy_file(tmp_path, dtype):
+    grow = GrowingArray(tmp_path / "rows.npy", dtype, 7)
+    first = grow.reserve(3)
+    first[:] = np.arange(21).reshape(3, 7)
+    more = grow.reserve(1_000)  # a longer map of the same file: nothing copied, the first rows kept
+    more[3:5] = -1
+    np.testing.assert_array_equal(more[:3], np.arange(21).reshape(3, 7))
+    more.flush()
+    out = grow.finish(5, tmp_path / "final.npy")
+    assert not (tmp_path / "rows.npy").exists()
+    loaded = np.load(out)
+    assert loaded.shape == (5, 7) and loaded.dtype == dtype
+    np.testing.assert_array_equal(loaded[3:], -1)
+    assert np.load(out, mmap_mode="r").shape == (5, 7)
+    assert os.path.getsize(out) == 128 + 5 * 7 * np.dtype(dtype).itemsize  # the spare rows cut
+
+
+def _products(n, photos=2):
+    return [Product(id=f"P{i}", title=f"thing {i}", images=[f"p{i}-{j}.jpg" for j in range(photos)]) for i in range(n)]
+
+
+def _fill(index, products, rng):
+    for start in range(0, len(products), 13):  # several appends, so the files grow more than once
+        chunk = products[start:start + 13]
+        m = sum(len(p.images) for p in chunk)
+        vecs = {"shared": unit_vectors(rng, m, index.dim), "look": unit_vectors(rng, m, 24),
+                "cells": rng.integers(-128, 127, (m, 10)).astype(np.int8)}
+        index.upsert_many(chunk, vecs, unit_vectors(rng, len(chunk), index.dim))
+
+
+def test_a_spilled_index_saves_the_same_snapshot_as_one_in_memory(tmp_path):
+    """Same seeds into an index in memory and one spilled to a build folder: the snapshots load to the same
+    vectors; the build folder is gone after the save; the saved index reads its rows from the snapshot's files
+    and still takes writes, which the next save keeps."""
+    cfg = IndexConfig(kind="flat")
+    products = _products(70)
+    saved = {}
+    for spilled in (False, True):
+        index = ProductIndex(16, cfg, "fp", {"look": 24, "cells": 10})
+        if spilled:
+            folder = index.spill(tmp_path / f"idx{spilled}")
+            assert folder.name.startswith(PREFIX) and (folder / "channel-look.vectors.npy").exists()
+        _fill(index, products, np.random.default_rng(0))
+        index.remove("P3")
+        index.build()
+        saved[spilled] = index.save(tmp_path / f"idx{spilled}")
+        if spilled:
+            assert not folder.exists() and index.build_folder is None
+            assert index.channels["look"]._base is not None  # rows read from the snapshot's file
+            index.upsert(Product(id="P99", title="late", images=["x.jpg"]),
+                         {"shared": unit_vectors(np.random.default_rng(1), 1, 16),
+                          "look": unit_vectors(np.random.default_rng(2), 1, 24),
+                          "cells": np.ones((1, 10), np.int8)}, unit_vectors(np.random.default_rng(3), 1, 16)[0])
+            index.save(tmp_path / "idxTrue")
+    plain = ProductIndex.load(tmp_path / "idxFalse", cfg, "fp", {})
+    spilled = ProductIndex.load(tmp_path / "idxTrue", cfg, "fp", {})
+    assert spilled.table.ids == plain.table.ids + ["P99"]
+    for prefix, store in plain.stores().items():
+        other = spilled.stores()[prefix]
+        n = len(store)
+        np.testing.assert_array_equal(other.vectors[:n], store.vectors)
+        np.testing.assert_array_equal(other.alive[:n], store.alive)
+        assert len(other) == n + 1  # P99's one photo (or text)
+    assert [p.name for p in (tmp_path / "idxTrue").iterdir() if p.name.startswith(PREFIX)] == []
+
+
+def test_the_prune_removes_build_folders_of_ended_processes_only(tmp_path):
+    root = tmp_path / "index"
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = root / f"{PREFIX}{ended.stdout.strip()}-1"
+    mine = root / f"{PREFIX}{os.getpid()}-2"
+    for folder in (dead, mine):
+        folder.mkdir(parents=True)
+        (folder / "photos.vectors.npy").write_bytes(b"x")
+    index = ProductIndex(4, IndexConfig(kind="flat"), "fp")
+    index.save(root)
+    assert not dead.exists() and mine.exists()
+
+
+def test_feature_moments_in_blocks_match_the_statistics_of_all_rows():
+    rng = np.random.default_rng(5)
+    feats = (rng.standard_normal((1_037, 9)) * rng.uniform(0.01, 3, 9) + rng.uniform(-2, 5, 9)).astype(np.float32)
+    feats[:, 4] = 0.25  # a feature that never varies: floored like look_statistics
+    fallback = (np.zeros(9), np.ones(9))
+    moments = FeatureMoments(9)
+    for block in np.split(feats, [1, 2, 300, 301, 1_000]):
+        moments.add(block)
+    mean, std = moments.statistics(fallback)
+    want_mean, want_std = look_statistics(feats, fallback)
+    np.testing.assert_allclose(mean, want_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(std, want_std, rtol=1e-5)
+    few = FeatureMoments(9)
+    few.add(feats[:5])
+    np.testing.assert_array_equal(few.statistics(fallback)[1], np.ones(9, np.float32))
+
+
+def test_a_full_build_fills_files_in_its_build_folder_and_leaves_none(shop_copy, monkeypatch):
+    """While the products are indexed, every store writes into the build folder's files; after the build the
+    folder is gone and the snapshot holds the stores."""
+    from engine import full_build
+
+    seen = {}
+    original = ProductIndex.upsert_many
+
+    def watching(self, products, photo_vecs, text_vecs):
+        rows = original(self, products, photo_vecs, text_vecs)
+        seen.update({prefix: str(getattr(store._vecs, "filename", "")) for prefix, store in self.stores().items()})
+        return rows
+
+    monkeypatch.setattr(ProductIndex, "upsert_many", watching)
+    monkeypatch.setattr(full_build, "FEATURE_BLOCK", 50)  # several feature blocks
+    engine = SearchEngine.build(shop_copy, ModelBundle.load(shop_copy.path / "bundle"))
+    assert seen and all(PREFIX in path and path.endswith(f"{prefix}.vectors.npy") for prefix, path in seen.items())
+    root = shop_copy.path / "index"
+    assert not [p for p in root.iterdir() if p.name.startswith(PREFIX)]
+    reopened = SearchEngine.open(shop_copy)
+    assert reopened.index.table.ids == engine.index.table.ids
+    np.testing.assert_allclose(reopened.index.looks.take([0, 5]), engine.index.looks.take([0, 5]))
+
+
+def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_copy, monkeypatch):
+    from engine import product_vectors
+
+    before = SearchEngine.open(shop_copy)
+    root = shop_copy.path / "index"
+    current = (root / "CURRENT").read_text()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(product_vectors, "vectors", broken)
+    with pytest.raises(OSError, match="disk full"):
+        SearchEngine.build(shop_copy, ModelBundle.load(shop_copy.path / "bundle"))
+    assert (root / "CURRENT").read_text() == current
+    assert not [p for p in root.iterdir() if p.name.startswith(PREFIX)]
+    after = SearchEngine.open(shop_copy)
+    assert after.index.table.ids == before.index.table.ids
+    assert after.search(Query(text="dress", k=3)).results
