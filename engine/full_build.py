@@ -41,10 +41,10 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
     embedder.keep_cells = "cells" in channels
     embedder.keep_extras = photo_extras_of(channels)
     index = ProductIndex(bundle.space_dim, config.index, bundle.fingerprint, channels)
-    folder = index.spill(root / "index")
+    products = list(catalog)
+    paths = [p for prod in products for p in prod.images]
     try:
-        products = list(catalog)
-        paths = [p for prod in products for p in prod.images]
+        folder = index.spill(root / "index", len(paths), len(products))
         keys = embedder.image_keys(paths)
         feats, moments = _features(embedder, paths, keys, GrowingArray(folder / "features.npy", np.float32,
                                                                        bundle.image_dim), progress)

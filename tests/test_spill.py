@@ -1,5 +1,6 @@
 """A full build keeps its vector stores in files (index/spill.py): same snapshot, bounded memory, nothing left over."""
 
+import errno
 import os
 import subprocess
 import sys
@@ -93,7 +94,7 @@ def test_a_spilled_index_saves_the_same_snapshot_as_one_in_memory(tmp_path):
     assert [p.name for p in (tmp_path / "idxTrue").iterdir() if p.name.startswith(PREFIX)] == []
 
 
-def test_the_prune_removes_build_folders_of_ended_processes_only(tmp_path):
+def test_build_folders_of_ended_processes_are_removed_by_the_next_snapshot_or_build(tmp_path):
     root = tmp_path / "index"
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = root / f"{PREFIX}{ended.stdout.strip()}-1"
@@ -101,8 +102,10 @@ def test_the_prune_removes_build_folders_of_ended_processes_only(tmp_path):
     for folder in (dead, mine):
         folder.mkdir(parents=True)
         (folder / "photos.vectors.npy").write_bytes(b"x")
-    index = ProductIndex(4, IndexConfig(kind="flat"), "fp")
-    index.save(root)
+    ProductIndex(4, IndexConfig(kind="flat"), "fp").save(root)
+    assert not dead.exists() and mine.exists()
+    dead.mkdir()
+    ProductIndex(4, IndexConfig(kind="flat"), "fp").spill(root)  # a new build clears them before writing its own
     assert not dead.exists() and mine.exists()
 
 
@@ -147,18 +150,26 @@ def test_a_full_build_fills_files_in_its_build_folder_and_leaves_none(shop_copy,
     np.testing.assert_allclose(reopened.index.looks.take([0, 5]), engine.index.looks.take([0, 5]))
 
 
-def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_copy, monkeypatch):
+def _no_space(*args):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("failure", ["vectors", "disk full"])
+def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_copy, monkeypatch, failure):
+    """A step that raises, or a disk too full for the build's files (their space is allocated up front, so this
+    is an OSError, not a SIGBUS when a row is written): the error reaches the caller, the build folder is
+    removed and the last snapshot still serves."""
     from engine import product_vectors
 
     before = SearchEngine.open(shop_copy)
     root = shop_copy.path / "index"
     current = (root / "CURRENT").read_text()
-
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(product_vectors, "vectors", broken)
-    with pytest.raises(OSError, match="disk full"):
+    if failure == "vectors":
+        monkeypatch.setattr(product_vectors, "vectors", lambda *a, **k: _no_space())
+    else:
+        monkeypatch.setattr(os, "posix_fallocate", _no_space, raising=False)
+        monkeypatch.setattr(os, "truncate", _no_space)
+    with pytest.raises(OSError, match="No space left"):
         SearchEngine.build(shop_copy, ModelBundle.load(shop_copy.path / "bundle"))
     assert (root / "CURRENT").read_text() == current
     assert not [p for p in root.iterdir() if p.name.startswith(PREFIX)]

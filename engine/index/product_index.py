@@ -143,14 +143,15 @@ class ProductIndex:
         return {"photos": self.photos, "texts": self.texts,
                 **{f"channel-{name}": vecs for name, vecs in self.channels.items()}}
 
-    def spill(self, root: str | Path) -> Path:
+    def spill(self, root: str | Path, photos: int = 0, products: int = 0) -> Path:
         """Keep every store's rows in files in a new build folder in index root ``root`` until ``save`` moves them
         into the snapshot (``spill.py``): a full build's memory then holds a chunk of products' vectors, not the
-        catalogue's. Call on an empty index; ``discard_build`` removes the folder when the build fails."""
+        catalogue's. ``photos``, ``products``: how many the build will add (the files' disk space is allocated
+        up front). Call on an empty index; ``discard_build`` removes the folder when the build fails."""
         with self.lock:
             self.build_folder = spill.build_folder(Path(root))
             for prefix, store in self.stores().items():
-                store.spill(self.build_folder / f"{prefix}.vectors.npy")
+                store.spill(self.build_folder / f"{prefix}.vectors.npy", products if prefix == "texts" else photos)
             return self.build_folder
 
     def discard_build(self) -> None:
@@ -274,10 +275,8 @@ def _fsync_tree(folder: Path) -> None:
 
 def _prune(root: Path, keep: str) -> None:
     """Remove older versions and abandoned temporary and build folders (best effort)."""
+    spill.prune(root)
     for child in root.iterdir():
-        if child.is_dir() and child.name.startswith(spill.PREFIX) and spill.abandoned(child):
-            spill.remove(child)
-            continue
         if child.is_dir() and child.name != keep and (child.name.startswith("v") or child.name.startswith(".tmp-")):
             try:
                 if child.name.startswith(".tmp-") and time.time() - child.stat().st_mtime < 3600:

@@ -30,10 +30,16 @@ class GrowingArray:
 
     def reserve(self, rows: int) -> np.memmap:
         """A writable map of the first ``rows`` rows (at least one); the file grows to hold them, rows written
-        before keep their values (an earlier, shorter map stays valid)."""
+        before keep their values (an earlier, shorter map stays valid). The disk space is allocated here, so a
+        full disk raises ``OSError`` (ENOSPC) now rather than killing the process (SIGBUS) when a row is written."""
         rows = max(int(rows), 1)
-        if os.path.getsize(self.path) < HEADER + rows * self.row_bytes:
-            os.truncate(self.path, HEADER + rows * self.row_bytes)
+        size, want = os.path.getsize(self.path), HEADER + rows * self.row_bytes
+        if size < want:
+            if hasattr(os, "posix_fallocate"):
+                with open(self.path, "r+b") as fp:
+                    os.posix_fallocate(fp.fileno(), size, want - size)
+            else:
+                os.truncate(self.path, want)
         return np.memmap(self.path, self.dtype, "r+", offset=HEADER, shape=(rows, self.dim))
 
     def finish(self, rows: int, dest: Path) -> Path:
@@ -50,11 +56,19 @@ class GrowingArray:
 
 
 def build_folder(root: Path) -> Path:
-    """A new, empty build folder in index root ``root``."""
+    """A new, empty build folder in index root ``root`` (those of ended processes removed first)."""
     root.mkdir(parents=True, exist_ok=True)
+    prune(root)
     folder = root / f"{PREFIX}{os.getpid()}-{time.time_ns()}"
     folder.mkdir()
     return folder
+
+
+def prune(root: Path) -> None:
+    """Remove the build folders in index root ``root`` whose process has ended."""
+    for child in root.glob(f"{PREFIX}*"):
+        if child.is_dir() and abandoned(child):
+            remove(child)
 
 
 def abandoned(folder: Path) -> bool:

@@ -154,8 +154,10 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=self._vecs.dtype).reshape(-1, self.dim)
         start, m = self._n - self._n_base, len(vectors)  # in memory after the mapped rows, if any
         if start + m > len(self._vecs):
-            cap = max(start + m, 2 * len(self._vecs), 64)
-            self._vecs = self._spill.reserve(cap) if self._spill is not None else _grow(self._vecs, cap)
+            if self._spill is not None:  # a longer map of the file, nothing copied: an eighth more is enough
+                self._vecs = self._spill.reserve(max(start + m, len(self._vecs) * 9 // 8))
+            else:
+                self._vecs = _grow(self._vecs, max(start + m, 2 * len(self._vecs), 64))
         self._vecs[start:start + m] = vectors
         self._own(np.asarray(owners, np.int64).reshape(-1))
         if isinstance(self._ann, ListIndex):  # IVF lists: a scanned tail, folded in once it grows
@@ -165,16 +167,16 @@ class VectorIndex:
         if self._gpu is not None:
             self._gpu.append(vectors)
 
-    def spill(self, path: Path) -> None:
+    def spill(self, path: Path, rows: int = 0) -> None:
         """Keep this store's rows in the file ``path`` (memory-mapped) rather than in memory, until ``save`` moves
         that file into a snapshot (``spill.GrowingArray``): a full build's stores, so its memory does not grow with
-        the catalogue."""
+        the catalogue. ``rows``: how many it will hold (the file is made that long at once)."""
         if self._base is not None:
             raise ValueError("a store mapped from a snapshot is not spilled")
         self._spill = GrowingArray(path, self._vecs.dtype, self.dim)
-        rows = self._spill.reserve(max(len(self._vecs), 64))
-        rows[: self._n] = self._vecs[: self._n]
-        self._vecs = rows
+        mapped = self._spill.reserve(max(rows, len(self._vecs), 64))
+        mapped[: self._n] = self._vecs[: self._n]
+        self._vecs = mapped
 
     def _own(self, owners: np.ndarray) -> None:
         """Book the next ``len(owners)`` vector rows, already stored, to ``owners``."""
