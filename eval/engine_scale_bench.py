@@ -53,14 +53,14 @@ def _rows_by_owner(owner: np.ndarray, alive: np.ndarray) -> dict[int, np.ndarray
     return {int(k): rows[s:e] for k, s, e in zip(keys, starts, list(starts[1:]) + [len(rows)])}
 
 
-def grow(src: Path, dest: Path, n: int, chunk: int = 2_000, seed: int = 0) -> None:
-    """Write ``dest``: ``n`` products copied from ``src``'s (see the module docstring)."""
+def grow(src: Path, dest: Path, n: int, chunk: int = 2_000, seed: int = 0, vectors: bool = True) -> None:
+    """Write ``dest``: ``n`` products copied from ``src``'s (see the module docstring); ``vectors`` False: the
+    catalogue only (a full build writes the index: ``--build``), so the disk never holds two indexes."""
     source = SearchEngine.open(EngineConfig(data_dir=str(src)))
     index = source.index
     products = [p for p in source.catalog if p.id in index.table.row_of]
-    photos, texts = index.photos, index.texts
-    photo_rows = _rows_by_owner(photos.owner, photos.alive)
-    text_rows = _rows_by_owner(texts.owner, texts.alive)
+    photo_rows = _rows_by_owner(index.photos.owner, index.photos.alive)
+    text_rows = _rows_by_owner(index.texts.owner, index.texts.alive)
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     shutil.copytree(src / "bundle", dest / "bundle")
@@ -70,7 +70,8 @@ def grow(src: Path, dest: Path, n: int, chunk: int = 2_000, seed: int = 0) -> No
     catalog = Catalog(dest / "catalog.db")
     out = ProductIndex(index.dim, index.cfg, index.fingerprint, index.photo_channels)
     out.look_stats, out.look_colour_weight, out.shared_fit = index.look_stats, index.look_colour_weight, index.shared_fit
-    out.spill(dest / "index")  # the copies' vectors in files, not memory (as a full build keeps them)
+    if vectors:
+        out.spill(dest / "index")  # the copies' vectors in files, not memory (as a full build keeps them)
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
     for start in range(0, n, chunk):
         batch, picks = [], []
@@ -83,19 +84,26 @@ def grow(src: Path, dest: Path, n: int, chunk: int = 2_000, seed: int = 0) -> No
         rows = np.concatenate([photo_rows[r] for r in picks]) if picks else np.zeros(0, np.int64)
         counts = [len(photo_rows.get(r, ())) for r in picks]
         batch = [q.with_(images=q.images[:c]) for q, c in zip(batch, counts)]
-        vecs = {"shared": photos.vectors[rows]}
-        for name in out.channels:
-            vecs[name] = np.asarray(index.channels[name].vectors[rows])
-        for name in NOISY:
-            if name in vecs:
-                vecs[name] = _noisy(vecs[name], nrng)
-        tv = _noisy(texts.vectors[np.concatenate([text_rows[r] for r in picks])], nrng)
         catalog.upsert(batch)
-        out.upsert_many(batch, vecs, tv)
-    out.seq = catalog.seq
-    out.build()
-    out.save(dest / "index")
+        if vectors:
+            out.upsert_many(batch, *_copied_vectors(index, rows, np.concatenate([text_rows[r] for r in picks]), nrng))
+    if vectors:
+        out.seq = catalog.seq
+        out.build()
+        out.save(dest / "index")
     catalog.close()
+    (dest / "grown.txt").write_text(f"{n}\n")
+
+
+def _copied_vectors(index: ProductIndex, rows: np.ndarray, text_rows: np.ndarray, rng: np.random.Generator):
+    """The stored photo vectors of ``rows`` in every channel and the text vectors of ``text_rows``, the ``NOISY``
+    ones and the texts with noise."""
+    vecs = {"shared": index.photos.vectors[rows], **{name: np.asarray(store.vectors[rows])
+                                                    for name, store in index.channels.items()}}
+    for name in NOISY:
+        if name in vecs:
+            vecs[name] = _noisy(vecs[name], rng)
+    return vecs, _noisy(index.texts.vectors[text_rows], rng)
 
 
 def _noisy(x: np.ndarray, rng: np.random.Generator, share: float = 0.3) -> np.ndarray:
@@ -237,15 +245,21 @@ def main(argv: list[str] | None = None) -> int:
                          "product chunk size (default: the engine's, then the whole catalogue in one chunk, as before)")
     args = ap.parse_args(argv)
     dest = args.folder / str(args.products)
-    if args.rebuild or not (dest / "index" / "CURRENT").exists():
+    if args.rebuild or not ((dest / "index" / "CURRENT").exists() or (dest / "grown.txt").exists()):
         t = time.perf_counter()
-        grow(args.data_dir, dest, args.products)
+        grow(args.data_dir, dest, args.products, vectors=args.build is None)
         print(f"grew {args.data_dir} to {args.products:,} products in {dest} ({time.perf_counter() - t:.0f} s)", flush=True)
     if args.build is not None:
         from engine import product_vectors
 
         build_bench(args.data_dir, dest, args.build or [product_vectors.CHUNK, args.products + 1])
         return 0
+    if not (dest / "index" / "CURRENT").exists():  # grown for --build, never built: the index a full build writes
+        from engine.encoders.bundle import ModelBundle
+
+        t = time.perf_counter()
+        SearchEngine.build(EngineConfig(data_dir=str(dest)), ModelBundle.load(dest / "bundle"))
+        print(f"built the index of {dest} ({time.perf_counter() - t:.0f} s)", flush=True)
     results, engines = {}, {}
     for label, folder in (("small", args.data_dir), ("large, channels exact", dest), ("large", dest)):
         t = time.perf_counter()
