@@ -56,6 +56,15 @@ class IncompatibleModelError(ShopsightError):
     """A model bundle does not match the index (or the features) it is used with."""
 
 
+class DiskFullError(ShopsightError, OSError):
+    """The disk has too little room for an index build's files; the build published nothing."""
+
+    def __init__(self, folder, needed: int, free: int):
+        super().__init__(f"not enough disk space in {folder} to build the index: its files need about "
+                         f"{needed / 1e9:.1f} GB and {free / 1e9:.1f} GB are free; the current index is unchanged")
+        self.needed, self.free = needed, free
+
+
 class UnknownComponentError(ShopsightError, ValueError):
     """A config names a tower, index kind or device that does not exist."""
 

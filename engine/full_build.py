@@ -13,6 +13,9 @@ that is killed leaves it for the next snapshot's prune.
 
 from __future__ import annotations
 
+import errno
+import shutil
+
 import numpy as np
 
 from . import product_vectors, signatures
@@ -24,6 +27,7 @@ from .encoders.bundle import ModelBundle
 from .encoders.embedder import Embedder
 from .encoders.extras import photo_extras_of
 from .encoders.look_stats import FeatureMoments
+from .errors import DiskFullError
 from .index.product_index import ProductIndex
 from .index.spill import GrowingArray
 
@@ -45,9 +49,9 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
     paths = [p for prod in products for p in prod.images]
     try:
         folder = index.spill(root / "index", len(paths), len(products))
+        feats = GrowingArray(folder / "features.npy", np.float32, bundle.image_dim).reserve(len(paths))
         keys = embedder.image_keys(paths)
-        feats, moments = _features(embedder, paths, keys, GrowingArray(folder / "features.npy", np.float32,
-                                                                       bundle.image_dim), progress)
+        feats, moments = _features(embedder, paths, keys, feats, progress)
         head = bundle.heads.image
         index.look_stats = moments.statistics((head.mean.numpy(), head.std.numpy()))
         index.look_colour_weight = config.index.look_colour_weight
@@ -59,8 +63,11 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
         engine._fit_base = len(index)
         index.build()
         index.save(root / "index")
-    except BaseException:
+    except BaseException as exc:
         index.discard_build()
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise DiskFullError(root / "index", _file_bytes(index, len(paths), len(products), bundle.image_dim),
+                                shutil.disk_usage(root).free) from exc
         raise
     return engine
 
@@ -85,12 +92,18 @@ def photo_channels(config: EngineConfig, bundle: ModelBundle, embedder: Embedder
     return channels
 
 
-def _features(embedder: Embedder, paths: list[str], keys: list[str], store: GrowingArray, progress: bool
+def _file_bytes(index: ProductIndex, photos: int, products: int, feature_dim: int) -> int:
+    """The size of a build's files: every store's rows and the photos' features."""
+    stores = sum((products if prefix == "texts" else photos) * store.dim * store.dtype.itemsize
+                 for prefix, store in index.stores().items())
+    return stores + photos * feature_dim * 4
+
+
+def _features(embedder: Embedder, paths: list[str], keys: list[str], rows: np.ndarray, progress: bool
               ) -> tuple[np.ndarray, FeatureMoments]:
-    """Every photo's tower features, ``FEATURE_BLOCK`` photos at a time, written to ``store`` (returned as a map
-    of it), and their moments."""
-    rows = store.reserve(len(paths))
-    moments = FeatureMoments(store.dim)
+    """Every photo's tower features, ``FEATURE_BLOCK`` photos at a time, written to ``rows`` (a map of a file in
+    the build folder, returned cut to the photos), and their moments."""
+    moments = FeatureMoments(rows.shape[1])
     for start in range(0, len(paths), FEATURE_BLOCK):
         block = embedder.image_features(paths[start:start + FEATURE_BLOCK], progress, keys[start:start + FEATURE_BLOCK])
         rows[start:start + len(block)] = block

@@ -157,8 +157,10 @@ def _no_space(*args):
 @pytest.mark.parametrize("failure", ["vectors", "disk full"])
 def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_copy, monkeypatch, failure):
     """A step that raises, or a disk too full for the build's files (their space is allocated up front, so this
-    is an OSError, not a SIGBUS when a row is written): the error reaches the caller, the build folder is
-    removed and the last snapshot still serves."""
+    is an error naming the folder and the space needed, not a SIGBUS when a row is written): the error reaches the
+    caller, the build folder is removed and the last snapshot still serves."""
+    from engine.errors import DiskFullError
+
     from engine import product_vectors
 
     before = SearchEngine.open(shop_copy)
@@ -169,8 +171,10 @@ def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_
     else:
         monkeypatch.setattr(os, "posix_fallocate", _no_space, raising=False)
         monkeypatch.setattr(os, "truncate", _no_space)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(DiskFullError, match="not enough disk space in .*index to build the index") as caught:
         SearchEngine.build(shop_copy, ModelBundle.load(shop_copy.path / "bundle"))
+    photos = sum(len(p.images) for p in before.catalog)
+    assert caught.value.needed > photos * 1_000 and caught.value.free > 0  # every store's rows and the features
     assert (root / "CURRENT").read_text() == current
     assert not [p for p in root.iterdir() if p.name.startswith(PREFIX)]
     after = SearchEngine.open(shop_copy)

@@ -84,6 +84,10 @@ class VectorIndex:
         return self._n
 
     @property
+    def dtype(self) -> np.dtype:
+        return self._vecs.dtype
+
+    @property
     def vectors(self) -> np.ndarray:
         """All rows as one array (a joined copy when a mapped store has rows added since its load)."""
         if self._base is None:
