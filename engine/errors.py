@@ -61,7 +61,7 @@ class DiskFullError(ShopsightError, OSError):
 
     def __init__(self, folder, needed: int, free: int):
         super().__init__(f"not enough disk space in {folder} to build the index: its files need about "
-                         f"{needed / 1e9:.1f} GB and {free / 1e9:.1f} GB are free; the current index is unchanged")
+                         f"{needed / 1e9:.1f} GB and {free / 1e9:.1f} GB were free when it started; the current index is unchanged")
         self.needed, self.free = needed, free
 
 

@@ -47,6 +47,9 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
     index = ProductIndex(bundle.space_dim, config.index, bundle.fingerprint, channels)
     products = list(catalog)
     paths = [p for prod in products for p in prod.images]
+    needed, free = _file_bytes(index, len(paths), len(products), bundle.image_dim), shutil.disk_usage(root).free
+    if needed > free:  # at once, before the files fill the disk under a serving process's catalogue writes
+        raise DiskFullError(root / "index", needed, free)
     try:
         folder = index.spill(root / "index", len(paths), len(products))
         feats = GrowingArray(folder / "features.npy", np.float32, bundle.image_dim).reserve(len(paths))
@@ -66,8 +69,7 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
     except BaseException as exc:
         index.discard_build()
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise DiskFullError(root / "index", _file_bytes(index, len(paths), len(products), bundle.image_dim),
-                                shutil.disk_usage(root).free) from exc
+            raise DiskFullError(root / "index", needed, free) from exc  # free: before the build's files took any
         raise
     return engine
 

@@ -1,7 +1,9 @@
 """A full build keeps its vector stores in files (index/spill.py): same snapshot, bounded memory, nothing left over."""
 
+import collections
 import errno
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -150,11 +152,14 @@ def test_a_full_build_fills_files_in_its_build_folder_and_leaves_none(shop_copy,
     np.testing.assert_allclose(reopened.index.looks.take([0, 5]), engine.index.looks.take([0, 5]))
 
 
+Usage = collections.namedtuple("Usage", "total used free")
+
+
 def _no_space(*args):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.mark.parametrize("failure", ["vectors", "disk full"])
+@pytest.mark.parametrize("failure", ["vectors", "disk full", "too little free"])
 def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_copy, monkeypatch, failure):
     """A step that raises, or a disk too full for the build's files (their space is allocated up front, so this
     is an error naming the folder and the space needed, not a SIGBUS when a row is written): the error reaches the
@@ -168,6 +173,9 @@ def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_
     current = (root / "CURRENT").read_text()
     if failure == "vectors":
         monkeypatch.setattr(product_vectors, "vectors", lambda *a, **k: _no_space())
+    elif failure == "too little free":  # seen before any file is made (nothing fills the disk under the catalogue)
+        monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**12, 10**12, 10**6))
+        monkeypatch.setattr(os, "posix_fallocate", lambda *a: pytest.fail("allocated"), raising=False)
     else:
         monkeypatch.setattr(os, "posix_fallocate", _no_space, raising=False)
         monkeypatch.setattr(os, "truncate", _no_space)
