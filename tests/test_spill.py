@@ -188,3 +188,36 @@ def test_a_build_that_fails_removes_its_folder_and_keeps_the_last_snapshot(shop_
     after = SearchEngine.open(shop_copy)
     assert after.index.table.ids == before.index.table.ids
     assert after.search(Query(text="dress", k=3)).results
+
+
+def test_read_through_takes_the_files_that_fit_its_budget_group_by_group(tmp_path):
+    """A snapshot larger than the budget is read into the page cache group by group, each group's smallest file
+    first, a file too large for what is left passed over for smaller ones; a file pruned meanwhile is skipped."""
+    from engine.index.page_cache import read_through, within
+
+    sizes = {"look": 700, "photos": 100, "texts": 300, "cells": 900, "shade": 10, "signature": 200}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    searched = [tmp_path / n for n in ("look", "photos", "texts")]
+    rows = [tmp_path / n for n in ("cells", "shade", "signature", "gone")]
+    names = lambda chosen: [os.path.basename(p) for p in chosen]  # noqa: E731
+    assert names(within([searched, rows], 1_110)) == ["photos", "texts", "look", "shade"]
+    assert names(within([searched, rows], 1_100)) == ["photos", "texts", "look"]
+    assert names(within([searched, rows], 650)) == ["photos", "texts", "shade", "signature"]
+    assert names(within([searched, rows], 10**6)) == ["photos", "texts", "look", "shade", "signature", "cells"]
+    assert within([searched, rows], 5) == []
+    thread = read_through([searched, rows], 650)
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_loaded_index_reads_its_files_in_the_background(tmp_path):
+    cfg = IndexConfig(kind="flat")
+    index = ProductIndex(16, cfg, "fp", {"look": 24, "cells": 10})
+    _fill(index, _products(20), np.random.default_rng(0))
+    index.save(tmp_path)
+    loaded = ProductIndex.load(tmp_path, cfg, "fp", {})
+    assert loaded.reading is not None
+    loaded.reading.join(10)
+    assert not loaded.reading.is_alive()
+    assert ProductIndex.load(tmp_path, replace(cfg, mapped_channels=False), "fp", {}).reading is None

@@ -10,47 +10,21 @@ when ``IndexConfig.gpu_backend`` asks for it).
 from __future__ import annotations
 
 import logging
-import mmap
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from ..config import IndexConfig
 from ..encoders import resolve_device
-from . import backends
+from . import backends, page_cache
 from .ivf import ListIndex, ranges
+from .topk import exact_topk, topk_of_scores  # noqa: F401 (exact_topk re-exported)
 from .spill import GrowingArray
 
 log = logging.getLogger(__name__)
 DENSE_FILTER = 0.05  # share of allowed rows from which IVF scans whole lists (PQ shortlist filtered in the
 # scan; 1M real vectors at 10 %: 1.18x faster than gathering the allowed rows of the probed lists) and below which
 # it gathers only the allowed rows
-
-
-def exact_topk(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None = None):
-    """Brute-force reference: top-k inner products of ``q`` (m, d) over ``vectors`` (n, d)."""
-    q = np.atleast_2d(q)
-    return topk_of_scores(q @ vectors.T if len(vectors) else np.zeros((len(q), 0), np.float32), k, allowed)
-
-
-def topk_of_scores(scores: np.ndarray, k: int, allowed: np.ndarray | None = None):
-    """Top-k (scores (m, k), rows (m, k)) of each row of ``scores`` (m, n), ``allowed`` rows only."""
-    n = scores.shape[1]
-    if allowed is not None:
-        scores = np.where(allowed[None, :], scores, -np.inf)
-    k_eff = min(k, n)
-    out_s = np.full((len(scores), k), -np.inf, np.float32)
-    out_r = np.full((len(scores), k), -1, np.int64)
-    if k_eff == 0:
-        return out_s, out_r
-    part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff] if k_eff < n else np.tile(np.arange(n), (len(scores), 1))
-    part_s = np.take_along_axis(scores, part, 1)
-    order = np.argsort(-part_s, axis=1, kind="stable")
-    out_r[:, :k_eff] = np.take_along_axis(part, order, 1)
-    out_s[:, :k_eff] = np.take_along_axis(part_s, order, 1)
-    out_r[~np.isfinite(out_s)] = -1
-    return out_s, out_r
 
 
 class VectorIndex:
@@ -333,15 +307,12 @@ class VectorIndex:
              by_row: bool = False, train: bool = True) -> "VectorIndex":
         """The snapshot's vectors in ``folder``; ``mapped``: left in the file, memory-mapped read-only, so
         every process that loads the snapshot (gunicorn's workers) shares one copy in the page cache and
-        reads rows on demand (a background thread reads the file through once, so they are in that cache);
-        vectors added later live in this process's memory beside them. ``by_row``: the store is read a few
-        rows at a time (cells), so a page fault reads no further ahead. ``train``: build the ANN structure the
-        configuration asks for when the snapshot has none (else searched exactly until the next ``build``)."""
+        reads rows on demand (``read_through`` puts them in that cache ahead); vectors added later live in this
+        process's memory beside them. ``by_row``: the store is read a few rows at a time (cells), so a page
+        fault reads no further ahead; so is a store searched through IVF lists (its rows are read by number).
+        ``train``: build the ANN structure the configuration asks for when the snapshot has none (else searched
+        exactly until the next ``build``)."""
         vecs = np.load(folder / f"{prefix}.vectors.npy", mmap_mode="r" if mapped else None)
-        if mapped:
-            if by_row and hasattr(mmap, "MADV_RANDOM") and getattr(vecs, "_mmap", None) is not None:
-                vecs._mmap.madvise(mmap.MADV_RANDOM)
-            threading.Thread(target=_read_through, args=(folder / f"{prefix}.vectors.npy",), daemon=True).start()
         index = cls(dim, cfg, vecs.dtype)
         owner = np.load(folder / f"{prefix}.owner.npy")
         alive = np.load(folder / f"{prefix}.alive.npy")
@@ -367,6 +338,8 @@ class VectorIndex:
             index.build()
         else:  # a snapshot saved without this index's ANN structure (one written before it had one): exact
             index.build(kind="flat")  # until the next build, rather than a k-means pass in every process opening it
+        if mapped and (by_row or isinstance(index._ann, ListIndex)):
+            page_cache.by_row(vecs)
         if index._ann is not None:
             index._gpu = backends.gpu_exact(index.vectors, index.device, cfg)
         return index
@@ -386,19 +359,6 @@ class _RowReader:
         if isinstance(rows, slice):
             rows = np.arange(*rows.indices(len(self)))
         return self._index.take(rows)
-
-
-def _read_through(path: Path) -> None:
-    """Read a file once in large pieces, so that its pages sit in the page cache that every process
-    shares: a mapped row asked for later costs no disk read (cold, 10 cells rows took ~3.5 ms a query,
-    cached 0.4; the kernel's own read-ahead on request, fadvise WILLNEED, did not warm them here)."""
-    buf = bytearray(1 << 23)
-    try:
-        with open(path, "rb", buffering=0) as fp:
-            while fp.readinto(buf):
-                pass
-    except OSError:  # a snapshot pruned meanwhile: rows are then read as they are asked for
-        pass
 
 
 def _grow(arr: np.ndarray, cap: int) -> np.ndarray:
