@@ -68,6 +68,10 @@ class Backlog:
         now = [p for p, k in todo if k in self._warm_keys][:self.step]
         return now, len(now) == len(todo)
 
+    def unapplied(self, changed: list[Product]) -> list[Product]:
+        """Those of ``changed`` not in the index yet (``stepped`` ones left out)."""
+        return [p for p in changed if _key(p) not in self._applied_keys] if self._applied_keys else changed
+
     def warmed(self, products) -> None:
         """``products`` (as stored) need no warming: their caller computed their features already."""
         self._warm_keys.update(_key(p) for p in products)

@@ -102,15 +102,19 @@ class SearchEngine:
             changed, deleted = self.backlog.changes(seq, lambda: self.catalog.changes_since(self.index.seq))
             for pid in deleted:
                 self.index.remove(pid)
-            now, complete = self.backlog.plan(changed) if defer_large else (changed, True)
-            self._embed_and_upsert(now, progress=False)
+            relabelled = self._relabel_unchanged(self.backlog.unapplied(changed))
+            self.backlog.stepped(relabelled)
+            rest = self.backlog.unapplied(changed) if relabelled else changed
+            now, complete = self.backlog.plan(rest) if defer_large else (rest, True)
+            for start in range(0, len(now), product_vectors.CHUNK):  # a chunk's vectors in memory at a time
+                self._embed_and_upsert(now[start:start + product_vectors.CHUNK], progress=False)
             if not complete:
                 self.backlog.stepped(now)
-                return len(now) + len(deleted)
+                return len(relabelled) + len(now) + len(deleted)
             self.index.seq = seq
             self.backlog.applied()
             self._refresh_fit()
-        return len(now) + len(deleted)
+        return len(relabelled) + len(now) + len(deleted)
 
     def _refresh_fit(self) -> None:
         """Re-measure the shared space's fit once the catalogue has grown or shrunk by more than a fifth (at
@@ -120,20 +124,29 @@ class SearchEngine:
             self.index.shared_fit = catalogue_fit(self.index)
             self._fit_base = n
 
+    def _relabel_unchanged(self, changed: list[Product]) -> list[Product]:
+        """Apply at once those of ``changed`` whose text and photo files are as indexed (a price feed, new
+        attributes: ``ProductIndex.relabel``, no vectors computed); returns them (the others are to embed)."""
+        same = [p for p in changed if self.index.keeps_vectors_of(p, product_vectors.content(p))]
+        if same:
+            self.index.relabel(same)
+        return same
+
     def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None,
                           keys: list[str] | None = None) -> None:
         """Embed and index ``products`` (``product_vectors.vectors``)."""
         if not products:
             return
         photo_vecs, text_vecs = product_vectors.vectors(self.embedder, self.index, products, progress, feats, keys)
+        contents = [product_vectors.content(p) for p in products]
         if len({p.id for p in products}) == len(products):
-            self.index.upsert_many(products, photo_vecs, text_vecs)
+            self.index.upsert_many(products, photo_vecs, text_vecs, contents)
             return
         at = 0  # one id twice (an API batch): in order, the last one stays
         with self.index.lock:
-            for p, tv in zip(products, text_vecs):
+            for p, tv, c in zip(products, text_vecs, contents):
                 n = len(p.images)
-                self.index.upsert(p, {k: v[at:at + n] for k, v in photo_vecs.items()}, tv)
+                self.index.upsert(p, {k: v[at:at + n] for k, v in photo_vecs.items()}, tv, c)
                 at += n
 
     # -- categories from photos ---------------------------------------------------------------
@@ -195,7 +208,8 @@ class SearchEngine:
         self.sync(defer_large=True)
         if self.index.seq < seq:  # another process's large backlog is warming: these go in now, the rest when warm
             with self.index.lock:
-                self._embed_and_upsert(stored, progress=False)
+                same = {p.id for p in self._relabel_unchanged(stored)}
+                self._embed_and_upsert([p for p in stored if p.id not in same], progress=False)
                 self._refresh_fit()
         return seq
 

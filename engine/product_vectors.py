@@ -8,6 +8,9 @@ product's vectors a second time costs reading its file and the cache.
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import numpy as np
 
 from .encoders.extras import photo_extras_of
@@ -15,6 +18,19 @@ from .types import Product
 
 CHUNK = 2_000  # products a full build embeds and indexes together: the whole catalogue's channel vectors at once
 # took about 30 kB a photo beside the index's own copy (python -m eval.engine_scale_bench --build)
+
+
+def content(product: Product) -> int:
+    """A fingerprint (non-zero 64-bit int) of what a product's vectors are computed from: its text and its photo
+    files (path, size and modification time: a file replaced in place changes it, and no photo is read)."""
+    h = hashlib.blake2b(product.text().encode("utf-8"), digest_size=8)
+    for path in product.images:
+        try:
+            st = os.stat(path)
+            h.update(f"\0{path}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8", "surrogateescape"))
+        except OSError:
+            h.update(f"\0{path}\0missing".encode("utf-8", "surrogateescape"))
+    return int.from_bytes(h.digest(), "little") | 1
 
 
 def chunks(products: list[Product], feats: np.ndarray, keys: list[str], progress: bool = False):

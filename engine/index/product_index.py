@@ -62,6 +62,7 @@ class ProductIndex:
         self.lock = threading.RLock()
         self.build_folder: Path | None = None  # set by ``spill``: where the stores' files are until ``save``
         self.reading: threading.Thread | None = None  # set by ``load``: the thread reading its files into the page cache
+        self._content = np.zeros(0, np.uint64)  # per table row: its product's ``content`` fingerprint (0: unknown)
 
     def __len__(self) -> int:
         return self.table.n_alive
@@ -102,12 +103,14 @@ class ProductIndex:
         """Each photo's probabilities of the bundle's type reader's kinds (encoders/type_reader.py)."""
         return self.channels.get("kind")
 
-    def upsert(self, product: Product, photo_vecs: dict[str, np.ndarray], text_vec: np.ndarray) -> int:
+    def upsert(self, product: Product, photo_vecs: dict[str, np.ndarray], text_vec: np.ndarray, content: int = 0) -> int:
         """Replace (or add) a product: ``photo_vecs`` maps "shared" and each photo channel to a
-        (p, size) array for its p photos; ``text_vec`` is its (dim,) text vector."""
+        (p, size) array for its p photos; ``text_vec`` is its (dim,) text vector; ``content``: the fingerprint of
+        what its vectors were computed from (``product_vectors.content``; 0: unknown)."""
         with self.lock:
             self.remove(product.id)
             row = self.table.add(product)
+            self._remember(np.asarray([row]), [content])
             shared = photo_vecs["shared"]
             self.photos.add(shared, np.full(len(shared), row))
             for name, vecs in self.channels.items():
@@ -115,10 +118,11 @@ class ProductIndex:
             self.texts.add(text_vec[None, :], np.asarray([row]))
             return row
 
-    def upsert_many(self, products: list[Product], photo_vecs: dict[str, np.ndarray], text_vecs: np.ndarray) -> list[int]:
+    def upsert_many(self, products: list[Product], photo_vecs: dict[str, np.ndarray], text_vecs: np.ndarray,
+                    contents: list[int] | None = None) -> list[int]:
         """``upsert`` for many products with distinct ids at once (each channel's vectors appended in one call):
         ``photo_vecs`` maps "shared" and each photo channel to (photos, size) for all their photos in order,
-        ``text_vecs`` is (products, dim). Returns their rows."""
+        ``text_vecs`` is (products, dim), ``contents`` their fingerprints. Returns their rows."""
         if len({p.id for p in products}) != len(products):
             raise ValueError("upsert_many takes products with distinct ids")
         with self.lock:
@@ -131,7 +135,33 @@ class ProductIndex:
             for name, vecs in self.channels.items():
                 vecs.add(photo_vecs[name], owners)
             self.texts.add(text_vecs, np.asarray(rows, np.int64))
+            self._remember(np.asarray(rows, np.int64), contents if contents is not None else [0] * len(rows))
             return rows
+
+    def keeps_vectors_of(self, product: Product, content: int) -> bool:
+        """Whether the index holds ``product``'s id with vectors computed from the same ``content`` (its text and
+        photo files unchanged: only its price, category or attributes differ, or nothing)."""
+        row = self.table.row_of.get(product.id)
+        return bool(content) and row is not None and row < len(self._content) and int(self._content[row]) == content
+
+    def relabel(self, products: list[Product]) -> None:
+        """Apply new prices, categories and attributes of products whose vectors stay (``keeps_vectors_of``): a new
+        attribute row each, given the old row's vectors in every store (renumbered, nothing copied or computed: a
+        price feed no longer re-embeds its products nor appends their vectors again)."""
+        with self.lock:
+            for product in products:
+                old = self.table.kill(product.id)
+                row = self.table.add(product)
+                for store in self.stores().values():
+                    store.move_owner(old, row)
+                self._remember(np.asarray([row]), [int(self._content[old])])
+
+    def _remember(self, rows: np.ndarray, contents) -> None:
+        if len(self._content) < len(self.table.ids):
+            grown = np.zeros(max(len(self.table.ids), 2 * len(self._content), 64), np.uint64)
+            grown[: len(self._content)] = self._content
+            self._content = grown
+        self._content[rows] = np.asarray(contents, np.uint64)
 
     def remove(self, product_id: str) -> bool:
         with self.lock:
@@ -184,6 +214,7 @@ class ProductIndex:
                 store.save(tmp, prefix, mapped=maps_channels(self.cfg))
             self.discard_build()  # its files moved into the snapshot
             self.table.save(tmp)
+            np.save(tmp / "content.npy", self._content[: len(self.table.ids)])
             if self.look_stats is not None:
                 np.save(tmp / "look_stats.npy", np.stack(self.look_stats))
             meta = {"format": SNAPSHOT_FORMAT, "dim": self.dim, "photo_channels": self.photo_channels, "fingerprint": self.fingerprint,
@@ -244,6 +275,9 @@ class ProductIndex:
             index.reading = read_through([[f for p, f in files.items() if p in searched],
                                           [f for p, f in files.items() if p not in searched]],
                                          int(READ_THROUGH_SHARE * physical_memory()))
+        if (folder / "content.npy").exists() and table is not None:  # (none before the thirtieth session: unknown)
+            content = np.load(folder / "content.npy")
+            index._remember(np.arange(len(content)), content)
         if (folder / "look_stats.npy").exists():
             stats = np.load(folder / "look_stats.npy")
             index.look_stats = (stats[0], stats[1])
