@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     eng = SearchEngine.open(EngineConfig(data_dir=str(args.data_dir)))
-    ids = random.Random(args.seed).sample(eng.index.table.ids, args.products)
+    ids = random.Random(args.seed).sample(sorted(eng.index.table.row_of), args.products)  # live products
     price = round(random.Random(args.seed).uniform(1, 2), 2)
     rows = {prefix: len(store) for prefix, store in eng.index.stores().items()}
     feed = Catalog(args.data_dir / "catalog.db")
