@@ -16,8 +16,8 @@ import numpy as np
 from .encoders.extras import photo_extras_of
 from .types import Product
 
-CHUNK = 2_000  # products a full build embeds and indexes together: the whole catalogue's channel vectors at once
-# took about 30 kB a photo beside the index's own copy (python -m eval.engine_scale_bench --build)
+CHUNK = 2_000  # products a full build (or a sync) embeds and indexes together: the whole catalogue's channel vectors
+# at once took about 30 kB a photo beside the index's own copy (python -m eval.engine_scale_bench --build)
 
 
 def content(product: Product) -> int:

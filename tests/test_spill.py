@@ -221,3 +221,16 @@ def test_a_loaded_index_reads_its_files_in_the_background(tmp_path):
     loaded.reading.join(10)
     assert not loaded.reading.is_alive()
     assert ProductIndex.load(tmp_path, replace(cfg, mapped_channels=False), "fp", {}).reading is None
+
+
+def test_an_empty_catalogue_builds_an_empty_index(built_shop, tmp_path):
+    """No products: the build's files hold no rows, the snapshot opens and a search finds nothing."""
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    shutil.copytree(built_shop.path / "bundle", folder / "bundle")
+    cfg = replace(built_shop, data_dir=str(folder))
+    engine = SearchEngine.build(cfg, ModelBundle.load(folder / "bundle"))
+    assert len(engine.index) == 0 and all(len(store) == 0 for store in engine.index.stores().values())
+    reopened = SearchEngine.open(cfg)
+    assert len(reopened.index) == 0
+    assert len(reopened.search(Query(text="dress", k=3)).results) == 0
