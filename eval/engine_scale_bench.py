@@ -265,7 +265,10 @@ def build_bench(src: Path, dest: Path, chunks: list[int]) -> None:
     for chunk in chunks:
         code = (f"import json; from pathlib import Path; from eval.engine_scale_bench import build_figures; "
                 f"print(json.dumps(build_figures(Path({str(dest)!r}), {chunk})))")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if out.returncode:
+            print(f"full build, {chunk:,} products a chunk, failed:\n{out.stderr.strip().splitlines()[-1]}", flush=True)
+            continue
         print(f"full build, {chunk:,} products a chunk: {json.loads(out.stdout.strip().splitlines()[-1])}", flush=True)
 
 
