@@ -102,9 +102,8 @@ class SearchEngine:
             changed, deleted = self.backlog.changes(seq, lambda: self.catalog.changes_since(self.index.seq))
             for pid in deleted:
                 self.index.remove(pid)
-            relabelled = self._relabel_unchanged(self.backlog.unapplied(changed))
+            relabelled, rest = self._relabel_unchanged(self.backlog.unapplied(changed))
             self.backlog.stepped(relabelled)
-            rest = self.backlog.unapplied(changed) if relabelled else changed
             now, complete = self.backlog.plan(rest) if defer_large else (rest, True)
             for start in range(0, len(now), product_vectors.CHUNK):  # a chunk's vectors in memory at a time
                 self._embed_and_upsert(now[start:start + product_vectors.CHUNK], progress=False)
@@ -124,13 +123,14 @@ class SearchEngine:
             self.index.shared_fit = catalogue_fit(self.index)
             self._fit_base = n
 
-    def _relabel_unchanged(self, changed: list[Product]) -> list[Product]:
+    def _relabel_unchanged(self, changed: list[Product]) -> tuple[list[Product], list[Product]]:
         """Apply at once those of ``changed`` whose text and photo files are as indexed (a price feed, new
-        attributes: ``ProductIndex.relabel``, no vectors computed); returns them (the others are to embed)."""
-        same = [p for p in changed if self.index.keeps_vectors_of(p, product_vectors.content(p))]
+        attributes: ``ProductIndex.relabel``, no vectors computed); returns (them, the others: to embed)."""
+        keep = [self.index.keeps_vectors_of(p, product_vectors.content(p)) for p in changed]
+        same = [p for p, k in zip(changed, keep) if k]
         if same:
             self.index.relabel(same)
-        return same
+        return same, [p for p, k in zip(changed, keep) if not k]
 
     def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None,
                           keys: list[str] | None = None) -> None:
@@ -208,8 +208,7 @@ class SearchEngine:
         self.sync(defer_large=True)
         if self.index.seq < seq:  # another process's large backlog is warming: these go in now, the rest when warm
             with self.index.lock:
-                same = {p.id for p in self._relabel_unchanged(stored)}
-                self._embed_and_upsert([p for p in stored if p.id not in same], progress=False)
+                self._embed_and_upsert(self._relabel_unchanged(stored)[1], progress=False)
                 self._refresh_fit()
         return seq
 

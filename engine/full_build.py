@@ -96,8 +96,8 @@ def photo_channels(config: EngineConfig, bundle: ModelBundle, embedder: Embedder
 
 def _file_bytes(index: ProductIndex, photos: int, products: int, feature_dim: int) -> int:
     """The size of a build's files: every store's rows and the photos' features."""
-    stores = sum((products if prefix == "texts" else photos) * store.dim * store.dtype.itemsize
-                 for prefix, store in index.stores().items())
+    rows = index.rows_for(photos, products)
+    stores = sum(rows[prefix] * store.dim * store.dtype.itemsize for prefix, store in index.stores().items())
     return stores + photos * feature_dim * 4
 
 

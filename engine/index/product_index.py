@@ -186,9 +186,14 @@ class ProductIndex:
         up front). Call on an empty index; ``discard_build`` removes the folder when the build fails."""
         with self.lock:
             self.build_folder = spill.build_folder(Path(root))
+            rows = self.rows_for(photos, products)
             for prefix, store in self.stores().items():
-                store.spill(self.build_folder / f"{prefix}.vectors.npy", products if prefix == "texts" else photos)
+                store.spill(self.build_folder / f"{prefix}.vectors.npy", rows[prefix])
             return self.build_folder
+
+    def rows_for(self, photos: int, products: int) -> dict[str, int]:
+        """How many rows each store (``stores``) holds for ``photos`` photos of ``products`` products."""
+        return {prefix: products if prefix == "texts" else photos for prefix in self.stores()}
 
     def discard_build(self) -> None:
         spill.remove(self.build_folder)
