@@ -219,38 +219,24 @@ def agreement(eng: SearchEngine, other: SearchEngine, n: int = 60, seed: int = 0
     return out
 
 
-def _status_mb(field: str) -> int:
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    return int(status.get(field, "0 kB").split()[0]) // 1024
-
-
 def build_figures(folder: Path, chunk: int) -> dict:
     """Run in a fresh interpreter: ``SearchEngine.build`` over ``folder`` (its feature cache holds every photo's
     tower passes: the copies share their source's files) with ``product_vectors.CHUNK`` = ``chunk``. Peak memory
     two ways: resident (VmHWM: counts the pages of files the build maps, which the kernel can write back and drop)
     and anonymous (RssAnon, sampled every 20 ms: memory only this process's own, what runs a machine out)."""
-    import threading
-
     from engine import product_vectors
     from engine.encoders.bundle import ModelBundle
 
+    from .proc_status import PeakAnon, status_kb
+
     product_vectors.CHUNK = chunk
     cfg = EngineConfig(data_dir=str(folder))
-    peak_anon, done = [0], threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            peak_anon[0] = max(peak_anon[0], _status_mb("RssAnon"))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    t = time.perf_counter()
-    eng = SearchEngine.build(cfg, ModelBundle.load(folder / "bundle"))
-    seconds = time.perf_counter() - t
-    done.set()
-    sampler.join()
-    return {"products": len(eng.index), "build_s": round(seconds, 1), "peak_rss_mb": _status_mb("VmHWM"),
-            "peak_anon_mb": peak_anon[0]}
+    with PeakAnon() as peak:
+        t = time.perf_counter()
+        eng = SearchEngine.build(cfg, ModelBundle.load(folder / "bundle"))
+        seconds = time.perf_counter() - t
+    return {"products": len(eng.index), "build_s": round(seconds, 1), "peak_rss_mb": status_kb("VmHWM") // 1024,
+            "peak_anon_mb": peak.mb}
 
 
 def build_bench(src: Path, dest: Path, chunks: list[int]) -> None:

@@ -31,6 +31,8 @@ from engine.config import IndexConfig
 from engine.index.product_index import ProductIndex
 from engine.types import Product
 
+from .proc_status import status_kb
+
 DIM = 16
 COLOURS = ["black", "white", "red", "blue", "navy", "green", "grey", "beige", "brown", "pink"]
 FINGERPRINT = "open-bench"
@@ -67,8 +69,7 @@ def build(folder: Path, n: int, chunk: int = 5_000) -> None:
 
 
 def _rss_kb() -> tuple[int, int]:
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+    return status_kb("VmRSS"), status_kb("VmHWM")
 
 
 def _open(folder: Path) -> ProductIndex:

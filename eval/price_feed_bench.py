@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,12 +23,7 @@ from engine.config import EngineConfig
 from engine.engine import SearchEngine
 from engine.types import Filters, Query
 
-
-def _anon_mb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1]) // 1024
-    return 0
+from .proc_status import PeakAnon, status_kb
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,24 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     products = list(feed.get_many(ids).values())
     feed.upsert([p.with_(price=price, attributes={**p.attributes, "stock": f"s{args.seed}"}) for p in products])
     written = time.perf_counter() - t
-    before, peak, done = _anon_mb(), [0], threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            peak[0] = max(peak[0], _anon_mb())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    t = time.perf_counter()
-    applied = eng.sync()
-    seconds = time.perf_counter() - t
-    done.set()
-    sampler.join()
+    before = status_kb("RssAnon") // 1024
+    with PeakAnon() as peak:
+        t = time.perf_counter()
+        applied = eng.sync()
+        seconds = time.perf_counter() - t
     grown = {prefix: len(store) - rows[prefix] for prefix, store in eng.index.stores().items()}
     hits = eng.search(Query(text=products[0].title, k=20, filters=Filters(min_price=price, max_price=price,
                                                                            attributes={"stock": f"s{args.seed}"})))
     print(f"{len(eng.index):,} products; a feed of {len(products):,} new prices written in {written:.1f} s; "
-          f"sync applied {applied:,} in {seconds:.1f} s; anonymous memory {before:,} MB before, {peak[0]:,} MB at "
+          f"sync applied {applied:,} in {seconds:.1f} s; anonymous memory {before:,} MB before, {peak.mb:,} MB at "
           f"its peak; vector rows added: {grown}; a filtered search on the new price and stock finds "
           f"{len(hits.results)} (all at the new price: {all(r.product.price == price for r in hits.results)})")
     return 0
