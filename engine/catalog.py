@@ -151,7 +151,7 @@ class Catalog:
                 if old:  # updated in place: its row, and its terms where its words did not change (a price), stay
                     conn.execute(f"UPDATE products SET {_SET} WHERE rowid = ?", (*values, old[0]))
                     if self.lexical and old[1:] != (*values[1:4], values[7]):
-                        lexicon.rewrite(conn, old[0], p)
+                        lexicon.rewrite(conn, old[0], p, old[2])
                 else:
                     added += 1
                     cur = conn.execute(f"INSERT INTO products ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", values)

@@ -83,6 +83,8 @@ def _bases(word: str) -> list[str]:
 
 def _plain(text: str) -> str:
     """Lower case, accents off ("Café" -> "cafe"), full-width forms folded (NFKC)."""
+    if text.isascii():  # the same, without the two normalisations (most of a description's cost)
+        return text.lower()
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
     return "".join(c for c in text if not unicodedata.combining(c))
 
@@ -112,9 +114,12 @@ def terms(text: str) -> list[str]:
 def document(p: Product) -> tuple[str, str]:
     """(title column, body column) of a product: the terms of its title, category path and attribute
     values; of its description."""
+    return _title_terms(p), " ".join(terms_of(p.description))
+
+
+def _title_terms(p: Product) -> str:
     values = " ".join(str(v) for v in p.attributes.values())
-    return (" ".join(terms_of(f"{p.title} {p.category.replace('/', ' ')} {values}")),
-            " ".join(terms_of(p.description)))
+    return " ".join(terms_of(f"{p.title} {p.category.replace('/', ' ')} {values}"))
 
 
 _SUPPORTED: bool | None = None
@@ -140,16 +145,27 @@ def write(conn: sqlite3.Connection, rowid: int, p: Product) -> None:
     each of its distinct terms counted once more in ``lexicon_df``."""
     title, body = document(p)
     conn.execute("INSERT INTO lexicon (rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
-    conn.executemany("INSERT INTO lexicon_df (term, n) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET n = n + 1",
-                     [(t,) for t in set(title.split()) | set(body.split())])
+    _count(conn, set(title.split()) | set(body.split()), +1)
 
 
-def rewrite(conn: sqlite3.Connection, rowid: int, p: Product) -> None:
+def rewrite(conn: sqlite3.Connection, rowid: int, p: Product, old_description: str | None = None) -> None:
     """The terms of a product stored again under the same ``rowid``: rewritten only where its title,
-    category, attributes or description changed their terms (a price feed's updates leave them be)."""
-    if conn.execute("SELECT title, body FROM lexicon WHERE rowid = ?", (rowid,)).fetchone() != document(p):
-        forget(conn, rowid)
+    category, attributes or description changed their terms (a price feed's updates leave them be).
+    ``old_description``: the description stored before; when it is the product's, its terms are the stored
+    ones (a stock or colour feed cuts only the title column's few words again). Only the terms that came or
+    went are counted again in ``lexicon_df``."""
+    row = conn.execute("SELECT title, body FROM lexicon WHERE rowid = ?", (rowid,)).fetchone()
+    if row is None:
         write(conn, rowid, p)
+        return
+    new = (_title_terms(p), row[1] if old_description == p.description else " ".join(terms_of(p.description)))
+    if new == tuple(row):
+        return
+    conn.execute("DELETE FROM lexicon WHERE rowid = ?", (rowid,))
+    conn.execute("INSERT INTO lexicon (rowid, title, body) VALUES (?, ?, ?)", (rowid, *new))
+    before, after = _term_set(row), _term_set(new)
+    _count(conn, before - after, -1)
+    _count(conn, after - before, +1)
 
 
 def forget(conn: sqlite3.Connection, rowid: int) -> None:
@@ -157,8 +173,20 @@ def forget(conn: sqlite3.Connection, rowid: int) -> None:
     if row is None:
         return
     conn.execute("DELETE FROM lexicon WHERE rowid = ?", (rowid,))
-    gone = [(t,) for t in set(row[0].split()) | set(row[1].split())]
-    conn.executemany("UPDATE lexicon_df SET n = n - 1 WHERE term = ?", gone)
+    _count(conn, _term_set(row), -1)
+
+
+def _term_set(columns: Sequence[str]) -> set[str]:
+    return {t for column in columns for t in column.split()}
+
+
+def _count(conn: sqlite3.Connection, terms: Iterable[str], step: int) -> None:
+    """Each term counted ``step`` (+1 or -1) more products in ``lexicon_df``."""
+    if step > 0:
+        conn.executemany("INSERT INTO lexicon_df (term, n) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET n = n + 1",
+                         [(t,) for t in terms])
+    else:
+        conn.executemany("UPDATE lexicon_df SET n = n - 1 WHERE term = ?", [(t,) for t in terms])
 
 
 def backfill(conn: sqlite3.Connection) -> int:

@@ -115,6 +115,33 @@ def test_term_counts_follow_writes(catalog):
     assert df("chaz") == 0 and df("hoodie") == 2 and catalog.count() == len(catalog) == 5
 
 
+def _lexicon_state(c: Catalog) -> tuple[dict, dict]:
+    conn = c._conn()
+    docs = dict(conn.execute("SELECT p.id, l.title || '|' || l.body FROM lexicon l JOIN products p ON p.rowid = l.rowid"))
+    return docs, dict(conn.execute("SELECT term, n FROM lexicon_df WHERE n > 0"))
+
+
+def test_rewrites_leave_the_words_and_counts_a_fresh_catalogue_of_the_same_products_has(catalog, tmp_path):
+    """Attribute feeds reuse the stored description's terms and count only the terms that came or went:
+    after any mix of writes the lexicon equals that of the same products written once."""
+    catalog.upsert([HOODIES[1].with_(attributes={"colour": "red", "stock": "in"}),  # an attribute: title column
+                    HOODIES[2].with_(description="A red hoodie, Café dots. 红色"),  # the description alone
+                    HOODIES[0].with_(title="Chaz Hoodie", attributes={"colour": "grey"})])
+    catalog.upsert([HOODIES[1].with_(attributes={"colour": "red", "stock": "out"}), HOODIES[3].with_(price=3.0)])
+    catalog.delete("t1")
+    fresh = Catalog(tmp_path / "fresh.db")
+    fresh.upsert([catalog.get(pid) for pid in catalog.ids()])
+    assert _lexicon_state(catalog) == _lexicon_state(fresh)
+    fresh.close()
+
+
+@pytest.mark.parametrize("text", ["Red Striped HOODIE, 100% cotton", "", "tab\there"])
+def test_plain_ascii_text_takes_the_same_path_as_any_other(text):
+    import unicodedata
+    slow = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
+    assert lexicon._plain(text) == "".join(c for c in slow if not unicodedata.combining(c))
+
+
 def test_matches_put_titles_holding_every_word_first_ranked_or_not(catalog, monkeypatch):
     catalog.upsert([Product(id="x1", title="Striped scarf", description="red hoodie colours", category="Scarves")])
     ranked = [pid for pid, _ in catalog.search_words("red striped hoodie", 10)]
