@@ -1,11 +1,17 @@
 """Each row's (attribute, value) pairs as integer codes, for filters, refine counts and boost rules.
 
 One vocabulary of the pairs (per attribute: value lower-cased -> code; each code's value as the catalogue first
-wrote it), the rows' codes one after another in one flat array (``starts`` marks where a row's begin, as CSR
-does), and an inverted index for filters: ``code << 32 | row`` keys kept sorted, plus a short unsorted tail of the
+wrote it), the rows' codes one after another in one flat array (``begin`` and ``end`` mark each row's, as CSR
+does with one array; saved as CSR), and an inverted index for filters: ``code << 32 | row`` keys kept sorted, plus a short unsorted tail of the
 latest rows, merged in when it passes 1/16 of the sorted part. Against one Python tuple of string pairs per row
 and a dict of row lists per value (before the twenty-ninth session) this keeps a product's pairs in 12 bytes each
 plus its new values' vocabulary entries (``python -m eval.open_bench``), and a filter reads its rows as a slice.
+
+A row's pairs can be stated again in place (``restate``: a feed's new stock or colour for a product whose vectors
+stay): its new codes are appended to the flat array and its ``begin`` / ``end`` point at them; the inverted index
+keeps the row under its old codes until the next rebuild, so rows read from it that were restated since are
+checked against their current codes (``rows_holding``). The index is rebuilt from the rows at the next merge
+after a restate, or once more rows were restated than a merge's tail allows.
 """
 
 from __future__ import annotations
@@ -57,31 +63,61 @@ class PairCodes:
         self._codes: list[dict[str, int]] = []  # attribute id -> value (lower-cased) -> code
         self._shown: list[str] = []  # code -> the value as first written (the lower-cased key's object when equal)
         self._attribute_of = Growable(np.int32)  # code -> attribute id
-        self._starts = Growable(np.int64, [0])  # row r's codes are entries[starts[r]:starts[r + 1]]
+        self._begin = Growable(np.int64)  # row r's codes are entries[begin[r]:end[r]]
+        self._end = Growable(np.int64)
         self._entries = Growable(np.int32)
         self._sorted = np.zeros(0, np.int64)  # code << 32 | row, sorted: every entry but the tail's
         self._tail_codes = Growable(np.int64)
         self._tail_rows = Growable(np.int64)
+        self._restated = np.zeros(0, bool)  # rows restated since the inverted index was last rebuilt
+        self._n_restated = 0
 
     @property
     def rows(self) -> int:
-        return len(self._starts) - 1
+        return len(self._end)
 
     def add_row(self, pairs) -> int:
         """Append a row holding ``pairs`` ((attribute lower-cased, value as written and stripped), each non-empty;
         repeats count once); returns its row number."""
-        row, codes = self.rows, []
+        row, codes = self.rows, self._codes_for(pairs)
+        self._begin.append(len(self._entries))
+        self._entries.extend(codes)
+        self._end.append(len(self._entries))
+        self._index(row, codes)
+        return row
+
+    def restate(self, row: int, pairs) -> None:
+        """``row`` holds ``pairs`` (as ``add_row`` takes them) instead of what it held."""
+        codes = self._codes_for(pairs)
+        old = set(self.codes_of(row).tolist())
+        if set(codes) == old:
+            return
+        self._begin.view()[row] = len(self._entries)
+        self._entries.extend(codes)
+        self._end.view()[row] = len(self._entries)
+        if len(self._restated) <= row:
+            self._restated = np.concatenate([self._restated, np.zeros(max(row + 1, 2 * len(self._restated), 64)
+                                                                      - len(self._restated), bool)])
+        if not self._restated[row]:
+            self._restated[row] = True
+            self._n_restated += 1
+        self._index(row, [c for c in codes if c not in old])
+        if self._n_restated > max(TAIL, len(self._sorted) // 16):
+            self._rebuild()
+
+    def _codes_for(self, pairs) -> list[int]:
+        codes: list[int] = []
         for attribute, value in pairs:
             code = self._code(attribute, value)
             if code not in codes:
                 codes.append(code)
-        self._entries.extend(codes)
-        self._starts.append(len(self._entries))
+        return codes
+
+    def _index(self, row: int, codes: list[int]) -> None:
         self._tail_codes.extend(codes)
         self._tail_rows.extend([row] * len(codes))
         if len(self._tail_codes) > max(TAIL, len(self._sorted) // 16):
-            self._merge()
-        return row
+            self._rebuild() if self._n_restated else self._merge()
 
     def _code(self, attribute: str, value: str) -> int:
         aid = self._attribute_id.get(attribute)
@@ -103,10 +139,23 @@ class PairCodes:
         self._tail_codes.clear()
         self._tail_rows.clear()
 
+    def _rebuild(self) -> None:
+        """The inverted index from every row's current codes (nothing stale, nothing twice)."""
+        begin, end = self._begin.view(), self._end.view()
+        owner = np.repeat(np.arange(self.rows, dtype=np.int64), end - begin)
+        codes = self._entries.view()[ranges(begin, end)].astype(np.int64)
+        self._sorted = np.sort((codes << 32) | owner)
+        self._tail_codes.clear()
+        self._tail_rows.clear()
+        self._restated[:] = False
+        self._n_restated = 0
+
     # -- saving ---------------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"pair_attribute": self._attribute_of.view(), "pair_starts": self._starts.view(),
-                "pair_entries": self._entries.view()}
+        begin, end = self._begin.view(), self._end.view()
+        starts = np.concatenate([[0], np.cumsum(end - begin)]).astype(np.int64)  # restated rows' codes in place
+        return {"pair_attribute": self._attribute_of.view(), "pair_starts": starts,
+                "pair_entries": self._entries.view()[ranges(begin, end)]}
 
     def words(self) -> dict[str, list[str]]:
         return {"attributes": self.attributes, "shown": self._shown}
@@ -126,9 +175,9 @@ class PairCodes:
             out._codes[aid][key] = code
             out._shown.append(key if key == shown else shown)
         out._attribute_of = Growable(np.int32, attribute_of)
-        out._starts = Growable(np.int64, arrays["pair_starts"])
+        starts = np.asarray(arrays["pair_starts"], np.int64)
+        out._begin, out._end = Growable(np.int64, starts[:-1]), Growable(np.int64, starts[1:])
         out._entries = Growable(np.int32, arrays["pair_entries"])
-        starts = out._starts.view()
         owner = np.repeat(np.arange(out.rows, dtype=np.int64), np.diff(starts))
         out._sorted = np.sort((out._entries.view().astype(np.int64) << 32) | owner)
         return out
@@ -157,17 +206,24 @@ class PairCodes:
             return np.zeros(0, np.int64)
         lo, hi = np.searchsorted(self._sorted, [np.int64(code) << 32, np.int64(code + 1) << 32])
         tail = self._tail_rows.view()[self._tail_codes.view() == code]
-        return np.concatenate([self._sorted[lo:hi] & _LOW, tail])
+        rows = np.concatenate([self._sorted[lo:hi] & _LOW, tail])
+        if not self._n_restated:
+            return rows
+        restated = np.zeros(len(rows), bool)
+        inside = rows < len(self._restated)
+        restated[inside] = self._restated[rows[inside]]
+        check = np.unique(rows[restated])  # under a code it no longer holds, or under one twice
+        owner, held = self.gather(check)
+        return np.concatenate([rows[~restated], check[np.unique(owner[held == code])]])
 
     def codes_of(self, row: int) -> np.ndarray:
-        starts = self._starts.view()
-        return self._entries.view()[starts[row]: starts[row + 1]]
+        return self._entries.view()[self._begin.view()[row]: self._end.view()[row]]
 
     def gather(self, rows) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``rows``, code) of every pair the given rows hold, row after row."""
-        starts = self._starts.view()
         rows = np.asarray(rows, np.int64)
-        begin, lengths = starts[rows], starts[rows + 1] - starts[rows]
+        begin = self._begin.view()[rows]
+        lengths = self._end.view()[rows] - begin
         return np.repeat(np.arange(len(rows)), lengths), self._entries.view()[ranges(begin, begin + lengths)]
 
     def counts(self, rows, limits: dict[str, int | None]) -> list[tuple[str, int, int]]:

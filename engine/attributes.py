@@ -48,12 +48,12 @@ class AttributeTable:
         self.categories: list[str] = []  # code -> category path as given
         self._cat_code: dict[str, int] = {}  # lower-cased path -> code
         self._n_alive = 0  # kept by add/kill, so counting never scans
-        self._version = 0  # bumped by every add/kill (cache key)
+        self._version = 0  # bumped by every add/kill/restate (cache key)
         self._facets: tuple[int, dict[str, int]] | None = None  # (version, counts over all live rows)
         self._subtree_rows: dict[str, Growable] = {}  # lower-cased path -> rows at or below it (dead included)
         self._subtree_codes: dict[str, list[int]] = {}  # lower-cased path -> category codes at or below it
         self.pairs = PairCodes()  # row -> its (attribute, value) pairs as codes ("color" as "colour"), code -> rows
-        self._holding: dict[str, int] = {}  # attribute -> rows ever added holding it (dead included)
+        self._holding: dict[str, int] = {}  # attribute -> rows holding it (dead ones included)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -92,13 +92,32 @@ class AttributeTable:
         for prefix in _prefixes(product.category):
             self._subtree_rows.setdefault(prefix, Growable(np.int64)).append(row)
         self._predicted[row] = product.category_predicted
-        pairs = []
-        for name, value in product.attributes.items():
-            key = _canonical(name.lower())
-            self._holding[key] = self._holding.get(key, 0) + 1
-            pairs.extend((key, v.strip()) for v in str(value).split("|") if v.strip())
+        pairs = _pairs(product)
+        self._count_holding(pairs, +1)
         self.pairs.add_row(pairs)
         return row
+
+    def restate(self, product: Product) -> int:
+        """The live row of ``product``'s id holds its price, category and attributes instead (a feed's changes for
+        a product whose vectors stay: no row added, so the stores' rows stay theirs); returns the row."""
+        row = self.row_of[product.id]
+        self._version += 1
+        self._price[row] = np.nan if product.price is None else product.price
+        code = self._category_code(product.category)
+        if code != self._cat[row]:
+            self._cat[row] = code
+            for prefix in _prefixes(product.category):  # the old subtrees' postings keep it: ``_category_mask``
+                self._subtree_rows.setdefault(prefix, Growable(np.int64)).append(row)  # reads the row's code
+        self._predicted[row] = product.category_predicted
+        pairs = _pairs(product)
+        self._count_holding([self.pairs.pair(code) for code in self.pairs.codes_of(row).tolist()], -1)
+        self._count_holding(pairs, +1)
+        self.pairs.restate(row, pairs)
+        return row
+
+    def _count_holding(self, pairs: list[tuple[str, str]], step: int) -> None:
+        for key in {attribute for attribute, _ in pairs}:
+            self._holding[key] = self._holding.get(key, 0) + step
 
     def kill(self, product_id: str) -> int | None:
         row = self.row_of.pop(product_id, None)
@@ -192,12 +211,12 @@ class AttributeTable:
         every row), else by a lookup table over the category-code column."""
         codes = self.subtree_codes(category)
         rows = self._subtree_rows[category.strip("/").lower()]
-        if len(rows) * 2 < len(self.ids):
-            m = np.zeros(len(self.ids), bool)
-            m[rows.view()] = True
-            return m
         lut = np.zeros(len(self.categories), bool)
         lut[codes] = True
+        if len(rows) * 2 < len(self.ids):
+            m = np.zeros(len(self.ids), bool)
+            m[rows.view()] = lut[self._cat[rows.view()]]  # a row restated into another category is still listed
+            return m
         return lut[self.category_code]
 
     def subtree_codes(self, category: str) -> np.ndarray:
@@ -269,6 +288,12 @@ class AttributeTable:
         if mask is None:
             self._facets = (self._version, out)
         return dict(out)
+
+
+def _pairs(product: Product) -> list[tuple[str, str]]:
+    """The product's (attribute lower-cased, value) pairs as ``PairCodes`` takes them ("|" separates values)."""
+    return [(_canonical(name.lower()), v.strip()) for name, value in product.attributes.items()
+            for v in str(value).split("|") if v.strip()]
 
 
 def _canonical(name: str) -> str:

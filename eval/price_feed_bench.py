@@ -5,7 +5,8 @@
 Opens the data folder with ``SearchEngine.open``, then writes new prices (and a "stock" attribute) for
 ``--products`` of its products through a second ``Catalog`` (another process's feed, as `shopsight import` writes
 it), and times ``SearchEngine.sync`` applying them in the engine, with the engine process's anonymous memory
-(RssAnon, sampled every 20 ms) before and at its peak, and the vector rows each store holds before and after.
+(RssAnon, sampled every 20 ms) before and at its peak, and the rows each vector store and the attribute table hold
+before and after.
 Checks a filtered search sees the new prices. Writes to the folder's catalogue (prices only).
 """
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ids = random.Random(args.seed).sample(sorted(eng.index.table.row_of), args.products)  # live products
     price = round(random.Random(args.seed).uniform(1, 2), 2)
     rows = {prefix: len(store) for prefix, store in eng.index.stores().items()}
+    table_rows = len(eng.index.table)
     feed = Catalog(args.data_dir / "catalog.db")
     t = time.perf_counter()
     products = list(feed.get_many(ids).values())
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                            attributes={"stock": f"s{args.seed}"})))
     print(f"{len(eng.index):,} products; a feed of {len(products):,} new prices written in {written:.1f} s; "
           f"sync applied {applied:,} in {seconds:.1f} s; anonymous memory {before:,} MB before, {peak.mb:,} MB at "
-          f"its peak; vector rows added: {grown}; a filtered search on the new price and stock finds "
+          f"its peak; vector rows added: {grown}; attribute table rows added: {len(eng.index.table) - table_rows:,}; a filtered search on the new price and stock finds "
           f"{len(hits.results)} (all at the new price: {all(r.product.price == price for r in hits.results)})")
     return 0
 

@@ -44,6 +44,35 @@ def test_codes_read_back_what_each_row_holds(monkeypatch, tail):
         assert len(codes.codes_of(r)) == len(held[r])  # "Acme" and "acme" in one row count once
 
 
+@pytest.mark.parametrize("tail", [1, 5, 4096])
+def test_rows_restated_read_back_their_new_pairs_only(monkeypatch, tail):
+    monkeypatch.setattr(attribute_pairs, "TAIL", tail)
+    rows = _rows(120)
+    codes = PairCodes()
+    for pairs in rows:
+        codes.add_row(pairs)
+    rng = random.Random(5)
+    again = _rows(400, seed=9)
+    for step, pairs in enumerate(again):  # rows restated, some several times, some back to what they held
+        r = rng.randrange(len(rows))
+        rows[r] = pairs if step % 7 else rows[(r + 1) % len(rows)]
+        codes.restate(r, rows[r])
+        if step % 50 == 0:
+            codes.add_row(pairs)
+            rows.append(pairs)
+    held = [{(a, v.lower()) for a, v in pairs} for pairs in rows]
+    for wanted in [("brand", "ACME"), ("colour", "navy blue"), ("colour", "red"), ("size", "s"),
+                   ("link", "https://x.example/7"), ("link", "https://x.example/301")]:
+        expected = [r for r, h in enumerate(held) if (wanted[0], wanted[1].lower()) in h]
+        assert sorted(codes.rows_holding(codes.lookup(*wanted)).tolist()) == expected  # each once
+    chosen = list(range(len(rows)))
+    assert codes.values(chosen, "colour") == [frozenset(v for a, v in h if a == "colour") for h in held]
+    restored = PairCodes.restore(codes.arrays(), codes.words())
+    for r in chosen:
+        assert {restored.pair(c) for c in restored.codes_of(r).tolist()} == held[r]
+    assert len(restored.arrays()["pair_entries"]) == sum(len(h) for h in held)  # saved without the old codes
+
+
 def test_counts_and_holding_match_a_plain_count():
     rows = _rows(97, seed=3)
     codes = PairCodes()

@@ -145,16 +145,12 @@ class ProductIndex:
         return bool(content) and row is not None and row < len(self._content) and int(self._content[row]) == content
 
     def relabel(self, products: list[Product]) -> None:
-        """Apply new prices, categories and attributes of products whose vectors stay (``keeps_vectors_of``): a new
-        attribute row each, given the old row's vectors in every store (renumbered, nothing copied or computed: a
-        price feed no longer re-embeds its products nor appends their vectors again)."""
+        """Apply new prices, categories and attributes of products whose vectors stay (``keeps_vectors_of``) to their
+        rows in place (``AttributeTable.restate``: nothing computed, copied or added to any store or to the table; a
+        price feed neither re-embeds its products nor grows the index)."""
         with self.lock:
             for product in products:
-                old = self.table.kill(product.id)
-                row = self.table.add(product)
-                for store in self.stores().values():
-                    store.move_owner(old, row)
-                self._remember(np.asarray([row]), [int(self._content[old])])
+                self.table.restate(product)
 
     def _remember(self, rows: np.ndarray, contents) -> None:
         if len(self._content) < len(self.table.ids):

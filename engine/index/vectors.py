@@ -191,20 +191,6 @@ class VectorIndex:
             self._alive[f:f + self._count[owner]] = False
             self._count[owner] = 0
 
-    def move_owner(self, old: int, new: int) -> None:
-        """Give owner ``old``'s vectors to owner ``new`` (a product's attribute row renumbered: its vectors stay
-        where they are)."""
-        if not (0 <= old < len(self._first)) or not self._count[old]:
-            return
-        f, c = int(self._first[old]), int(self._count[old])
-        self._owner[f:f + c] = new
-        if new >= len(self._first):
-            cap = max(new + 1, 2 * len(self._first), 64)
-            self._first, self._count = _grow(self._first, cap), _grow(self._count, cap)
-        self._first[new], self._count[new] = f, c
-        self._count[old] = 0
-        self._identity = False  # row f's owner is no longer f
-
     def rows_of(self, owner: int) -> list[int]:
         if not 0 <= owner < len(self._first):
             return []
