@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -311,6 +312,8 @@ def stored_photo(ref: str, root: Path) -> str:
 
 def _resolved(ref: str, root: Path) -> str:
     """A stored photo path as the engine reads it: relative ones under the data folder's current place."""
-    if "://" in ref or Path(ref).is_absolute():
+    if "://" in ref or os.path.isabs(ref):
         return ref
+    if ref and "//" not in ref and "/." not in ref and not ref.startswith(".") and not ref.endswith("/"):
+        return f"{root}/{ref}"  # what pathlib gives for a plain relative path, 10x faster (1M products read per build)
     return str(root / ref)

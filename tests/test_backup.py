@@ -104,3 +104,19 @@ def test_photo_paths_an_older_version_stored_absolute_are_made_relative_in_the_c
     assert made["paths_made_relative"] == 1 and made["photos"] == 1
     copy = Catalog(tmp_path / "copy" / "catalog.db")
     assert copy.get("A").images == (str((tmp_path / "copy" / "photos" / "a.jpg").resolve()),)
+
+
+def test_stored_photo_paths_resolve_as_pathlib_joins_them():
+    """``catalog._resolved``'s string fast path gives what ``root / ref`` gives, odd paths included."""
+    import random
+    from pathlib import Path
+
+    from engine.catalog import _resolved
+
+    root = Path("/data/shop")
+    rng = random.Random(0)
+    refs = ["photos/a.jpg", "./a.jpg", "a/./b.jpg", "a//b.jpg", "a/../b.jpg", "a/", ".hidden/x.jpg", "", "ü/ß.jpg",
+            "/abs/x.jpg", "https://x.example/y.jpg", *("".join(rng.choice("ab./ ") for _ in range(rng.randrange(1, 8)))
+                                                     for _ in range(2000))]
+    for ref in refs:
+        assert _resolved(ref, root) == (ref if "://" in ref or Path(ref).is_absolute() else str(root / ref)), ref
