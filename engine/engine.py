@@ -28,7 +28,7 @@ from .encoders.bundle import ModelBundle
 from .encoders.embedder import Embedder
 from .encoders.look_stats import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics  # noqa: F401 (re-exported)
 from .encoders.extras import photo_extras_of
-from .index.product_index import ProductIndex
+from .index.product_index import ProductIndex, current_snapshot
 from .planner import QueryVectors, retrieve
 from .query_encoding import QueryEncoder
 from .query_text import CategoryWords, understand, what_was_read
@@ -220,6 +220,18 @@ class SearchEngine:
     def save(self) -> None:
         self.sync()
         self.index.save(self.config.path / "index")
+
+    def replaced_by(self) -> str | None:
+        """The snapshot folder of another full build that has replaced this engine's index in the data folder
+        (``shopsight index`` ran since it opened), else None (a later save of the same build is no replacement:
+        the catalogue's changes reach this engine by ``sync``)."""
+        now = current_snapshot(self.config.path / "index")
+        if now is None or now[0] == self.index.folder:
+            return None
+        if now[1] == self.index.build_id:
+            self.index.folder = now[0]
+            return None
+        return now[0]
 
     # -- querying ------------------------------------------------------------------------------
     def search(self, query: Query, vectors: QueryVectors | None = None) -> SearchResponse:

@@ -266,6 +266,11 @@ SPEC = {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},
                 "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"},
+                "build": {"type": "string", "description": "the full build (`shopsight index`) this worker serves; a worker "
+                          "opens a newer one in the background within seconds of its snapshot's publication"},
+                "snapshot": {"type": ["string", "null"], "description": "the index snapshot folder it was opened from"},
+                "rows_held": {"type": "integer", "description": "product rows the index holds, those of deleted products "
+                              "and of products re-embedded after a new title or photo included (until the next build)"},
                 "gpu": {"type": ["string", "null"], "description": "exact GPU search (faiss-gpu or torch); null on the CPU"},
                 "shared_fit": {"type": ["number", "null"], "description": "how well the bundle's shared space fits this "
                                "catalogue (0..1, measured at index time; photo queries weigh it by this); null: unknown"},

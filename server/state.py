@@ -1,18 +1,31 @@
-"""The per-worker engine: opened lazily on first use, once per process."""
+"""The per-worker engine: opened lazily on first use, once per process, and opened again in the background when a
+full build (``shopsight index``) replaced the index it serves.
+
+Every ``RELOAD_CHECK_S`` seconds a request asks whether the data folder's current snapshot is of another build
+(``SearchEngine.replaced_by``: two small file reads). If so a thread opens and warms the new one while the old one
+goes on serving, then swaps it in: no request waits for it, and for that while the worker holds both indexes
+(their mapped files are shared by every worker through the page cache). A snapshot that fails to open is logged
+and left (the old index goes on serving) until another build replaces it.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 
 from flask import Flask, current_app
 
+from engine.config import EngineConfig
 from engine.engine import SearchEngine
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
+RELOAD_CHECK_S = 5.0  # how often a worker looks for a rebuilt index
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["shopsight"] = {"engine": None}
+    app.extensions["shopsight"] = {"engine": None, "checked": 0.0, "reloading": None, "failed": None}
 
 
 def get_engine() -> SearchEngine:
@@ -22,5 +35,41 @@ def get_engine() -> SearchEngine:
             if slot["engine"] is None:
                 engine = SearchEngine.open(current_app.config["ENGINE_CONFIG"])
                 engine.warm()
-                slot["engine"] = engine
+                slot["engine"], slot["checked"] = engine, time.monotonic()
+    else:
+        _look_for_a_rebuild(slot, current_app.config["ENGINE_CONFIG"])
     return slot["engine"]
+
+
+def _look_for_a_rebuild(slot: dict, config: EngineConfig) -> None:
+    now = time.monotonic()
+    if now - slot["checked"] < RELOAD_CHECK_S or slot["reloading"] is not None:
+        return
+    with _lock:
+        if now - slot["checked"] < RELOAD_CHECK_S or slot["reloading"] is not None:
+            return
+        slot["checked"] = now
+        try:
+            folder = slot["engine"].replaced_by()
+        except OSError as e:  # (a snapshot pruned while read: asked again at the next check)
+            log.debug("could not read the current index snapshot: %s", e)
+            return
+        if folder is None or folder == slot["failed"]:
+            return
+        slot["reloading"] = threading.Thread(target=_reopen, args=(slot, config, folder), name="reopen", daemon=True)
+        slot["reloading"].start()
+
+
+def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:
+    t = time.perf_counter()
+    try:
+        engine = SearchEngine.open(config)
+        engine.warm()
+        slot["engine"], slot["failed"] = engine, None
+        log.info("serving the rebuilt index %s (opened and warmed in %.1f s beside the old one)", engine.index.folder,
+                 time.perf_counter() - t)
+    except Exception:  # noqa: BLE001 (whatever it is, the old index goes on serving)
+        slot["failed"] = folder
+        log.exception("could not open the rebuilt index %s; serving the one opened before", folder)
+    finally:
+        slot["reloading"] = None

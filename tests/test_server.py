@@ -355,3 +355,46 @@ def test_serving_never_starts_a_local_cluster(built_shop):
     assert app.config["ENGINE_CONFIG"].cluster == ""
     app = create_app(replace(built_shop, cluster="tcp://scheduler:8786"), api_key="k")
     assert app.config["ENGINE_CONFIG"].cluster == "tcp://scheduler:8786"
+
+
+def _health_when(web, ready, seconds: float = 60.0) -> dict:
+    """/api/health once ``ready(health)`` holds (requests go on while a worker reopens in the background)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        health = web.get("/api/health").get_json()
+        if ready(health) or time.monotonic() > deadline:
+            return health
+        time.sleep(0.1)
+
+
+def test_a_rebuilt_index_is_served_without_a_restart(built_shop, tmp_path, monkeypatch):
+    """`shopsight index` run beside a serving worker: the worker opens the new build in the background and serves
+    it; a later save of the same build (categories filled in) is no rebuild; a build that fails to open is left."""
+    import shutil
+    from dataclasses import replace
+
+    from engine.encoders.bundle import ModelBundle
+    from engine.engine import SearchEngine
+    from server import state
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"))
+    web = create_app(cfg, api_key=KEY).test_client()
+    before = web.get("/api/health").get_json()
+    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
+    assert web.get("/api/health").get_json()["build"] == before["build"]  # nothing rebuilt: nothing reopened
+    rebuilt = SearchEngine.build(cfg, ModelBundle.load(cfg.path / "bundle"))  # another process's `shopsight index`
+    after = _health_when(web, lambda h: h["build"] != before["build"])
+    assert after["build"] == rebuilt.index.build_id and after["snapshot"] == rebuilt.index.folder
+    assert web.post("/api/search", json={"text": "mug"}).status_code == 200
+    slot = web.application.extensions["shopsight"]
+    serving = slot["engine"]
+    rebuilt.save()  # the same build saved again: served by sync, not reopened
+    web.get("/api/health")
+    assert slot["reloading"] is None and slot["engine"] is serving and serving.index.folder == rebuilt.index.folder
+    monkeypatch.setattr(SearchEngine, "open", classmethod(lambda cls, config: 1 / 0))
+    SearchEngine.build(cfg, ModelBundle.load(cfg.path / "bundle"))
+    failed = _health_when(web, lambda h: slot["failed"] is not None)
+    assert failed["build"] == after["build"] and web.post("/api/search", json={"text": "mug"}).status_code == 200

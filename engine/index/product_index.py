@@ -39,6 +39,7 @@ READ_THROUGH_SHARE = 0.75  # of the machine's memory: the snapshot's files read 
 # (page_cache.read_through): first the stores whose rows every query rescores by the thousand (shared space, texts,
 # looks, bridges, prototypes), then the row channels, each group smallest first; the rest (at 1M products on 24 GB
 # the signatures, 4 GB, and the cells, 21 GB: a few hundred rows a query) are read as their rows are asked for
+BUILD_FILE = "build.txt"  # in a snapshot folder: the id of the full build it is a save of
 CHANNEL_DTYPES = {"cells": np.int8}  # photo channels not stored as float32 (encoders/cells.py)
 
 
@@ -63,6 +64,8 @@ class ProductIndex:
         self.build_folder: Path | None = None  # set by ``spill``: where the stores' files are until ``save``
         self.reading: threading.Thread | None = None  # set by ``load``: the thread reading its files into the page cache
         self._content = np.zeros(0, np.uint64)  # per table row: its product's ``content`` fingerprint (0: unknown)
+        self.build_id = f"{os.getpid()}-{time.time_ns()}"  # which full build this is (kept by later saves of it)
+        self.folder: str | None = None  # the snapshot folder this index was loaded from or last saved as
 
     def __len__(self) -> int:
         return self.table.n_alive
@@ -222,10 +225,12 @@ class ProductIndex:
                     "seq": self.seq, "ids": self.table.ids, "alive": self.table.alive.tolist(),
                     "look_colour_weight": self.look_colour_weight, "shared_fit": self.shared_fit}
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
+            (tmp / BUILD_FILE).write_text(self.build_id)
         _fsync_tree(tmp)
         os.replace(tmp, root / name)
         _atomic_write(root / "CURRENT", name)
         _prune(root, keep=name)
+        self.folder = name
         return root / name
 
     @classmethod
@@ -251,6 +256,7 @@ class ProductIndex:
                 f"bundle is {fingerprint}; rebuild the index with `shopsight index`")
         index = cls(meta["dim"], cfg, fingerprint, meta.get("photo_channels", {}))
         index.seq = meta["seq"]
+        index.folder, index.build_id = folder.name, _build_of(folder)
         index.look_colour_weight = meta.get("look_colour_weight")
         index.shared_fit = meta.get("shared_fit")
         table = AttributeTable.restore(folder, meta["ids"], meta["alive"])
@@ -287,6 +293,26 @@ class ProductIndex:
                 if pid not in products:
                     index.remove(pid)
         return index
+
+
+def current_snapshot(root: str | Path) -> tuple[str, str] | None:
+    """(folder name, build id) of the snapshot ``CURRENT`` names in ``root``; None when there is none. Two small file
+    reads: a serving worker asks every few seconds whether a rebuild replaced the index it serves."""
+    try:
+        name = (Path(root) / "CURRENT").read_text().strip()
+        return name, _build_of(Path(root) / name)
+    except FileNotFoundError:
+        return None
+
+
+def _build_of(folder: Path) -> str:
+    """The build id saved in a snapshot folder (one written before build ids: the folder's name)."""
+    try:
+        return (folder / BUILD_FILE).read_text().strip()
+    except FileNotFoundError:
+        if folder.is_dir():
+            return folder.name
+        raise  # pruned since CURRENT named it: a newer one is CURRENT now
 
 
 def channel_config(cfg: IndexConfig, name: str) -> IndexConfig:
