@@ -156,6 +156,29 @@ def test_a_mapped_snapshot_stays_in_its_file_and_rows_added_later_join_it(tmp_pa
     assert reread.rows_of(13) == [37, 38] and reread.rows_of(2) == []
 
 
+def test_a_mapped_store_without_new_rows_shares_its_file_with_the_next_snapshot(tmp_path):
+    """A save after deletions or a price feed (no rows added) links the published vectors file, never copies it;
+    the old snapshot's removal leaves the new one whole."""
+    import shutil
+
+    rng = np.random.default_rng(5)
+    vecs = unit_vectors(rng, 20, 8)
+    cfg = IndexConfig(kind="flat", device="cpu")
+    index = VectorIndex(8, cfg)
+    index.add(vecs, np.arange(20))
+    (tmp_path / "v1").mkdir()
+    index.save(tmp_path / "v1", "p")
+    loaded = VectorIndex.load(tmp_path / "v1", "p", 8, cfg, mapped=True)
+    loaded.kill_owner(4)
+    (tmp_path / "v2").mkdir()
+    loaded.save(tmp_path / "v2", "p")
+    assert (tmp_path / "v2" / "p.vectors.npy").stat().st_ino == (tmp_path / "v1" / "p.vectors.npy").stat().st_ino
+    shutil.rmtree(tmp_path / "v1")
+    reread = VectorIndex.load(tmp_path / "v2", "p", 8, cfg, mapped=True)
+    np.testing.assert_array_equal(reread.vectors, vecs)
+    assert reread.rows_of(4) == [] and reread.rows_of(5) == [5]
+
+
 def test_exact_topk_pads_when_fewer_rows_than_k():
     s, r = exact_topk(np.eye(3, dtype=np.float32), np.array([1, 0, 0], np.float32), 5)
     assert list(r[0]) == [0, 1, 2, -1, -1] and np.isinf(s[0][3:]).all()
