@@ -84,7 +84,7 @@ def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:
 def _return_freed_memory() -> None:
     """Hand the heap's free pages back to the system: glibc keeps them otherwise (a 1M-product worker held 2,951 MB
     after the swap instead of its 1,500 before it, the old index's million small Python objects freed but kept;
-    1,783 MB with this; ``eval.reload_bench``, docs/bench/s31/)."""
+    1,783 MB with this; ``eval.reload_bench``, docs/bench/s31/reload_1m_catchup_500k*)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
