@@ -151,11 +151,19 @@ class PairCodes:
         self._n_restated = 0
 
     # -- saving ---------------------------------------------------------------------------------
-    def arrays(self) -> dict[str, np.ndarray]:
-        begin, end = self._begin.view(), self._end.view()
-        starts = np.concatenate([[0], np.cumsum(end - begin)]).astype(np.int64)  # restated rows' codes in place
-        return {"pair_attribute": self._attribute_of.view(), "pair_starts": starts,
-                "pair_entries": self._entries.view()[ranges(begin, end)]}
+    def arrays(self, rows=None) -> dict[str, np.ndarray]:
+        """The codes as saved (CSR: restated rows' codes in place); ``rows``: those rows' alone, in their order."""
+        rows = np.arange(self.rows) if rows is None else np.asarray(rows, np.int64)
+        owner, codes = self.gather(rows)
+        starts = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(rows)))]).astype(np.int64)
+        return {"pair_attribute": self._attribute_of.view(), "pair_starts": starts, "pair_entries": codes}
+
+    def attribute_counts(self, rows) -> dict[str, int]:
+        """Attribute -> how many of ``rows`` hold a value of it."""
+        owner, codes = self.gather(rows)
+        n = max(len(self.attributes), 1)
+        held = np.unique(owner * n + self._attribute_of.view()[codes])
+        return {self.attributes[a]: int(c) for a, c in enumerate(np.bincount(held % n, minlength=n).tolist()) if c}
 
     def words(self) -> dict[str, list[str]]:
         return {"attributes": self.attributes, "shown": self._shown}

@@ -168,6 +168,18 @@ class AttributeTable:
         if not (len(arrays["price"]) == len(arrays["category"]) == len(arrays["predicted"]) == len(alive) == n
                 and len(arrays["pair_starts"]) == n + 1):
             return None
+        return cls._from_arrays(arrays, words, ids, alive)
+
+    def subset(self, rows) -> "AttributeTable":
+        """A table of ``rows`` alone, renumbered 0, 1, ... in their order, all alive (``index/compact.py``)."""
+        rows = np.asarray(rows, np.int64)
+        arrays = {"price": self._price[rows], "category": self._cat[rows], "predicted": self._predicted[rows],
+                  **self.pairs.arrays(rows)}
+        words = {"categories": self.categories, "holding": self.pairs.attribute_counts(rows), **self.pairs.words()}
+        return self._from_arrays(arrays, words, [self.ids[r] for r in rows.tolist()], [True] * len(rows))
+
+    @classmethod
+    def _from_arrays(cls, arrays: dict, words: dict, ids: list[str], alive: list[bool]) -> "AttributeTable":
         t = cls()
         t.ids = list(ids)
         t._alive = np.asarray(alive, bool)

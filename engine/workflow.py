@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -165,3 +166,22 @@ def build_index(config: EngineConfig, progress: bool = True, predict_categories:
     if predict_categories and engine.fill_missing_categories():
         engine.save()
     return engine
+
+
+def compact_index(config: EngineConfig) -> tuple[SearchEngine, int]:
+    """Open the data folder's index, catch it up with the catalogue and, when it holds rows of deleted or re-embedded
+    products, save it without them as a new build (``index/compact.py``); returns (the engine over it, how many
+    product rows were removed)."""
+    from .index.compact import compacted
+
+    engine = SearchEngine.open(config)
+    table = engine.index.table
+    removed = len(table) - table.n_alive
+    if removed == 0:
+        return engine, 0
+    t = time.perf_counter()
+    with engine.index.lock:
+        index = compacted(engine.index, config.path / "index")
+        index.save(config.path / "index")
+    log.info("compacted the index: %d product rows removed, %d kept, in %.1f s", removed, len(index), time.perf_counter() - t)
+    return SearchEngine(config, engine.catalog, engine.embedder, index), removed

@@ -1,0 +1,108 @@
+"""Compaction (engine/index/compact.py, ``shopsight index --compact``): the index without the rows of deleted and
+re-embedded products, from its own vectors, searching as before."""
+
+import shutil
+from collections import namedtuple
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from engine import product_vectors, workflow
+from engine.catalog import Catalog
+from engine.engine import SearchEngine
+from engine.errors import DiskFullError
+from engine.images import open_image
+from engine.index import compact
+from engine.types import Filters, Query
+
+
+@pytest.fixture()
+def shop_copy(built_shop, tmp_path):
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    return replace(built_shop, data_dir=str(tmp_path / "shop"))
+
+
+def _churn(cfg) -> None:
+    """Another process deletes 40 products and gives 30 new titles (re-embedded: their old rows die)."""
+    catalog = Catalog(cfg.path / "catalog.db")
+    ids = catalog.ids()
+    catalog.delete_many(ids[:40])
+    catalog.upsert([p.with_(title=f"{p.title} deluxe") for p in catalog.get_many(ids[40:70]).values()])
+
+
+def _results(engine, path: str) -> list:
+    photo = open_image(path)
+    queries = [Query(text="red mug", k=20), Query(text="striped hoodie", k=20, filters=Filters(max_price=50)),
+               Query(image=photo, k=20), Query(image=photo, text="in blue", k=20)]
+    return [[(r.product.id, round(r.score, 4)) for r in engine.search(q).results] for q in queries]
+
+
+def test_a_compacted_index_drops_dead_rows_and_searches_as_before(shop_copy, monkeypatch):
+    monkeypatch.setattr(compact, "BLOCK", 7)  # products copied a few at a time
+    _churn(shop_copy)
+    engine = SearchEngine.open(shop_copy)
+    held, live = len(engine.index.table), engine.index.table.n_alive
+    assert held == live + 70 and compact.dead_share(engine.index) == pytest.approx(70 / held)
+    photo = next(p for p in engine.catalog if p.images).images[0]
+    before = _results(engine, photo)
+    compacted, removed = workflow.compact_index(shop_copy)
+    assert removed == 70 and len(compacted.index.table) == live == compacted.index.table.n_alive
+    for store in compacted.index.stores().values():
+        assert len(store) == store.n_alive  # no dead vector rows left
+    assert compacted.index.build_id != engine.index.build_id  # serving workers open it (server/state.py)
+    assert _results(compacted, photo) == before
+    reopened = SearchEngine.open(shop_copy)
+    assert reopened.index.folder == compacted.index.folder and _results(reopened, photo) == before
+    monkeypatch.setattr(product_vectors, "vectors", lambda *a, **k: pytest.fail("re-embedded"))
+    p = next(iter(reopened.catalog))
+    Catalog(shop_copy.path / "catalog.db").upsert([p.with_(price=1.25)])  # fingerprints kept: a price feed
+    reopened.sync()
+    assert len(reopened.index.table) == live
+
+
+def test_nothing_to_compact_writes_nothing(shop_copy):
+    engine = SearchEngine.open(shop_copy)
+    again, removed = workflow.compact_index(shop_copy)
+    assert removed == 0 and again.index.folder == engine.index.folder
+
+
+def test_a_compaction_the_disk_cannot_hold_changes_nothing(shop_copy, monkeypatch):
+    _churn(shop_copy)
+    current = (shop_copy.path / "index" / "CURRENT").read_text()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(compact.shutil, "disk_usage", lambda path: usage(1 << 30, 1 << 30, 1000))
+    with pytest.raises(DiskFullError):
+        workflow.compact_index(shop_copy)
+    assert (shop_copy.path / "index" / "CURRENT").read_text() == current
+    assert not [p for p in (shop_copy.path / "index").iterdir() if p.name.startswith(".build-")]
+
+
+def test_a_table_subset_reads_as_the_same_products_added_once():
+    from engine.attributes import AttributeTable
+    from tests.test_table_snapshot import _products, _same
+
+    table = AttributeTable()
+    for p in _products(97):
+        table.kill(p.id)
+        table.add(p)
+    live = np.flatnonzero(table.alive)
+    kept = AttributeTable()
+    for r in live.tolist():  # the last write of each id, in the order of their rows
+        kept.add(next(p for p in reversed(_products(97)) if p.id == table.ids[r]))
+    _same(kept, table.subset(live))
+
+
+def test_the_command_line_compacts_and_says_what_it_removed(shop_copy, tmp_path, capsys):
+    import json
+
+    from engine.cli import main
+    from engine.config import config_to_dict
+
+    _churn(shop_copy)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(config_to_dict(shop_copy)))
+    assert main(["--config", str(config), "index", "--compact"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["rows_removed"] == 70 and out["products"] == 328 - 40
+    assert out["snapshot"] == (shop_copy.path / "index" / "CURRENT").read_text().strip()
