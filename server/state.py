@@ -1,5 +1,5 @@
 """The per-worker engine: opened lazily on first use, once per process, and opened again in the background when a
-full build (``shopsight index``) replaced the index it serves.
+full build (``shopsight index``, or its ``--compact``) replaced the index it serves.
 
 Every ``RELOAD_CHECK_S`` seconds a request asks whether the data folder's current snapshot is of another build
 (``SearchEngine.replaced_by``: two small file reads). If so a thread opens and warms the new one while the old one
@@ -20,10 +20,12 @@ from flask import Flask, current_app
 
 from engine.config import EngineConfig
 from engine.engine import SearchEngine
+from engine.index.compact import dead_share
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 RELOAD_CHECK_S = 5.0  # how often a worker looks for a rebuilt index
+COMPACT_HINT = 0.25  # a worker opening an index with a larger dead share says so in its log
 RELEASE_WAIT_S = 2.0  # after the swap, before the old index's memory is collected and handed back
 
 
@@ -39,9 +41,17 @@ def get_engine() -> SearchEngine:
                 engine = SearchEngine.open(current_app.config["ENGINE_CONFIG"])
                 engine.warm()
                 slot["engine"], slot["checked"] = engine, time.monotonic()
+                _hint_compaction(engine)
     else:
         _look_for_a_rebuild(slot, current_app.config["ENGINE_CONFIG"])
     return slot["engine"]
+
+
+def _hint_compaction(engine: SearchEngine) -> None:
+    share = dead_share(engine.index)
+    if share > COMPACT_HINT:
+        log.warning("%.0f %% of the index's product rows are those of deleted or re-embedded products (memory, disk and "
+                    "scan time): `shopsight index --compact` rewrites it without them, no restart needed", 100 * share)
 
 
 def _look_for_a_rebuild(slot: dict, config: EngineConfig) -> None:
@@ -69,6 +79,7 @@ def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:
         engine = SearchEngine.open(config)
         engine.warm()
         slot["engine"], slot["failed"] = engine, None
+        _hint_compaction(engine)
         log.info("serving the rebuilt index %s (opened and warmed in %.1f s beside the old one)", engine.index.folder,
                  time.perf_counter() - t)
     except Exception:  # (whatever it is, the old index goes on serving)

@@ -106,3 +106,16 @@ def test_the_command_line_compacts_and_says_what_it_removed(shop_copy, tmp_path,
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["rows_removed"] == 70 and out["products"] == 328 - 40
     assert out["snapshot"] == (shop_copy.path / "index" / "CURRENT").read_text().strip()
+
+
+def test_a_worker_opening_an_index_mostly_of_dead_rows_says_how_to_compact_it(shop_copy, caplog):
+    import logging
+
+    from server import create_app
+
+    catalog = Catalog(shop_copy.path / "catalog.db")
+    catalog.delete_many(catalog.ids()[:150])
+    SearchEngine.open(shop_copy).save()  # 150 of the 328 rows dead in the snapshot
+    with caplog.at_level(logging.WARNING, logger="server.state"):
+        assert create_app(shop_copy).test_client().get("/api/health").status_code == 200
+    assert "shopsight index --compact" in caplog.text and "46 %" in caplog.text
