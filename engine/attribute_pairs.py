@@ -140,11 +140,15 @@ class PairCodes:
         self._tail_rows.clear()
 
     def _rebuild(self) -> None:
-        """The inverted index from every row's current codes (nothing stale, nothing twice)."""
+        """The inverted index from every row's current codes (nothing stale, nothing twice), and the flat array
+        without the codes restated rows held before."""
         begin, end = self._begin.view(), self._end.view()
         owner = np.repeat(np.arange(self.rows, dtype=np.int64), end - begin)
-        codes = self._entries.view()[ranges(begin, end)].astype(np.int64)
-        self._sorted = np.sort((codes << 32) | owner)
+        codes = self._entries.view()[ranges(begin, end)]
+        starts = np.concatenate([[0], np.cumsum(end - begin)])
+        self._entries = Growable(np.int32, codes)
+        self._begin, self._end = Growable(np.int64, starts[:-1]), Growable(np.int64, starts[1:])
+        self._sorted = np.sort((codes.astype(np.int64) << 32) | owner)
         self._tail_codes.clear()
         self._tail_rows.clear()
         self._restated[:] = False

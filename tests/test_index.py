@@ -174,6 +174,9 @@ def test_a_mapped_store_without_new_rows_shares_its_file_with_the_next_snapshot(
     loaded.save(tmp_path / "v2", "p")
     assert (tmp_path / "v2" / "p.vectors.npy").stat().st_ino == (tmp_path / "v1" / "p.vectors.npy").stat().st_ino
     shutil.rmtree(tmp_path / "v1")
+    (tmp_path / "v3").mkdir()
+    loaded.save(tmp_path / "v3", "p")  # linked from the snapshot it last saved, the first one gone
+    assert (tmp_path / "v3" / "p.vectors.npy").stat().st_ino == (tmp_path / "v2" / "p.vectors.npy").stat().st_ino
     reread = VectorIndex.load(tmp_path / "v2", "p", 8, cfg, mapped=True)
     np.testing.assert_array_equal(reread.vectors, vecs)
     assert reread.rows_of(4) == [] and reread.rows_of(5) == [5]

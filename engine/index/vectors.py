@@ -43,6 +43,7 @@ class VectorIndex:
         self.device = resolve_device(cfg.device)
         self._n = 0
         self._base: np.ndarray | None = None  # mapped snapshot rows 0 .. len(_base) (load(mapped=True))
+        self._file: Path | None = None  # the snapshot file ``_base`` maps (the latest one linked to it)
         self._vecs = np.zeros((0, dim), dtype)  # the rows after them, in memory (with spare capacity)
         self._spill: GrowingArray | None = None  # set by ``spill``: ``_vecs`` maps this file (a build)
         self._owner = np.zeros(0, np.int64)
@@ -281,12 +282,14 @@ class VectorIndex:
             self._spill = None
             if mapped:
                 self._base, self._vecs = np.load(path, mmap_mode="r"), np.zeros((0, self.dim), self._vecs.dtype)
+                self._file = Path(path)
             else:
                 self._vecs = np.load(path)
         elif self._base is None:
             np.save(folder / f"{prefix}.vectors.npy", self.vectors)
-        elif self._n == len(self._base) and _linked(self._base, folder / f"{prefix}.vectors.npy"):
-            pass  # no rows added since the load: the new snapshot shares the published file (1M products: 38 GB not copied)
+        elif self._n == len(self._base) and _linked(self._file, folder / f"{prefix}.vectors.npy"):
+            self._file = folder / f"{prefix}.vectors.npy"  # no rows added since the load: the new snapshot shares the
+            # published file (1M products: 38 GB not copied); the older snapshot may be pruned now
         else:  # mapped rows, then the rows added since, written piece by piece (no joined copy)
             out = np.lib.format.open_memmap(folder / f"{prefix}.vectors.npy", "w+", self._vecs.dtype, (self._n, self.dim))
             nb = len(self._base)
@@ -320,7 +323,7 @@ class VectorIndex:
         owner = np.load(folder / f"{prefix}.owner.npy")
         alive = np.load(folder / f"{prefix}.alive.npy")
         if mapped:
-            index._base = vecs
+            index._base, index._file = vecs, folder / f"{prefix}.vectors.npy"
             index._own(np.asarray(owner, np.int64))
         else:
             index.add(vecs, owner)
@@ -348,10 +351,9 @@ class VectorIndex:
         return index
 
 
-def _linked(mapped: np.ndarray, dest: Path) -> bool:
-    """Hard-link the file ``mapped`` was loaded from at ``dest`` (a published snapshot's files never change, so two
-    snapshots can share one); False where that cannot be done (another file system): the caller writes a copy."""
-    source = getattr(mapped, "filename", None)
+def _linked(source: Path | None, dest: Path) -> bool:
+    """Hard-link ``source`` at ``dest`` (a published snapshot's files never change, so two snapshots can share one);
+    False where that cannot be done (another file system, a file gone): the caller writes a copy."""
     try:
         return source is not None and os.link(source, dest) is None
     except OSError as e:
