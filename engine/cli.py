@@ -277,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "bundle is used when no bundle was trained)")
     p.add_argument("--compact", action="store_true",
                    help="instead, rewrite the current index without the rows of deleted and re-embedded products, "
-                        "from its own vectors (no tower pass); a running server opens it within seconds")
+                        "from its own vectors (no tower pass; a running server opens it within seconds); with none, "
+                        "save it caught up with the catalogue (workers starting later catch up from there)")
     p.set_defaults(fn=cmd_index)
 
     p = sub.add_parser("search", help="search by --image, --text, or both")

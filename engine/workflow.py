@@ -170,14 +170,17 @@ def build_index(config: EngineConfig, progress: bool = True, predict_categories:
 
 def compact_index(config: EngineConfig) -> tuple[SearchEngine, int]:
     """Open the data folder's index, catch it up with the catalogue and, when it holds rows of deleted or re-embedded
-    products, save it without them as a new build (``index/compact.py``); returns (the engine over it, how many
-    product rows were removed)."""
+    products, save it without them as a new build (``index/compact.py``); else, when the catalogue moved since its
+    snapshot, save it as it is (the same build: serving workers need not reopen it, and a worker starting later
+    catches up from there); returns (the engine over it, how many product rows were removed)."""
     from .index.compact import compacted
 
     engine = SearchEngine.open(config)
     table = engine.index.table
     removed = len(table) - table.n_alive
     if removed == 0:
+        if engine.index.seq != engine.index.saved_seq:
+            engine.save()
         return engine, 0
     t = time.perf_counter()
     with engine.index.lock:

@@ -61,10 +61,16 @@ def test_a_compacted_index_drops_dead_rows_and_searches_as_before(shop_copy, mon
     assert len(reopened.index.table) == live
 
 
-def test_nothing_to_compact_writes_nothing(shop_copy):
+def test_nothing_to_compact_writes_nothing_or_a_checkpoint(shop_copy):
     engine = SearchEngine.open(shop_copy)
     again, removed = workflow.compact_index(shop_copy)
-    assert removed == 0 and again.index.folder == engine.index.folder
+    assert removed == 0 and again.index.folder == engine.index.folder  # nothing dead, nothing new: nothing written
+    p = next(iter(engine.catalog))
+    Catalog(shop_copy.path / "catalog.db").upsert([p.with_(price=3.5)])  # a feed since the snapshot
+    checkpoint, removed = workflow.compact_index(shop_copy)
+    assert removed == 0 and checkpoint.index.folder != engine.index.folder
+    assert checkpoint.index.build_id == engine.index.build_id  # the same build: workers do not reopen it
+    assert SearchEngine.open(shop_copy).index.saved_seq == checkpoint.index.seq == checkpoint.catalog.seq
 
 
 def test_a_compaction_the_disk_cannot_hold_changes_nothing(shop_copy, monkeypatch):

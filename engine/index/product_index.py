@@ -66,6 +66,7 @@ class ProductIndex:
         self._content = np.zeros(0, np.uint64)  # per table row: its product's ``content`` fingerprint (0: unknown)
         self.build_id = f"{os.getpid()}-{time.time_ns()}"  # which full build this is (kept by later saves of it)
         self.folder: str | None = None  # the snapshot folder this index was loaded from or last saved as
+        self.saved_seq: int | None = None  # the catalogue sequence that snapshot reflects
 
     def __len__(self) -> int:
         return self.table.n_alive
@@ -230,7 +231,7 @@ class ProductIndex:
         os.replace(tmp, root / name)
         _atomic_write(root / "CURRENT", name)
         _prune(root, keep=name)
-        self.folder = name
+        self.folder, self.saved_seq = name, meta["seq"]
         return root / name
 
     @classmethod
@@ -256,7 +257,7 @@ class ProductIndex:
                 f"bundle is {fingerprint}; rebuild the index with `shopsight index`")
         index = cls(meta["dim"], cfg, fingerprint, meta.get("photo_channels", {}))
         index.seq = meta["seq"]
-        index.folder, index.build_id = folder.name, _build_of(folder)
+        index.folder, index.build_id, index.saved_seq = folder.name, _build_of(folder), meta["seq"]
         index.look_colour_weight = meta.get("look_colour_weight")
         index.shared_fit = meta.get("shared_fit")
         table = AttributeTable.restore(folder, meta["ids"], meta["alive"])
