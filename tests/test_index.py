@@ -347,3 +347,15 @@ def test_searched_photo_channels_get_ivf_lists_and_keep_them_across_a_snapshot(t
     older = ProductIndex.load(tmp_path, cfg, "fp", {})
     assert older.looks.kind == "flat" and older.looks._ann is None and older.bridges.kind == "ivf"
     assert 123 in _ann_rows(older, q, None, 5, 1.0).tolist()
+
+
+@pytest.mark.parametrize("sorted_owners", [True, False])
+def test_owner_runs_are_what_unique_gives(sorted_owners):
+    from engine.index.vectors import _runs
+
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        owners = rng.integers(0, 12, rng.integers(1, 40))
+        owners = np.sort(owners) if sorted_owners else owners
+        for got, want in zip(_runs(owners), np.unique(owners, return_index=True, return_counts=True)):
+            np.testing.assert_array_equal(got, want)

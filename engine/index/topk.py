@@ -28,3 +28,22 @@ def topk_of_scores(scores: np.ndarray, k: int, allowed: np.ndarray | None = None
     out_s[:, :k_eff] = np.take_along_axis(part_s, order, 1)
     out_r[~np.isfinite(out_s)] = -1
     return out_s, out_r
+
+
+def pad_rows(results: list, k: int):
+    """Per-query (scores, rows) of any lengths as (m, k) arrays padded with -inf / -1."""
+    s = np.full((len(results), k), -np.inf, np.float32)
+    r = np.full((len(results), k), -1, np.int64)
+    for i, (si, ri) in enumerate(results):
+        s[i, : len(si)], r[i, : len(ri)] = si, ri
+    return s, r
+
+
+def pad(s: np.ndarray, r: np.ndarray, k: int):
+    """(scores, rows) of fewer than ``k`` columns padded to ``k`` with -inf / -1."""
+    if s.shape[1] >= k:
+        return s, r
+    ps = np.full((s.shape[0], k), -np.inf, np.float32)
+    pr = np.full((s.shape[0], k), -1, np.int64)
+    ps[:, : s.shape[1]], pr[:, : s.shape[1]] = s, r
+    return ps, pr
