@@ -65,6 +65,10 @@ class DiskFullError(ShopsightError, OSError):
         self.needed, self.free = needed, free
 
 
+class IndexBusyError(ShopsightError):
+    """Another process is writing the index (a full build or a compaction); nothing was changed."""
+
+
 class UnknownComponentError(ShopsightError, ValueError):
     """A config names a tower, index kind or device that does not exist."""
 

@@ -14,6 +14,7 @@ from .encoders.bundle import ModelBundle, default_bundle_path, packaged_bundles,
 from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
+from .index import writing
 from .ingest import ColumnMap, ImportReport, import_file
 from .remote_photos import PhotoStore, download_feed, is_address
 from .train import collect_pairs, train_space
@@ -162,9 +163,10 @@ def build_index(config: EngineConfig, progress: bool = True, predict_categories:
         log.info("no trained bundle in %s: indexing with the packaged bundle %r", config.path, name)
         ModelBundle.load(default_bundle_path(name)).save(bundle_dir)
     bundle = ModelBundle.load(bundle_dir)
-    engine = SearchEngine.build(config, bundle, progress)
-    if predict_categories and engine.fill_missing_categories():
-        engine.save()
+    with writing.exclusive(config.path / "index", "a full build"):
+        engine = SearchEngine.build(config, bundle, progress)
+        if predict_categories and engine.fill_missing_categories():
+            engine.save()
     return engine
 
 
@@ -175,16 +177,17 @@ def compact_index(config: EngineConfig) -> tuple[SearchEngine, int]:
     catches up from there); returns (the engine over it, how many product rows were removed)."""
     from .index.compact import compacted
 
-    engine = SearchEngine.open(config)
-    table = engine.index.table
-    removed = len(table) - table.n_alive
-    if removed == 0:
-        if engine.index.seq != engine.index.saved_seq:
-            engine.save()
-        return engine, 0
-    t = time.perf_counter()
-    with engine.index.lock:
-        index = compacted(engine.index, config.path / "index")
-        index.save(config.path / "index")
+    with writing.exclusive(config.path / "index", "a compaction"):
+        engine = SearchEngine.open(config)
+        table = engine.index.table
+        removed = len(table) - table.n_alive
+        if removed == 0:
+            if engine.index.seq != engine.index.saved_seq:
+                engine.save()
+            return engine, 0
+        t = time.perf_counter()
+        with engine.index.lock:
+            index = compacted(engine.index, config.path / "index")
+            index.save(config.path / "index")
     log.info("compacted the index: %d product rows removed, %d kept, in %.1f s", removed, len(index), time.perf_counter() - t)
     return SearchEngine(config, engine.catalog, engine.embedder, index), removed

@@ -125,3 +125,40 @@ def test_a_worker_opening_an_index_mostly_of_dead_rows_says_how_to_compact_it(sh
     with caplog.at_level(logging.WARNING, logger="server.state"):
         assert create_app(shop_copy).test_client().get("/api/health").status_code == 200
     assert "shopsight index --compact" in caplog.text and "46 %" in caplog.text
+
+
+def test_one_writer_of_an_index_at_a_time(shop_copy, capsys):
+    """A build or compaction finding another process writing the index stops at once, naming it, changing nothing."""
+    import json
+    import subprocess
+    import sys
+
+    from engine.cli import main
+    from engine.config import config_to_dict
+    from engine.errors import IndexBusyError
+    from engine.index import writing
+
+    _churn(shop_copy)
+    root = shop_copy.path / "index"
+    current = (root / "CURRENT").read_text()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom engine.index import writing\n"
+                               "with writing.exclusive(sys.argv[1], 'a full build'):\n    print('held', flush=True)\n"
+                               "    time.sleep(60)\n", str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(IndexBusyError, match=f"process {holder.pid} \\(a full build\\)"):
+            workflow.compact_index(shop_copy)
+        with pytest.raises(IndexBusyError):
+            workflow.build_index(shop_copy, progress=False)
+        config = shop_copy.path.parent / "config.json"
+        config.write_text(json.dumps(config_to_dict(shop_copy)))
+        assert main(["--config", str(config), "index", "--compact"]) == 1
+        assert "is writing the index" in capsys.readouterr().err
+        assert (root / "CURRENT").read_text() == current
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with writing.exclusive(root, "a test"):  # released with its process
+        pass
+    assert workflow.compact_index(shop_copy)[1] == 70
