@@ -149,7 +149,7 @@ def test_a_mapped_snapshot_stays_in_its_file_and_rows_added_later_join_it(tmp_pa
     np.testing.assert_array_equal(np.load(tmp_path / "c.vectors.npy"), vecs)  # the snapshot is untouched
     again = tmp_path / "again"
     again.mkdir()
-    loaded.save(again, "c")  # mapped rows and added rows, written piece by piece
+    loaded.save(again, "c")  # the mapped rows' file linked, the added rows in a file beside it
     reread = VectorIndex.load(again, "c", 8, cfg)
     assert not isinstance(reread.vectors, np.memmap)  # mapped=False: in memory
     np.testing.assert_array_equal(reread.vectors, both)
@@ -180,6 +180,33 @@ def test_a_mapped_store_without_new_rows_shares_its_file_with_the_next_snapshot(
     reread = VectorIndex.load(tmp_path / "v2", "p", 8, cfg, mapped=True)
     np.testing.assert_array_equal(reread.vectors, vecs)
     assert reread.rows_of(4) == [] and reread.rows_of(5) == [5]
+
+
+def test_rows_added_to_a_mapped_store_are_saved_beside_its_linked_file_until_they_are_many(tmp_path):
+    rng = np.random.default_rng(6)
+    vecs = unit_vectors(rng, 40, 8)
+    cfg = IndexConfig(kind="flat", device="cpu")
+    index = VectorIndex(8, cfg)
+    index.add(vecs[:20], np.arange(20))
+    (tmp_path / "v1").mkdir()
+    index.save(tmp_path / "v1", "p")
+    saved = [tmp_path / "v1"]
+    loaded = VectorIndex.load(tmp_path / "v1", "p", 8, cfg, mapped=True)
+    for step, (lo, hi) in enumerate([(20, 23), (23, 25), (25, 40)]):  # 3, 5, then 20 rows past the 20 in the file
+        loaded.add(vecs[lo:hi], np.arange(lo, hi))
+        loaded.kill_owner(lo - 1)
+        folder = tmp_path / f"v{step + 2}"
+        folder.mkdir()
+        loaded.save(folder, "p")
+        saved.append(folder)
+        linked = (folder / "p.vectors.npy").stat().st_ino == (tmp_path / "v1" / "p.vectors.npy").stat().st_ino
+        assert linked == (hi - 20 <= 5) and (folder / "p.tail.npy").exists() == linked
+        for mapped in (True, False):
+            again = VectorIndex.load(folder, "p", 8, cfg, mapped=mapped)
+            np.testing.assert_array_equal(again.vectors, vecs[:hi])
+            np.testing.assert_array_equal(again.take(np.array([hi - 1, 0, 21])), vecs[[hi - 1, 0, 21]])
+            assert again.rows_of(lo - 1) == [] and again.rows_of(hi - 1) == [hi - 1] and again.n_alive == hi - step - 1
+        loaded = VectorIndex.load(folder, "p", 8, cfg, mapped=True)
 
 
 def test_exact_topk_pads_when_fewer_rows_than_k():

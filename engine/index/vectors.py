@@ -23,6 +23,8 @@ from .topk import exact_topk, pad, pad_rows, topk_of_scores  # noqa: F401 (exact
 from .spill import GrowingArray
 
 log = logging.getLogger(__name__)
+TAIL_FILE_SHARE = 4  # a save links a mapped store's file and writes the rows added since beside it while they are at
+# most a quarter of its rows (a longer tail is written out whole with them: every worker holds a tail in memory)
 DENSE_FILTER = 0.05  # share of allowed rows from which IVF scans whole lists (PQ shortlist filtered in the
 # scan; 1M real vectors at 10 %: 1.18x faster than gathering the allowed rows of the probed lists) and below which
 # it gathers only the allowed rows
@@ -287,9 +289,10 @@ class VectorIndex:
                 self._vecs = np.load(path)
         elif self._base is None:
             np.save(folder / f"{prefix}.vectors.npy", self.vectors)
-        elif self._n == len(self._base) and _linked(self._file, folder / f"{prefix}.vectors.npy"):
-            self._file = folder / f"{prefix}.vectors.npy"  # no rows added since the load: the new snapshot shares the
-            # published file (1M products: 38 GB not copied); the older snapshot may be pruned now
+        elif len(self._tail) * TAIL_FILE_SHARE <= len(self._base) and _linked(self._file, folder / f"{prefix}.vectors.npy"):
+            self._file = folder / f"{prefix}.vectors.npy"  # the new snapshot shares the published file (1M products: 38
+            if len(self._tail):  # GB not copied; the older snapshot may be pruned now), the rows added since its load
+                np.save(folder / f"{prefix}.tail.npy", self._tail)  # beside it, read into memory by ``load``
         else:  # mapped rows, then the rows added since, written piece by piece (no joined copy)
             out = np.lib.format.open_memmap(folder / f"{prefix}.vectors.npy", "w+", self._vecs.dtype, (self._n, self.dim))
             nb = len(self._base)
@@ -319,14 +322,16 @@ class VectorIndex:
         ``train``: build the ANN structure the configuration asks for when the snapshot has none (else searched
         exactly until the next ``build``)."""
         vecs = np.load(folder / f"{prefix}.vectors.npy", mmap_mode="r" if mapped else None)
+        tail = np.load(folder / f"{prefix}.tail.npy") if (folder / f"{prefix}.tail.npy").exists() else None
         index = cls(dim, cfg, vecs.dtype)
         owner = np.load(folder / f"{prefix}.owner.npy")
         alive = np.load(folder / f"{prefix}.alive.npy")
         if mapped:
             index._base, index._file = vecs, folder / f"{prefix}.vectors.npy"
+            index._vecs = tail if tail is not None else index._vecs  # rows a save added to a linked file
             index._own(np.asarray(owner, np.int64))
         else:
-            index.add(vecs, owner)
+            index.add(vecs if tail is None else np.concatenate([vecs, tail]), owner)
         for o in np.unique(owner[~alive]):
             index.kill_owner(int(o))
         lists = folder / f"{prefix}.ivf.lists.npz"
