@@ -17,12 +17,12 @@ and its products left to the searches, which apply them themselves as before.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from pathlib import Path
 from typing import Callable
 
+from .index import writing
 from .types import Product
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class Backlog:
     def _run(self, cold: list[Product]) -> None:
         done = 0
         try:
-            with _file_lock(self._lock_path):
+            with writing.in_turn(self._lock_path):
                 for start in range(0, len(cold), CHUNK):
                     chunk = cold[start:start + CHUNK]
                     self._warm(chunk)
@@ -116,20 +116,3 @@ class Backlog:
 
 def _key(product: Product) -> tuple:
     return product.id, product.images, product.text()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    """An exclusive lock on ``path`` across processes (POSIX ``flock``; elsewhere none)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: each process warms on its own
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fp:
-        fcntl.flock(fp, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fp, fcntl.LOCK_UN)

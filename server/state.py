@@ -4,8 +4,9 @@ full build (``shopsight index``, or its ``--compact``) replaced the index it ser
 Every ``RELOAD_CHECK_S`` seconds a request asks whether the data folder's current snapshot is of another build
 (``SearchEngine.replaced_by``: two small file reads). If so a thread opens and warms the new one while the old one
 goes on serving, then swaps it in: no request waits for it, and for that while the worker holds both indexes
-(their mapped files are shared by every worker through the page cache). A snapshot that fails to open is logged
-and left (the old index goes on serving) until another build replaces it.
+(their mapped files are shared by every worker through the page cache); the workers take turns (a lock file in the
+index root), so the machine holds one extra index at a time, not one a worker. A snapshot that fails to open is
+logged and left (the old index goes on serving) until another build replaces it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import Flask, current_app
 
 from engine.config import EngineConfig
 from engine.engine import SearchEngine
+from engine.index import writing
 from engine.index.compact import dead_share
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ _lock = threading.Lock()
 RELOAD_CHECK_S = 5.0  # how often a worker looks for a rebuilt index
 COMPACT_HINT = 0.25  # a worker opening an index with a larger dead share says so in its log
 RELEASE_WAIT_S = 2.0  # after the swap, before the old index's memory is collected and handed back
+REOPEN_LOCK = ".reopen.lock"  # in the index root: the workers of a machine reopen a rebuilt index one after another
 
 
 def init_app(app: Flask) -> None:
@@ -74,22 +77,24 @@ def _look_for_a_rebuild(slot: dict, config: EngineConfig) -> None:
 
 
 def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:
-    t = time.perf_counter()
     try:
-        engine = SearchEngine.open(config)
-        engine.warm()
-        slot["engine"], slot["failed"] = engine, None
-        _hint_compaction(engine)
-        log.info("serving the rebuilt index %s (opened and warmed in %.1f s beside the old one)", engine.index.folder,
-                 time.perf_counter() - t)
+        with writing.in_turn(config.path / "index" / REOPEN_LOCK):  # one worker at a time holds two indexes
+            t = time.perf_counter()
+            engine = SearchEngine.open(config)
+            engine.warm()
+            slot["engine"], slot["failed"] = engine, None
+            _hint_compaction(engine)
+            log.info("serving the rebuilt index %s (opened and warmed in %.1f s beside the old one)",
+                     engine.index.folder, time.perf_counter() - t)
+            del engine
+            time.sleep(RELEASE_WAIT_S)  # the searches that had the old engine in hand are done by now, and
+            gc.collect()  # its objects, which refer to each other, are freed now (not at some later collection)
+            _return_freed_memory()  # and handed back before the next worker opens its copy
     except Exception:  # (whatever it is, the old index goes on serving)
         slot["failed"] = folder
         log.exception("could not open the rebuilt index %s; serving the one opened before", folder)
     finally:
         slot["reloading"] = None
-    time.sleep(RELEASE_WAIT_S)  # the searches that had the old engine in hand are done by now
-    gc.collect()  # the old engine's objects refer to each other: freed now, not at some later collection
-    _return_freed_memory()
 
 
 def _return_freed_memory() -> None:

@@ -390,6 +390,7 @@ def test_a_rebuilt_index_is_served_without_a_restart(built_shop, tmp_path, monke
     assert after["build"] == rebuilt.index.build_id and after["snapshot"] == rebuilt.index.folder
     assert web.post("/api/search", json={"text": "mug"}).status_code == 200
     slot = web.application.extensions["shopsight"]
+    _health_when(web, lambda h: slot["reloading"] is None)  # the old index collected: the reopening is over
     serving = slot["engine"]
     rebuilt.save()  # the same build saved again: served by sync, not reopened
     web.get("/api/health")
@@ -398,3 +399,39 @@ def test_a_rebuilt_index_is_served_without_a_restart(built_shop, tmp_path, monke
     SearchEngine.build(cfg, ModelBundle.load(cfg.path / "bundle"))
     failed = _health_when(web, lambda h: slot["failed"] is not None)
     assert failed["build"] == after["build"] and web.post("/api/search", json={"text": "mug"}).status_code == 200
+
+
+def test_workers_reopen_a_rebuilt_index_one_at_a_time(built_shop, tmp_path, monkeypatch):
+    """While another worker of the machine reopens (it holds the index root's reopen lock), this one waits its turn
+    and serves the old index meanwhile."""
+    import shutil
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from engine.encoders.bundle import ModelBundle
+    from engine.engine import SearchEngine
+    from server import state
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"))
+    web = create_app(cfg, api_key=KEY).test_client()
+    before = web.get("/api/health").get_json()["build"]
+    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
+    other = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom engine.index import writing\n"
+                              "with writing.in_turn(sys.argv[1]):\n    print('reopening', flush=True)\n"
+                              "    sys.stdin.readline()\n", str(cfg.path / "index" / state.REOPEN_LOCK)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "reopening"
+        rebuilt = SearchEngine.build(cfg, ModelBundle.load(cfg.path / "bundle"))
+        waited = _health_when(web, lambda h: h["build"] != before, seconds=2.0)
+        assert waited["build"] == before and web.post("/api/search", json={"text": "mug"}).status_code == 200
+        other.stdin.write("done\n")
+        other.stdin.flush()
+        assert _health_when(web, lambda h: h["build"] != before)["build"] == rebuilt.index.build_id
+    finally:
+        other.kill()
+        other.wait()
+        other.stdin.close()
+        other.stdout.close()

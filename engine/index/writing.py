@@ -1,4 +1,5 @@
-"""One writer of an index root at a time: a full build (``shopsight index``) or a compaction (``--compact``).
+"""One writer of an index root at a time: a full build (``shopsight index``) or a compaction (``--compact``); and
+``in_turn``, a lock that waits its turn (one worker warming a backlog, one worker reopening a rebuilt index).
 
 Each publishes a snapshot by replacing ``CURRENT``, and each would publish its own: two at once, the one that
 finished last would win, whatever it was made from (a compaction begun before a retraining would replace the new
@@ -42,6 +43,24 @@ def exclusive(root: str | Path, what: str):
             fp.truncate()
             fp.write(f"process {os.getpid()} ({what})")
             fp.flush()
+            yield
+        finally:
+            fcntl.flock(fp, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def in_turn(path: str | Path):
+    """An exclusive lock on ``path`` across processes, waited for (POSIX ``flock``; elsewhere none)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: each process goes on its own
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fp:
+        fcntl.flock(fp, fcntl.LOCK_EX)
+        try:
             yield
         finally:
             fcntl.flock(fp, fcntl.LOCK_UN)
