@@ -107,13 +107,15 @@ class SearchEngine:
             now, complete = self.backlog.plan(rest) if defer_large else (rest, True)
             for start in range(0, len(now), product_vectors.CHUNK):  # a chunk's vectors in memory at a time
                 self._embed_and_upsert(now[start:start + product_vectors.CHUNK], progress=False)
+            applied = len(relabelled) + len(now) + len(deleted)
+            self.index.changed_since_save += applied
             if not complete:
                 self.backlog.stepped(now)
-                return len(relabelled) + len(now) + len(deleted)
+                return applied
             self.index.seq = seq
             self.backlog.applied()
             self._refresh_fit()
-        return len(relabelled) + len(now) + len(deleted)
+        return applied
 
     def _refresh_fit(self) -> None:
         """Re-measure the shared space's fit once the catalogue has grown or shrunk by more than a fifth (at

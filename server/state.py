@@ -7,6 +7,13 @@ goes on serving, then swaps it in: no request waits for it, and for that while t
 (their mapped files are shared by every worker through the page cache); the workers take turns (a lock file in the
 index root), so the machine holds one extra index at a time, not one a worker. A snapshot that fails to open is
 logged and left (the old index goes on serving) until another build replaces it.
+
+The same check saves a checkpoint once the worker has applied ``checkpoint_changes`` product changes (feeds, API
+writes) since its snapshot: the caught-up index as a snapshot of the same build, so that a worker starting later
+(a restart, a deploy) catches up from there and not from the build (1M products after five 100k feeds: open 19.1
+-> 3.0 s). It runs in the background under the index writer lock (one writer; another worker that finds a
+checkpoint as far as its own only notes it) and holds the index lock while it writes (links, tail files, the
+row arrays and ANN files). The other workers see a snapshot of their own build and do not reopen it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from flask import Flask, current_app
 
 from engine.config import EngineConfig
 from engine.engine import SearchEngine
+from engine.errors import IndexBusyError
 from engine.index import writing
+from engine.index.product_index import current_snapshot
 from engine.index.compact import dead_share
 
 log = logging.getLogger(__name__)
@@ -33,7 +42,8 @@ REOPEN_LOCK = ".reopen.lock"  # in the index root: the workers of a machine reop
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["shopsight"] = {"engine": None, "checked": 0.0, "reloading": None, "failed": None}
+    app.extensions["shopsight"] = {"engine": None, "checked": 0.0, "reloading": None, "failed": None,
+                                   "checkpointing": None, "no_checkpoints": False}
 
 
 def get_engine() -> SearchEngine:
@@ -46,7 +56,7 @@ def get_engine() -> SearchEngine:
                 slot["engine"], slot["checked"] = engine, time.monotonic()
                 _hint_compaction(engine)
     else:
-        _look_for_a_rebuild(slot, current_app.config["ENGINE_CONFIG"])
+        _look_after_the_index(slot, current_app.config["ENGINE_CONFIG"])
     return slot["engine"]
 
 
@@ -57,7 +67,7 @@ def _hint_compaction(engine: SearchEngine) -> None:
                     "scan time): `shopsight index --compact` rewrites it without them, no restart needed", 100 * share)
 
 
-def _look_for_a_rebuild(slot: dict, config: EngineConfig) -> None:
+def _look_after_the_index(slot: dict, config: EngineConfig) -> None:
     now = time.monotonic()
     if now - slot["checked"] < RELOAD_CHECK_S or slot["reloading"] is not None:
         return
@@ -70,10 +80,48 @@ def _look_for_a_rebuild(slot: dict, config: EngineConfig) -> None:
         except OSError as e:  # (a snapshot pruned while read: asked again at the next check)
             log.debug("could not read the current index snapshot: %s", e)
             return
-        if folder is None or folder == slot["failed"]:
-            return
-        slot["reloading"] = threading.Thread(target=_reopen, args=(slot, config, folder), name="reopen", daemon=True)
-        slot["reloading"].start()
+        if folder is not None and folder != slot["failed"]:
+            slot["reloading"] = threading.Thread(target=_reopen, args=(slot, config, folder), name="reopen", daemon=True)
+            slot["reloading"].start()
+        elif (config.checkpoint_changes > 0 and slot["checkpointing"] is None and not slot["no_checkpoints"]
+              and slot["engine"].index.changed_since_save >= config.checkpoint_changes):
+            slot["checkpointing"] = threading.Thread(target=_checkpoint, args=(slot, slot["engine"], config),
+                                                     name="checkpoint", daemon=True)
+            slot["checkpointing"].start()
+
+
+def _checkpoint(slot: dict, engine: SearchEngine, config: EngineConfig) -> None:
+    """Save the worker's caught-up index as a snapshot of the same build (links and tail files, ``VectorIndex.save``),
+    so a worker starting later catches up from there; one writer at a time, and none when another worker already
+    saved one as far or a rebuild replaced the build (its reopening comes next)."""
+    root = config.path / "index"
+    try:
+        with writing.exclusive(root, "a serving worker's checkpoint"):
+            current = current_snapshot(root)
+            if current is None or current[1] != engine.index.build_id or engine.catalog.seq != engine.index.seq:
+                return  # rebuilt (reopened next), or a backlog still being applied (asked again at the next check)
+            if _seq_of(current[0]) >= engine.index.seq:  # another worker's checkpoint is as far
+                engine.index.changed_since_save = 0
+                return
+            t, changes = time.perf_counter(), engine.index.changed_since_save
+            engine.index.save(root)
+            log.info("saved a checkpoint of the index (%d product changes since its snapshot) in %.1f s", changes,
+                     time.perf_counter() - t)
+    except IndexBusyError:  # a build, a compaction or another worker's checkpoint: asked again at the next check
+        pass
+    except OSError as e:  # a read-only data folder, a full disk: said once
+        slot["no_checkpoints"] = True
+        log.warning("could not save a checkpoint of the index (%s); this worker will not try again", e)
+    finally:
+        slot["checkpointing"] = None
+
+
+def _seq_of(folder: str) -> int:
+    """The catalogue sequence in a snapshot folder's name (``v000001234-<pid>-<ns>``); -1 when it has none."""
+    try:
+        return int(folder.split("-")[0][1:])
+    except ValueError:
+        return -1
 
 
 def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:

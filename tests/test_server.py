@@ -435,3 +435,54 @@ def test_workers_reopen_a_rebuilt_index_one_at_a_time(built_shop, tmp_path, monk
         other.wait()
         other.stdin.close()
         other.stdout.close()
+
+
+def test_a_worker_saves_a_checkpoint_after_many_changes_and_others_do_not_reopen_it(built_shop, tmp_path, monkeypatch):
+    import shutil
+    from dataclasses import replace
+
+    from engine.catalog import Catalog
+    from engine.engine import SearchEngine
+    from server import state
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), checkpoint_changes=30)
+    web = create_app(cfg, api_key=KEY).test_client()
+    other = create_app(cfg, api_key=KEY).test_client()  # a second worker
+    first = web.get("/api/health").get_json()
+    other.get("/api/health")
+    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
+    feed = Catalog(cfg.path / "catalog.db")
+    feed.upsert([p.with_(price=2.5) for p in list(feed)[:20]])
+    web.post("/api/search", json={"text": "mug"})  # 20 applied: under 30, nothing saved
+    assert _health_when(web, lambda h: False, seconds=0.3)["snapshot"] == first["snapshot"]
+    feed.upsert([p.with_(price=3.5) for p in list(feed)[20:40]])
+    web.post("/api/search", json={"text": "mug"})  # 40 applied
+    saved = _health_when(web, lambda h: h["snapshot"] != first["snapshot"])
+    assert saved["build"] == first["build"] and saved["snapshot"] != first["snapshot"]
+    assert SearchEngine.open(cfg).index.saved_seq == feed.seq  # a worker starting now has nothing to catch up
+    slot = other.application.extensions["shopsight"]
+    serving = slot["engine"]
+    other.post("/api/search", json={"text": "mug"})
+    seen = _health_when(other, lambda h: slot["checkpointing"] is None and h["snapshot"] == saved["snapshot"])
+    assert slot["engine"] is serving and seen["build"] == first["build"]  # the same build: not reopened
+    assert seen["snapshot"] == saved["snapshot"]  # and not saved again
+    assert serving.index.changed_since_save == 0  # the checkpoint as far as its own: noted, not saved again
+
+
+def test_checkpoints_can_be_switched_off(built_shop, tmp_path, monkeypatch):
+    import shutil
+    from dataclasses import replace
+
+    from engine.catalog import Catalog
+    from server import state
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), checkpoint_changes=0)
+    web = create_app(cfg, api_key=KEY).test_client()
+    first = web.get("/api/health").get_json()["snapshot"]
+    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
+    feed = Catalog(cfg.path / "catalog.db")
+    feed.upsert([p.with_(price=2.5) for p in list(feed)[:100]])
+    web.post("/api/search", json={"text": "mug"})
+    assert _health_when(web, lambda h: False, seconds=0.5)["snapshot"] == first

@@ -67,6 +67,7 @@ class ProductIndex:
         self.build_id = f"{os.getpid()}-{time.time_ns()}"  # which full build this is (kept by later saves of it)
         self.folder: str | None = None  # the snapshot folder this index was loaded from or last saved as
         self.saved_seq: int | None = None  # the catalogue sequence that snapshot reflects
+        self.changed_since_save = 0  # product changes applied since (``SearchEngine.sync``)
 
     def __len__(self) -> int:
         return self.table.n_alive
@@ -231,7 +232,7 @@ class ProductIndex:
         os.replace(tmp, root / name)
         _atomic_write(root / "CURRENT", name)
         _prune(root, keep=name)
-        self.folder, self.saved_seq = name, meta["seq"]
+        self.folder, self.saved_seq, self.changed_since_save = name, meta["seq"], 0
         return root / name
 
     @classmethod
