@@ -103,6 +103,12 @@ def _checkpoint(slot: dict, engine: SearchEngine, config: EngineConfig) -> None:
             if _seq_of(current[0]) >= engine.index.seq:  # another worker's checkpoint is as far
                 engine.index.changed_since_save = 0
                 return
+            whole = [prefix for prefix, store in engine.index.stores().items() if store.saves_whole]
+            if whole:  # rows added since the build: a save would write these stores out whole under the index lock
+                slot["no_checkpoints"] = True
+                log.warning("no more checkpoints by this worker: the rows added since the index was built would have "
+                            "it write %s out whole; `shopsight index --compact` (another process) does that", whole)
+                return
             t, changes = time.perf_counter(), engine.index.changed_since_save
             engine.index.save(root)
             log.info("saved a checkpoint of the index (%d product changes since its snapshot) in %.1f s", changes,

@@ -486,3 +486,32 @@ def test_checkpoints_can_be_switched_off(built_shop, tmp_path, monkeypatch):
     feed.upsert([p.with_(price=2.5) for p in list(feed)[:100]])
     web.post("/api/search", json={"text": "mug"})
     assert _health_when(web, lambda h: False, seconds=0.5)["snapshot"] == first
+
+
+def test_a_worker_never_checkpoints_by_writing_whole_stores(built_shop, tmp_path, monkeypatch, caplog):
+    """Past a quarter of its rows added since the build, a store's save is a whole copy: a worker leaves that to
+    `shopsight index --compact` and stops checkpointing, saying so."""
+    import logging
+    import shutil
+    import time
+    from dataclasses import replace
+
+    from engine.catalog import Catalog
+    from server import state
+
+    shutil.copytree(built_shop.path, tmp_path / "shop")
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), checkpoint_changes=10)
+    web = create_app(cfg, api_key=KEY).test_client()
+    first = web.get("/api/health").get_json()["snapshot"]
+    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
+    feed = Catalog(cfg.path / "catalog.db")
+    feed.upsert([p.with_(id=f"{p.id}-new", title=f"{p.title} new") for p in list(feed)[:120]])  # 120 rows on 328
+    slot = web.application.extensions["shopsight"]
+    with caplog.at_level(logging.WARNING, logger="server.state"):
+        for _ in range(600):  # searches apply the new products (warmed in the background first), then the check
+            web.post("/api/search", json={"text": "mug"})
+            if slot["no_checkpoints"] and slot["checkpointing"] is None:
+                break
+            time.sleep(0.1)
+    assert slot["no_checkpoints"] and "shopsight index --compact" in caplog.text
+    assert web.get("/api/health").get_json()["snapshot"] == first

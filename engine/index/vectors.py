@@ -1,10 +1,9 @@
 """``VectorIndex``: shared-space vectors, each owned by a product row, searchable exactly or by ANN.
 
-Shapes: vectors are (n, d) float32 unit-norm; queries (m, d); searches return (scores (m, k),
-rows (m, k)) with row -1 / score -inf padding where fewer than k rows qualify. Vectors are
-append-only; deleting marks them dead (the bitmap passed to FAISS excludes them). The ANN
-structure is kept in CPU form; on a CUDA device exact search runs on the GPU (torch, or faiss-gpu
-when ``IndexConfig.gpu_backend`` asks for it).
+Shapes: vectors are (n, d) float32 unit-norm; queries (m, d); searches return (scores (m, k), rows (m, k)) with
+row -1 / score -inf padding where fewer than k rows qualify. Vectors are append-only; deleting marks them dead (the
+bitmap passed to FAISS excludes them). The ANN structure is kept in CPU form; on a CUDA device exact search runs on
+the GPU (torch, or faiss-gpu when ``IndexConfig.gpu_backend`` asks for it).
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ from .spill import GrowingArray
 log = logging.getLogger(__name__)
 TAIL_FILE_SHARE = 4  # a save links a mapped store's file and writes the rows added since beside it while they are at
 # most a quarter of its rows (a longer tail is written out whole with them: every worker holds a tail in memory)
-DENSE_FILTER = 0.05  # share of allowed rows from which IVF scans whole lists (PQ shortlist filtered in the
-# scan; 1M real vectors at 10 %: 1.18x faster than gathering the allowed rows of the probed lists) and below which
-# it gathers only the allowed rows
+DENSE_FILTER = 0.05  # share of allowed rows from which IVF scans whole lists (PQ shortlist filtered in the scan; 1M
+# real vectors at 10 %: 1.18x faster than gathering the allowed rows of the probed lists), below which the allowed rows
 
 
 class VectorIndex:
@@ -275,6 +273,11 @@ class VectorIndex:
         return backends.ann_search(self._ann, self.kind, np.atleast_2d(q), k, allowed, self.cfg)
 
     # -- persistence (CPU form) --------------------------------------------------------------
+    @property
+    def saves_whole(self) -> bool:
+        """Whether ``save`` writes every row: a mapped store with too many rows added to link its file."""
+        return self._base is not None and len(self._tail) * TAIL_FILE_SHARE > len(self._base)
+
     def save(self, folder: Path, prefix: str, mapped: bool = True) -> None:
         """Write the store as ``prefix``.* files in ``folder``. A spilled store moves its file there (no copy) and
         from then on reads its rows from it like a ``mapped`` load (``mapped`` False: reads them into memory)."""
@@ -357,8 +360,8 @@ class VectorIndex:
 
 
 def _runs(owners: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``np.unique(owners, return_index=True, return_counts=True)``; in one pass where the owners do not decrease
-    (a snapshot's, a build's: 12.4 ms instead of 26.6 for a store of 1.3M rows, ten of them at each open at 1M)."""
+    """``np.unique(owners, return_index=True, return_counts=True)``, in one pass where they do not decrease (12.4 ms
+    instead of 26.6 for a snapshot's store of 1.3M rows)."""
     if len(owners) > 1 and not (owners[1:] >= owners[:-1]).all():
         return np.unique(owners, return_index=True, return_counts=True)
     first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
