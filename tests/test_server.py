@@ -437,22 +437,29 @@ def test_workers_reopen_a_rebuilt_index_one_at_a_time(built_shop, tmp_path, monk
         other.stdout.close()
 
 
-def test_a_worker_saves_a_checkpoint_after_many_changes_and_others_do_not_reopen_it(built_shop, tmp_path, monkeypatch):
+def _served_copy(built_shop, tmp_path, monkeypatch, **settings):
+    """A worker (test client) on a copy of the built shop with ``settings``, looking after its index at every request;
+    (client, config, its first /api/health, a second Catalog on it: another process's feed)."""
     import shutil
     from dataclasses import replace
 
     from engine.catalog import Catalog
-    from engine.engine import SearchEngine
     from server import state
 
     shutil.copytree(built_shop.path, tmp_path / "shop")
-    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), checkpoint_changes=30)
+    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), **settings)
     web = create_app(cfg, api_key=KEY).test_client()
-    other = create_app(cfg, api_key=KEY).test_client()  # a second worker
     first = web.get("/api/health").get_json()
-    other.get("/api/health")
     monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
-    feed = Catalog(cfg.path / "catalog.db")
+    return web, cfg, first, Catalog(cfg.path / "catalog.db")
+
+
+def test_a_worker_saves_a_checkpoint_after_many_changes_and_others_do_not_reopen_it(built_shop, tmp_path, monkeypatch):
+    from engine.engine import SearchEngine
+
+    web, cfg, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, checkpoint_changes=30)
+    other = create_app(cfg, api_key=KEY).test_client()  # a second worker
+    other.get("/api/health")
     feed.upsert([p.with_(price=2.5) for p in list(feed)[:20]])
     web.post("/api/search", json={"text": "mug"})  # 20 applied: under 30, nothing saved
     assert _health_when(web, lambda h: False, seconds=0.3)["snapshot"] == first["snapshot"]
@@ -471,40 +478,19 @@ def test_a_worker_saves_a_checkpoint_after_many_changes_and_others_do_not_reopen
 
 
 def test_checkpoints_can_be_switched_off(built_shop, tmp_path, monkeypatch):
-    import shutil
-    from dataclasses import replace
-
-    from engine.catalog import Catalog
-    from server import state
-
-    shutil.copytree(built_shop.path, tmp_path / "shop")
-    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), checkpoint_changes=0)
-    web = create_app(cfg, api_key=KEY).test_client()
-    first = web.get("/api/health").get_json()["snapshot"]
-    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
-    feed = Catalog(cfg.path / "catalog.db")
+    web, _, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, checkpoint_changes=0)
     feed.upsert([p.with_(price=2.5) for p in list(feed)[:100]])
     web.post("/api/search", json={"text": "mug"})
-    assert _health_when(web, lambda h: False, seconds=0.5)["snapshot"] == first
+    assert _health_when(web, lambda h: False, seconds=0.5)["snapshot"] == first["snapshot"]
 
 
 def test_a_worker_never_checkpoints_by_writing_whole_stores(built_shop, tmp_path, monkeypatch, caplog):
     """Past a quarter of its rows added since the build, a store's save is a whole copy: a worker leaves that to
     `shopsight index --compact` and stops checkpointing, saying so."""
     import logging
-    import shutil
     import time
-    from dataclasses import replace
 
-    from engine.catalog import Catalog
-    from server import state
-
-    shutil.copytree(built_shop.path, tmp_path / "shop")
-    cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), checkpoint_changes=10)
-    web = create_app(cfg, api_key=KEY).test_client()
-    first = web.get("/api/health").get_json()["snapshot"]
-    monkeypatch.setattr(state, "RELOAD_CHECK_S", 0.0)
-    feed = Catalog(cfg.path / "catalog.db")
+    web, _, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, checkpoint_changes=10)
     feed.upsert([p.with_(id=f"{p.id}-new", title=f"{p.title} new") for p in list(feed)[:120]])  # 120 rows on 328
     slot = web.application.extensions["shopsight"]
     with caplog.at_level(logging.WARNING, logger="server.state"):
@@ -514,4 +500,4 @@ def test_a_worker_never_checkpoints_by_writing_whole_stores(built_shop, tmp_path
                 break
             time.sleep(0.1)
     assert slot["no_checkpoints"] and "shopsight index --compact" in caplog.text
-    assert web.get("/api/health").get_json()["snapshot"] == first
+    assert web.get("/api/health").get_json()["snapshot"] == first["snapshot"]
