@@ -13,9 +13,6 @@ that is killed leaves it for the next snapshot's prune.
 
 from __future__ import annotations
 
-import errno
-import shutil
-
 import numpy as np
 
 from . import product_vectors, signatures
@@ -27,7 +24,6 @@ from .encoders.bundle import ModelBundle
 from .encoders.embedder import Embedder
 from .encoders.extras import photo_extras_of
 from .encoders.look_stats import FeatureMoments
-from .errors import DiskFullError
 from .index.product_index import ProductIndex
 from .index.spill import GrowingArray
 
@@ -47,11 +43,7 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
     index = ProductIndex(bundle.space_dim, config.index, bundle.fingerprint, channels)
     products = list(catalog)
     paths = [p for prod in products for p in prod.images]
-    needed, free = _file_bytes(index, len(paths), len(products), bundle.image_dim), shutil.disk_usage(root).free
-    if needed > free:  # at once, before the files fill the disk under a serving process's catalogue writes
-        raise DiskFullError(root / "index", needed, free)
-    try:
-        folder = index.spill(root / "index", len(paths), len(products))
+    with index.building(root / "index", len(paths), len(products), len(paths) * bundle.image_dim * 4) as folder:
         feats = GrowingArray(folder / "features.npy", np.float32, bundle.image_dim).reserve(len(paths))
         keys = embedder.image_keys(paths)
         feats, moments = _features(embedder, paths, keys, feats, progress)
@@ -66,11 +58,6 @@ def build(config: EngineConfig, bundle: ModelBundle, progress: bool = False):
         engine._fit_base = len(index)
         index.build()
         index.save(root / "index")
-    except BaseException as exc:
-        index.discard_build()
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise DiskFullError(root / "index", needed, free) from exc  # free: before the build's files took any
-        raise
     return engine
 
 
@@ -92,13 +79,6 @@ def photo_channels(config: EngineConfig, bundle: ModelBundle, embedder: Embedder
     if bundle.types is not None and bundle.types.reads(bundle.image_dim, config.index.look_colour_weight):
         channels["kind"] = len(bundle.types.names)
     return channels
-
-
-def _file_bytes(index: ProductIndex, photos: int, products: int, feature_dim: int) -> int:
-    """The size of a build's files: every store's rows and the photos' features."""
-    rows = index.rows_for(photos, products)
-    stores = sum(rows[prefix] * store.dim * store.dtype.itemsize for prefix, store in index.stores().items())
-    return stores + photos * feature_dim * 4
 
 
 def _features(embedder: Embedder, paths: list[str], keys: list[str], rows: np.ndarray, progress: bool

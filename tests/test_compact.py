@@ -77,7 +77,7 @@ def test_a_compaction_the_disk_cannot_hold_changes_nothing(shop_copy, monkeypatc
     _churn(shop_copy)
     current = (shop_copy.path / "index" / "CURRENT").read_text()
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(compact.shutil, "disk_usage", lambda path: usage(1 << 30, 1 << 30, 1000))
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(1 << 30, 1 << 30, 1000))
     with pytest.raises(DiskFullError):
         workflow.compact_index(shop_copy)
     assert (shop_copy.path / "index" / "CURRENT").read_text() == current

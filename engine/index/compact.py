@@ -13,13 +13,10 @@ a new build, so serving workers open it in the background (``server/state.py``).
 
 from __future__ import annotations
 
-import errno
-import shutil
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DiskFullError
 from .product_index import ProductIndex
 
 BLOCK = 65_536  # products whose vector rows are copied together
@@ -44,23 +41,11 @@ def compacted(index: ProductIndex, root: str | Path) -> ProductIndex:
     new._remember(np.arange(len(live)), content)
     new.seq, new.look_stats = index.seq, index.look_stats
     new.look_colour_weight, new.shared_fit = index.look_colour_weight, index.shared_fit
-    photos = index.photos.n_alive
-    rows = new.rows_for(photos, len(live))
-    needed = sum(rows[prefix] * store.dim * store.dtype.itemsize for prefix, store in new.stores().items())
-    free = shutil.disk_usage(root).free
-    if needed > free:
-        raise DiskFullError(root, needed, free)
-    try:
-        new.spill(root, photos, len(live))
+    with new.building(root, index.photos.n_alive, len(live)):
         targets = new.stores()
         for prefix, store in index.stores().items():
             for start in range(0, len(live), BLOCK):
                 vector_rows, which = store.rows_of_owners(live[start:start + BLOCK])
                 targets[prefix].add(store.take(vector_rows), start + which)
         new.build()
-    except BaseException as exc:
-        new.discard_build()
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise DiskFullError(root, needed, free) from exc
-        raise
     return new

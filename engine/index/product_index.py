@@ -8,6 +8,8 @@ catalogue sequence it reflects and the bundle fingerprint it was built with.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -23,7 +25,7 @@ import numpy as np
 from ..attributes import AttributeTable
 from ..config import IndexConfig
 from ..encoders import resolve_device
-from ..errors import IncompatibleModelError, IndexMissingError
+from ..errors import DiskFullError, IncompatibleModelError, IndexMissingError
 from ..types import Product
 from . import spill
 from .page_cache import read_through
@@ -191,6 +193,26 @@ class ProductIndex:
             for prefix, store in self.stores().items():
                 store.spill(self.build_folder / f"{prefix}.vectors.npy", rows[prefix])
             return self.build_folder
+
+    @contextlib.contextmanager
+    def building(self, root: str | Path, photos: int, products: int, extra_bytes: int = 0):
+        """``spill`` into a new build folder in index root ``root`` for the block (it yields the folder), the disk's
+        free space checked first against the stores' files and ``extra_bytes`` more: ``DiskFullError`` before any
+        file is made, or when the disk fills meanwhile (ENOSPC); whatever fails, the build folder is removed."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        rows = self.rows_for(photos, products)
+        needed = extra_bytes + sum(rows[prefix] * store.dim * store.dtype.itemsize for prefix, store in self.stores().items())
+        free = shutil.disk_usage(root).free
+        if needed > free:  # at once, before the files fill the disk under a serving process's catalogue writes
+            raise DiskFullError(root, needed, free)
+        try:
+            yield self.spill(root, photos, products)
+        except BaseException as exc:
+            self.discard_build()
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                raise DiskFullError(root, needed, free) from exc  # free: before the build's files took any
+            raise
 
     def rows_for(self, photos: int, products: int) -> dict[str, int]:
         """How many rows each store (``stores``) holds for ``photos`` photos of ``products`` products."""
