@@ -30,7 +30,7 @@ from engine.config import EngineConfig
 from engine.engine import SearchEngine
 from engine.errors import IndexBusyError
 from engine.index import writing
-from engine.index.product_index import current_snapshot
+from engine.index.product_index import current_snapshot, snapshot_seq
 from engine.index.compact import dead_share
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _checkpoint(slot: dict, engine: SearchEngine, config: EngineConfig) -> None:
             current = current_snapshot(root)
             if current is None or current[1] != engine.index.build_id or engine.catalog.seq != engine.index.seq:
                 return  # rebuilt (reopened next), or a backlog still being applied (asked again at the next check)
-            if _seq_of(current[0]) >= engine.index.seq:  # another worker's checkpoint is as far
+            if snapshot_seq(current[0]) >= engine.index.seq:  # another worker's checkpoint is as far
                 engine.index.changed_since_save = 0
                 return
             whole = [prefix for prefix, store in engine.index.stores().items() if store.saves_whole]
@@ -121,13 +121,6 @@ def _checkpoint(slot: dict, engine: SearchEngine, config: EngineConfig) -> None:
     finally:
         slot["checkpointing"] = None
 
-
-def _seq_of(folder: str) -> int:
-    """The catalogue sequence in a snapshot folder's name (``v000001234-<pid>-<ns>``); -1 when it has none."""
-    try:
-        return int(folder.split("-")[0][1:])
-    except ValueError:
-        return -1
 
 
 def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:

@@ -14,6 +14,7 @@ from engine.engine import SearchEngine
 from engine.errors import DiskFullError
 from engine.images import open_image
 from engine.index import compact
+from engine.index.product_index import snapshot_seq
 from engine.types import Filters, Query
 
 
@@ -71,6 +72,7 @@ def test_nothing_to_compact_writes_nothing_or_a_checkpoint(shop_copy):
     assert removed == 0 and checkpoint.index.folder != engine.index.folder
     assert checkpoint.index.build_id == engine.index.build_id  # the same build: workers do not reopen it
     assert SearchEngine.open(shop_copy).index.saved_seq == checkpoint.index.seq == checkpoint.catalog.seq
+    assert snapshot_seq(checkpoint.index.folder) == checkpoint.index.saved_seq  # read back from the folder's name
 
 
 def test_a_compaction_the_disk_cannot_hold_changes_nothing(shop_copy, monkeypatch):

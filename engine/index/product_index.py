@@ -329,6 +329,15 @@ def current_snapshot(root: str | Path) -> tuple[str, str] | None:
         return None
 
 
+def snapshot_seq(name: str) -> int:
+    """The catalogue sequence in a snapshot folder's name (``save`` names them ``v000001234-<pid>-<ns>``); -1 when
+    it has none."""
+    try:
+        return int(name.split("-")[0][1:])
+    except ValueError:
+        return -1
+
+
 def _build_of(folder: Path) -> str:
     """The build id saved in a snapshot folder (one written before build ids: the folder's name)."""
     try:

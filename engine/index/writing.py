@@ -1,11 +1,12 @@
-"""One writer of an index root at a time: a full build (``shopsight index``) or a compaction (``--compact``); and
-``in_turn``, a lock that waits its turn (one worker warming a backlog, one worker reopening a rebuilt index).
+"""One writer of an index root at a time: a full build (``shopsight index``), a compaction (``--compact``) or a
+serving worker's checkpoint; and ``in_turn``, a lock that waits its turn (one worker warming a backlog, one worker
+reopening a rebuilt index).
 
 Each publishes a snapshot by replacing ``CURRENT``, and each would publish its own: two at once, the one that
 finished last would win, whatever it was made from (a compaction begun before a retraining would replace the new
 build with vectors of the old bundle, which the data folder's bundle no longer opens). A lock file in the index root
 (POSIX ``flock``: released when the process ends, even killed) lets one run; another stops at once with
-``IndexBusyError`` naming the holder. Serving workers read snapshots and never take it.
+``IndexBusyError`` naming the holder. Serving workers take it only to save a checkpoint (``server/state.py``).
 """
 
 from __future__ import annotations
