@@ -20,18 +20,12 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 from engine.catalog import Catalog
 from engine.config import EngineConfig
 from engine.engine import SearchEngine
 
-
-def _summary(ms: list[float]) -> str:
-    if not ms:
-        return "none"
-    return f"n={len(ms)} p50 {np.percentile(ms, 50):.1f} ms, max {max(ms):.1f} ms"
+from .latency import summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.products:,} products changed by a feed written in {t_written - t_feed:.1f} s; checkpoint "
           f"{'saved' if snapshot != first else 'NOT saved'}, running {ended - (started or ended):.1f} s as the searches "
           f"saw it ({first} -> {snapshot})")
-    print(f"searches before the feed: {_summary(before)}; while it was written and applied (the search after its "
-          f"commit applies it): {_summary(feeding)}; while the checkpoint ran: {_summary(during)}; after: "
-          f"{_summary(after)}")
+    print(f"searches before the feed: {summary(before)}; while it was written and applied (the search after its "
+          f"commit applies it): {summary(feeding)}; while the checkpoint ran: {summary(during)}; after: "
+          f"{summary(after)}")
     print(f"a worker opening the index afterwards: {opened:.1f} s, {fresh.index.changed_since_save:,} changes to catch up")
     return 0 if snapshot != first else 1
 

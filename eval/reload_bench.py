@@ -23,13 +23,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 import engine  # noqa: F401  (sets BLAS threads before numpy loads)
 from engine.catalog import Catalog
 from engine.config import EngineConfig
 from engine.index.product_index import BUILD_FILE
 
+from .latency import summary
 from .proc_status import PeakAnon, status_kb
 
 COLOURS = ["red", "blue", "black", "white", "green", "grey", "brown", "pink"]
@@ -60,13 +59,6 @@ def _point(index_root: Path, name: str) -> None:
     tmp = index_root / f".CURRENT-{os.getpid()}"
     tmp.write_text(name)
     os.replace(tmp, index_root / "CURRENT")
-
-
-def _summary(ms: list[float]) -> str:
-    if not ms:
-        return "none"
-    a = np.asarray(ms)
-    return f"n={len(a)} p50 {np.percentile(a, 50):.1f} ms, p95 {np.percentile(a, 95):.1f} ms, max {a.max():.1f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         ok = slot["engine"].index.folder == copy
         print(f"rebuild published; the worker served it after {reopened:.1f} s (reopened: {ok}); anonymous memory "
               f"peak {peak.mb:,} MB, {status_kb('RssAnon') // 1024:,} MB after")
-        print(f"searches before: {_summary(before)}")
-        print(f"searches while it reopened: {_summary(during)}")
-        print(f"searches after: {_summary(after)}")
+        print(f"searches before: {summary(before)}")
+        print(f"searches while it reopened: {summary(during)}")
+        print(f"searches after: {summary(after)}")
     finally:
         _point(index_root, original)
         shutil.rmtree(index_root / copy, ignore_errors=True)

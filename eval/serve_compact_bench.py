@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
+from .latency import summary
 
 WORDS = ["red mug", "blue dress", "striped hoodie", "green bag", "black watch"]
 
@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                              "after": (t2, float("inf"))}.items():
             ms = [m for at, m in latency if a <= at < b]
             if ms:
-                print(f"searches {name}: n={len(ms)} p50 {np.percentile(ms, 50):.1f} ms, p95 "
-                      f"{np.percentile(ms, 95):.1f} ms, max {max(ms):.1f} ms")
+                print(f"searches {name}: {summary(ms)}")
         print(f"failed requests: {len(errors)} {errors[:3]}")
         return 1 if errors else 0
     finally:
