@@ -128,7 +128,7 @@ class SearchEngine:
     def _relabel_unchanged(self, changed: list[Product]) -> tuple[list[Product], list[Product]]:
         """Apply at once those of ``changed`` whose text and photo files are as indexed (a price feed, new
         attributes: ``ProductIndex.relabel``, no vectors computed); returns (them, the others: to embed)."""
-        keep = [self.index.keeps_vectors_of(p, product_vectors.content(p)) for p in changed]
+        keep = [self.index.keeps_vectors_of(p, product_vectors.content(p, self.catalog.root)) for p in changed]
         same = [p for p, k in zip(changed, keep) if k]
         if same:
             self.index.relabel(same)
@@ -140,7 +140,7 @@ class SearchEngine:
         if not products:
             return
         photo_vecs, text_vecs = product_vectors.vectors(self.embedder, self.index, products, progress, feats, keys)
-        contents = [product_vectors.content(p) for p in products]
+        contents = [product_vectors.content(p, self.catalog.root) for p in products]
         if len({p.id for p in products}) == len(products):
             self.index.upsert_many(products, photo_vecs, text_vecs, contents)
             return

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import numpy as np
 
+from .catalog import stored_photo
 from .encoders.extras import photo_extras_of
 from .types import Product
 
@@ -20,16 +22,19 @@ CHUNK = 2_000  # products a full build (or a sync) embeds and indexes together: 
 # at once took about 30 kB a photo beside the index's own copy (python -m eval.engine_scale_bench --build)
 
 
-def content(product: Product) -> int:
+def content(product: Product, root: Path | None = None) -> int:
     """A fingerprint (non-zero 64-bit int) of what a product's vectors are computed from: its text and its photo
-    files (path, size and modification time: a file replaced in place changes it, and no photo is read)."""
+    files (path, size and modification time: a file replaced in place changes it, and no photo is read). ``root``:
+    the data folder, photo paths inside it counted as stored, relative to it (a folder moved or restored from a
+    backup elsewhere keeps its fingerprints)."""
     h = hashlib.blake2b(product.text().encode("utf-8"), digest_size=8)
     for path in product.images:
+        ref = stored_photo(path, root) if root is not None else path
         try:
             st = os.stat(path)
-            h.update(f"\0{path}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8", "surrogateescape"))
+            h.update(f"\0{ref}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8", "surrogateescape"))
         except OSError:
-            h.update(f"\0{path}\0missing".encode("utf-8", "surrogateescape"))
+            h.update(f"\0{ref}\0missing".encode("utf-8", "surrogateescape"))
     return int.from_bytes(h.digest(), "little") | 1
 
 

@@ -110,3 +110,20 @@ def test_a_large_price_feed_is_in_place_after_one_search(shop_copy):
     assert engine.index.seq == engine.catalog.seq and _sizes(engine) == sizes
     cheap = engine.search(Query(text="dress", k=500, filters=Filters(min_price=7.77, max_price=7.77)))
     assert {r.product.id for r in cheap.results} <= {p.id for p in feed} and len(cheap.results) > 0
+
+
+def test_a_moved_data_folder_keeps_its_products_fingerprints(tmp_path):
+    """Photos inside the data folder count by their stored path, relative to it: the same folder moved or restored
+    elsewhere (``shopsight backup``) still knows which products' vectors stay."""
+    from engine.product_vectors import content
+    from engine.types import Product
+
+    roots = [tmp_path / "here", tmp_path / "there"]
+    for root in roots:
+        photo = root / "photos" / "x.png"
+        photo.parent.mkdir(parents=True)
+        Image.new("RGB", (8, 8), "red").save(photo)
+        os.utime(photo, ns=(10**9, 2 * 10**9))
+    products = [Product(id="1", title="t", images=(str(root / "photos" / "x.png"),)) for root in roots]
+    assert content(products[0], roots[0].resolve()) == content(products[1], roots[1].resolve())
+    assert content(products[0]) != content(products[1])  # without the folder: the absolute paths differ
