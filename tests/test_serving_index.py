@@ -124,3 +124,18 @@ def test_a_worker_never_checkpoints_by_writing_whole_stores(built_shop, tmp_path
             time.sleep(0.1)
     assert slot["no_checkpoints"] and "shopsight index --compact" in caplog.text
     assert web.get("/api/health").get_json()["snapshot"] == first["snapshot"]
+
+
+def test_a_workers_second_checkpoint_links_the_vectors_files_as_its_first(built_shop, tmp_path, monkeypatch):
+    """Each checkpoint's snapshot shares the vectors files of the one before (hard links: at 1M products a copy is
+    38 GB), the second one of a process too (its stores once remembered the first's temporary folder)."""
+    web, cfg, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, checkpoint_changes=10)
+    root = cfg.path / "index"
+    inodes = {f.name: f.stat().st_ino for f in (root / first["snapshot"]).glob("*.vectors.npy")}
+    assert inodes
+    seen = [first["snapshot"]]
+    for price in (2.5, 3.5):
+        feed.upsert([p.with_(price=price) for p in list(feed)[:20]])
+        web.post("/api/search", json={"text": "mug"})
+        seen.append(_health_when(web, lambda h: h["snapshot"] != seen[-1])["snapshot"])
+        assert {f.name: f.stat().st_ino for f in (root / seen[-1]).glob("*.vectors.npy")} == inodes

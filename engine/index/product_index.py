@@ -224,10 +224,8 @@ class ProductIndex:
 
     def build(self) -> None:
         with self.lock:
-            self.photos.build()
-            self.texts.build()
-            for vecs in self.channels.values():
-                vecs.build()
+            for store in self.stores().values():
+                store.build()
 
     # -- snapshots -----------------------------------------------------------------------------
     def save(self, root: str | Path) -> Path:
@@ -252,6 +250,8 @@ class ProductIndex:
             (tmp / BUILD_FILE).write_text(self.build_id)
         _fsync_tree(tmp)
         os.replace(tmp, root / name)
+        for store in self.stores().values():
+            store.renamed(tmp, root / name)
         _atomic_write(root / "CURRENT", name)
         _prune(root, keep=name)
         self.folder, self.saved_seq, self.changed_since_save = name, meta["seq"], 0

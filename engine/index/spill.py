@@ -10,6 +10,7 @@ by the next snapshot's prune (``product_index._prune``).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -99,3 +100,13 @@ def _header(dtype: np.dtype, shape: tuple[int, int]) -> bytes:
     if len(text) + 1 > body:
         raise ValueError(f"shape {shape} does not fit an .npy header of {HEADER} bytes")
     return b"\x93NUMPY\x01\x00" + body.to_bytes(2, "little") + (text.ljust(body - 1) + "\n").encode("latin1")
+
+
+def linked(source: Path | None, dest: Path) -> bool:
+    """Hard-link ``source`` at ``dest`` (a published snapshot's files never change, so two snapshots can share one);
+    False where that cannot be done (another file system, a file gone): the caller writes a copy."""
+    try:
+        return source is not None and os.link(source, dest) is None
+    except OSError as e:
+        logging.getLogger(__name__).debug("could not link %s into the new snapshot (%s): copying it", source, e)
+        return False

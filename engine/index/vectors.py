@@ -9,7 +9,6 @@ the GPU (torch, or faiss-gpu when ``IndexConfig.gpu_backend`` asks for it).
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from ..encoders import resolve_device
 from . import backends, page_cache
 from .ivf import ListIndex, ranges
 from .topk import exact_topk, pad, pad_rows, topk_of_scores  # noqa: F401 (exact_topk re-exported)
-from .spill import GrowingArray
+from .spill import GrowingArray, linked
 
 log = logging.getLogger(__name__)
 TAIL_FILE_SHARE = 4  # a save links a mapped store's file and writes the rows added since beside it while they are at
@@ -292,7 +291,7 @@ class VectorIndex:
                 self._vecs = np.load(path)
         elif self._base is None:
             np.save(folder / f"{prefix}.vectors.npy", self.vectors)
-        elif len(self._tail) * TAIL_FILE_SHARE <= len(self._base) and _linked(self._file, folder / f"{prefix}.vectors.npy"):
+        elif len(self._tail) * TAIL_FILE_SHARE <= len(self._base) and linked(self._file, folder / f"{prefix}.vectors.npy"):
             self._file = folder / f"{prefix}.vectors.npy"  # the new snapshot shares the published file (1M products: 38
             if len(self._tail):  # GB not copied; the older snapshot may be pruned now), the rows added since its load
                 np.save(folder / f"{prefix}.tail.npy", self._tail)  # beside it, read into memory by ``load``
@@ -313,6 +312,11 @@ class VectorIndex:
                 backends.import_faiss().write_index(self._ann.fast, str(folder / f"{prefix}.ivf.pq"))
         elif self._ann is not None:
             backends.import_faiss().write_index(self._ann, str(folder / f"{prefix}.{self.kind}.faiss"))
+
+    def renamed(self, old: Path, new: Path) -> None:
+        """The folder it was saved in, ``old`` (a save's temporary folder), is now ``new``: the next save links from there."""
+        if self._file is not None and self._file.parent == old:
+            self._file = new / self._file.name
 
     @classmethod
     def load(cls, folder: Path, prefix: str, dim: int, cfg: IndexConfig, mapped: bool = False,
@@ -366,16 +370,6 @@ def _runs(owners: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.unique(owners, return_index=True, return_counts=True)
     first = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
     return owners[first], first, np.diff(np.append(first, len(owners)))
-
-
-def _linked(source: Path | None, dest: Path) -> bool:
-    """Hard-link ``source`` at ``dest`` (a published snapshot's files never change, so two snapshots can share one);
-    False where that cannot be done (another file system, a file gone): the caller writes a copy."""
-    try:
-        return source is not None and os.link(source, dest) is None
-    except OSError as e:
-        log.debug("could not link %s into the new snapshot (%s): copying it", source, e)
-        return False
 
 
 class _RowReader:
