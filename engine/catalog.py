@@ -253,13 +253,25 @@ class Catalog:
                                     "AND rowid % ? = 0", (step,))
         return [(key, f"{title} {description}"[:500]) for key, title, description in rows]
 
-    def changes_since(self, seq: int) -> tuple[list[Product], list[str]]:
-        """Products written and ids deleted after sequence ``seq``."""
-        conn = self._conn()
-        changed = [_row_to_product(r, self.root) for r in conn.execute(
-            f"SELECT {COLUMNS} FROM products WHERE seq > ? ORDER BY seq", (seq,))]
-        deleted = [r[0] for r in conn.execute("SELECT id FROM deletions WHERE seq > ?", (seq,))]
-        return changed, deleted
+    def changes_since(self, seq: int, upto: int | None = None) -> tuple[list[Product], list[str]]:
+        """Products written and ids deleted after sequence ``seq`` (up to ``upto`` when given)."""
+        return self.changed_between(seq, upto), self.deleted_between(seq, upto)
+
+    def changed_between(self, after: int, upto: int | None = None) -> list[Product]:
+        """Products written after sequence ``after`` (and up to ``upto``: a product written again since is read
+        with the later window), in sequence order."""
+        where, args = _window(after, upto)
+        return [_row_to_product(r, self.root) for r in self._conn().execute(
+            f"SELECT {COLUMNS} FROM products WHERE {where} ORDER BY seq", args)]
+
+    def deleted_between(self, after: int, upto: int | None = None) -> list[str]:
+        where, args = _window(after, upto)
+        return [r[0] for r in self._conn().execute(f"SELECT id FROM deletions WHERE {where}", args)]
+
+    def count_changed(self, after: int, upto: int | None = None) -> int:
+        """How many products ``changed_between`` would read (an index count: ~10 ms for 100,000)."""
+        where, args = _window(after, upto)
+        return self._conn().execute(f"SELECT COUNT(*) FROM products WHERE {where}", args).fetchone()[0]
 
     def mentions(self, phrase: str) -> bool:
         """Whether any product's title, description or category contains ``phrase`` (case-insensitive for
@@ -283,6 +295,10 @@ class Catalog:
         return {r[0]: r[1] for r in rows}
 
 
+def _window(after: int, upto: int | None) -> tuple[str, tuple]:
+    return ("seq > ?", (after,)) if upto is None else ("seq > ? AND seq <= ?", (after, upto))
+
+
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     """The catalogue's ``meta`` value under ``key`` ("seq", "products", "lexicon"), None when unset."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -301,6 +317,9 @@ def _row_to_product(row, root: Path | None = None) -> Product:
 def stored_photo(ref: str, root: Path) -> str:
     """A photo path inside the data folder as stored: relative to it ("photos/ab12.jpg"), so the folder can
     move (a restored backup, another mount point); other paths and addresses as they are."""
+    inside = f"{root}/"
+    if inside.startswith("/") and inside != "//" and ref.startswith("/") and _plain(ref[1:]) and ref != inside[:-1]:
+        return ref[len(inside):] if ref.startswith(inside) else ref  # what pathlib gives below, 10x faster
     path = Path(ref)
     if not path.is_absolute():
         return ref
@@ -314,6 +333,11 @@ def _resolved(ref: str, root: Path) -> str:
     """A stored photo path as the engine reads it: relative ones under the data folder's current place."""
     if "://" in ref or os.path.isabs(ref):
         return ref
-    if ref and "//" not in ref and "/." not in ref and not ref.startswith(".") and not ref.endswith("/"):
+    if _plain(ref):
         return f"{root}/{ref}"  # what pathlib gives for a plain relative path, 10x faster (1M products read per build)
     return str(root / ref)
+
+
+def _plain(ref: str) -> bool:
+    """Whether pathlib would keep relative path ``ref`` as written (no empty, "." or ".." parts, no trailing "/")."""
+    return bool(ref) and "//" not in ref and "/." not in ref and not ref.startswith((".", "/")) and not ref.endswith("/")

@@ -66,7 +66,8 @@ class SearchEngine:
         self.index = index
         self._fit_base = len(index)  # live products when the shared-space fit was last measured
         self.unheard = Unheard(config.path / "unheard.db") if config.log_unheard else None
-        self.backlog = Backlog(lambda products: product_vectors.vectors(embedder, index, products),
+        self.backlog = Backlog(catalog, self._keeps_vectors,
+                               lambda products: product_vectors.vectors(embedder, index, products),
                                config.path / ".backlog.lock")
 
     # -- opening -------------------------------------------------------------------------------
@@ -92,29 +93,27 @@ class SearchEngine:
     # -- keeping the index current -----------------------------------------------------------
     def sync(self, defer_large: bool = False) -> int:
         """Apply catalogue changes made since the index's sequence; returns how many were applied.
-        ``defer_large`` (searches, API writes): deletions at once, but of more than ``backlog.INLINE`` changed
-        products only ``backlog.STEP`` a time, those whose vectors the background has computed
-        (``engine/backlog.py``)."""
+        ``defer_large`` (searches, API writes): deletions at once, the rest in steps when many (a large window read
+        in the background, ``backlog.RELABEL_STEP`` products whose vectors stay and ``backlog.STEP`` warm ones to
+        embed a search; ``engine/backlog.py``)."""
         seq = self.catalog.seq
         if seq == self.index.seq:
             return 0
         with self.index.lock:
-            changed, deleted = self.backlog.changes(seq, lambda: self.catalog.changes_since(self.index.seq))
+            deleted = self.backlog.read(self.index.seq, seq, defer_large)
             for pid in deleted:
                 self.index.remove(pid)
-            relabelled, rest = self._relabel_unchanged(self.backlog.unapplied(changed))
-            self.backlog.stepped(relabelled)
-            now, complete = self.backlog.plan(rest) if defer_large else (rest, True)
+            keep, embed, complete = self.backlog.plan(defer_large)
+            relabelled, moved = self._relabel_unchanged(keep)  # (a product re-embedded since it was read: moved)
+            now = embed + moved
             for start in range(0, len(now), product_vectors.CHUNK):  # a chunk's vectors in memory at a time
                 self._embed_and_upsert(now[start:start + product_vectors.CHUNK], progress=False)
+            self.backlog.applied(relabelled + now)
             applied = len(relabelled) + len(now) + len(deleted)
             self.index.changed_since_save += applied
-            if not complete:
-                self.backlog.stepped(now)
-                return applied
-            self.index.seq = seq
-            self.backlog.applied()
-            self._refresh_fit()
+            if complete:
+                self.index.seq = self.backlog.finish(self.index.seq)
+                self._refresh_fit()
         return applied
 
     def _refresh_fit(self) -> None:
@@ -125,10 +124,14 @@ class SearchEngine:
             self.index.shared_fit = catalogue_fit(self.index)
             self._fit_base = n
 
+    def _keeps_vectors(self, products: list[Product]) -> list[bool]:
+        """Whether the index holds each product's vectors as computed from its text and photo files now."""
+        return [self.index.keeps_vectors_of(p, product_vectors.content(p, self.catalog.root)) for p in products]
+
     def _relabel_unchanged(self, changed: list[Product]) -> tuple[list[Product], list[Product]]:
         """Apply at once those of ``changed`` whose text and photo files are as indexed (a price feed, new
         attributes: ``ProductIndex.relabel``, no vectors computed); returns (them, the others: to embed)."""
-        keep = [self.index.keeps_vectors_of(p, product_vectors.content(p, self.catalog.root)) for p in changed]
+        keep = self._keeps_vectors(changed)
         same = [p for p, k in zip(changed, keep) if k]
         if same:
             self.index.relabel(same)

@@ -44,8 +44,8 @@ def fashion_products(n: int) -> list[Product]:
 def run(folder: Path, products: list[Product], seconds: float, inline: int | None) -> dict:
     engine = SearchEngine.open(replace(load_config(), data_dir=str(folder)))
     engine.warm()
-    if inline is not None:
-        engine.backlog.inline = inline
+    if inline is not None:  # (and the window read by the search, as before the thirty-second session)
+        engine.backlog.inline = engine.backlog.read_inline = inline
     engine.search(Query(text="warm", k=10))
     writer = Catalog(folder / "catalog.db")
     writer.upsert(products)

@@ -163,3 +163,73 @@ def test_a_warm_batch_goes_in_a_step_per_search(serving):
         serving.search(Query(text="bag", k=3))
         sizes.append(len(serving.index) - before)
     assert sizes == [10, 20, 30, 40, 40] and serving.index.seq == serving.catalog.seq
+
+
+def test_a_price_change_of_a_product_already_stepped_in_is_applied(serving):
+    serving.backlog.step = 10
+    _import_elsewhere(serving, 40)
+    serving.search(Query(text="bag", k=3))  # starts warming
+    assert serving.backlog.wait(120)
+    serving.search(Query(text="bag", k=3))  # the first step: N0..N9 in the index, the rest still to come
+    assert "N0" in serving.index.table.row_of and serving.index.seq < serving.catalog.seq
+    other = Catalog(serving.config.path / "catalog.db")
+    other.upsert([other.get("N0").with_(price=123.0)])
+    other.close()
+    for _ in range(6):
+        serving.search(Query(text="bag", k=3))
+    assert serving.index.seq == serving.catalog.seq
+    assert serving.index.table.price[serving.index.table.row_of["N0"]] == 123.0
+
+
+def _price_feed(engine, n: int, price: float) -> list[str]:
+    """Another process's feed: new prices for ``n`` stored products (their vectors stay)."""
+    other = Catalog(engine.config.path / "catalog.db")
+    products = list(other)[:n]
+    other.upsert([p.with_(price=price) for p in products])
+    other.close()
+    return [p.id for p in products]
+
+
+def _gate_reading(engine, monkeypatch):
+    import threading
+
+    gate = threading.Event()
+    read = engine.backlog._catalog.changed_between
+    monkeypatch.setattr(engine.backlog._catalog, "changed_between", lambda *a: (gate.wait(60), read(*a))[1])
+    return gate
+
+
+def _prices(engine, ids) -> list[float]:
+    return [float(engine.index.table.price[engine.index.table.row_of[i]]) for i in ids]
+
+
+def test_a_large_feed_is_read_in_the_background_and_restated_a_step_per_search(serving, monkeypatch):
+    serving.backlog.read_inline, serving.backlog.relabel_step = 10, 10
+    gate = _gate_reading(serving, monkeypatch)
+    ids = _price_feed(serving, 30, 55.5)
+    assert serving.search(Query(text="bag", k=3)).results  # served while the feed is read
+    assert 55.5 not in _prices(serving, ids) and serving.index.seq < serving.catalog.seq
+    gate.set()
+    assert serving.backlog.wait(60)
+    counts = []
+    for _ in range(4):
+        serving.search(Query(text="bag", k=3))
+        counts.append(_prices(serving, ids).count(55.5))
+    assert counts == [10, 20, 30, 30] and serving.index.seq == serving.catalog.seq
+
+
+def test_changes_after_a_window_read_in_the_background_wait_for_it_and_the_later_version_wins(serving, monkeypatch):
+    serving.backlog.read_inline = 10
+    gate = _gate_reading(serving, monkeypatch)
+    ids = _price_feed(serving, 30, 55.5)
+    serving.search(Query(text="bag", k=3))  # the window goes to the background
+    other = Catalog(serving.config.path / "catalog.db")
+    other.upsert([other.get(ids[0]).with_(price=66.6)])
+    other.delete(ids[1])
+    other.close()
+    serving.search(Query(text="bag", k=3))
+    assert ids[1] in serving.index.table.row_of  # the later window waits for the one being read
+    gate.set()
+    serving.save()  # a sync that applies everything waits for the reading, then reads the rest itself
+    assert ids[1] not in serving.index.table.row_of and serving.index.seq == serving.catalog.seq
+    assert _prices(serving, ids[:1] + ids[2:]) == [66.6] + [55.5] * 28

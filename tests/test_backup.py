@@ -120,3 +120,29 @@ def test_stored_photo_paths_resolve_as_pathlib_joins_them():
                                                      for _ in range(2000))]
     for ref in refs:
         assert _resolved(ref, root) == (ref if "://" in ref or Path(ref).is_absolute() else str(root / ref)), ref
+
+
+def test_photo_paths_inside_the_data_folder_are_stored_as_pathlib_makes_them_relative():
+    """``catalog.stored_photo``'s string fast path gives what ``Path.relative_to`` gives, odd paths included."""
+    import random
+    from pathlib import Path
+
+    from engine.catalog import stored_photo
+
+    def by_pathlib(ref: str, root: Path) -> str:
+        path = Path(ref)
+        if not path.is_absolute():
+            return ref
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            return ref
+
+    rng = random.Random(1)
+    for root in (Path("/data/shop"), Path("/"), Path("data/shop")):
+        refs = [f"{root}/{tail}" for tail in ("photos/a.jpg", "./a.jpg", "a//b.jpg", "a/../b.jpg", "a/", ".h/x", "")]
+        refs += ["/data/shopx/a.jpg", "/data/shop", "/data//shop/a.jpg", "photos/a.jpg", "https://x.example/y.jpg"]
+        refs += [f"{head}/" + "".join(rng.choice("ab./ ") for _ in range(rng.randrange(1, 8)))
+                 for head in (root, "/data", "/other") for _ in range(1000)]
+        for ref in refs:
+            assert stored_photo(ref, root) == by_pathlib(ref, root), (ref, root)
