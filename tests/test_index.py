@@ -386,3 +386,36 @@ def test_owner_runs_are_what_unique_gives(sorted_owners):
         owners = np.sort(owners) if sorted_owners else owners
         for got, want in zip(_runs(owners), np.unique(owners, return_index=True, return_counts=True)):
             np.testing.assert_array_equal(got, want)
+
+
+def test_a_save_links_the_ivf_files_until_rows_are_folded_into_the_lists(tmp_path, monkeypatch):
+    """The IVF lists and PQ codes of a store nothing was folded into since its load or last save are hard links to
+    those files (a checkpoint after a feed writes none of them); after a fold they are written again, and load."""
+    monkeypatch.setattr("engine.index.ivf.FAST_MIN", 1_000)
+    rng = np.random.default_rng(9)
+    vecs = unit_vectors(rng, 2_900, 16)
+    cfg = IndexConfig(kind="ivf", device="cpu", nlist=20, nprobe=20, fold_tail_at=250, fold_tail_share=0.0)
+    index = VectorIndex(16, cfg)
+    index.add(vecs[:2_500], np.arange(2_500))
+    index.build()
+    folders = [tmp_path / f"v{i}" for i in range(4)]
+    for folder in folders:
+        folder.mkdir()
+    index.save(folders[0], "p")
+
+    def inodes(folder):
+        return [(folder / f"p.ivf.{n}").stat().st_ino for n in ("lists.npz", "pq")]
+
+    loaded = VectorIndex.load(folders[0], "p", 16, cfg, mapped=True)
+    loaded.kill_owner(3)
+    loaded.save(folders[1], "p")
+    loaded.save(folders[2], "p")  # from the folder it last wrote
+    assert inodes(folders[1]) == inodes(folders[0]) == inodes(folders[2])
+    loaded.add(vecs[2_500:], np.arange(2_500, 2_900))  # past fold_tail_at: folded into the lists
+    assert loaded._ann.n_indexed == 2_900
+    loaded.save(folders[3], "p")
+    assert all(a != b for a, b in zip(inodes(folders[3]), inodes(folders[2])))
+    again = VectorIndex.load(folders[3], "p", 16, cfg)
+    assert again._ann.n_indexed == 2_900 and again._ann.fast.ntotal == 2_900
+    _, rows = again.search_ann(vecs[2_800], 1)
+    assert rows[0][0] == 2_800 and 3 not in again.search_ann(vecs[3], 5)[1][0]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import IndexConfig
 from ..encoders import resolve_device
-from . import backends, page_cache
+from . import backends, ivf, page_cache
 from .ivf import ListIndex, ranges
 from .topk import exact_topk, pad, pad_rows, topk_of_scores  # noqa: F401 (exact_topk re-exported)
 from .spill import GrowingArray, linked
@@ -306,10 +306,7 @@ class VectorIndex:
         np.save(folder / f"{prefix}.owner.npy", self.owner)
         np.save(folder / f"{prefix}.alive.npy", self.alive)
         if isinstance(self._ann, ListIndex):
-            np.savez(folder / f"{prefix}.ivf.lists.npz", centroids=self._ann.centroids, order=self._ann.order,
-                     offsets=self._ann.offsets)
-            if self._ann.fast is not None:
-                backends.import_faiss().write_index(self._ann.fast, str(folder / f"{prefix}.ivf.pq"))
+            ivf.save(self._ann, folder / f"{prefix}.ivf")
         elif self._ann is not None:
             backends.import_faiss().write_index(self._ann, str(folder / f"{prefix}.{self.kind}.faiss"))
 
@@ -317,6 +314,8 @@ class VectorIndex:
         """The folder it was saved in, ``old`` (a save's temporary folder), is now ``new``: the next save links from there."""
         if self._file is not None and self._file.parent == old:
             self._file = new / self._file.name
+        if isinstance(self._ann, ListIndex) and self._ann.files is not None and self._ann.files.parent == old:
+            self._ann.files = new / self._ann.files.name
 
     @classmethod
     def load(cls, folder: Path, prefix: str, dim: int, cfg: IndexConfig, mapped: bool = False,
@@ -341,14 +340,10 @@ class VectorIndex:
             index.add(vecs if tail is None else np.concatenate([vecs, tail]), owner)
         for o in np.unique(owner[~alive]):
             index.kill_owner(int(o))
-        lists = folder / f"{prefix}.ivf.lists.npz"
+        lists = ivf.load(folder / f"{prefix}.ivf", index.vectors, cfg.pq_codes)
         ann_files = list(folder.glob(f"{prefix}.*.faiss"))
-        if lists.exists():
-            pq = folder / f"{prefix}.ivf.pq"
-            fast = backends.import_faiss().read_index(str(pq)) if pq.exists() and cfg.pq_codes else None
-            with np.load(lists) as z:
-                index.kind = "ivf"
-                index._ann = ListIndex(z["centroids"], z["order"], z["offsets"], index.vectors, fast)
+        if lists is not None:
+            index.kind, index._ann = "ivf", lists
         elif ann_files:
             index.kind = ann_files[0].suffixes[-2].lstrip(".")
             index._ann = backends.import_faiss().read_index(str(ann_files[0]))
