@@ -101,8 +101,7 @@ class SearchEngine:
             return 0
         with self.index.lock:
             deleted = self.backlog.read(self.index.seq, seq, defer_large)
-            for pid in deleted:
-                self.index.remove(pid)
+            self.index.remove_many(deleted)
             keep, embed, complete = self.backlog.plan(defer_large)
             relabelled, moved = self._relabel_unchanged(keep)  # (a product re-embedded since it was read: moved)
             now = embed + moved

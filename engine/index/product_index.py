@@ -133,10 +133,8 @@ class ProductIndex:
         if len({p.id for p in products}) != len(products):
             raise ValueError("upsert_many takes products with distinct ids")
         with self.lock:
-            rows = []
-            for product in products:
-                self.remove(product.id)
-                rows.append(self.table.add(product))
+            self.remove_many([p.id for p in products])
+            rows = [self.table.add(product) for product in products]
             owners = np.repeat(np.asarray(rows, np.int64), [len(p.images) for p in products])
             self.photos.add(photo_vecs["shared"], owners)
             for name, vecs in self.channels.items():
@@ -169,13 +167,17 @@ class ProductIndex:
     def remove(self, product_id: str) -> bool:
         with self.lock:
             row = self.table.kill(product_id)
-            if row is None:
-                return False
-            self.photos.kill_owner(row)
-            self.texts.kill_owner(row)
-            for vecs in self.channels.values():
-                vecs.kill_owner(row)
-            return True
+            for store in self.stores().values() if row is not None else ():
+                store.kill_owner(row)
+            return row is not None
+
+    def remove_many(self, product_ids) -> int:
+        """Remove the indexed ones of ``product_ids`` (their rows and every store's vectors of them); how many."""
+        with self.lock:
+            rows = np.asarray([r for r in map(self.table.kill, product_ids) if r is not None], np.int64)
+            for store in self.stores().values() if len(rows) else ():
+                store.kill_owners(rows)
+            return len(rows)
 
     def stores(self) -> dict[str, VectorIndex]:
         """Every vector store by the file prefix a snapshot keeps it under."""
@@ -313,9 +315,7 @@ class ProductIndex:
             stats = np.load(folder / "look_stats.npy")
             index.look_stats = (stats[0], stats[1])
         if table is None:
-            for pid in meta["ids"]:
-                if pid not in products:
-                    index.remove(pid)
+            index.remove_many([pid for pid in meta["ids"] if pid not in products])
         return index
 
 
