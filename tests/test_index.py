@@ -419,3 +419,18 @@ def test_a_save_links_the_ivf_files_until_rows_are_folded_into_the_lists(tmp_pat
     assert again._ann.n_indexed == 2_900 and again._ann.fast.ntotal == 2_900
     _, rows = again.search_ann(vecs[2_800], 1)
     assert rows[0][0] == 2_800 and 3 not in again.search_ann(vecs[3], 5)[1][0]
+
+
+def test_killing_owners_at_once_is_killing_them_one_at_a_time():
+    rng = np.random.default_rng(10)
+    owners = np.repeat(np.arange(30), rng.integers(1, 4, 30))
+    a, b = (VectorIndex(8, IndexConfig(kind="flat", device="cpu")) for _ in range(2))
+    for index in (a, b):
+        index.add(unit_vectors(rng, len(owners), 8), owners)
+        index.kill_owner(5)
+    doomed = np.array([3, 3, 5, 7, 29, 40, -1, 12])  # repeats, one already dead, two that own nothing
+    for o in doomed:
+        a.kill_owner(int(o))
+    b.kill_owners(doomed)
+    assert np.array_equal(a.alive, b.alive) and a.n_alive == b.n_alive == len(owners) - np.isin(owners, doomed).sum()
+    assert all(a.rows_of(o) == b.rows_of(o) for o in range(30)) and b.rows_of(7) == []
