@@ -11,7 +11,7 @@ import engine  # noqa
 from engine.encoders.bundle import ModelBundle
 from eval import datasets, runner
 from eval.__main__ import eval_config
-cfg = eval_config(Path("out/probes/luma_bd"), "out/cold24/features.db")
+cfg = eval_config(Path("out/probes/luma_bd"), "out/cold26/features.db")
 bundle = ModelBundle.load(Path(sys.argv[1]))
 task = next(t for t in datasets.luma_tasks() if t.name == "luma text (name) → photo")
 base = replace(cfg, read_categories=False, fusion=replace(cfg.fusion, w_text=0.0))
