@@ -53,7 +53,7 @@ class Backlog:
         self.inline, self.step, self.read_inline, self.relabel_step = inline, step, read_inline, relabel_step
         self.upto: int | None = None  # the catalogue sequence the changes are read up to (None: the index's)
         self._keep: dict[str, Product] = {}  # read, not applied: vectors stay (as fingerprinted when read)
-        self._embed: dict[str, Product] = {}  # read, not applied: to embed
+        self._embed: dict[str, tuple[Product, tuple]] = {}  # read, not applied: to embed (with its ``_key``)
         self._warm_keys: set[tuple] = set()  # (id, photos, text) of products whose vectors are computed
         self._read_all = threading.Event()  # clear while a window is read in the background
         self._read_all.set()
@@ -95,24 +95,26 @@ class Backlog:
         thread (started unless it runs). A product changed again since it was warmed is cold again."""
         with self._mutex:
             keep = list(itertools.islice(self._keep.values(), self.relabel_step if defer else None))
-            embed = list(self._embed.values())
+            keyed = list(self._embed.values())
             pending = len(self._keep) + len(self._embed)
+        embed = [p for p, _ in keyed]
         if defer:
-            cold = [p for p in embed if _key(p) not in self._warm_keys]
+            cold = [p for p, key in keyed if key not in self._warm_keys]
             warming = self._warmer is not None and self._warmer.is_alive()
             if len(embed) > self.inline or (cold and warming):  # (the thread's last ones: not here, in a search)
                 if cold:
                     self._start_warming(cold)
-                embed = [p for p in embed if _key(p) in self._warm_keys][:self.step]
+                embed = [p for p, key in keyed if key in self._warm_keys][:self.step]
         return keep, embed, self._read_all.is_set() and len(keep) + len(embed) == pending
 
     def applied(self, products) -> None:
         """``products`` (as ``plan`` gave them) are in the index (a later version read since stays pending)."""
         with self._mutex:
             for p in products:
-                for pending in (self._keep, self._embed):
-                    if pending.get(p.id) is p:
-                        del pending[p.id]
+                if self._keep.get(p.id) is p:
+                    del self._keep[p.id]
+                elif self._embed.get(p.id, (None,))[0] is p:
+                    del self._embed[p.id]
 
     def finish(self, index_seq: int) -> int:
         """Every change read is in the index: the sequence they were read up to (the index's now; ``index_seq``
@@ -138,7 +140,10 @@ class Backlog:
             for p, keep in zip(changed, keeps):
                 self._keep.pop(p.id, None)
                 self._embed.pop(p.id, None)
-                (self._keep if keep else self._embed)[p.id] = p
+                if keep:
+                    self._keep[p.id] = p
+                else:
+                    self._embed[p.id] = (p, _key(p))
 
     def _read_window(self, after: int, upto: int) -> None:
         try:
