@@ -319,7 +319,11 @@ def stored_photo(ref: str, root: Path) -> str:
     move (a restored backup, another mount point); other paths and addresses as they are."""
     inside = f"{root}/"
     if inside.startswith("/") and inside != "//" and ref.startswith("/") and _plain(ref[1:]) and ref != inside[:-1]:
-        return ref[len(inside):] if ref.startswith(inside) else ref  # what pathlib gives below, 10x faster
+        return ref[len(inside):] if ref.startswith(inside) else ref  # what pathlib gives, 10x faster
+    return _stored_by_pathlib(ref, root)
+
+
+def _stored_by_pathlib(ref: str, root: Path) -> str:
     path = Path(ref)
     if not path.is_absolute():
         return ref

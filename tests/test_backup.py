@@ -127,16 +127,7 @@ def test_photo_paths_inside_the_data_folder_are_stored_as_pathlib_makes_them_rel
     import random
     from pathlib import Path
 
-    from engine.catalog import stored_photo
-
-    def by_pathlib(ref: str, root: Path) -> str:
-        path = Path(ref)
-        if not path.is_absolute():
-            return ref
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            return ref
+    from engine.catalog import _stored_by_pathlib as by_pathlib, stored_photo
 
     rng = random.Random(1)
     for root in (Path("/data/shop"), Path("/"), Path("data/shop")):
