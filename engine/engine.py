@@ -103,8 +103,8 @@ class SearchEngine:
             deleted = self.backlog.read(self.index.seq, seq, defer_large)
             self.index.remove_many(deleted)
             keep, embed, complete = self.backlog.plan(defer_large)
-            relabelled, moved = self._relabel_unchanged(keep)  # (a product re-embedded since it was read: moved)
-            now = embed + moved
+            relabelled, now = self._relabel_unchanged(keep + embed)  # (checked again under the lock: one embedded
+            # since it was read, by an API write, is not embedded twice; one re-embedded is not only restated)
             for start in range(0, len(now), product_vectors.CHUNK):  # a chunk's vectors in memory at a time
                 self._embed_and_upsert(now[start:start + product_vectors.CHUNK], progress=False)
             self.backlog.applied(relabelled + now)

@@ -78,6 +78,18 @@ def test_deletions_and_api_writes_apply_at_once_while_a_backlog_warms(serving, m
     assert "N0" in serving.index.table.row_of and serving.index.seq == serving.catalog.seq
 
 
+def test_an_api_write_embedded_while_a_backlog_warms_is_not_embedded_again_with_it(serving, monkeypatch):
+    serving.backlog.step = 0  # no warm product goes in a step: the API's product goes in by itself
+    _import_elsewhere(serving, 40)
+    serving.search(Query(text="bag", k=3))
+    serving.add_products([serving.catalog.get("S0002").with_(id="API1", title="Written through the API")])
+    row = serving.index.table.row_of["API1"]
+    assert serving.backlog.wait(120)
+    serving.sync()  # everything pending, the API's product among it
+    assert serving.index.seq == serving.catalog.seq and "N39" in serving.index.table.row_of
+    assert serving.index.table.row_of["API1"] == row  # restated, not embedded a second time
+
+
 def test_a_warming_that_fails_leaves_the_backlog_to_the_next_search(serving, monkeypatch):
     def broken(products):
         raise RuntimeError("tower down")
