@@ -40,14 +40,18 @@ CHUNK = 8  # products warmed per tower call: a search's query encoding may wait 
 STEP = 128  # warm products a search puts into the index while more are left (about 60 ms here)
 READ_INLINE = 2_000  # changed products a search reads and fingerprints itself (~50 ms); a larger window: a thread
 RELABEL_STEP = 2_000  # products whose vectors stay that a search restates while more are left (~25 ms)
+READ_CHUNK, READ_PAUSE = 1_000, 0.01  # the background reading pauses after each chunk (~25 ms of interpreter time),
+# leaving the interpreter to the searches: without pauses, searches while it read 100,000 took up to 249 ms
 
 
 class Backlog:
     def __init__(self, catalog, classify: Callable[[list[Product]], list[bool]],
                  warm: Callable[[list[Product]], object], lock_path: Path, inline: int = INLINE, step: int = STEP,
-                 read_inline: int = READ_INLINE, relabel_step: int = RELABEL_STEP):
-        self._catalog = catalog  # changed_between, deleted_between, count_changed (``Catalog``)
+                 read_inline: int = READ_INLINE, relabel_step: int = RELABEL_STEP,
+                 restate: Callable[[list[Product]], object] | None = None):
+        self._catalog = catalog  # changed_chunks, deleted_between, count_changed (``Catalog``)
         self._classify = classify  # products -> whether the index keeps each one's vectors (read without its lock)
+        self._restate = restate  # the reader's chunk of products whose vectors stay -> restated now, when it can
         self._warm = warm
         self._lock_path = Path(lock_path)
         self.inline, self.step, self.read_inline, self.relabel_step = inline, step, read_inline, relabel_step
@@ -148,7 +152,13 @@ class Backlog:
     def _read_window(self, after: int, upto: int) -> None:
         try:
             t = time.perf_counter()
-            self._take(self._catalog.changed_between(after, upto))
+            for chunk in self._catalog.changed_chunks(after, upto, READ_CHUNK):
+                self._take(chunk)
+                if self._restate is not None:  # (searches restate what it leaves, a step each)
+                    with self._mutex:
+                        keep = [p for p in chunk if self._keep.get(p.id) is p]
+                    self._restate(keep)
+                time.sleep(READ_PAUSE)
             log.info("read and fingerprinted the changes of sequences %d..%d in the background in %.1f s", after + 1,
                      upto, time.perf_counter() - t)
         except Exception:  # (a database error: the next search reads the window itself)

@@ -260,9 +260,14 @@ class Catalog:
     def changed_between(self, after: int, upto: int | None = None) -> list[Product]:
         """Products written after sequence ``after`` (and up to ``upto``: a product written again since is read
         with the later window), in sequence order."""
+        return [p for chunk in self.changed_chunks(after, upto) for p in chunk]
+
+    def changed_chunks(self, after: int, upto: int | None = None, size: int = 10_000) -> Iterator[list[Product]]:
+        """``changed_between`` ``size`` products at a time (one read transaction)."""
         where, args = _window(after, upto)
-        return [_row_to_product(r, self.root) for r in self._conn().execute(
-            f"SELECT {COLUMNS} FROM products WHERE {where} ORDER BY seq", args)]
+        cur = self._conn().execute(f"SELECT {COLUMNS} FROM products WHERE {where} ORDER BY seq", args)
+        while rows := cur.fetchmany(size):
+            yield [_row_to_product(r, self.root) for r in rows]
 
     def deleted_between(self, after: int, upto: int | None = None) -> list[str]:
         where, args = _window(after, upto)

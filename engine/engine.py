@@ -68,7 +68,7 @@ class SearchEngine:
         self.unheard = Unheard(config.path / "unheard.db") if config.log_unheard else None
         self.backlog = Backlog(catalog, self._keeps_vectors,
                                lambda products: product_vectors.vectors(embedder, index, products),
-                               config.path / ".backlog.lock")
+                               config.path / ".backlog.lock", restate=self._restate_read)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -123,6 +123,17 @@ class SearchEngine:
             self.index.shared_fit = catalogue_fit(self.index)
             self._fit_base = n
 
+    def _restate_read(self, products: list[Product]) -> None:
+        """The backlog reader's chunk restated now (feeds do not wait for searches), unless the index lock stays busy
+        (a sync that applies everything may be waiting for the reading: it restates them itself)."""
+        if self.index.lock.acquire(timeout=0.05):
+            try:
+                relabelled = self._relabel_unchanged(products)[0]
+                self.backlog.applied(relabelled)
+                self.index.changed_since_save += len(relabelled)
+            finally:
+                self.index.lock.release()
+
     def _keeps_vectors(self, products: list[Product]) -> list[bool]:
         """Whether the index holds each product's vectors as computed from its text and photo files now."""
         return [self.index.keeps_vectors_of(p, product_vectors.content(p, self.catalog.root)) for p in products]
@@ -132,8 +143,7 @@ class SearchEngine:
         attributes: ``ProductIndex.relabel``, no vectors computed); returns (them, the others: to embed)."""
         keep = self._keeps_vectors(changed)
         same = [p for p, k in zip(changed, keep) if k]
-        if same:
-            self.index.relabel(same)
+        self.index.relabel(same)
         return same, [p for p, k in zip(changed, keep) if not k]
 
     def _embed_and_upsert(self, products: list[Product], progress: bool, feats: np.ndarray | None = None,

@@ -206,8 +206,8 @@ def _gate_reading(engine, monkeypatch):
     import threading
 
     gate = threading.Event()
-    read = engine.backlog._catalog.changed_between
-    monkeypatch.setattr(engine.backlog._catalog, "changed_between", lambda *a: (gate.wait(60), read(*a))[1])
+    read = engine.backlog._catalog.changed_chunks
+    monkeypatch.setattr(engine.backlog._catalog, "changed_chunks", lambda *a: (gate.wait(60), read(*a))[1])
     return gate
 
 
@@ -215,12 +215,25 @@ def _prices(engine, ids) -> list[float]:
     return [float(engine.index.table.price[engine.index.table.row_of[i]]) for i in ids]
 
 
-def test_a_large_feed_is_read_in_the_background_and_restated_a_step_per_search(serving, monkeypatch):
-    serving.backlog.read_inline, serving.backlog.relabel_step = 10, 10
+def test_a_large_feed_is_read_and_restated_in_the_background(serving, monkeypatch):
+    serving.backlog.read_inline = 10
     gate = _gate_reading(serving, monkeypatch)
     ids = _price_feed(serving, 30, 55.5)
     assert serving.search(Query(text="bag", k=3)).results  # served while the feed is read
     assert 55.5 not in _prices(serving, ids) and serving.index.seq < serving.catalog.seq
+    gate.set()
+    assert serving.backlog.wait(60)
+    assert _prices(serving, ids) == [55.5] * 30  # restated by the reading thread, no search needed
+    serving.search(Query(text="bag", k=3))
+    assert serving.index.seq == serving.catalog.seq and serving.index.changed_since_save == 30
+
+
+def test_what_the_reading_leaves_is_restated_a_step_per_search(serving, monkeypatch):
+    serving.backlog.read_inline, serving.backlog.relabel_step = 10, 10
+    monkeypatch.setattr(serving.backlog, "_restate", None)  # (as when the index lock stays busy)
+    gate = _gate_reading(serving, monkeypatch)
+    ids = _price_feed(serving, 30, 55.5)
+    serving.search(Query(text="bag", k=3))  # starts the reading
     gate.set()
     assert serving.backlog.wait(60)
     counts = []
