@@ -258,3 +258,48 @@ def test_changes_after_a_window_read_in_the_background_wait_for_it_and_the_later
     serving.save()  # a sync that applies everything waits for the reading, then reads the rest itself
     assert ids[1] not in serving.index.table.row_of and serving.index.seq == serving.catalog.seq
     assert _prices(serving, ids[:1] + ids[2:]) == [66.6] + [55.5] * 28
+
+
+def test_searches_from_several_threads_while_feeds_deletions_and_imports_land(serving, monkeypatch):
+    """gthread workers' set-up: four threads search without pause while another process writes, in turn, a large
+    price feed (read, restated in chunks by the reading thread and the searches), deletions and new products; every
+    search answers, and in the end the index holds exactly the catalogue."""
+    import threading
+
+    from engine import backlog
+
+    monkeypatch.setattr(backlog, "READ_CHUNK", 7)
+    monkeypatch.setattr(backlog, "READ_PAUSE", 0.001)
+    serving.backlog.read_inline, serving.backlog.relabel_step, serving.backlog.step = 10, 9, 4
+    errors, done = [], threading.Event()
+
+    def searching() -> None:
+        while not done.is_set():
+            try:
+                assert serving.search(Query(text="red bag", k=5)).results
+            except Exception as e:  # noqa: BLE001 (reported below)
+                errors.append(e)
+    threads = [threading.Thread(target=searching) for _ in range(4)]
+    for t in threads:
+        t.start()
+    other = Catalog(serving.config.path / "catalog.db")
+    ids = [p.id for p in list(other)[:120]]
+    other.upsert([p.with_(price=41.0) for p in other.get_many(ids).values()])
+    other.delete_many(ids[:6])
+    other.upsert([p.with_(id=f"Z{i}", title=f"Zebra {p.title}") for i, p in enumerate(other.get_many(ids[6:20]).values())])
+    other.upsert([p.with_(price=42.0) for p in other.get_many(ids[100:]).values()])
+    other.close()
+    try:
+        for _ in range(600):
+            if serving.index.seq == serving.catalog.seq and not serving.backlog._keep and not serving.backlog._embed:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        done.set()
+        for t in threads:
+            t.join(60)
+    assert not errors and serving.index.seq == serving.catalog.seq
+    table = serving.index.table
+    assert set(table.row_of) == set(serving.catalog.ids())
+    assert _prices(serving, ids[6:100]) == [41.0] * 94 and _prices(serving, ids[100:]) == [42.0] * 20
+    assert len(table.ids) == len(serving.catalog.ids()) + 6  # one row per product ever indexed: none embedded twice
