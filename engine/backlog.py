@@ -82,11 +82,13 @@ class Backlog:
             for pid in deleted:
                 self._keep.pop(pid, None)
                 self._embed.pop(pid, None)
-        large = defer and self._catalog.count_changed(after, seq) > self.read_inline
+        large = self._catalog.count_changed(after, seq) > self.read_inline
         if not large:
             self._take(self._catalog.changed_between(after, seq))
+        elif not defer:  # (a chunk at a time restated as read: a full feed of 1M products is not held at once)
+            self._read_chunks(after, seq, pause=0.0)
         self.upto = seq
-        if large:
+        if large and defer:
             self._read_all.clear()
             self._reader = threading.Thread(target=self._read_window, args=(after, seq), daemon=True, name="changes")
             self._reader.start()
@@ -152,13 +154,7 @@ class Backlog:
     def _read_window(self, after: int, upto: int) -> None:
         try:
             t = time.perf_counter()
-            for chunk in self._catalog.changed_chunks(after, upto, READ_CHUNK):
-                self._take(chunk)
-                if self._restate is not None:  # (searches restate what it leaves, a step each)
-                    with self._mutex:
-                        keep = [p for p in chunk if self._keep.get(p.id) is p]
-                    self._restate(keep)
-                time.sleep(READ_PAUSE)
+            self._read_chunks(after, upto, READ_PAUSE)
             log.info("read and fingerprinted the changes of sequences %d..%d in the background in %.1f s", after + 1,
                      upto, time.perf_counter() - t)
         except Exception:  # (a database error: the next search reads the window itself)
@@ -166,6 +162,17 @@ class Backlog:
             self.upto = after
         finally:
             self._read_all.set()
+
+    def _read_chunks(self, after: int, upto: int, pause: float) -> None:
+        """Take in the window ``READ_CHUNK`` products at a time, restating each chunk's products whose vectors stay
+        (``restate``; what it leaves, the searches restate a step each), ``pause`` seconds between chunks."""
+        for chunk in self._catalog.changed_chunks(after, upto, READ_CHUNK):
+            self._take(chunk)
+            if self._restate is not None:
+                with self._mutex:
+                    keep = [p for p in chunk if self._keep.get(p.id) is p]
+                self._restate(keep)
+            time.sleep(pause)
 
     def _start_warming(self, cold: list[Product]) -> None:
         with self._mutex:
