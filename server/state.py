@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
 import logging
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 
 from flask import Flask, current_app
 
-from engine.config import EngineConfig
+from engine.config import EngineConfig, config_to_dict
 from engine.engine import SearchEngine
 from engine.errors import IndexBusyError
 from engine.index import writing
@@ -39,11 +44,13 @@ RELOAD_CHECK_S = 5.0  # how often a worker looks for a rebuilt index
 COMPACT_HINT = 0.25  # a worker opening an index with a larger dead share says so in its log
 RELEASE_WAIT_S = 2.0  # after the swap, before the old index's memory is collected and handed back
 REOPEN_LOCK = ".reopen.lock"  # in the index root: the workers of a machine reopen a rebuilt index one after another
+AUTO_COMPACT_AGAIN_S = 3600.0  # a worker's next automatic compaction is considered this long after its last one
 
 
 def init_app(app: Flask) -> None:
     app.extensions["shopsight"] = {"engine": None, "checked": 0.0, "reloading": None, "failed": None,
-                                   "checkpointing": None, "no_checkpoints": False}
+                                   "checkpointing": None, "no_checkpoints": False, "compacting": None,
+                                   "compacted_at": -AUTO_COMPACT_AGAIN_S}
 
 
 def get_engine() -> SearchEngine:
@@ -88,6 +95,46 @@ def _look_after_the_index(slot: dict, config: EngineConfig) -> None:
             slot["checkpointing"] = threading.Thread(target=_checkpoint, args=(slot, slot["engine"], config),
                                                      name="checkpoint", daemon=True)
             slot["checkpointing"].start()
+        elif slot["compacting"] is None and now - slot["compacted_at"] >= AUTO_COMPACT_AGAIN_S:
+            reason = _compaction_due(slot["engine"], config.auto_compact)
+            if reason:
+                slot["compacting"] = threading.Thread(target=_compact, args=(slot, config, reason), name="compact",
+                                                      daemon=True)
+                slot["compacting"].start()
+
+
+def _compaction_due(engine: SearchEngine, share: float) -> str | None:
+    """Why the index wants compacting (``auto_compact`` > 0, its backlog applied), else None."""
+    if share <= 0 or engine.catalog.seq != engine.index.seq:
+        return None
+    dead = dead_share(engine.index)
+    if dead > share:
+        return f"{100 * dead:.0f} % of its product rows are dead"
+    whole = [prefix for prefix, store in engine.index.stores().items() if store.saves_whole]
+    return f"{', '.join(whole)}: more than a quarter of their rows added since the build" if whole else None
+
+
+def _compact(slot: dict, config: EngineConfig, reason: str) -> None:
+    """``shopsight index --compact`` in another process (its own memory and interpreter: the workers go on serving,
+    then reopen the new build in turn); one writer at a time, so a second worker's try stops at once."""
+    log.info("compacting the index in another process: %s", reason)
+    path = None
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(config_to_dict(config), f)
+            path = f.name
+        done = subprocess.run([sys.executable, "-m", "engine.cli", "--config", path, "-q", "index", "--compact"],
+                              capture_output=True, text=True)
+        if done.returncode:
+            log.warning("the automatic compaction stopped (exit %d): %s", done.returncode, done.stderr.strip()[-500:])
+        else:
+            log.info("the automatic compaction is done: %s", done.stdout.strip()[-300:])
+    except OSError as e:
+        log.warning("could not start the automatic compaction: %s", e)
+    finally:
+        if path:
+            os.unlink(path)
+        slot["compacted_at"], slot["compacting"] = time.monotonic(), None
 
 
 def _checkpoint(slot: dict, engine: SearchEngine, config: EngineConfig) -> None:

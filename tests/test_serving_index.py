@@ -139,3 +139,32 @@ def test_a_workers_second_checkpoint_links_the_vectors_files_as_its_first(built_
         web.post("/api/search", json={"text": "mug"})
         seen.append(_health_when(web, lambda h: h["snapshot"] != seen[-1])["snapshot"])
         assert {f.name: f.stat().st_ino for f in (root / seen[-1]).glob("*.vectors.npy")} == inodes
+
+
+def test_a_worker_compacts_the_index_in_another_process_when_asked_to(built_shop, tmp_path, monkeypatch):
+    """``auto_compact``: past that share of dead rows a worker runs `shopsight index --compact` in another process,
+    then opens the new build like any rebuild."""
+    web, _, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, auto_compact=0.2)
+    feed.delete_many(feed.ids()[:100])  # 100 of 328 products: 30 % of the rows dead once applied
+    web.post("/api/search", json={"text": "mug"})
+    assert web.get("/api/health").get_json()["rows_held"] == 328
+    health = _health_when(web, lambda h: h["build"] != first["build"], seconds=180)
+    assert health["build"] != first["build"] and health["rows_held"] == health["products"] == 228
+    slot = web.application.extensions["shopsight"]
+    assert _health_when(web, lambda h: slot["compacting"] is None)["rows_held"] == 228
+
+
+def test_an_automatic_compaction_that_cannot_run_is_logged_and_not_retried_at_once(built_shop, tmp_path, monkeypatch,
+                                                                                    caplog):
+    from engine.index import writing
+
+    web, cfg, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, auto_compact=0.2)
+    feed.delete_many(feed.ids()[:100])
+    slot = web.application.extensions["shopsight"]
+    with writing.exclusive(cfg.path / "index", "a test holding the index"), \
+            caplog.at_level(logging.WARNING, logger="server.state"):
+        web.post("/api/search", json={"text": "mug"})
+        _health_when(web, lambda h: slot["compacting"] is not None, seconds=30)
+        _health_when(web, lambda h: slot["compacting"] is None, seconds=120)
+    assert "automatic compaction stopped" in caplog.text and "a test holding the index" in caplog.text
+    assert _health_when(web, lambda h: False, seconds=0.5)["build"] == first["build"] and slot["compacting"] is None
