@@ -8,9 +8,11 @@ stay (a price feed: ``ProductIndex.relabel``, nothing computed) or one to embed.
 little. Larger ones would stall every search of the worker while one of them held the index lock:
 
 - a window of more than ``READ_INLINE`` changed products (a feed of 100,000 prices: reading and fingerprinting
-  them took 2.3 s at 1M products) is read in a background thread, and the searches go on meanwhile;
-- of the products whose vectors stay, each search restates up to ``RELABEL_STEP`` (100,000 at once held the lock
-  4.2 s);
+  them took 2.3 s at 1M products, restating them 1.2 s) is read in a background thread ``READ_CHUNK`` products at a
+  time, each chunk's products whose vectors stay restated by it (``restate``: the index lock for ~16 ms) and a
+  pause left to the searches after each; a sync that applies everything (open, save) reads such a window a chunk
+  at a time too, so a full-catalogue feed is never held whole;
+- each search restates up to ``RELABEL_STEP`` of what is left (100,000 at once held the lock 4.2 s);
 - past ``INLINE`` products to embed, the cold ones go to a thread that computes their vectors ahead
   (``product_vectors.vectors``: every tower pass lands in the shared feature cache, keyed by the photo's content;
   a 10,000-product import would otherwise run the image tower, ~30 photos a second on two cores, under the lock),
