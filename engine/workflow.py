@@ -172,7 +172,8 @@ def build_index(config: EngineConfig, progress: bool = True, predict_categories:
 
 def compact_index(config: EngineConfig) -> tuple[SearchEngine, int]:
     """Open the data folder's index, catch it up with the catalogue and, when it holds rows of deleted or re-embedded
-    products, save it without them as a new build (``index/compact.py``); else, when the catalogue moved since its
+    products or a store with more than a quarter of its rows added since the build (which every save would write
+    whole), save it without the dead ones as a new build (``index/compact.py``); else, when the catalogue moved since its
     snapshot, save it as it is (the same build: serving workers need not reopen it, and a worker starting later
     catches up from there); returns (the engine over it, how many product rows were removed)."""
     from .index.compact import compacted
@@ -181,7 +182,7 @@ def compact_index(config: EngineConfig) -> tuple[SearchEngine, int]:
         engine = SearchEngine.open(config)
         table = engine.index.table
         removed = len(table) - table.n_alive
-        if removed == 0:
+        if removed == 0 and not any(store.saves_whole for store in engine.index.stores().values()):
             if engine.index.seq != engine.index.saved_seq:
                 engine.save()
             return engine, 0

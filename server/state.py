@@ -14,6 +14,10 @@ writes) since its snapshot: the caught-up index as a snapshot of the same build,
 -> 3.0 s). It runs in the background under the index writer lock (one writer; another worker that finds a
 checkpoint as far as its own only notes it) and holds the index lock while it writes (links, tail files, the
 row arrays and ANN files). The other workers see a snapshot of their own build and do not reopen it.
+
+With ``auto_compact`` set, the same check runs ``shopsight index --compact`` in another process once that share of
+the index's product rows is dead or a store has more than a quarter of its rows added since the build (at most once
+an hour a worker); the new build it publishes is then opened like any other.
 """
 
 from __future__ import annotations

@@ -75,6 +75,19 @@ def test_nothing_to_compact_writes_nothing_or_a_checkpoint(shop_copy):
     assert snapshot_seq(checkpoint.index.folder) == checkpoint.index.saved_seq  # read back from the folder's name
 
 
+def test_many_rows_added_since_the_build_are_compacted_into_a_new_build_though_none_is_dead(shop_copy):
+    """Past a quarter of a store's rows added since the build a save writes it whole and serving workers stop
+    checkpointing; a compaction then makes a new build (the workers reopen it: their tails go), not a checkpoint."""
+    engine = SearchEngine.open(shop_copy)
+    catalog = Catalog(shop_copy.path / "catalog.db")
+    catalog.upsert([p.with_(id=f"{p.id}-new", title=f"{p.title} new") for p in list(catalog)[:120]])  # 120 on 328
+    compacted, removed = workflow.compact_index(shop_copy)
+    assert removed == 0 and compacted.index.build_id != engine.index.build_id
+    again = SearchEngine.open(shop_copy)
+    assert len(again.index) == 448 and not any(store.saves_whole for store in again.index.stores().values())
+    assert not list((shop_copy.path / "index" / again.index.folder).glob("*.tail.npy"))
+
+
 def test_a_compaction_the_disk_cannot_hold_changes_nothing(shop_copy, monkeypatch):
     _churn(shop_copy)
     current = (shop_copy.path / "index" / "CURRENT").read_text()
