@@ -124,6 +124,11 @@ class Backlog:
                 elif self._embed.get(p.id, (None,))[0] is p:
                     del self._embed[p.id]
 
+    @property
+    def pending(self) -> int:
+        """Changed products read and not in the index yet (a window still being read in the background: -1)."""
+        return -1 if not self._read_all.is_set() else len(self._keep) + len(self._embed)
+
     def finish(self, index_seq: int) -> int:
         """Every change read is in the index: the sequence they were read up to (the index's now; ``index_seq``
         when none was read since: another thread's sync applied them)."""

@@ -235,7 +235,8 @@ def health():
     engine = get_engine()
     return jsonify({"status": "ok", "products": len(engine.index), "photos": engine.index.photos.n_alive,
                     "index": engine.index.photos.kind, "gpu": engine.index.photos.gpu_backend,
-                    "seq": engine.index.seq, "shared_fit": engine.index.shared_fit, "build": engine.index.build_id,
+                    "seq": engine.index.seq, "catalogue_seq": engine.catalog.seq, "pending": engine.backlog.pending,
+                    "shared_fit": engine.index.shared_fit, "build": engine.index.build_id,
                     "snapshot": engine.index.folder, "rows_held": len(engine.index.table),
                     "catalogue_bridge": engine.index.prototypes is not None,
                     "bundle": engine.embedder.bundle.fingerprint, "runtimes": engine.embedder.runtimes})

@@ -68,5 +68,8 @@ def metrics():
     lines += ["# HELP shopsight_index_products Live products in the index.", "# TYPE shopsight_index_products gauge",
               f'shopsight_index_products{{pid="{pid}"}} {len(engine.index)}',
               "# HELP shopsight_index_photos Live photo vectors in the index.", "# TYPE shopsight_index_photos gauge",
-              f'shopsight_index_photos{{pid="{pid}"}} {engine.index.photos.n_alive}']
+              f'shopsight_index_photos{{pid="{pid}"}} {engine.index.photos.n_alive}',
+              "# HELP shopsight_catalogue_changes_behind Catalogue sequence numbers not yet in the index.",
+              "# TYPE shopsight_catalogue_changes_behind gauge",
+              f'shopsight_catalogue_changes_behind{{pid="{pid}"}} {engine.catalog.seq - engine.index.seq}']
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

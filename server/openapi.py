@@ -265,7 +265,12 @@ SPEC = {
         "/api/health": {"get": {"summary": "Liveness and index size", "responses": {
             "200": {"description": "ok", **_json({"type": "object", "required": ["status", "products"], "properties": {
                 "status": {"type": "string"}, "products": {"type": "integer"}, "photos": {"type": "integer"},
-                "index": {"type": "string"}, "seq": {"type": "integer"}, "bundle": {"type": "string"},
+                "index": {"type": "string"}, "bundle": {"type": "string"},
+                "seq": {"type": "integer", "description": "the catalogue sequence this worker's index has every change of"},
+                "catalogue_seq": {"type": "integer", "description": "the catalogue's sequence now (above `seq` while "
+                                  "a feed or an import is being applied)"},
+                "pending": {"type": "integer", "description": "changed products read and not in this worker's index "
+                            "yet (-1 while a large feed is being read in the background)"},
                 "build": {"type": "string", "description": "the full build (`shopsight index`) this worker serves; a worker "
                           "opens a newer one in the background within seconds of its snapshot's publication"},
                 "snapshot": {"type": ["string", "null"], "description": "the index snapshot folder it was opened from"},

@@ -221,9 +221,10 @@ def test_a_large_feed_is_read_and_restated_in_the_background(serving, monkeypatc
     ids = _price_feed(serving, 30, 55.5)
     assert serving.search(Query(text="bag", k=3)).results  # served while the feed is read
     assert 55.5 not in _prices(serving, ids) and serving.index.seq < serving.catalog.seq
+    assert serving.backlog.pending == -1  # (being read: /api/health says so)
     gate.set()
     assert serving.backlog.wait(60)
-    assert _prices(serving, ids) == [55.5] * 30  # restated by the reading thread, no search needed
+    assert _prices(serving, ids) == [55.5] * 30 and serving.backlog.pending == 0  # restated by the reading thread
     serving.search(Query(text="bag", k=3))
     assert serving.index.seq == serving.catalog.seq and serving.index.changed_since_save == 30
 

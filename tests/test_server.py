@@ -92,6 +92,7 @@ def test_product_health_openapi_metrics(client, built_shop):
     assert spec["openapi"].startswith("3.1")
     client.post("/api/search", json={"text": "mug"})
     health = client.get("/api/health").get_json()
+    assert health["catalogue_seq"] == health["seq"] and health["pending"] == 0
     assert health["catalogue_bridge"] is False  # the sample shop's own bundle has no vocabulary
     from engine.encoders import resolve_device
     from engine.encoders.fast import resolve_runtime
@@ -100,7 +101,7 @@ def test_product_health_openapi_metrics(client, built_shop):
     assert health["runtimes"]["text"] == resolve_runtime(built_shop.runtime, resolve_device(built_shop.device))
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'shopsight_search_seconds_count{kind="text"' in metrics
-    assert "shopsight_index_products" in metrics
+    assert "shopsight_index_products" in metrics and "shopsight_catalogue_changes_behind{" in metrics
 
 
 def test_writes_need_the_key_and_are_visible_at_once(client):
