@@ -47,12 +47,13 @@ READ_CHUNK, READ_PAUSE = 1_000, 0.01  # the background reading pauses after each
 
 
 class Backlog:
-    def __init__(self, catalog, classify: Callable[[list[Product]], list[bool]],
-                 warm: Callable[[list[Product]], object], lock_path: Path, inline: int = INLINE, step: int = STEP,
-                 read_inline: int = READ_INLINE, relabel_step: int = RELABEL_STEP,
-                 restate: Callable[[list[Product]], object] | None = None):
+    def __init__(self, catalog, fingerprint: Callable[[list[Product]], list[int]],
+                 keeps: Callable[[list[Product], list[int]], list[bool]], warm: Callable[[list[Product]], object],
+                 lock_path: Path, inline: int = INLINE, step: int = STEP, read_inline: int = READ_INLINE,
+                 relabel_step: int = RELABEL_STEP, restate: Callable[[list[Product]], object] | None = None):
         self._catalog = catalog  # changed_chunks, deleted_between, count_changed (``Catalog``)
-        self._classify = classify  # products -> whether the index keeps each one's vectors (read without its lock)
+        self._fingerprint = fingerprint  # products -> ``product_vectors.content`` of each (stat calls, no lock)
+        self._keeps = keeps  # (products, fingerprints) -> whether the index keeps each one's vectors (a hint when read)
         self._restate = restate  # the reader's chunk of products whose vectors stay -> restated now, when it can
         self._warm = warm
         self._lock_path = Path(lock_path)
@@ -60,6 +61,7 @@ class Backlog:
         self.upto: int | None = None  # the catalogue sequence the changes are read up to (None: the index's)
         self._keep: dict[str, Product] = {}  # read, not applied: vectors stay (as fingerprinted when read)
         self._embed: dict[str, tuple[Product, tuple]] = {}  # read, not applied: to embed (with its ``_key``)
+        self._contents: dict[str, tuple[Product, int]] = {}  # pending products' fingerprints, taken when read
         self._warm_keys: set[tuple] = set()  # (id, photos, text) of products whose vectors are computed
         self._read_all = threading.Event()  # clear while a window is read in the background
         self._read_all.set()
@@ -84,6 +86,7 @@ class Backlog:
             for pid in deleted:
                 self._keep.pop(pid, None)
                 self._embed.pop(pid, None)
+                self._contents.pop(pid, None)
         large = self._catalog.count_changed(after, seq) > self.read_inline
         if not large:
             self._take(self._catalog.changed_between(after, seq))
@@ -123,6 +126,8 @@ class Backlog:
                     del self._keep[p.id]
                 elif self._embed.get(p.id, (None,))[0] is p:
                     del self._embed[p.id]
+                if self._contents.get(p.id, (None,))[0] is p:
+                    del self._contents[p.id]
 
     @property
     def pending(self) -> int:
@@ -136,6 +141,15 @@ class Backlog:
         self._warm_keys.clear()
         return seq
 
+    def contents(self, products: list[Product]) -> list[int]:
+        """The fingerprints of ``products`` as taken when they were read (computed now for any other version)."""
+        with self._mutex:
+            known = [self._contents.get(p.id, (None, 0)) for p in products]
+        fps = [fp if q is p else None for p, (q, fp) in zip(products, known)]
+        missing = [p for p, fp in zip(products, fps) if fp is None]
+        computed = iter(self._fingerprint(missing) if missing else ())
+        return [fp if fp is not None else next(computed) for fp in fps]
+
     def warmed(self, products) -> None:
         """``products`` (as stored) need no warming: their caller computed their features already."""
         self._warm_keys.update(_key(p) for p in products)
@@ -148,11 +162,13 @@ class Backlog:
         return not any(t is not None and t.is_alive() for t in (self._reader, self._warmer))
 
     def _take(self, changed: list[Product]) -> None:
-        keeps = self._classify(changed)
+        fps = self._fingerprint(changed)
+        keeps = self._keeps(changed, fps)
         with self._mutex:
-            for p, keep in zip(changed, keeps):
+            for p, fp, keep in zip(changed, fps, keeps):
                 self._keep.pop(p.id, None)
                 self._embed.pop(p.id, None)
+                self._contents[p.id] = (p, fp)
                 if keep:
                     self._keep[p.id] = p
                 else:

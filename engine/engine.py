@@ -66,7 +66,7 @@ class SearchEngine:
         self.index = index
         self._fit_base = len(index)  # live products when the shared-space fit was last measured
         self.unheard = Unheard(config.path / "unheard.db") if config.log_unheard else None
-        self.backlog = Backlog(catalog, self._keeps_vectors,
+        self.backlog = Backlog(catalog, self._contents, lambda ps, cs: list(map(index.keeps_vectors_of, ps, cs)),
                                lambda products: product_vectors.vectors(embedder, index, products),
                                config.path / ".backlog.lock", restate=self._restate_read)
 
@@ -103,8 +103,8 @@ class SearchEngine:
             deleted = self.backlog.read(self.index.seq, seq, defer_large)
             self.index.remove_many(deleted)
             keep, embed, complete = self.backlog.plan(defer_large)
-            relabelled, now = self._relabel_unchanged(keep + embed)  # (checked again under the lock: one embedded
-            # since it was read, by an API write, is not embedded twice; one re-embedded is not only restated)
+            relabelled, now = self._relabel_unchanged(keep + embed, self.backlog.contents(keep + embed))  # (checked under
+            # the lock: a product an API write embedded since it was read is only restated; one to embed, embedded)
             for start in range(0, len(now), product_vectors.CHUNK):  # a chunk's vectors in memory at a time
                 self._embed_and_upsert(now[start:start + product_vectors.CHUNK], progress=False)
             self.backlog.applied(relabelled + now)
@@ -128,20 +128,20 @@ class SearchEngine:
         (a sync that applies everything may be waiting for the reading: it restates them itself)."""
         if self.index.lock.acquire(timeout=0.05):
             try:
-                relabelled = self._relabel_unchanged(products)[0]
+                relabelled = self._relabel_unchanged(products, self.backlog.contents(products))[0]
                 self.backlog.applied(relabelled)
                 self.index.changed_since_save += len(relabelled)
             finally:
                 self.index.lock.release()
 
-    def _keeps_vectors(self, products: list[Product]) -> list[bool]:
-        """Whether the index holds each product's vectors as computed from its text and photo files now."""
-        return [self.index.keeps_vectors_of(p, product_vectors.content(p, self.catalog.root)) for p in products]
+    def _contents(self, products: list[Product]) -> list[int]:
+        return [product_vectors.content(p, self.catalog.root) for p in products]
 
-    def _relabel_unchanged(self, changed: list[Product]) -> tuple[list[Product], list[Product]]:
+    def _relabel_unchanged(self, changed: list[Product], contents: list[int] | None = None):
         """Apply at once those of ``changed`` whose text and photo files are as indexed (a price feed, new
-        attributes: ``ProductIndex.relabel``, no vectors computed); returns (them, the others: to embed)."""
-        keep = self._keeps_vectors(changed)
+        attributes: ``ProductIndex.relabel``, no vectors computed); returns (them, the others: to embed).
+        ``contents``: their fingerprints when taken already (``Backlog.contents``)."""
+        keep = list(map(self.index.keeps_vectors_of, changed, self._contents(changed) if contents is None else contents))
         same = [p for p, k in zip(changed, keep) if k]
         self.index.relabel(same)
         return same, [p for p, k in zip(changed, keep) if not k]
@@ -152,7 +152,7 @@ class SearchEngine:
         if not products:
             return
         photo_vecs, text_vecs = product_vectors.vectors(self.embedder, self.index, products, progress, feats, keys)
-        contents = [product_vectors.content(p, self.catalog.root) for p in products]
+        contents = self._contents(products)
         if len({p.id for p in products}) == len(products):
             self.index.upsert_many(products, photo_vecs, text_vecs, contents)
             return
