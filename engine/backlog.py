@@ -139,6 +139,7 @@ class Backlog:
         when none was read since: another thread's sync applied them)."""
         seq, self.upto = (index_seq if self.upto is None else self.upto), None
         self._warm_keys.clear()
+        self._contents.clear()
         return seq
 
     def contents(self, products: list[Product]) -> list[int]:
