@@ -320,3 +320,28 @@ def test_a_sync_that_applies_everything_reads_a_large_window_a_chunk_at_a_time(s
     serving.sync()
     assert taken == [8, 8, 8, 6] and not serving.backlog._keep
     assert _prices(serving, ids) == [55.5] * 30 and serving.index.seq == serving.catalog.seq
+
+
+def test_a_background_reading_that_fails_is_read_again_by_a_later_search(serving, monkeypatch, caplog):
+    import logging
+    import sqlite3
+
+    serving.backlog.read_inline = 10
+    read = serving.backlog._catalog.changed_chunks
+    calls = []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return read(*args)
+    monkeypatch.setattr(serving.backlog._catalog, "changed_chunks", flaky)
+    ids = _price_feed(serving, 30, 55.5)
+    with caplog.at_level(logging.ERROR, logger="engine.backlog"):
+        serving.search(Query(text="bag", k=3))
+        assert serving.backlog.wait(60)
+    assert "the next search reads them" in caplog.text and 55.5 not in _prices(serving, ids)
+    serving.search(Query(text="bag", k=3))  # reads the window again
+    assert serving.backlog.wait(60)
+    serving.search(Query(text="bag", k=3))
+    assert len(calls) == 2 and _prices(serving, ids) == [55.5] * 30 and serving.index.seq == serving.catalog.seq
