@@ -1,4 +1,4 @@
-"""The shop's upkeep commands: near-duplicate groups, synonyms, unheard words, exports, backups."""
+"""The shop's upkeep commands: near-duplicate groups, synonyms, unheard words, exports, backups, the index's status."""
 
 from __future__ import annotations
 
@@ -95,6 +95,14 @@ def cmd_backup(args) -> int:
     return EXIT_OK
 
 
+def cmd_status(args) -> int:
+    """The data folder's catalogue and index at a glance, as JSON (``engine/status.py``)."""
+    from .status import status
+
+    print(json.dumps(status(_config(args)), indent=1))
+    return EXIT_OK
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("duplicates", help="list groups of near-duplicate products")
     p.add_argument("--threshold", type=float, default=0.995, help="look-vector cosine (default 0.995)")
@@ -127,3 +135,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--no-features", action="store_true", help="leave the tower feature cache out (smaller; a "
                    "restored copy recomputes the features of products changed after its index snapshot)")
     p.set_defaults(fn=cmd_backup)
+
+    p = sub.add_parser("status", help="how far the index is behind the catalogue, its dead rows and tails (is a "
+                       "compaction due?), its size, the disk's free space and who writes it now, as JSON")
+    p.set_defaults(fn=cmd_status)

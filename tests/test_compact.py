@@ -177,3 +177,29 @@ def test_one_writer_of_an_index_at_a_time(shop_copy, capsys):
     with writing.exclusive(root, "a test"):  # released with its process
         pass
     assert workflow.compact_index(shop_copy)[1] == 70
+
+
+def test_status_says_how_far_behind_the_index_is_and_when_a_compaction_is_due(shop_copy, capsys):
+    import json
+
+    from engine.cli import main
+    from engine.index import writing
+    from engine.status import status
+
+    first = status(shop_copy)
+    assert first["index"]["behind"] == 0 and first["index"]["live"] == 328 and first["compaction_due"] == []
+    assert first["writer"] is None and first["index"]["stores"]["photos"]["tail"] == 0
+    catalog = Catalog(shop_copy.path / "catalog.db")
+    catalog.delete_many(catalog.ids()[:100])
+    assert status(shop_copy)["index"]["behind"] == catalog.seq - first["index"]["seq"] > 0
+    SearchEngine.open(shop_copy).save()  # 100 of 328 rows dead
+    catalog.upsert([p.with_(id=f"{p.id}-new", title=f"{p.title} new") for p in list(catalog)[:60]])
+    SearchEngine.open(shop_copy).save()  # 60 rows added beside 328 in each store's file: tails
+    with writing.exclusive(shop_copy.path / "index", "a test"):
+        report = status(shop_copy)
+    assert report["writer"].endswith("(a test)") and report["index"]["behind"] == 0
+    assert report["index"]["dead_share"] == round(100 / 388, 4) and report["index"]["stores"]["texts"] == {
+        "rows": 388, "tail": 60}
+    assert report["compaction_due"] == ["26 % of the product rows are dead"]
+    assert main(["--data-dir", str(shop_copy.path), "status"]) == 0
+    assert json.loads(capsys.readouterr().out)["index"]["live"] == 288

@@ -49,6 +49,26 @@ def exclusive(root: str | Path, what: str):
             fcntl.flock(fp, fcntl.LOCK_UN)
 
 
+def holder(root: str | Path) -> str | None:
+    """Who holds the index root's writer lock now ("process 1234 (a compaction)"), None when nobody does."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fp = open(Path(root) / LOCK_FILE, "a+", encoding="utf-8")
+    except OSError:  # no index root (or not writable): nobody writes it
+        return None
+    with fp:
+        try:
+            fcntl.flock(fp, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fp.seek(0)
+            return fp.read().strip() or "another process"
+        fcntl.flock(fp, fcntl.LOCK_UN)
+        return None
+
+
 @contextlib.contextmanager
 def in_turn(path: str | Path):
     """An exclusive lock on ``path`` across processes, waited for (POSIX ``flock``; elsewhere none)."""
