@@ -84,9 +84,7 @@ class Backlog:
         deleted = self._catalog.deleted_between(after, seq)
         with self._mutex:
             for pid in deleted:
-                self._keep.pop(pid, None)
-                self._embed.pop(pid, None)
-                self._contents.pop(pid, None)
+                self._forget(pid)
         large = self._catalog.count_changed(after, seq) > self.read_inline
         if not large:
             self._take(self._catalog.changed_between(after, seq))
@@ -167,13 +165,18 @@ class Backlog:
         keeps = self._keeps(changed, fps)
         with self._mutex:
             for p, fp, keep in zip(changed, fps, keeps):
-                self._keep.pop(p.id, None)
-                self._embed.pop(p.id, None)
+                self._forget(p.id)
                 self._contents[p.id] = (p, fp)
                 if keep:
                     self._keep[p.id] = p
                 else:
                     self._embed[p.id] = (p, _key(p))
+
+    def _forget(self, pid: str) -> None:
+        """(under ``_mutex``) ``pid`` is no longer pending: deleted, or replaced by a later version."""
+        self._keep.pop(pid, None)
+        self._embed.pop(pid, None)
+        self._contents.pop(pid, None)
 
     def _read_window(self, after: int, upto: int) -> None:
         try:

@@ -18,9 +18,8 @@ import numpy as np
 from .catalog import Catalog
 from .config import EngineConfig
 from .index import writing
+from .index.compact import DUE_DEAD_SHARE
 from .index.product_index import current_snapshot, snapshot_seq
-
-DEAD_SHARE_DUE = 0.25  # as ``server/state.COMPACT_HINT``: past this share of dead rows a compaction is due
 
 
 def status(config: EngineConfig) -> dict:
@@ -45,7 +44,7 @@ def status(config: EngineConfig) -> dict:
         "stores": {prefix: {"rows": rows + tails.get(prefix, 0), "tail": tails.get(prefix, 0)}
                    for prefix, rows in stores.items()},
         "bytes": sum(f.stat().st_size for f in folder.iterdir()), "disk_free_bytes": shutil.disk_usage(folder).free}
-    if dead > DEAD_SHARE_DUE:
+    if dead > DUE_DEAD_SHARE:
         report["compaction_due"].append(f"{100 * dead:.0f} % of the product rows are dead")
     return report
 

@@ -176,13 +176,13 @@ def compact_index(config: EngineConfig) -> tuple[SearchEngine, int]:
     whole), save it without the dead ones as a new build (``index/compact.py``); else, when the catalogue moved since its
     snapshot, save it as it is (the same build: serving workers need not reopen it, and a worker starting later
     catches up from there); returns (the engine over it, how many product rows were removed)."""
-    from .index.compact import compacted
+    from .index.compact import compacted, whole_stores
 
     with writing.exclusive(config.path / "index", "a compaction"):
         engine = SearchEngine.open(config)
         table = engine.index.table
         removed = len(table) - table.n_alive
-        if removed == 0 and not any(store.saves_whole for store in engine.index.stores().values()):
+        if removed == 0 and not whole_stores(engine.index):
             if engine.index.seq != engine.index.saved_seq:
                 engine.save()
             return engine, 0

@@ -40,12 +40,11 @@ from engine.engine import SearchEngine
 from engine.errors import IndexBusyError
 from engine.index import writing
 from engine.index.product_index import current_snapshot, snapshot_seq
-from engine.index.compact import dead_share
+from engine.index.compact import DUE_DEAD_SHARE, dead_share, whole_stores
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 RELOAD_CHECK_S = 5.0  # how often a worker looks for a rebuilt index
-COMPACT_HINT = 0.25  # a worker opening an index with a larger dead share says so in its log
 RELEASE_WAIT_S = 2.0  # after the swap, before the old index's memory is collected and handed back
 REOPEN_LOCK = ".reopen.lock"  # in the index root: the workers of a machine reopen a rebuilt index one after another
 AUTO_COMPACT_AGAIN_S = 3600.0  # a worker's next automatic compaction is considered this long after its last one
@@ -73,7 +72,7 @@ def get_engine() -> SearchEngine:
 
 def _hint_compaction(engine: SearchEngine) -> None:
     share = dead_share(engine.index)
-    if share > COMPACT_HINT:
+    if share > DUE_DEAD_SHARE:
         log.warning("%.0f %% of the index's product rows are those of deleted or re-embedded products (memory, disk and "
                     "scan time): `shopsight index --compact` rewrites it without them, no restart needed", 100 * share)
 
@@ -114,7 +113,7 @@ def _compaction_due(engine: SearchEngine, share: float) -> str | None:
     dead = dead_share(engine.index)
     if dead > share:
         return f"{100 * dead:.0f} % of its product rows are dead"
-    whole = [prefix for prefix, store in engine.index.stores().items() if store.saves_whole]
+    whole = whole_stores(engine.index)
     return f"{', '.join(whole)}: more than a quarter of their rows added since the build" if whole else None
 
 
@@ -154,7 +153,7 @@ def _checkpoint(slot: dict, engine: SearchEngine, config: EngineConfig) -> None:
             if snapshot_seq(current[0]) >= engine.index.seq:  # another worker's checkpoint is as far
                 engine.index.changed_since_save = 0
                 return
-            whole = [prefix for prefix, store in engine.index.stores().items() if store.saves_whole]
+            whole = whole_stores(engine.index)
             if whole:  # rows added since the build: a save would write these stores out whole under the index lock
                 slot["no_checkpoints"] = True
                 log.warning("no more checkpoints by this worker: the rows added since the index was built would have "

@@ -20,12 +20,19 @@ import numpy as np
 from .product_index import ProductIndex
 
 BLOCK = 65_536  # products whose vector rows are copied together
+DUE_DEAD_SHARE = 0.25  # past this share of dead rows a compaction is due (a worker's log hint, ``shopsight status``)
 
 
 def dead_share(index: ProductIndex) -> float:
     """The share of the table's rows that are dead (0 for an empty index)."""
     n = len(index.table)
     return 0.0 if n == 0 else 1.0 - index.table.n_alive / n
+
+
+def whole_stores(index: ProductIndex) -> list[str]:
+    """The stores a save would write out whole (``VectorIndex.saves_whole``: more than a quarter of their rows added
+    since their file was written), which only a compaction (a new build) makes linkable again."""
+    return [prefix for prefix, store in index.stores().items() if store.saves_whole]
 
 
 def compacted(index: ProductIndex, root: str | Path) -> ProductIndex:
