@@ -180,6 +180,7 @@ def _reopen(slot: dict, config: EngineConfig, folder: str) -> None:
             engine = SearchEngine.open(config)
             engine.warm()
             slot["engine"], slot["failed"] = engine, None
+            slot["no_checkpoints"] = False  # (a new build: its stores link again, and its folder took a save)
             _hint_compaction(engine)
             log.info("serving the rebuilt index %s (opened and warmed in %.1f s beside the old one)",
                      engine.index.folder, time.perf_counter() - t)

@@ -168,3 +168,26 @@ def test_an_automatic_compaction_that_cannot_run_is_logged_and_not_retried_at_on
         _health_when(web, lambda h: slot["compacting"] is None, seconds=120)
     assert "automatic compaction stopped" in caplog.text and "a test holding the index" in caplog.text
     assert _health_when(web, lambda h: False, seconds=0.5)["build"] == first["build"] and slot["compacting"] is None
+
+
+def test_a_worker_checkpoints_again_once_a_compaction_gave_it_a_new_build(built_shop, tmp_path, monkeypatch):
+    """The stores that made a worker stop checkpointing (too many rows added to link) are gone once it serves the
+    compacted build: it checkpoints again."""
+    from engine import workflow
+
+    web, cfg, first, feed = _served_copy(built_shop, tmp_path, monkeypatch, checkpoint_changes=10)
+    feed.upsert([p.with_(id=f"{p.id}-new", title=f"{p.title} new") for p in list(feed)[:120]])
+    slot = web.application.extensions["shopsight"]
+    for _ in range(600):
+        web.post("/api/search", json={"text": "mug"})
+        if slot["no_checkpoints"] and slot["checkpointing"] is None:
+            break
+        time.sleep(0.1)
+    assert slot["no_checkpoints"]
+    workflow.compact_index(cfg)  # (another process: `shopsight index --compact`)
+    compacted = _health_when(web, lambda h: h["build"] != first["build"] and slot["reloading"] is None)
+    assert compacted["build"] != first["build"] and not slot["no_checkpoints"]
+    feed.upsert([p.with_(price=4.5) for p in list(feed)[:20]])
+    web.post("/api/search", json={"text": "mug"})
+    saved = _health_when(web, lambda h: h["snapshot"] != compacted["snapshot"])
+    assert saved["build"] == compacted["build"] and saved["snapshot"] != compacted["snapshot"]
