@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from .cli_args import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, positive_int, share
 from .cli_args import config_of as _config
@@ -224,8 +223,14 @@ def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
     return EXIT_OK
 
 
+DESCRIPTION = ("Product search by photo, by text, or both: import a shop's catalogue, index it and serve the "
+               "web page and API. 'shopsight demo' does all three for the built-in sample shop.")
+EXIT_CODES = ("exit codes: 0 success; 1 an engine error (message on stderr); 2 bad usage; 3 an import that stored "
+              "the good rows but refused some (each listed by line and field)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shopsight", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="shopsight", description=DESCRIPTION, epilog=EXIT_CODES)
     parser.add_argument("--config", help="JSON config file (keys mirror engine.config.EngineConfig)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", dest="settings",
                         help="one config field, over the config file: fusion.w_text=0.8 (repeatable)")
@@ -244,11 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_demo)
 
     p = sub.add_parser("sample", help="write the built-in sample shop (CSV + photos) to a folder")
-    p.add_argument("folder")
+    p.add_argument("folder", help="where to write products.csv and the photos (created if missing)")
     p.set_defaults(fn=cmd_sample)
 
     p = sub.add_parser("import", help="import a catalogue file (CSV/TSV/JSONL), a path or an http(s) address")
-    p.add_argument("file")
+    p.add_argument("file", help="CSV, TSV or JSONL file, or an http(s) address of one")
     p.add_argument("--format", choices=FORMATS, help="the file's format when its name does not say (feed.txt)")
     p.add_argument("--mapping", help=f"a preset ({', '.join(PRESETS)}) or a JSON column-mapping file")
     for f in ("id", "title", "description", "price", "images"):
@@ -262,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_import)
 
     p = sub.add_parser("train", help="train the shared space on the catalogue's photo/text pairs")
-    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--epochs", type=positive_int, help="passes over the pairs (default: the config's train.epochs)")
     p.add_argument("--dim", type=int, help="size of the shared space")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--start-from", help="fine-tune from this bundle folder, or 'default' / 'default-e5': a packaged "
@@ -282,16 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_index)
 
     p = sub.add_parser("search", help="search by --image, --text, or both")
-    p.add_argument("--image")
-    p.add_argument("--text")
-    p.add_argument("--min-price", type=float)
-    p.add_argument("--max-price", type=float)
+    p.add_argument("--image", help="a photo file to search by")
+    p.add_argument("--text", help="words to search by; price phrases such as 'under 300' become filters")
+    p.add_argument("--min-price", type=float, help="hard filter: no cheaper product")
+    p.add_argument("--max-price", type=float, help="hard filter: no dearer product")
     p.add_argument("--category", help="category subtree, e.g. Women/Tops")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=int, default=10, help="how many results (default 10)")
     p.add_argument("--offset", type=int, default=0, help="skip this many results (the next page)")
     p.add_argument("--sort", choices=SORTS, default="relevance",
                    help="price_*: the relevant part of the 200 most relevant matches, by price")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the response as the API returns it")
     p.add_argument("--like", metavar="ID", help="products like this stored one (its photo searched; it and its "
                    "near-duplicates left out)")
     p.add_argument("--prefer", action="append", default=[], metavar="ATTRIBUTE=VALUE",
@@ -309,9 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve_args(p) -> None:
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
 
 
 def main(argv=None) -> int:

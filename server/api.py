@@ -11,11 +11,11 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 
 from engine import similar, synonyms, unheard
-from engine.errors import BadInputError, ProductNotFoundError
+from engine.errors import BadInputError
 from engine.images import open_image
 
 from . import openapi
-from .parsing import MAX_IMAGE_PIXELS, decode_base64_image, parse_filters, parse_product, parse_query, request_data
+from .parsing import MAX_IMAGE_PIXELS, check_fields, decode_base64_image, parse_filters, parse_product, parse_query, request_data
 from .state import get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -81,6 +81,8 @@ def categories():
 def upsert_products():
     _require_key()
     data = request_data(request)
+    if "products" in data or "product" in data:
+        check_fields(data, ("products", "product"), "")
     raw = data.get("products", data.get("product", data))
     items = raw if isinstance(raw, list) else [raw]
     if not 1 <= len(items) <= MAX_BATCH:
@@ -108,7 +110,8 @@ def patch_product(pid: str):
                             if unknown else f"nothing to change: send any of {', '.join(PATCHABLE)}")
     engine = get_engine()
     current = engine.catalog.get(pid)
-    merged = {**current.as_dict(), **{k: v for k, v in data.items() if k != "photos"}, "id": pid}
+    stored = {k: v for k, v in current.as_dict().items() if k != "images"}  # photos are kept apart
+    merged = {**stored, **{k: v for k, v in data.items() if k != "photos"}, "id": pid}
     product = parse_product(merged, "product")
     if "category" not in data:  # a predicted category stays marked as predicted
         product = product.with_(category=current.category, category_predicted=current.category_predicted)

@@ -87,11 +87,11 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                                                  "anchor": {"type": "string"},
                                                                  "anchor_title": {"type": "string"}}},
                                    "facets": {"type": "object", "additionalProperties": {"type": "integer"}}}}
-_FILTERS = {"type": "object", "properties": {
+_FILTERS = {"type": "object", "additionalProperties": False, "properties": {
     "min_price": {"type": "number", "minimum": 0}, "max_price": {"type": "number", "minimum": 0},
     "category": {"type": "string", "description": "category subtree, e.g. Women/Tops"},
     "attributes": {"type": "object", "additionalProperties": {"type": "string"}}}}
-_SEARCH_REQUEST = {"type": "object", "properties": {
+_SEARCH_REQUEST = {"type": "object", "additionalProperties": False, "properties": {
     "text": {"type": "string", "maxLength": 1000, "description": "free text; price phrases such as 'under 300', "
              "'between $50 and $80' or '200元以下' become filters (see the response's understood)"},
     "read_words": {"type": "boolean", "default": True, "description": "false: embed the text as typed, "
@@ -106,13 +106,15 @@ _SEARCH_REQUEST = {"type": "object", "properties": {
              "relevant matches by price (of the 200 most relevant, those scoring at least half the best's; no "
              "price last; the response's ordered says how many), so the pages of one query follow each other"},
     "image_weight": {"type": "number", "minimum": 0}, "text_weight": {"type": "number", "minimum": 0},
-    "preferences": {"type": "object", "properties": {"price_target": {"type": "number"},
+    **{k: {**_FILTERS["properties"][k], "description": f"the same as filters.{k} (for forms)"}
+       for k in ("min_price", "max_price", "category")},
+    "preferences": {"type": "object", "additionalProperties": False, "properties": {"price_target": {"type": "number"},
                                                       "category": {"type": "string"},
                                                       "attributes": {"type": "object", "additionalProperties": {"type": "string"},
                                                                      "description": "values that rank a product higher "
                                                                      "(soft: {\"brand\": \"Acme\"}; why: attribute_fit)"}}},
     "exclude": {"type": "array", "items": {"type": "string"}}}}
-_PRODUCT_IN = {"type": "object", "required": ["id", "title"], "properties": {
+_PRODUCT_IN = {"type": "object", "required": ["id", "title"], "additionalProperties": False, "properties": {
     **{k: v for k, v in _PRODUCT["properties"].items() if k != "images"},
     "photos": {"type": "array", "items": {"type": "string"}, "description": "base64 photos"}}}
 

@@ -17,6 +17,25 @@ from engine.types import Filters, Preferences, Product, Query
 MAX_K = 200
 MAX_TEXT = 1000
 MAX_IMAGE_PIXELS = 40_000_000
+FILTER_FIELDS = ("min_price", "max_price", "category", "attributes")
+SEARCH_FIELDS = ("text", "image", "box", "k", "offset", "sort", "filters", "preferences", "exclude", "image_weight",
+                 "text_weight", "read_words", "min_price", "max_price", "category")
+PREFERENCE_FIELDS = ("price_target", "category", "attributes")
+PRODUCT_FIELDS = ("id", "title", "description", "category", "category_predicted", "price", "currency", "attributes",
+                  "photos")
+
+
+def check_fields(data: dict, known, field: str) -> None:
+    """A misspelt or unsupported field is an error, not a silently ignored part of the request (a filter
+    the shopper believes applied): ``BadInputError`` naming it and the fields ``known``."""
+    unknown = sorted(str(k) for k in data if k not in known)
+    if not unknown:
+        return
+    hint = ("; photos go in 'photos' (base64 strings or multipart files), 'images' is the stored photos' addresses"
+            if "images" in unknown and "photos" in known else "")
+    name = f"{field}.{unknown[0]}" if field else unknown[0]
+    raise BadInputError(name, f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+                        f"expected any of {', '.join(known)}{hint}")
 
 
 def request_data(req: Request) -> dict:
@@ -104,6 +123,7 @@ def parse_filters(data: dict) -> Filters:
     raw = data.get("filters", {}) or {}
     if not isinstance(raw, dict):
         raise BadInputError("filters", "expected an object")
+    check_fields(raw, FILTER_FIELDS, "filters")
     merged = {**raw, **{k: data[k] for k in ("min_price", "max_price", "category") if data.get(k) not in (None, "")}}
     attrs = merged.get("attributes", {}) or {}
     if not isinstance(attrs, dict) or not all(isinstance(v, str) for v in attrs.values()):
@@ -116,6 +136,7 @@ def parse_filters(data: dict) -> Filters:
 
 def parse_query(req: Request) -> Query:
     data = request_data(req)
+    check_fields(data, SEARCH_FIELDS, "")
     text = data.get("text")
     if text is not None and not isinstance(text, str):
         raise BadInputError("text", "expected a string")
@@ -127,6 +148,9 @@ def parse_query(req: Request) -> Query:
     prefs = data.get("preferences", {}) or {}
     if not isinstance(prefs, dict):
         raise BadInputError("preferences", "expected an object")
+    check_fields(prefs, PREFERENCE_FIELDS, "preferences")
+    if prefs.get("category") is not None and not isinstance(prefs["category"], str):
+        raise BadInputError("preferences.category", "expected a string")
     liked = prefs.get("attributes", {}) or {}
     if not isinstance(liked, dict) or not all(isinstance(v, str) for v in liked.values()):
         raise BadInputError("preferences.attributes", "expected an object of strings")
@@ -150,6 +174,7 @@ def parse_product(raw, field: str = "product") -> Product:
     """A product object from the API (photos are handled by the caller)."""
     if not isinstance(raw, dict):
         raise BadInputError(field, "expected an object")
+    check_fields(raw, PRODUCT_FIELDS, field)
     pid, title = raw.get("id"), raw.get("title")
     if not isinstance(pid, str) or not pid.strip() or len(pid) > 200 or "/" in pid:
         raise BadInputError(f"{field}.id", "a non-empty string of at most 200 characters without '/'")

@@ -263,6 +263,11 @@ BAD_SEARCHES = [
     ("zero weights", {"json": {"text": "a", "text_weight": 0}}),
     ("exclude not a list", {"json": {"text": "a", "exclude": {"a": 1}}}),
     ("preferences not an object", {"json": {"text": "a", "preferences": "cheap"}}),
+    ("preferred category not a string", {"json": {"text": "a", "preferences": {"category": 3}}}),
+    ("misspelt filter", {"json": {"text": "a", "filters": {"price_max": 30}}}),
+    ("unknown field", {"json": {"text": "a", "limit": 5}}),
+    ("misspelt preference", {"json": {"text": "a", "preferences": {"brand": "Acme"}}}),
+    ("multipart unknown field", {"data": {"text": "a", "q": "b"}, "content_type": "multipart/form-data"}),
     ("malformed json body", {"data": b"{text: ", "content_type": "application/json"}),
     ("json array body", {"data": b"[1,2]", "content_type": "application/json"}),
     ("upload renamed html", {"data": {"image": (io.BytesIO(HTML), "photo.jpg")}, "content_type": "multipart/form-data"}),
@@ -285,6 +290,31 @@ def test_bad_search_requests_get_a_4xx_json_error(client, name, kwargs):
     assert client.post("/api/search", json={"text": "red"}).status_code == 200
 
 
+def test_a_misspelt_field_is_named_not_ignored(client):
+    """A filter under a wrong name would otherwise be dropped and the shopper shown unfiltered results; a
+    product's photos under "images" would be stored without them. Both are refused naming the field, and the
+    refused product is not stored."""
+    res = client.post("/api/search", json={"text": "hoodie", "filters": {"price_max": 30}})
+    body = res.get_json()
+    assert res.status_code == 400 and body["field"] == "filters.price_max" and "max_price" in body["error"]
+    res = client.post("/api/products", json={"id": "NEW1", "title": "Blue mug", "images": [_b64(_png("blue"))]},
+                      headers={"X-API-Key": KEY})
+    body = res.get_json()
+    assert res.status_code == 400 and body["field"] == "products[0].images" and "'photos'" in body["error"]
+    assert client.get("/api/products/NEW1").status_code == 404
+
+
+def test_the_accepted_fields_are_the_openapi_schemas():
+    """The parser's field lists and the published schemas cannot drift apart (both refuse any other field)."""
+    from server import parsing
+    schemas = SPEC["components"]["schemas"]
+    search = schemas["SearchRequest"]
+    assert set(search["properties"]) == set(parsing.SEARCH_FIELDS) and not search["additionalProperties"]
+    assert set(search["properties"]["filters"]["properties"]) == set(parsing.FILTER_FIELDS)
+    assert set(search["properties"]["preferences"]["properties"]) == set(parsing.PREFERENCE_FIELDS)
+    assert set(schemas["ProductIn"]["properties"]) == set(parsing.PRODUCT_FIELDS)
+
+
 BAD_OTHER = [
     ("get", "/api/products/NOPE", {}),
     ("get", "/api/products/S0001/photos/7", {}),
@@ -296,6 +326,8 @@ BAD_OTHER = [
     ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": ["%%%"]}, "headers": {"X-API-Key": KEY}}),
     ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": [_b64(HTML)]}, "headers": {"X-API-Key": KEY}}),
     ("post", "/api/products", {"json": {"products": []}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"products": [{"id": "p", "title": "t"}], "replace": True},
+                               "headers": {"X-API-Key": KEY}}),
     ("delete", "/api/products/S0001", {"headers": {"X-API-Key": "nope"}}),
     ("get", "/api/duplicates", {}),
     ("get", "/api/duplicates?threshold=high", {"headers": {"X-API-Key": KEY}}),
