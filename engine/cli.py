@@ -48,6 +48,8 @@ def cmd_import(args) -> int:
         print(f"{args.file}: {err}", file=sys.stderr)
     for note in report.warnings:
         print(f"{args.file}: warning: {note} (stored without it)", file=sys.stderr)
+    for note in report.repeated:
+        print(f"{args.file}: warning: {note}", file=sys.stderr)
     if report.removal_refused:
         print(f"{args.file}: {report.removal_refused}", file=sys.stderr)
     counts = {"imported": report.imported, "refused": len(report.errors)}
@@ -59,6 +61,8 @@ def cmd_import(args) -> int:
         counts["removed"] = report.removed
     if report.warnings:
         counts["photos_left_out"] = len(report.warnings)
+    if report.repeated:
+        counts["repeated_ids"] = len(report.repeated)
     print(json.dumps(counts))
     return EXIT_PARTIAL if report.errors or report.removal_refused else EXIT_OK
 

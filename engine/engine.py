@@ -32,7 +32,7 @@ from .index.product_index import ProductIndex, current_snapshot
 from .planner import QueryVectors, retrieve
 from .query_encoding import QueryEncoder
 from .query_text import CategoryWords, understand, what_was_read
-from .rerank import collapse_duplicates, local_rerank
+from .rerank import collapse_duplicates, local_rerank, pictured
 from .trust import trust
 from .types import Candidate, Candidates, Product, Query, SearchResponse, SearchResult
 from .unheard import Unheard
@@ -323,7 +323,7 @@ class SearchEngine:
 
         def fused(cands):
             return fusion.fuse(cands, table, query.preferences, self.config.fusion, predicted, word_fit, trusted,
-                               self.config.boosts)
+                               self.config.boosts, pictured(self.index, cands.rows))
         cands = found.candidates
         if terms is not None:  # the words' part for the best candidates without it and those the words found
             keep = np.union1d(fused(cands).top(n_cand).rows, term_rows)

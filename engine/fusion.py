@@ -60,6 +60,8 @@
   hold (title, category path, attribute values; a term in the description alone at half), in [0, 1]
   (engine/lexicon.py): the exact words a shopper types, a model name, a brand, "striped", which the towers
   blur; weight ``w_lexical`` (eval.lexical_bench).
+A product without photos has none of the photo parts (``PHOTO_PARTS``); it takes, for each, the median of the
+candidates that have photos (neither rewarded nor punished for what it cannot show), so its words decide.
 Weights live in ``FusionConfig``. Every part goes into the result's "why". The re-ranking stage then adds
 ``w_local * local`` (``w_local_text`` for photo + text queries) to the best fused candidates of a query
 with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds
@@ -79,6 +81,25 @@ from .config import FusionConfig
 from .errors import BadSettingError
 from .trust import Trust
 from .types import Candidates, Preferences
+
+
+PHOTO_PARTS = ("visual", "look", "bridge", "shape", "text_photo", "proto", "colour", "colour_shift", "colour_class",
+               "type_class")
+
+
+def without_photos_neutral(parts: dict, pictured: np.ndarray | None) -> dict:
+    """``parts`` with each photo part of the candidates not ``pictured`` (no live photo) set to the median
+    of the pictured candidates' (0 when none is): otherwise they score -1 there, and a product imported
+    before its photos, whose title the shopper typed word for word, falls out of the results."""
+    if pictured is None or pictured.all():
+        return parts
+    out = dict(parts)
+    for name in PHOTO_PARTS:
+        if name in parts:
+            part = parts[name]
+            fill = float(np.median(part[pictured])) if pictured.any() else 0.0
+            out[name] = np.where(pictured, part, np.float32(fill)).astype(np.float32)
+    return out
 
 
 def price_fit(prices: np.ndarray, target: float, scale: float) -> np.ndarray:
@@ -110,21 +131,23 @@ def check_boosts(boosts: dict[str, float]) -> None:
 
 def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: FusionConfig,
          predicted_category: str | None = None, word_fit: np.ndarray | None = None,
-         trust: Trust = Trust(), boosts: dict[str, float] | None = None) -> Candidates:
+         trust: Trust = Trust(), boosts: dict[str, float] | None = None, pictured: np.ndarray | None = None
+         ) -> Candidates:
     """Score every candidate with the formula above (vectorised); parts are kept for "why". ``trust``
     scales ``w_visual``, ``w_proto``, ``w_colour``, ``w_colour_class``, ``w_type_class``, ``w_bridge`` and ``w_predicted_category`` by the shared space's fit
-    to the catalogue (``engine/trust.py``)."""
+    to the catalogue (``engine/trust.py``). ``pictured``: per candidate, whether it has a photo (None: all)."""
     if len(cands) == 0:
         return cands
-    parts = {"visual": cands.parts["visual"], "text": cands.parts["text"]}
+    given = without_photos_neutral(cands.parts, pictured)
+    parts = {"visual": given["visual"], "text": given["text"]}
     score = cfg.w_visual * trust.visual * parts["visual"] + cfg.w_text * parts["text"]
     for name, weight in (("look", cfg.w_look), ("bridge", cfg.w_bridge * trust.bridge), ("shape", cfg.w_shape),
                          ("text_photo", cfg.w_text_photo), ("proto", cfg.w_proto * trust.proto),
                          ("colour", cfg.w_colour * trust.colour), ("colour_shift", cfg.w_colour_shift),
                          ("colour_class", cfg.w_colour_class * trust.colour_class),
                          ("type_class", cfg.w_type_class * trust.type_class), ("lexical", cfg.w_lexical)):
-        if name in cands.parts:
-            parts[name] = cands.parts[name]
+        if name in given:
+            parts[name] = given[name]
             score = score + weight * parts[name]
     if prefs.price_target:
         parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)

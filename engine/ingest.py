@@ -48,12 +48,13 @@ class ImportReport:
     removed: int = 0  # a full import: stored products the file does not name, removed
     removal_refused: str | None = None  # a full import that would have removed too many: why none was
     warnings: list[RowError] = field(default_factory=list)  # photos left out of rows stored without them (fetch.partial)
+    repeated: list[RowError] = field(default_factory=list)  # rows whose id an earlier row of the file had: the later wins
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors],
                 "photos_downloaded": self.downloaded, "photos_reused": self.reused, "withdrawn": self.withdrawn,
                 "removed": self.removed, "removal_refused": self.removal_refused,
-                "warnings": [w.as_dict() for w in self.warnings]}
+                "warnings": [w.as_dict() for w in self.warnings], "repeated": [r.as_dict() for r in self.repeated]}
 
 
 FORMATS = ("csv", "tsv", "jsonl")
@@ -270,6 +271,7 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     report = ImportReport()
     photos = photos or PhotoStore(Path(catalog.path).parent / "photos")
     named: set[str] = set()
+    first_line: dict[str, int] = {}  # product id -> the line of the file's first good row for it
     batch: list[tuple[int, Product | Withdrawn, dict]] = []
     try:
         for line, item, row, pid in tqdm(_parsed(path, cmap, check_images, fmt), desc="rows", unit="row",
@@ -279,6 +281,9 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
             if isinstance(item, RowError):
                 report.errors.append(item)
                 continue
+            if isinstance(item, Product) and first_line.setdefault(item.id, line) != line:
+                report.repeated.append(RowError(line, "id", f"{item.id!r} is also on line {first_line[item.id]}: "
+                                                            "this later row replaced it"))
             batch.append((line, item, row))
             if len(batch) >= batch_size:
                 _store(catalog, batch, photos, report)

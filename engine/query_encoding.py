@@ -53,6 +53,8 @@ class QueryEncoder:
         parts, look, bridge, photo, shape, text, proto, cells = [], None, None, None, None, None, None, None
         head = None
         photo_look, shades = None, None
+        if query.image is not None:  # decoded once here: threads below read it at once, and a lazily opened
+            query.image.load()       # photo (Image.open) decoded by two of them breaks Pillow's reader
         if photo_parts.wants_palette(self.config, self.index, query, self.embedder.bundle.colours):  # beside the tower pass
             shades = _BESIDE.submit(self.embedder.query_palette, query.image)
         if query.image is not None:

@@ -152,6 +152,13 @@ def _best_read(channel: VectorIndex, rows: np.ndarray, score) -> np.ndarray:
     return np.maximum(_owner_max(channel, rows, lambda sel: score(channel.take(sel))), 0.0)
 
 
+def pictured(index: ProductIndex, rows: np.ndarray) -> np.ndarray:
+    """Per row, whether the product has a live photo (fusion scores the others' photo parts neutrally)."""
+    out = np.zeros(len(rows), bool)
+    out[index.photos.rows_of_owners(rows)[1]] = True
+    return out
+
+
 def _owner_max(vecs: VectorIndex, rows: np.ndarray, sims) -> np.ndarray:
     """For each row, the max of ``sims(sel)`` (scores of the vector rows ``sel``) over its live vectors;
     -1 where it has none."""

@@ -337,3 +337,45 @@ def test_a_reopened_engine_has_the_catalogues_changes_since_its_snapshot(shop_co
     assert table.price[table.row_of["S0042"]] == 1.5
     hits = reopened.search(Query(text=before.title, k=5, filters=Filters(max_price=2.0)))
     assert [r.product.id for r in hits.results] == ["S0042"]
+
+
+def test_a_catalogue_without_photos_indexes_and_takes_photos_later(built_shop, tmp_path, sample_folder):
+    """A shop that imports titles and prices first (no photos yet): the build used to fail on the empty
+    photo store; its products are found by their words, and a photo added later is searched by photos."""
+    import shutil
+
+    from engine import workflow
+    from engine.ingest import PRESETS
+
+    cfg = replace(built_shop, data_dir=str(tmp_path / "plain"))
+    shutil.copytree(built_shop.path / "bundle", cfg.path / "bundle")
+    (tmp_path / "plain.csv").write_text("sku,name,price\nM1,Red striped mug,12\nM2,Blue plain hoodie,30\n")
+    assert workflow.import_catalogue(cfg, tmp_path / "plain.csv", PRESETS["luma"]).imported == 2
+    engine = workflow.build_index(cfg, progress=False)
+    assert engine.search(Query(text="red striped mug", k=2)).results[0].product.id == "M1"
+    photo = next((sample_folder / "images").iterdir())
+    engine.add_products([Product(id="M3", title="Pictured", images=(str(photo),))])
+    found = engine.search(Query(image=Image.open(photo), k=1)).results
+    assert [r.product.id for r in found] == ["M3"]
+
+
+def test_a_product_without_photos_is_found_by_its_own_words(shop_copy):
+    """Among products with photos, one without (photo parts -1 before: out of the results altogether) is
+    scored on its words, the photo parts taken as the candidates' median."""
+    engine = SearchEngine.open(shop_copy)
+    engine.add_products([Product(id="NP1", title="Walnut cutting board", category="Home/Kitchen/Boards", price=25.0)])
+    found = engine.search(Query(text="walnut cutting board", k=5)).results
+    assert found[0].product.id == "NP1" and found[0].why["visual"] > -1 and found[0].why["lexical"] == 1.0
+
+
+def test_photo_parts_of_products_without_photos_are_the_pictured_median():
+    from engine.fusion import without_photos_neutral
+
+    parts = {"visual": np.float32([0.2, -1, 0.6, 0.4, -1]), "text": np.float32([0.1, 0.9, 0.3, 0.2, 0.5]),
+             "lexical": np.float32([0, 1, 0, 0, 0])}
+    pictured = np.array([True, False, True, True, False])
+    got = without_photos_neutral(parts, pictured)
+    assert got["visual"].tolist() == pytest.approx([0.2, 0.4, 0.6, 0.4, 0.4])
+    assert got["text"] is parts["text"] and got["lexical"] is parts["lexical"]  # not photo parts: as they were
+    assert without_photos_neutral(parts, np.ones(5, bool)) is parts
+    assert without_photos_neutral(parts, np.zeros(5, bool))["visual"].tolist() == [0.0] * 5

@@ -54,6 +54,15 @@ def test_reimport_upserts_by_id(tmp_path):
     assert catalog.get("A8").images[0].endswith("ok.png") and catalog.get("B1").images == ()
 
 
+def test_an_id_repeated_in_one_file_is_reported_and_the_later_row_wins(tmp_path):
+    catalog = Catalog(tmp_path / "c.db")
+    path = tmp_path / "cat.csv"
+    path.write_text("sku,name,price\nA1,Red mug,12\nA2,Blue mug,10\nA1,Red mug (new),9\n")
+    report = import_file(catalog, path, PRESETS["luma"])
+    assert len(catalog) == 2 and catalog.get("A1").title == "Red mug (new)" and not report.errors
+    assert [(r.line, r.field) for r in report.repeated] == [(4, "id")] and "line 2" in report.repeated[0].message
+
+
 def test_jsonl_with_mapping_file(tmp_path):
     Image.new("RGB", (20, 20), "blue").save(tmp_path / "b.png")
     lines = [json.dumps({"goods_id": 1, "goods_name": "蓝色杯子", "selling_price": 12, "image": "b.png",

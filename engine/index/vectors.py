@@ -216,6 +216,8 @@ class VectorIndex:
         """Live vector rows of every owner in ``owners`` (vectorised ``rows_of``), and for each the
         position of its owner in ``owners``."""
         owners = np.asarray(owners, np.int64)
+        if not len(self._first):  # no owner has a vector (a catalogue without photos)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         inside = owners < len(self._first)
         first = np.where(inside, self._first[np.where(inside, owners, 0)], 0)
         count = np.where(inside, self._count[np.where(inside, owners, 0)], 0)
