@@ -63,6 +63,19 @@ def test_an_id_repeated_in_one_file_is_reported_and_the_later_row_wins(tmp_path)
     assert [(r.line, r.field) for r in report.repeated] == [(4, "id")] and "line 2" in report.repeated[0].message
 
 
+def test_a_semicolon_csv_with_decimal_commas_imports(tmp_path):
+    """What a spreadsheet saves as CSV where the decimal mark is a comma; a comma-separated file whose
+    cells hold semicolons stays comma-separated."""
+    catalog = Catalog(tmp_path / "c.db")
+    path = tmp_path / "cat.csv"
+    path.write_text("id;title;price;category\nE1;Rote Tasse;12,50;Küche/Tassen\nE2;Blaue Tasse;1.234,00 €;Küche\n",
+                    encoding="utf-8")
+    assert not import_file(catalog, path).errors
+    assert [(p.price, p.currency) for p in (catalog.get("E1"), catalog.get("E2"))] == [(12.5, ""), (1234.0, "EUR")]
+    path.write_text('id,title,price\nC1,"Mug; blue",3\n')
+    assert not import_file(catalog, path).errors and catalog.get("C1").title == "Mug; blue"
+
+
 def test_jsonl_with_mapping_file(tmp_path):
     Image.new("RGB", (20, 20), "blue").save(tmp_path / "b.png")
     lines = [json.dumps({"goods_id": 1, "goods_name": "蓝色杯子", "selling_price": 12, "image": "b.png",

@@ -202,7 +202,8 @@ def test_google_merchant_feed(tmp_path, shop_url):
 
 @pytest.mark.parametrize("cell, price, currency", [
     ("15.00 USD", 15.0, "USD"), ("USD 15", 15.0, "USD"), ("15,00 eur", 15.0, "EUR"), ("1,299.50", 1299.5, ""),
-    ("1.299,50 EUR", 1299.5, "EUR"), ("1 299,50", 1299.5, ""), ("12", 12.0, ""), ("1e3", 1000.0, "")])
+    ("1.299,50 EUR", 1299.5, "EUR"), ("1 299,50", 1299.5, ""), ("12", 12.0, ""), ("1e3", 1000.0, ""),
+    ("€ 9,99", 9.99, "EUR"), ("9,99€", 9.99, "EUR"), ("£1,299.00", 1299.0, "GBP"), ("$15.50", 15.5, "")])
 def test_price_cells_with_currency_codes_and_decimal_commas(tmp_path, cell, price, currency):
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps({"id": "P", "title": "Thing", "price": cell}) + "\n")
@@ -212,6 +213,7 @@ def test_price_cells_with_currency_codes_and_decimal_commas(tmp_path, cell, pric
 
 
 @pytest.mark.parametrize("cell, words", [("USD 15 EUR", "not a number"), ("-5", "negative"), ("nan", "finite"),
+                                         ("€", "not a number"), ("€ 5 USD", "two currencies"),
                                          ("abc", "not a number"), (True, "not a number")])
 def test_bad_price_cells_name_the_problem(tmp_path, cell, words):
     path = tmp_path / "c.jsonl"
