@@ -137,13 +137,15 @@ def cmd_search(args) -> int:
         read += [f"kind of product {u['head_word']!r}"] if u.get("head_word") else []
         read += [f"kinds the type reader knows {', '.join(u['kinds'])}"] if u.get("kinds") else []
         searched = repr(u["text"] or args.text) + (f" as {u['embedded_as']!r}" if u.get("embedded_as") else "")
+        searched = "nothing: browsed the filters' matches" if response.plan == "browse" else searched
         print(f"read from the words: {'; '.join(read)} (searched: {searched})")
         if u.get("anchor"):
             print(f"your photo shows {u['anchor']} ({u.get('anchor_title', '')}); the words change that product")
     for i, r in enumerate(response.results, args.offset + 1):
         why = " ".join(f"{k}={v:.3f}" for k, v in r.why.items())
         price = f"{r.product.price:.2f} {r.product.currency}" if r.product.price is not None else "-"
-        print(f"{i:3d}. {r.score:.3f}  {r.product.id}  {r.product.title}  [{r.product.category}]  {price}  ({why})")
+        scored = f"{r.score:.3f}  " if response.plan != "browse" else ""
+        print(f"{i:3d}. {scored}{r.product.id}  {r.product.title}  [{r.product.category}]  {price}" + (f"  ({why})" if why else ""))
     return EXIT_OK
 
 
@@ -333,8 +335,9 @@ def main(argv=None) -> int:
     if args.command == "search" and any("=" not in p for p in args.prefer):
         print("shopsight search: write --prefer as attribute=value", file=sys.stderr)
         return EXIT_USAGE
-    if args.command == "search" and not (args.image or args.text or args.like):
-        print("shopsight search: give --image, --text, or both", file=sys.stderr)
+    filters = args.command == "search" and (args.category or args.min_price is not None or args.max_price is not None)
+    if args.command == "search" and not (args.image or args.text or args.like or filters):
+        print("shopsight search: give --image, --text, or both (or filters alone, to browse)", file=sys.stderr)
         return EXIT_USAGE
     try:
         return args.fn(args)

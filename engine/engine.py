@@ -1,12 +1,12 @@
 """SearchEngine: the whole query flow, short enough to read at once.
 
     query -> price words read as filters, category words found (query_text) -> encoders + heads -> query vector
-          -> filter mask -> planner (candidates, exact parts)
-          -> late fusion -> near-duplicate collapse -> results with "why"
+          -> filter mask -> planner (candidates, exact parts) -> late fusion -> near-duplicate collapse
+          -> results with "why"; filters alone (no words, no photo) browse (browse.py)
 
-Data directory layout: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/``
-(model bundle), ``index/`` (snapshots). The catalogue is the source of truth: on open and before
-every search the index catches up with catalogue changes made by this or any other process.
+Data directory layout: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/`` (model
+bundle), ``index/`` (snapshots). The catalogue is the source of truth: on open and before every search the
+index catches up with catalogue changes made by this or any other process.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import (anchor, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine, spelling,
+from . import (anchor, browse, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine, spelling,
                synonyms)
 from .backlog import Backlog
 from .catalog import Catalog
@@ -26,7 +26,6 @@ from .config import EngineConfig
 from .domain_fit import catalogue_fit
 from .encoders.bundle import ModelBundle
 from .encoders.embedder import Embedder
-from .encoders.look_stats import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics  # noqa: F401 (re-exported)
 from .encoders.extras import photo_extras_of
 from .index.product_index import ProductIndex, current_snapshot
 from .planner import QueryVectors, retrieve
@@ -254,6 +253,8 @@ class SearchEngine:
         shop = synonyms.load(self.config.synonyms_path)  # (read again only when the file changed)
         query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours, shop)
         query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
+        if browse.wanted(query, understood):  # filters alone: a category page, a price band ("under 30")
+            return replace(browse.browse(self, query), understood=understood.as_dict() if understood else None)
         validate_query(query)
         page, query = query, paging.ranking_query(query)
         self.sync(defer_large=True)

@@ -11,15 +11,17 @@ from .types import Query
 MAX_K = 1000
 
 
-def validate_query(query: Query) -> None:
-    if query.image is None and not (query.text and query.text.strip()):
-        raise BadInputError("query", "give a photo, a text, or both")
+def validate_query(query: Query, browsing: bool = False) -> None:
+    """``browsing`` (``engine/browse.py``): neither photo nor words are needed, and pages go as deep as the
+    matches (the caller checks ``offset``)."""
+    if not browsing and query.image is None and not (query.text and query.text.strip()):
+        raise BadInputError("query", "give a photo, a text, or both (or filters alone, to browse)")
     if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
         raise BadInputError("k", f"{query.k!r} must be an integer from 1 to {MAX_K}")
     if query.sort not in SORTS:
         raise BadInputError("sort", f"{query.sort!r} is not one of {', '.join(SORTS)}")
     last = MAX_K if query.sort == "relevance" else SORT_WINDOW
-    if not isinstance(query.offset, int) or not 0 <= query.offset <= last - query.k:
+    if not browsing and (not isinstance(query.offset, int) or not 0 <= query.offset <= last - query.k):
         raise BadInputError("offset", f"{query.offset!r}: a page ends by result {last}"
                             + ("" if query.sort == "relevance" else f" (a price order orders the relevant part of the {last} most relevant)"))
     f = query.filters

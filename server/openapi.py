@@ -27,7 +27,9 @@ _RESULT = {"type": "object", "required": ["product", "score", "why"],
 _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "plan", "matching"],
                     "properties": {"results": {"type": "array", "items": _RESULT},
                                    "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
-                                   "plan": {"type": "string"}, "matching": {"type": "integer"},
+                                   "plan": {"type": "string", "description": "exact, ann, ann+exact, gpu-exact, empty; browse: "
+                                            "filters alone (no words, no photo), the matches in the catalogue's "
+                                            "order or by price, scores 0"}, "matching": {"type": "integer"},
                                    "offset": {"type": "integer"}, "sort": {"enum": list(SORTS)},
                                    "ordered": {"type": "integer", "description": "with a price sort: how many "
                                                "relevant matches it orders (the pages end there)"},
@@ -101,7 +103,7 @@ _SEARCH_REQUEST = {"type": "object", "additionalProperties": False, "properties"
             "description": "search a region: [x0, y0, x1, y1] as fractions of the photo"},
     "filters": _FILTERS, "k": {"type": "integer", "minimum": 1, "maximum": 200},
     "offset": {"type": "integer", "minimum": 0, "default": 0, "description": "the page starts after this many "
-               "results; offset + k <= 1000 (<= 200 with a price sort)"},
+               "results; offset + k <= 1000 (<= 200 with a price sort); browsing (filters alone), any"},
     "sort": {"enum": list(SORTS), "default": "relevance", "description": "price_asc / price_desc order the "
              "relevant matches by price (of the 200 most relevant, those scoring at least half the best's; no "
              "price last; the response's ordered says how many), so the pages of one query follow each other"},

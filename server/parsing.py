@@ -11,7 +11,6 @@ from flask import Request
 
 from engine.errors import BadInputError
 from engine.images import crop_box, open_image
-from engine.validation import MAX_K as MAX_DEPTH  # offset + k: the engine's deepest ranking
 from engine.types import Filters, Preferences, Product, Query
 
 MAX_K = 200
@@ -159,7 +158,7 @@ def parse_query(req: Request) -> Query:
         exclude = [e for e in exclude.split(",") if e]
     if not isinstance(exclude, list):
         raise BadInputError("exclude", "expected a list of product ids")
-    offset = _number(data, "offset", 0, 0, MAX_DEPTH - 1)  # offset + k is checked by the engine
+    offset = _number(data, "offset", 0, 0, 1e9)  # the engine checks offset + k (a browse has no depth limit)
     if offset != int(offset):
         raise BadInputError("offset", f"{offset!r} must be a whole number")
     return Query(image=_image(req, data), text=(text or "").strip() or None, filters=parse_filters(data),

@@ -211,6 +211,18 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             assert status.startswith(f"{len(ids)} of {len(ids)} relevant matches by price")  # all of them shown
             assert not page.locator("#more-results").is_visible()
             page.screenshot(path=str(SHOTS / "price-order.png"), full_page=False)
+            page.fill("#text", "")  # no words, no photo: a category picked browses it, cheapest first
+            link = page.locator("#facet-list a", has_text="Accessories/Bags (")
+            n = int(link.inner_text().rsplit("(", 1)[1].rstrip(")"))
+            link.click()
+            page.wait_for_function(f"document.querySelector('#status').textContent.includes('of {n} matching products')")
+            while page.locator("#more-results").is_visible():
+                cards = page.locator(".card").count()
+                page.click("#more-results")
+                page.wait_for_function(f"document.querySelectorAll('.card').length > {cards}")
+            prices = [float(t.split()[0]) for t in page.locator(".card .price").all_inner_texts()]
+            assert len(prices) == n and prices == sorted(prices)
+            assert set(page.locator(".card .meta").all_inner_texts()) == {"Accessories/Bags"}
             phone.fill("#text", "green mug")  # a colour word is read and said so
             phone.click("#go")
             phone.wait_for_function("(t => t.includes('colour: green'))(document.querySelector('#status').textContent)")

@@ -220,7 +220,7 @@ def test_look_vectors_weigh_the_colour_block_as_the_index_says(shop_copy):
 def test_look_statistics_fall_back_to_the_bundle_for_small_catalogues():
     import numpy as np
 
-    from engine.engine import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics
+    from engine.encoders.look_stats import MIN_PHOTOS_FOR_LOOK_STATS, look_statistics
 
     feats = np.random.default_rng(3).standard_normal((MIN_PHOTOS_FOR_LOOK_STATS, 10)).astype(np.float32) * 2 + 1
     fallback = (np.zeros(10, np.float32), np.full(10, 4.0, np.float32))

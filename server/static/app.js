@@ -59,16 +59,19 @@ async function search(asTyped = false, more = false) {
   if (state.category) body.filters.category = state.category;
   if (Object.keys(state.attrs).length) body.filters.attributes = { ...state.attrs };
   if (state.exclude.length) body.exclude = state.exclude;
-  if (!body.text && !body.image) { $("status").textContent = "Add a photo or some words."; return; }
+  if (!body.text && !body.image && !Object.keys(body.filters).length) {  // filters alone browse them
+    $("status").textContent = "Add a photo or some words, or pick a category."; return;
+  }
   $("status").textContent = "Searching…";
   const res = await fetch("/api/search", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await res.json();
   if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); $("more-results").hidden = true; return; }
   state.shown = body.offset + data.results.length;
   // a price order orders the relevant matches (the response says how many); relevance pages go 1,000 deep
-  const deepest = data.ordered != null ? data.ordered : Math.min(data.matching, 1000);
+  const browsing = data.plan === "browse";  // filters alone: every match, pages as deep as they go
+  const deepest = browsing || data.ordered == null ? Math.min(data.matching, browsing ? Infinity : 1000) : data.ordered;
   $("more-results").hidden = data.results.length < PAGE || state.shown >= deepest;
-  $("status").textContent = (data.ordered != null ? `${state.shown} of ${data.ordered} relevant matches by price`
+  $("status").textContent = (data.ordered != null && !browsing ? `${state.shown} of ${data.ordered} relevant matches by price`
     : `${state.shown} of ${data.matching} matching products`) + ` · ${data.timings_ms.total.toFixed(0)} ms`
     + readNote(data.understood);
   if (data.understood && !state.asTyped) {  // the shopper can take the words back: search them as typed

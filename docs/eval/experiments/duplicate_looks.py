@@ -22,7 +22,7 @@ import engine  # noqa: E402,F401
 from engine.config import EngineConfig, IndexConfig  # noqa: E402
 from engine.encoders.bundle import ModelBundle, resolve_bundle_path  # noqa: E402
 from engine.encoders.embedder import Embedder  # noqa: E402
-from engine.engine import look_statistics  # noqa: E402
+from engine.encoders.look_stats import look_statistics  # noqa: E402
 from engine.images import open_image  # noqa: E402
 from eval import datasets  # noqa: E402
 

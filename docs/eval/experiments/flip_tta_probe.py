@@ -12,7 +12,7 @@ from PIL import ImageOps
 from engine.config import EngineConfig
 from engine.encoders.bundle import ModelBundle, resolve_bundle_path
 from engine.encoders.embedder import Embedder
-from engine.engine import look_statistics
+from engine.encoders.look_stats import look_statistics
 from engine.images import open_image
 from eval import datasets
 b = ModelBundle.load(resolve_bundle_path("default"))
