@@ -4,9 +4,8 @@
           -> filter mask -> planner (candidates, exact parts) -> late fusion -> near-duplicate collapse
           -> results with "why"; filters alone (no words, no photo) browse (browse.py)
 
-Data directory layout: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/`` (model
-bundle), ``index/`` (snapshots). The catalogue is the source of truth: on open and before every search the
-index catches up with catalogue changes made by this or any other process.
+Data folder: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/``, ``index/`` (snapshots).
+The catalogue is the source of truth: the index catches up with its changes, any process's, before searching.
 """
 
 from __future__ import annotations
@@ -340,7 +339,8 @@ class SearchEngine:
         timings.update(retrieve=_ms(t0, t1), fuse=_ms(t1, t2), rerank=_ms(t2, t3))
         results = self._results(final)
         read = {**({"category_words": words} if words else {}),
-                **({"colours": list(qv.colour_words)} if qv.colour_words else {})}
+                **({"colours": list(qv.colour_words)} if qv.colour_words else {}),
+                **({"not_within_filters": out} if (out := refine.words_outside(table, mask, words, word_fit)) else {})}
         narrow = refine.counts(table, ranked, self.config.rerank.sort_floor)
         return (SearchResponse(tuple(results), timings, found.plan, matching, predicted, read or None, refine=narrow),
                 len(results) == len(final))
@@ -392,8 +392,7 @@ class SearchEngine:
         products = self.catalog.get_many([ids[c.row] for c in cands] +
                                          [ids[d] for c in cands for d in c.duplicates])
         return [SearchResult(products[ids[c.row]], c.score, dict(c.parts),
-                             tuple(ids[d] for d in c.duplicates))
-                for c in cands if ids[c.row] in products]
+                             tuple(ids[d] for d in c.duplicates)) for c in cands if ids[c.row] in products]
 
 
 def _ms(a: float, b: float) -> float:

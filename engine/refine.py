@@ -43,6 +43,18 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
             "price": {"min": float(prices.min()), "max": float(prices.max())} if len(prices) else None}
 
 
+def words_outside(table: AttributeTable, mask: np.ndarray | None, words: list[str], word_fit: np.ndarray | None
+                  ) -> list[str]:
+    """The query's category words ("bag" in "bag under 50") when no product within the filters (``mask``) is
+    in a category they name (``word_fit``: per category code, ``query_text.CategoryWords.match``): the
+    shopper is then shown what comes closest, and the response says so. [] when something is."""
+    if mask is None or word_fit is None or not words:
+        return []
+    named = np.zeros(len(table.categories), bool)
+    named[: len(word_fit)] = word_fit[: len(named)] > 0
+    return [] if named[table.category_code[: len(mask)][mask]].any() else list(words)
+
+
 def attributes(table: AttributeTable, rows) -> dict[str, dict[str, int]]:
     """{attribute: {value: rows holding it}} over ``rows`` for the table's facet attributes (a row counts once
     per value), each attribute's ``VALUES`` most held values as the catalogue first wrote them (``counts`` reads

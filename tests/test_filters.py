@@ -101,3 +101,16 @@ def test_refine_attribute_counts_equal_a_brute_force_count_on_seeded_rows():
     first = next(r["brand"] for r in rows if r.get("brand", "").lower() == "acme")
     assert [k for k in got["brand"] if k.lower() == "acme"] in ([first], [])  # shown as first written, once
     assert refine.counts(table, Candidates(picked, np.ones(61, np.float32), {}), 0.5)["attributes"] == got
+
+
+def test_a_kind_the_filters_leave_none_of_is_said_so(engine):
+    """"bag under P" where every bag costs more: the closest products are shown and the response names "bag";
+    with a bag within the filters, nothing is said."""
+    table = engine.index.table
+    bags = table.mask(Filters(category="Accessories/Bags"))
+    cheapest = float(np.nanmin(table.price[bags]))
+    none = engine.search(Query(text=f"bag under {cheapest - 0.01:.2f}", k=5))
+    assert none.understood["not_within_filters"] == ["bag"] and none.results
+    assert all(not r.product.category.startswith("Accessories/Bags") for r in none.results)
+    some = engine.search(Query(text=f"bag under {cheapest + 0.01:.2f}", k=5))
+    assert "not_within_filters" not in some.understood and some.results[0].product.category == "Accessories/Bags"

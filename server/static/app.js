@@ -202,10 +202,11 @@ function readNote(u) {
   const fixed = u.corrected || u.synonyms ? ` · showing results for "${u.text}" (${why.filter(Boolean).join("; ")})` : "";
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
+  const none = u.not_within_filters ? ` · no ${u.not_within_filters.join(", ")} within these filters: the closest shown` : "";
   const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
   const embedded = u.embedded_as ? ` (read as "${u.embedded_as}")` : "";  // a colour word the shop never uses
   const head = u.head_word ? ` · kind of product: ${u.head_word}` : "";  // the word weighed beside the text
   const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
   const pointed = u.photo_words ? ` · searched by your photo alone ("${u.photo_words}" points at it)` : "";
-  return fixed + price + words + colours + embedded + head + anchor + pointed;
+  return fixed + price + words + none + colours + embedded + head + anchor + pointed;
 }
