@@ -162,6 +162,7 @@ class EngineConfig:
     read_typos: bool = True  # a misspelt word no product holds ("hodie") is read as the catalogue's word one edit away (engine/spelling.py)
     typo_languages: tuple[str, ...] = ()  # the shop's languages whose real words are never corrected ("de", "fr"...; English always); () = detected from the catalogue (spelling.languages_of)
     read_prices: bool = True  # take price phrases ("under 300") out of query text as filters (engine/query_text.py)
+    read_orders: bool = True  # words asking for a price order ("cheapest", "最便宜") set the sort unless the caller did (off where product names use them: a brand "Cheap Monday")
     max_image_pixels: int = 40_000_000  # refuse images larger than this (decompression bombs)
     feature_cache: str = ""  # tower feature cache (SQLite); "" = <data_dir>/features.db
     log_unheard: bool = True  # count query words no product holds in <data_dir>/unheard.db (engine/unheard.py)

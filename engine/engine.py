@@ -251,7 +251,7 @@ class SearchEngine:
         t0 = time.perf_counter()
         shop = synonyms.load(self.config.synonyms_path)  # (read again only when the file changed)
         query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours, shop)
-        query, understood = understand(query, self.config.read_prices) if query.read_words else (query, None)
+        query, understood = understand(query, self.config.read_prices, self.config.read_orders) if query.read_words else (query, None)
         if browse.wanted(query, understood):  # filters alone: a category page, a price band ("under 30")
             return replace(browse.browse(self, query), understood=understood.as_dict() if understood else None)
         validate_query(query)

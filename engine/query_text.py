@@ -12,7 +12,10 @@ is not a price, nor is "Pro Max 256"): under / below / less than / cheaper than 
 up to / at most / max / no more than / within / "<", "<=" N; over / above / more than / at least /
 min / from / ">", ">=" N; between N and M, N-M / N to M with a currency; around / about / approx /
 roughly / "~" N; N元以下 / N以内 / 低于N / 不超过N / 少于N / N元以上 / 高于N / 超过N / 大于N /
-N-M元 / N到M元 / N元左右 / 约N元. A bare number ("iphone 12", "size 8") is never a price.
+N-M元 / N到M元 / N元左右 / 约N元. A bare number ("iphone 12", "size 8") is never a price. Words asking for an
+order rather than a price ("cheapest", "cheap", "affordable", "most expensive", "günstig", "pas cher",
+"barato", "最便宜", "最贵") set the query's sort (price_asc / price_desc: the relevant matches by price,
+``engine/paging.py``) unless the caller chose one.
 
 Beside a photo, words that only point at it ("similar", "like this", "more like this", "同款", "相似")
 say nothing the photo does not: when they are all that is left, they are taken out too and the query is
@@ -46,6 +49,16 @@ PRICE_WORDS = frozenset(  # the words of the price phrases above (typo correctio
     "under below less than cheaper most maximum within over above more least minimum from starting around about "
     "approximately roughly circa between priced price costing".split())
 
+# words asking for a price order, not a price ("cheapest bag", "最便宜的手机"): the relevant matches by price
+_ORDERS: list[tuple[str, re.Pattern]] = [
+    ("price_asc", re.compile(r"(?<!\w)(?:the\s+)?(?:cheapest|cheaper|cheap|inexpensive|affordable|least\s+expensive|"
+                             r"lowest[-\s]price[ds]?|low[-\s]cost|günstigste[n]?|günstige[nrs]?|günstig|billigste[n]?|"
+                             r"billige[nrs]?|billig|pas\s+cher|moins\s+cher|barat[oa]s?|más\s+barat[oa]s?)(?!\w)"
+                             r"|最便宜的?|便宜的?|平价|低价", re.I)),
+    ("price_desc", re.compile(r"(?<!\w)(?:the\s+)?(?:most\s+expensive|priciest|highest[-\s]price[ds]?|teuerste[n]?|"
+                              r"plus\s+cher|más\s+car[oa]s?)(?!\w)|最贵的?", re.I)),
+]
+
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("between", re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s+(?:and|to|-)\s+{_AMOUNT}", re.I)),
     ("between", re.compile(rf"(?<![\w.]){_PRICE_PREFIX}{_AMOUNT_CUR}\s*(?:-|–|to)\s*{_AMOUNT}", re.I)),
@@ -74,9 +87,11 @@ class Understood:
     price_target: float | None = None
     phrases: tuple[str, ...] = ()  # the price phrases taken out, as typed
     photo_words: str = ""  # beside a photo: the words taken out for only pointing at it ("similar"), as typed
+    sort: str | None = None  # words asking for a price order ("cheapest"): "price_asc" / "price_desc"
 
     def as_dict(self) -> dict:
-        out = {"text": self.text, "phrases": list(self.phrases), **({"photo_words": self.photo_words} if self.photo_words else {})}
+        out = {"text": self.text, "phrases": list(self.phrases), **({"photo_words": self.photo_words} if self.photo_words else {}),
+               **({"sort": self.sort} if self.sort else {})}
         for name in ("min_price", "max_price", "price_target"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
@@ -95,8 +110,9 @@ def _numbers(match: re.Match) -> list[float]:
     return [_number(groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i] is not None]
 
 
-def parse_price(text: str) -> Understood:
-    """Take every price phrase out of ``text`` (see the module's list); the rest, tidied, is ``text``."""
+def parse_price(text: str, orders: bool = True) -> Understood:
+    """Take every price phrase out of ``text`` (see the module's list) and, with ``orders``, the words asking for
+    a price order; the rest, tidied, is ``text``."""
     found: dict[str, float] = {}
     phrases: list[str] = []
     rest = text
@@ -110,9 +126,15 @@ def parse_price(text: str) -> Understood:
                 found[kind] = values[0]
             phrases.append(m.group(0).strip())
             rest = rest[: m.start()] + " " + rest[m.end():]
+    sort = None
+    for order, pattern in _ORDERS if orders else ():  # after the prices: "cheaper than 50" is one
+        while (m := pattern.search(rest)) is not None:
+            sort = sort or order
+            phrases.append(m.group(0).strip())
+            rest = rest[: m.start()] + " " + rest[m.end():]
     rest = re.sub(r"\s+", " ", re.sub(r"\s+([,.;!?，。])", r"\1", rest)).strip(" ,;，")
     rest = re.sub(r"\b(?:and|for|at|priced|costing)$", "", rest, flags=re.I).strip(" ,;，")
-    return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases))
+    return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases), sort=sort)
 
 
 _POINTERS = frozenset({
@@ -128,7 +150,7 @@ def points_at_photo(text: str) -> bool:
     return re.sub(r"[\s\W_]+", " ", text.lower()).strip() in _POINTERS
 
 
-def understand(query: Query, prices: bool = True) -> tuple[Query, Understood | None]:
+def understand(query: Query, prices: bool = True, orders: bool = True) -> tuple[Query, Understood | None]:
     """``query`` with the price phrases of its text turned into filters and a price target (those
     the caller set win; ``prices`` False: none are read) and only the remaining words left as text;
     None when nothing was read. A text that was only a price phrase keeps its words for the towers (it
@@ -136,11 +158,13 @@ def understand(query: Query, prices: bool = True) -> tuple[Query, Understood | N
     the query is the photo's."""
     if not query.text:
         return query, None
-    u = parse_price(query.text) if prices else Understood(query.text)
+    u = parse_price(query.text, orders) if prices else Understood(query.text)
     if query.image is not None and points_at_photo(u.text):
         u = replace(u, text="", photo_words=u.text)
     if not u.phrases and not u.photo_words:
         return query, None
+    if u.sort and query.sort != "relevance":  # the caller's order wins over the words'
+        u = replace(u, sort=None)
     f, p = query.filters, query.preferences
     filters = replace(f, min_price=f.min_price if f.min_price is not None else u.min_price,
                       max_price=f.max_price if f.max_price is not None else u.max_price)
@@ -148,7 +172,7 @@ def understand(query: Query, prices: bool = True) -> tuple[Query, Understood | N
         filters = f  # the words contradict the caller's explicit range: keep the caller's
     prefs = replace(p, price_target=p.price_target if p.price_target is not None else u.price_target)
     text = u.text or (None if query.image is not None else query.text)
-    return replace(query, text=text, filters=filters, preferences=prefs), u
+    return replace(query, text=text, filters=filters, preferences=prefs, sort=u.sort or query.sort), u
 
 
 # -- type words: the shop's own category names ---------------------------------------------------

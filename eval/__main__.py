@@ -28,11 +28,13 @@ def eval_config(out: Path, cache: str, epochs: int = 40) -> EngineConfig:
     is off: the tasks index photos only, and their products' category paths and colour attributes (kept for
     filters and answers) would otherwise answer the words (``eval.lexical_bench`` measures it with titles).
     So is typo correction, which reads the catalogue's words: with the titles hidden they are not the shop's,
-    and a query's real words would be "corrected" towards them (``eval.typo_bench`` measures it with titles)."""
+    and a query's real words would be "corrected" towards them (``eval.typo_bench`` measures it with titles). So
+    is reading words that ask for a price order: the queries are product names ("Probase Men's Cheap Fast & Easy
+    Black T-shirt"), not a shopper's "cheapest"."""
     out.mkdir(parents=True, exist_ok=True)
     cfg = EngineConfig(data_dir=str(out), feature_cache=str(cache), train=TrainConfig(epochs=epochs),
                        space=SpaceConfig(dim=256, head="mlp"))
-    return replace(cfg, fusion=replace(cfg.fusion, w_lexical=0.0), read_typos=False)
+    return replace(cfg, fusion=replace(cfg.fusion, w_lexical=0.0), read_typos=False, read_orders=False)
 
 
 def train_bundle(cfg: EngineConfig, train_rows: list[dict], progress: bool, seconds: dict[str, float] | None = None,

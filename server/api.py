@@ -31,7 +31,7 @@ def search():
     engine = get_engine()
     t0 = time.perf_counter()
     body = _response(engine, engine.search(query), t0)
-    body["offset"], body["sort"] = query.offset, query.sort
+    body["offset"], body["sort"] = query.offset, (body["understood"] or {}).get("sort", query.sort)  # "cheapest": words
     return jsonify(body)
 
 

@@ -30,7 +30,9 @@ _SEARCH_RESPONSE = {"type": "object", "required": ["results", "timings_ms", "pla
                                    "plan": {"type": "string", "description": "exact, ann, ann+exact, gpu-exact, empty; browse: "
                                             "filters alone (no words, no photo), the matches in the catalogue's "
                                             "order or by price, scores 0"}, "matching": {"type": "integer"},
-                                   "offset": {"type": "integer"}, "sort": {"enum": list(SORTS)},
+                                   "offset": {"type": "integer"}, "sort": {"enum": list(SORTS), "description": "the order "
+                                                                  "applied: the request's, or the words' ('cheapest bag': "
+                                                                  "price_asc, also understood.sort) where it left relevance"},
                                    "ordered": {"type": "integer", "description": "with a price sort: how many "
                                                "relevant matches it orders (the pages end there)"},
                                    "predicted_category": {"type": ["string", "null"]},

@@ -238,3 +238,22 @@ def test_a_warmed_engine_has_read_its_category_words(engine):
     engine._category_words = None
     engine.warm()
     assert engine._category_words is not None and engine._category_words.size == len(engine.index.table.categories)
+
+
+@pytest.mark.parametrize("text,rest,sort", [
+    ("cheapest bag", "bag", "price_asc"), ("cheap red bag under 100", "red bag", "price_asc"),
+    ("the most expensive watch", "watch", "price_desc"), ("最便宜的手机", "手机", "price_asc"), ("最贵的手表", "手表", "price_desc"),
+    ("günstige Tasche", "Tasche", "price_asc"), ("sac pas cher", "sac", "price_asc"), ("bolso barato", "bolso", "price_asc"),
+    ("bag cheaper than 50", "bag", "relevance"),  # a price, not an order
+    ("cheapskate bag", "cheapskate bag", "relevance"), ("Barati purse", "Barati purse", "relevance")])
+def test_words_asking_for_a_price_order_set_the_sort(text, rest, sort):
+    q, u = understand(Query(text=text))
+    assert q.sort == sort and (u.text if u else q.text) == rest
+    assert (u.as_dict().get("sort") if u else None) == (None if sort == "relevance" else sort)
+
+
+def test_the_callers_order_wins_and_the_reading_can_be_off():
+    q, u = understand(Query(text="cheapest bag", sort="price_desc"))
+    assert q.sort == "price_desc" and "sort" not in u.as_dict() and q.text == "bag"
+    q, u = understand(Query(text="cheapest bag"), orders=False)
+    assert q.sort == "relevance" and q.text == "cheapest bag" and u is None

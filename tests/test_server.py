@@ -54,6 +54,18 @@ def test_pages_and_price_order_over_http(client):
     assert cheap["sort"] == "price_asc" and len(prices) == 8 and prices == sorted(prices)
 
 
+def test_cheapest_in_the_words_orders_the_relevant_matches_by_price(client):
+    body = client.post("/api/search", json={"text": "cheapest hoodie", "k": 8}).get_json()
+    _validate(body, "SearchResponse")
+    prices = [r["product"]["price"] for r in body["results"]]
+    assert body["sort"] == body["understood"]["sort"] == "price_asc" and body["ordered"] >= len(prices) > 0
+    assert prices == sorted(prices) and body["understood"]["text"] == "hoodie"
+    mine = client.post("/api/search", json={"text": "cheapest hoodie", "k": 8, "sort": "price_desc"}).get_json()
+    dear = [r["product"]["price"] for r in mine["results"]]  # the caller's order wins over the words'
+    assert mine["sort"] == "price_desc" and "sort" not in mine["understood"] and dear == sorted(dear, reverse=True)
+    assert dear[0] >= prices[-1]
+
+
 def test_price_words_in_the_text_filter_and_are_reported(client):
     res = client.post("/api/search", json={"text": "red hoodie between $20 and $60", "k": 8})
     body = res.get_json()

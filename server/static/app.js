@@ -200,6 +200,7 @@ function readNote(u) {
   const why = [u.corrected ? `you typed ${Object.keys(u.corrected).join(", ")}` : "",  // typos, the shop's synonyms
                u.synonyms ? `the shop's words: ${Object.entries(u.synonyms).map(([a, b]) => `${a} → ${b}`).join(", ")}` : ""];
   const fixed = u.corrected || u.synonyms ? ` · showing results for "${u.text}" (${why.filter(Boolean).join("; ")})` : "";
+  if (u.sort) parts.push(u.sort === "price_asc" ? "cheapest first" : "dearest first");  // "cheapest", "最贵"
   const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
   const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
   const none = u.not_within_filters ? ` · no ${u.not_within_filters.join(", ")} within these filters: the closest shown` : "";
