@@ -157,7 +157,16 @@ def _nested_attributes(row: dict, cmap: ColumnMap) -> dict[str, str]:
     nested = row.get("attributes")
     if cmap.attributes or not isinstance(nested, dict):
         return {}
-    return {str(k): _text(v).strip() for k, v in nested.items() if _text(v).strip()}
+    return {k: v for k, v in _flat(nested) if v}
+
+
+def _flat(values: dict, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(name, text) of every value, an object's inside named with dots: {"dims": {"h": 10}} -> ("dims.h", "10")."""
+    for key, value in values.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", _text(value).strip()
 
 
 def _text(value) -> str:
@@ -238,7 +247,7 @@ def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool, fmt: s
     cmap = cmap or ColumnMap()
     root = cmap.image_root if cmap.image_root and is_address(cmap.image_root) else (
         Path(cmap.image_root) if cmap.image_root else path.parent)
-    resolved: ColumnMap | None = None
+    maps: dict[tuple, ColumnMap] = {}  # the columns a row has -> the mapping resolved for them
     rows = read_rows(path, fmt)
     if cmap.group_by:
         rows = grouped(rows, cmap.group_by, cmap.collected())
@@ -246,7 +255,13 @@ def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool, fmt: s
         if isinstance(row, RowError):
             yield line, row, {}, ""
             continue
-        resolved = resolved or cmap.resolve(list(row))
+        try:  # per set of columns: JSONL rows leave out what they lack ("description" from the first row only)
+            resolved = maps.get(tuple(row)) or maps.setdefault(tuple(row), cmap.resolve(list(row)))
+        except CatalogFormatError as exc:
+            if not maps:  # the first row (a CSV's header) names no id or title: the file is mapped wrong
+                raise
+            yield line, RowError(line, "id" if "no id" in str(exc) else "title", str(exc)), row, ""
+            continue
         pid = _text(row.get(resolved.id)).strip()
         rule = withdrawn(row, resolved.withdraw_when)
         if rule is not None and pid:

@@ -76,6 +76,22 @@ def test_a_semicolon_csv_with_decimal_commas_imports(tmp_path):
     assert not import_file(catalog, path).errors and catalog.get("C1").title == "Mug; blue"
 
 
+def test_jsonl_rows_each_bring_their_own_fields(tmp_path):
+    """Fields a JSONL row has that the first row left out are read (they were dropped: the columns were found
+    from the first row only); a later row with no title is refused by line; objects in attributes flatten."""
+    catalog = Catalog(tmp_path / "c.db")
+    path = tmp_path / "cat.jsonl"
+    rows = [{"id": "J1", "title": "Mug", "attributes": {"size": 3, "dims": {"h": 10, "w": 8}}},
+            {"id": "J2", "title": "Board", "category": ["Home", "Boards"], "description": "Oak", "price": "4,50 EUR"},
+            {"id": "J3", "name_of_it": "no title key"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    report = import_file(catalog, path)
+    assert [(e.line, e.field) for e in report.errors] == [(3, "title")]
+    j2 = catalog.get("J2")
+    assert (j2.category, j2.description, j2.price, j2.currency) == ("Home/Boards", "Oak", 4.5, "EUR")
+    assert catalog.get("J1").attributes == {"size": "3", "dims.h": "10", "dims.w": "8"}
+
+
 def test_jsonl_with_mapping_file(tmp_path):
     Image.new("RGB", (20, 20), "blue").save(tmp_path / "b.png")
     lines = [json.dumps({"goods_id": 1, "goods_name": "蓝色杯子", "selling_price": 12, "image": "b.png",
