@@ -217,7 +217,13 @@ def cmd_serve(args) -> int:
 
 def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
     from .catalog import Catalog
+    from .errors import IndexMissingError
+    from .index.product_index import current_snapshot
 
+    if current_snapshot(cfg.path / "index") is None:  # else every worker fails to boot with a traceback
+        raise IndexMissingError(f"no index in {cfg.path}: import a catalogue (shopsight --data-dir {cfg.path} import "
+                                f"FILE) and index it (shopsight --data-dir {cfg.path} index) first, or run "
+                                "shopsight demo for the built-in sample shop")
     if (cfg.path / "catalog.db").exists():  # an older catalogue's words are written here, once, not by every
         Catalog(cfg.path / "catalog.db").close()  # worker at once (49 s at 1M products: past SQLite's lock wait)
     os.environ["SHOPSIGHT_DATA_DIR"] = str(cfg.path.resolve())

@@ -76,12 +76,19 @@ def test_duplicates_keeps_listings_priced_apart_out_of_a_group_unless_told(confi
 
 def test_search_without_words_or_photo_is_a_usage_error(config_file, capsys):
     assert main(["--config", config_file, "search"]) == 2
-    assert "give --image, --text, or both" in capsys.readouterr().err
+    assert "give --image, --text, or both (or filters alone, to browse)" in capsys.readouterr().err
 
 
 def test_engine_errors_exit_1_with_a_message(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path / "empty"), "search", "--text", "mug"]) == 1
     assert "shopsight search: error:" in capsys.readouterr().err
+
+
+def test_serving_a_folder_with_no_index_says_what_to_do_instead_of_starting_workers(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("os.execvp", lambda *a: pytest.fail("gunicorn started without an index"))
+    assert main(["--data-dir", str(tmp_path / "empty"), "serve"]) == 1
+    err = capsys.readouterr().err
+    assert "no index in" in err and "import FILE" in err and "shopsight demo" in err
 
 
 def test_an_import_with_a_bad_row_reports_it_and_exits_3(built_shop, sample_folder, tmp_path, capsys):
@@ -278,3 +285,10 @@ def test_search_like_a_stored_product_and_with_preferred_values(config_file, cap
     assert main(["--config", config_file, "search", "--like", "S0042", "--text", "blue"]) == 2
     assert main(["--config", config_file, "search", "--text", "hoodie", "--prefer", "dotted"]) == 2
     assert main(["--config", config_file, "search", "--like", "nope"]) == 1
+
+
+def test_search_with_filters_alone_browses(config_file, capsys):
+    assert main(["--config", config_file, "search", "--category", "Footwear", "--sort", "price_asc", "-k", "4"]) == 0
+    out = capsys.readouterr().out
+    prices = [float(m) for m in re.findall(r"\]  ([0-9.]+) ", out)]
+    assert "plan browse" in out and len(prices) == 4 and prices == sorted(prices) and out.count("[Footwear") == 4
