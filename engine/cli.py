@@ -99,6 +99,9 @@ def cmd_index(args) -> int:
     engine = build_index(_config(args), progress=not args.quiet)
     print(json.dumps({"products": len(engine.index), "photos": engine.index.photos.n_alive,
                       "kind": engine.index.photos.kind}))
+    if not len(engine.index):
+        print(f"shopsight index: warning: the catalogue in {engine.config.path} is empty; import one first "
+              "(shopsight import FILE)", file=sys.stderr)
     return EXIT_OK
 
 

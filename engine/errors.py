@@ -48,6 +48,10 @@ class ProductNotFoundError(ShopsightError, KeyError):
         return f"no product with id {self.product_id!r}"
 
 
+class TrainingDataError(ShopsightError):
+    """Too few products with a photo and a title to train on (and to hold some out to check the result)."""
+
+
 class IndexMissingError(ShopsightError):
     """No index has been built in the data directory yet."""
 

@@ -14,6 +14,7 @@ from .encoders.bundle import ModelBundle, default_bundle_path, packaged_bundles,
 from .encoders.colour_words import colour_words_of
 from .encoders.embedder import Embedder
 from .engine import SearchEngine
+from .errors import TrainingDataError
 from .index import writing
 from .ingest import ColumnMap, ImportReport, import_file
 from .remote_photos import PhotoStore, download_feed, is_address
@@ -62,6 +63,9 @@ def new_bundle(config: EngineConfig) -> tuple[ModelBundle, Embedder]:
     return bundle, embedder
 
 
+MIN_TRAIN_PRODUCTS = 20  # with fewer, train.split_products holds none out and nothing checks the heads
+
+
 def train(config: EngineConfig, progress: bool = True, start_from: str | Path | None = None,
           from_scratch: bool = False) -> ModelBundle:
     """Train the shared space on the catalogue's own pairs; saves ``<data_dir>/bundle``.
@@ -80,6 +84,11 @@ def train(config: EngineConfig, progress: bool = True, start_from: str | Path | 
         bundle, embedder = new_bundle(config)
     catalog = Catalog(config.path / "catalog.db")
     products = list(catalog)
+    pictured = sum(1 for p in products if p.images)
+    if pictured < MIN_TRAIN_PRODUCTS:  # else heads trained on nothing, with no held-out products to check them
+        raise TrainingDataError(f"training needs at least {MIN_TRAIN_PRODUCTS} products with a photo, to hold some out "
+                                f"and check the result; {config.path} has {pictured}. Search works without "
+                                "training: `shopsight index` uses the packaged bundle")
     embedder.also_keep("palette")  # the colour reader's, same decoding
     data = collect_pairs(products, embedder, config.train.augment_text, progress)
     bundle = train_space(bundle, data, config.train, progress, from_existing=bool(start_from))

@@ -274,3 +274,19 @@ def test_a_shop_fine_tuned_side_by_side_indexes_and_searches(tmp_path, built_sho
     photo = open_image(next(iter(engine.catalog)).images[0])
     for query in (Query(text="blue t-shirt", k=5), Query(image=photo, k=5), Query(image=photo, text="in red", k=5)):
         assert len(engine.search(query).results) == 5
+
+
+def test_too_few_products_with_photos_are_refused_before_any_training(tmp_path, tiny_text_model):
+    """With fewer than MIN_TRAIN_PRODUCTS products with a photo nothing is held out to check the heads: training
+    used to 'succeed' on 0 pairs and save heads trained on nothing over the packaged bundle."""
+    from engine import workflow
+    from engine.errors import TrainingDataError
+    from engine.ingest import PRESETS
+    from tests.tiny import tiny_config
+
+    cfg = tiny_config(tmp_path, tiny_text_model)
+    (tmp_path / "c.csv").write_text("sku,name,price\n" + "".join(f"P{i},Mug {i},3\n" for i in range(30)))
+    assert workflow.import_catalogue(cfg, tmp_path / "c.csv", PRESETS["luma"]).imported == 30
+    with pytest.raises(TrainingDataError, match="at least 20 products with a photo.*has 0"):
+        workflow.train(cfg, progress=False)
+    assert not (cfg.path / "bundle").exists()
