@@ -353,6 +353,10 @@ def main(argv=None) -> int:
     except ShopsightError as exc:
         print(f"shopsight {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:  # a folder that is not there, no permission, a full disk: said, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"shopsight {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

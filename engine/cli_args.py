@@ -19,6 +19,17 @@ def config_of(args) -> EngineConfig:
     return cfg
 
 
+def existing_data(args) -> EngineConfig:
+    """``config_of(args)`` for a command that reads a data folder (export, backup, status): one with no catalogue
+    is an error naming it (a mistyped --data-dir would otherwise get an empty catalogue made and reported on)."""
+    from .errors import ShopsightError
+
+    cfg = config_of(args)
+    if not (cfg.path / "catalog.db").exists():
+        raise ShopsightError(f"no catalogue in {cfg.path}: is --data-dir right? (`shopsight import` makes one)")
+    return cfg
+
+
 def positive_int(value: str) -> int:
     """argparse type: a whole number >= 1 (a usage error, exit 2, otherwise)."""
     try:

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_args import EXIT_OK, config_of as _config, share as _share
+from .cli_args import EXIT_OK, config_of as _config, existing_data, share as _share
 
 
 def cmd_duplicates(args) -> int:
@@ -68,8 +68,10 @@ def cmd_export(args) -> int:
 
     from .catalog import Catalog
 
-    catalog = Catalog(_config(args).path / "catalog.db")
     dest = Path(args.file)
+    if not dest.parent.is_dir():  # said by the folder's name, not the temporary file's
+        raise FileNotFoundError(2, "no such folder to write the export in", str(dest.parent))
+    catalog = Catalog(existing_data(args).path / "catalog.db")
     fd, tmp = tempfile.mkstemp(dir=dest.parent if str(dest.parent) else ".", prefix=f".{dest.name}.", suffix=".part")
     n = 0
     try:
@@ -91,7 +93,7 @@ def cmd_backup(args) -> int:
     """A consistent copy of the data folder while it serves (``engine/backup.py``)."""
     from .backup import backup
 
-    print(json.dumps(backup(_config(args), args.dest, features=not args.no_features)))
+    print(json.dumps(backup(existing_data(args), args.dest, features=not args.no_features)))
     return EXIT_OK
 
 
@@ -99,7 +101,7 @@ def cmd_status(args) -> int:
     """The data folder's catalogue and index at a glance, as JSON (``engine/status.py``)."""
     from .status import status
 
-    print(json.dumps(status(_config(args)), indent=1))
+    print(json.dumps(status(existing_data(args)), indent=1))
     return EXIT_OK
 
 

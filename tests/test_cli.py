@@ -292,3 +292,15 @@ def test_search_with_filters_alone_browses(config_file, capsys):
     out = capsys.readouterr().out
     prices = [float(m) for m in re.findall(r"\]  ([0-9.]+) ", out)]
     assert "plan browse" in out and len(prices) == 4 and prices == sorted(prices) and out.count("[Footwear") == 4
+
+
+@pytest.mark.parametrize("argv", [["status"], ["backup", "{tmp}/copy"], ["export", "{tmp}/all.jsonl"]])
+def test_reading_a_folder_with_no_catalogue_names_it_and_makes_nothing(tmp_path, argv, capsys):
+    missing = tmp_path / "typo"
+    assert main(["--data-dir", str(missing), *[a.format(tmp=tmp_path) for a in argv]]) == 1
+    assert f"no catalogue in {missing}" in capsys.readouterr().err and not missing.exists()
+
+
+def test_an_export_to_a_folder_that_is_not_there_names_the_folder(built_shop, tmp_path, capsys):
+    assert main(["--data-dir", str(built_shop.path), "export", str(tmp_path / "no" / "all.jsonl")]) == 1
+    assert f"{tmp_path / 'no'}: no such folder" in capsys.readouterr().err
