@@ -50,6 +50,8 @@ def cmd_import(args) -> int:
         print(f"{args.file}: warning: {note} (stored without it)", file=sys.stderr)
     for note in report.repeated:
         print(f"{args.file}: warning: {note}", file=sys.stderr)
+    for note in report.notes:
+        print(f"{args.file}: {note}", file=sys.stderr)
     if report.removal_refused:
         print(f"{args.file}: {report.removal_refused}", file=sys.stderr)
     counts = {"imported": report.imported, "refused": len(report.errors)}

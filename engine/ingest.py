@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 
 from PIL import Image, UnidentifiedImageError
 
+from . import csv_text
 from .column_map import PRESETS, ColumnMap, columns as _columns
 from .errors import CatalogFormatError, ProductNotFoundError, RowError
 from .feeds import grouped, named_attributes, plain_text, withdrawn
@@ -49,26 +50,30 @@ class ImportReport:
     removal_refused: str | None = None  # a full import that would have removed too many: why none was
     warnings: list[RowError] = field(default_factory=list)  # photos left out of rows stored without them (fetch.partial)
     repeated: list[RowError] = field(default_factory=list)  # rows whose id an earlier row of the file had: the later wins
+    notes: list[str] = field(default_factory=list)  # how the file was read, where worth saying (not UTF-8)
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "errors": [e.as_dict() for e in self.errors],
                 "photos_downloaded": self.downloaded, "photos_reused": self.reused, "withdrawn": self.withdrawn,
                 "removed": self.removed, "removal_refused": self.removal_refused,
-                "warnings": [w.as_dict() for w in self.warnings], "repeated": [r.as_dict() for r in self.repeated]}
+                "warnings": [w.as_dict() for w in self.warnings], "repeated": [r.as_dict() for r in self.repeated],
+                "notes": list(self.notes)}
 
 
 FORMATS = ("csv", "tsv", "jsonl")
 
 
-def read_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[int, dict | RowError]]:
+def read_rows(path: str | Path, fmt: str | None = None, notes: list[str] | None = None
+              ) -> Iterator[tuple[int, dict | RowError]]:
     """Yield (line, raw row dict) from CSV, TSV or JSONL (``fmt``, else by the file's suffix), or (line,
-    RowError) for undecodable rows."""
+    RowError) for undecodable rows; ``notes`` gets how the file was read where it is worth saying (its
+    encoding: ``engine/csv_text.py``)."""
     path = Path(path)
     suffix = f".{fmt}" if fmt else path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         yield from _read_jsonl(path)
     elif suffix in (".csv", ".tsv"):
-        yield from _read_csv(path, "\t" if suffix == ".tsv" else ",")
+        yield from _read_csv(path, "\t" if suffix == ".tsv" else ",", notes)
     else:
         raise CatalogFormatError(f"{path}: unknown catalogue format {suffix!r}; use .csv, .tsv or .jsonl "
                                  "(or name the format: --format csv|tsv|jsonl)")
@@ -93,9 +98,11 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | RowError]]:
             yield line_no, row
 
 
-def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, dict | RowError]]:
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
-    delimiter = csv_delimiter(text, delimiter)
+def _read_csv(path: Path, delimiter: str, notes: list[str] | None = None) -> Iterator[tuple[int, dict | RowError]]:
+    text, encoding = csv_text.decode(path.read_bytes())
+    if encoding != "utf-8" and notes is not None:
+        notes.append(f"read as {encoding} (Windows-1252): the file is not UTF-8")
+    delimiter = csv_text.delimiter(text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
@@ -115,13 +122,6 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[int, dict | RowError
             yield line_no, RowError(line_no, "row", f"{len(cells)} cells, header has {len(header)}")
             continue
         yield line_no, dict(zip(header, cells))
-
-
-def csv_delimiter(text: str, default: str) -> str:
-    """";" when the header line holds more semicolons than commas (spreadsheets in locales whose decimal mark
-    is a comma save "CSV" so: "id;title;price" / "E1;Rote Tasse;12,50"), else ``default``."""
-    header = text.split("\n", 1)[0]
-    return ";" if default == "," and header.count(";") > header.count(",") else default
 
 
 def _has_surrogates(text: str) -> bool:
@@ -241,14 +241,14 @@ def parse_file(path: str | Path, cmap: ColumnMap | None = None, check_images: bo
 
 
 def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool, fmt: str | None = None,
-            ) -> Iterator[tuple[int, Product | Withdrawn | RowError, dict, str]]:
+            notes: list[str] | None = None) -> Iterator[tuple[int, Product | Withdrawn | RowError, dict, str]]:
     """(line, Product, Withdrawn or RowError, the raw row, its id or "") for every data row."""
     path = Path(path)
     cmap = cmap or ColumnMap()
     root = cmap.image_root if cmap.image_root and is_address(cmap.image_root) else (
         Path(cmap.image_root) if cmap.image_root else path.parent)
     maps: dict[tuple, ColumnMap] = {}  # the columns a row has -> the mapping resolved for them
-    rows = read_rows(path, fmt)
+    rows = read_rows(path, fmt, notes)
     if cmap.group_by:
         rows = grouped(rows, cmap.group_by, cmap.collected())
     for line, row in rows:
@@ -297,7 +297,7 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     first_line: dict[str, int] = {}  # product id -> the line of the file's first good row for it
     batch: list[tuple[int, Product | Withdrawn, dict]] = []
     try:
-        for line, item, row, pid in tqdm(_parsed(path, cmap, check_images, fmt), desc="rows", unit="row",
+        for line, item, row, pid in tqdm(_parsed(path, cmap, check_images, fmt, report.notes), desc="rows", unit="row",
                                          disable=not progress):
             if pid and full:
                 named.add(pid)

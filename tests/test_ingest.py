@@ -22,7 +22,7 @@ def _catalogue(tmp_path):
         b"A5,Not a number,abc,ok.png,Red",
         b"A6,Bad \xff\xfe utf8,10,ok.png,Red",
         b"A7,Missing photo,10,nothere.png,Red",
-        b'A8,"Quoted, with comma",1.5,ok.png,Blue',
+        b'A8,"Quoted, with comma, caf\xc3\xa9",1.5,ok.png,Blue',  # UTF-8 elsewhere: A6's bytes are a broken row
     ]
     path = tmp_path / "cat.csv"
     path.write_bytes(b"\n".join(rows) + b"\n")
@@ -39,6 +39,26 @@ def test_bad_rows_are_reported_by_line_and_field_and_the_rest_imports(tmp_path):
     a1 = catalog.get("A1")
     assert a1.price == 52.0 and a1.currency == "USD" and a1.attributes == {"colour": "Black|Gray"}
     assert a1.images[0].endswith("ok.png")
+
+
+def test_a_windows_1252_csv_is_read_as_such_and_said_so(tmp_path):
+    """Excel's "CSV" on a Western European Windows: every row with an accent was refused as invalid UTF-8."""
+    catalog = Catalog(tmp_path / "c.db")
+    path = tmp_path / "cat.csv"
+    path.write_bytes("id;title;price\nW1;Café crème;12,50\nW2;Größe L;3\n".encode("cp1252"))
+    report = import_file(catalog, path)
+    assert not report.errors and report.notes == ["read as cp1252 (Windows-1252): the file is not UTF-8"]
+    assert (catalog.get("W1").title, catalog.get("W2").title) == ("Café crème", "Größe L")
+
+
+def test_text_decoding_rules():
+    from engine.csv_text import decode
+
+    assert decode("\ufeffid,Café".encode()) == ("id,Café", "utf-8")
+    assert decode("id,Café".encode("cp1252")) == ("id,Café", "cp1252")
+    text, encoding = decode("id,Café\n".encode() + b"x,\xff\n")  # UTF-8 with one broken byte: stays UTF-8
+    assert encoding == "utf-8" and "\udcff" in text
+    assert decode(b"id,\x81") == ("id,\udc81", "utf-8")  # a byte Windows-1252 leaves undefined
 
 
 def test_reimport_upserts_by_id(tmp_path):
