@@ -193,12 +193,18 @@ def _print_examples(engine) -> int:
 
     for text, filters in (("red striped hoodie", Filters()), ("blue bag under 100", Filters()),
                           ("dotted dress", Filters(category="Apparel", max_price=60)),
-                          ("红色连衣裙", Filters()), ("blue stirped tshrit", Filters()), ("crimson jumper", Filters())):
-        response = engine.search(Query(text=text, filters=filters, k=3))
+                          ("红色连衣裙", Filters()), ("blue stirped tshrit", Filters()), ("crimson jumper", Filters()),
+                          ("cheapest mug", Filters()), (None, Filters(category="Accessories/Bags", max_price=90))):
+        query_sorted = not text  # browsing: cheapest first
+        response = engine.search(Query(text=text, filters=filters, k=3, sort="price_asc" if query_sorted else "relevance"))
         read = response.understood or {}
         fixed = (read.get("corrected") or read.get("synonyms")) and read["text"]
-        print(f"{text!r}" + (f" (read as {fixed!r})" if fixed else "") + ": " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})"
-                                        for r in response.results))
+        said = ([f"in {filters.category}"] if filters.category else []) + (
+            [f"up to {filters.max_price:g}"] if filters.max_price else []) + (
+            ["cheapest first"] if read.get("sort") == "price_asc" or (not text and query_sorted) else [])
+        label = f"{text!r}" if text else "browsing, no words"
+        print(label + (f" (read as {fixed!r})" if fixed else "") + (f" [{', '.join(said)}]" if said else "") + ": "
+              + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})" for r in response.results))
     _print_photo_example(engine)
     return EXIT_OK
 

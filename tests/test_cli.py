@@ -152,6 +152,17 @@ def test_the_demo_prints_a_typing_error_read_as_the_shops_words(engine, capsys):
     assert "'crimson jumper': " in out  # (the test shop has no synonyms file: the words as typed)
 
 
+def test_the_demo_prints_words_asking_for_an_order_and_a_browse(engine, capsys):
+    from engine.cli import _print_examples
+
+    assert _print_examples(engine) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for start in ("'cheapest mug' [cheapest first]: ", "browsing, no words [in Accessories/Bags, up to 90, cheapest first]: "):
+        line = next(l for l in lines if l.startswith(start))
+        prices = [float(p) for p in re.findall(r"price ([0-9.]+)\)", line)]
+        assert len(prices) == 3 and prices == sorted(prices), line
+
+
 @pytest.mark.parametrize("fits, flag, trains", [("default-e5", [], False), ("default-e5", ["--train"], True),
                                                  (None, [], True)])
 def test_the_demo_indexes_with_the_packaged_bundle_without_training(tmp_path, monkeypatch, fits, flag, trains):
