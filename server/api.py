@@ -87,7 +87,12 @@ def upsert_products():
     items = raw if isinstance(raw, list) else [raw]
     if not 1 <= len(items) <= MAX_BATCH:
         raise BadInputError("products", f"send 1 to {MAX_BATCH} products, got {len(items)}")
-    products = [_with_photos(parse_product(item, f"products[{i}]"), item, i) for i, item in enumerate(items)]
+    products = [parse_product(item, f"products[{i}]") for i, item in enumerate(items)]
+    first: dict[str, int] = {}
+    for i, p in enumerate(products):  # which of two would be meant is anyone's guess: refused before any is stored
+        if first.setdefault(p.id, i) != i:
+            raise BadInputError(f"products[{i}].id", f"{p.id!r} is also products[{first[p.id]}]: send each product once")
+    products = [_with_photos(p, item, i) for i, (p, item) in enumerate(zip(products, items))]
     # a product sent again without a photos field (and no files) keeps its stored photos; "photos": [] removes them
     keep = [p.id for p, item in zip(products, items) if not request.files and "photos" not in item]
     seq = get_engine().add_products(products, keep_photos_of=keep)

@@ -338,6 +338,8 @@ BAD_OTHER = [
     ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": ["%%%"]}, "headers": {"X-API-Key": KEY}}),
     ("post", "/api/products", {"json": {"id": "p", "title": "t", "photos": [_b64(HTML)]}, "headers": {"X-API-Key": KEY}}),
     ("post", "/api/products", {"json": {"products": []}, "headers": {"X-API-Key": KEY}}),
+    ("post", "/api/products", {"json": {"products": [{"id": "p", "title": "a"}, {"id": "p", "title": "b"}]},
+                               "headers": {"X-API-Key": KEY}}),
     ("post", "/api/products", {"json": {"products": [{"id": "p", "title": "t"}], "replace": True},
                                "headers": {"X-API-Key": KEY}}),
     ("delete", "/api/products/S0001", {"headers": {"X-API-Key": "nope"}}),
