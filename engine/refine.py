@@ -28,7 +28,7 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
     (most frequent first here; JSON objects keep no order, so clients sort); None when nothing was ranked."""
     if len(ranked) == 0:
         return None
-    rows = ranked.rows[relevant(ranked.scores, floor)]
+    rows = ranked.rows[relevant(ranked.scores, floor, ranked.parts.get("lexical"))]
     categories = Counter(table.categories[c] for c in table.category_code[rows].tolist() if table.categories[c])
     colours, narrow = {}, {}
     for name, value, n in table.held_values(rows, {COLOUR_ATTRIBUTES[0]: None, **dict.fromkeys(table.facet_attributes(), VALUES)}):

@@ -179,6 +179,10 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             assert colours and all(t.lower().startswith("blue") for t in colours), colours
             phone.click("#refine button.chip.active")
             phone.wait_for_function("!document.querySelector('#refine button.chip.active')")
+            phone.fill("#text", "hoodie")  # (the striped ones alone hold every word of "striped hoodie": one pattern)
+            phone.click("#go")
+            phone.wait_for_function("[...document.querySelectorAll('#refine button.chip')]"
+                                    ".filter(b => b.textContent.includes('pattern: ')).length >= 2")
             facets = phone.locator("#refine button.chip", has_text="pattern: ")  # a repeating attribute
             labels = [facets.nth(i).inner_text() for i in range(facets.count())]
             choice = next(i for i, label in enumerate(labels) if "plain" not in label)  # plain ones' titles name none

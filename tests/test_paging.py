@@ -32,7 +32,9 @@ def test_price_pages_follow_each_other_over_the_relevant_matches(engine, sort):
     assert prices == sorted(prices, reverse=sort == "price_desc") and all(p <= 150.0 for p in prices)
     ranked = engine.search(Query(text="bag", k=200, filters=filters)).results
     floor = engine.config.rerank.sort_floor * ranked[0].score
-    assert set(ids) == {r.product.id for r in ranked if r.score >= floor}  # the relevant part of the 200 best
+    within = [r for r in ranked if r.score >= floor]  # the relevant part of the 200 best: of those, the ones holding
+    assert set(ids) == {r.product.id for r in within if r.why["lexical"] == 1.0}  # the word "bag", as some do
+    assert set(ids) < {r.product.id for r in within} and all("bag" in r.product.title.lower() for p in pages for r in p.results)
 
 
 def _result(pid, price, score=1.0):
@@ -55,6 +57,22 @@ def test_price_order_leaves_out_matches_far_below_the_best():
     assert paging.in_order(ranked, "relevance", 0.5) == ranked
     negative = tuple(_result(f"p{i}", float(i), -0.1 * i) for i in range(3))  # no positive best: nothing to measure by
     assert len(paging.in_order(negative, "price_desc", 0.5)) == 3
+
+
+def test_price_order_keeps_the_products_holding_every_word_when_some_do():
+    """"striped mug" by price: striped mugs, not the dotted mugs and striped bags scoring within the floor; when
+    no product holds every word, the floor alone decides (as without the words' part)."""
+    def held(pid, price, score, lexical):
+        r = _result(pid, price, score)
+        return SearchResult(r.product, r.score, {"lexical": lexical})
+    ranked = (held("striped mug", 12.0, 1.5, 1.0), held("dotted mug", 3.0, 1.3, 0.5), held("striped bag", 8.0, 1.2, 0.5),
+              held("striped mug 2", 20.0, 0.9, 1.0), held("hat", 1.0, 0.2, 1.0))
+    assert [r.product.id for r in paging.in_order(ranked, "price_asc", 0.5)] == ["striped mug", "striped mug 2"]
+    partial = tuple(held(r.product.id, r.product.price, r.score, 0.5) for r in ranked)
+    assert [r.product.id for r in paging.in_order(partial, "price_asc", 0.5)] == [
+        "dotted mug", "striped bag", "striped mug", "striped mug 2"]
+    assert paging.relevant([1.5, 1.3], 0.5, [1.0, 0.5]).tolist() == [True, False]
+    assert paging.relevant([1.5, 1.3], 0.5).tolist() == [True, True]
 
 
 @pytest.mark.parametrize("query, field", [

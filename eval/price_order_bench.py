@@ -1,0 +1,52 @@
+"""What a price order lists: the demo shop's "⟨pattern⟩ ⟨noun⟩" and "red ⟨pattern⟩ ⟨noun⟩" queries, cheapest first.
+
+    python -m eval.price_order_bench [--data-dir shopsight-data]
+
+The data folder must hold the sample shop (``shopsight --data-dir D demo --no-serve``; the truth is its
+``sample-shop/products.csv``). For each of 3 patterns x 8 kinds of product, with and without a colour word, the
+query is searched with ``sort=price_asc`` and ``k=200``; the listed products (the relevant matches,
+``engine/paging.py``) are compared with those of that pattern, kind (and colour): precision (of the listed, the
+share the words describe), recall (of those, the share listed) and how many were listed, summed over queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+import engine  # noqa: F401  (sets BLAS threads before numpy loads)
+from engine.cli import build_parser
+from engine.cli_args import config_of
+from engine.engine import SearchEngine
+from engine.types import Query
+
+NOUNS = {"mug": "Mugs", "bag": "Bags", "hoodie": "Hoodies", "dress": "Dresses", "t-shirt": "T-Shirts", "hat": "Hats",
+         "shoes": "Shoes", "trousers": "Trousers"}
+PATTERNS = ("striped", "dotted", "checked")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default="shopsight-data")
+    args = ap.parse_args(argv)
+    eng = SearchEngine.open(config_of(build_parser().parse_args(["--data-dir", args.data_dir, "status"])))
+    with open(eng.config.path / "sample-shop" / "products.csv", encoding="utf-8") as fp:
+        truth = {row["id"]: row for row in csv.DictReader(fp)}
+    for colour in ("", "red"):
+        hit = listed = wanted = 0
+        for pattern in PATTERNS:
+            for noun, category in NOUNS.items():
+                query = " ".join(w for w in (colour, pattern, noun) if w)
+                found = {r.product.id for r in eng.search(Query(text=query, k=200, sort="price_asc")).results}
+                want = {pid for pid, row in truth.items() if row["pattern"] == pattern
+                        and row["category"].endswith(category) and (not colour or row["colour"] == colour)}
+                hit, listed, wanted = hit + len(found & want), listed + len(found), wanted + len(want)
+        kind = f"'{colour} ⟨pattern⟩ ⟨noun⟩'" if colour else "'⟨pattern⟩ ⟨noun⟩'"
+        print(f"{kind:28s} 24 queries: precision {hit / max(listed, 1):.3f}, recall {hit / max(wanted, 1):.3f}, "
+              f"{listed} listed for {wanted} described")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
