@@ -73,6 +73,43 @@ def test_onnx_runtime_matches_torch_for_both_towers(tiny_text_model):
     assert np.allclose(text.encode(texts), ref, atol=1e-5)
 
 
+def test_towers_asked_for_by_two_threads_at_once_are_built_once(built_shop, tmp_path, monkeypatch):
+    """A backlog's warming thread and a request both reaching a fresh embedder's towers, with nothing exported
+    yet: each tower is built and exported once, and both threads get it whole (two ONNX exports at once had
+    aborted the process: the backlog test that met it failed about one run in ten under load)."""
+    import threading
+
+    from engine.encoders import embedder as embedder_module
+    from engine.encoders.bundle import ModelBundle
+    from engine.encoders.embedder import Embedder
+
+    monkeypatch.setenv("SHOPSIGHT_CACHE", str(tmp_path))  # no export on disk yet
+    built = []
+    real = embedder_module.build_image_tower
+
+    def slow_build(*args, **kwargs):  # widen the window two threads could both build in
+        built.append(threading.get_ident())
+        threading.Event().wait(0.2)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(embedder_module, "build_image_tower", slow_build)
+    embedder = Embedder(ModelBundle.load(built_shop.path / "bundle"), runtime="onnx")
+    got, errors = [], []
+
+    def ask():
+        try:
+            got.append((embedder.image_tower, embedder.text_tower))
+        except Exception as exc:  # noqa: BLE001 (the test reports it)
+            errors.append(exc)
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(built) == 1 and len(got) == 4
+    assert len({id(i) for i, _ in got}) == 1 and len({id(t) for _, t in got}) == 1
+    assert embedder.runtimes == {"image": "onnx", "text": "onnx"}
+
+
 def test_feature_cache_keys_photos_by_content(tmp_path):
     """A photo copied or re-checked-out elsewhere (new path, new mtime) hits the cache; new bytes miss."""
     import os

@@ -7,6 +7,7 @@ so end-to-end throughput approaches the tower's own.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
@@ -49,6 +50,7 @@ class Embedder:
         self.max_pixels = max_pixels
         self._image_tower = None
         self._text_tower = None
+        self._loading = threading.RLock()  # a tower is built once, by one thread (a backlog's and a request's at once)
         self._fc = None  # the image tower's ImageNet classifier (weight, bias), for the bridge
         self.cluster = None  # a cluster.ClusterTowers: large batches of tower features run there
         self.keep_cells = False  # fresh tower passes also cache each photo's cells (an index keeps them)
@@ -81,16 +83,26 @@ class Embedder:
 
     @property
     def image_tower(self):
+        """The image tower, built (and moved to its runtime) on first use. Built whole before it is published:
+        a second thread asking meanwhile waits for it instead of using it half set up or building another
+        (two ONNX exports at once abort the process: torch's exporter keeps global state)."""
         if self._image_tower is None:
-            self._image_tower = build_image_tower(self.bundle.image_tower, self.device)
-            self.runtimes["image"] = self._image_tower.use_runtime(self.runtime)
+            with self._loading:
+                if self._image_tower is None:
+                    tower = build_image_tower(self.bundle.image_tower, self.device)
+                    self.runtimes["image"] = tower.use_runtime(self.runtime)
+                    self._image_tower = tower
         return self._image_tower
 
     @property
     def text_tower(self):
+        """The text tower, as ``image_tower``."""
         if self._text_tower is None:
-            self._text_tower = build_text_tower(self.bundle.text_tower, self.device)
-            self.runtimes["text"] = self._text_tower.use_runtime(self.runtime)
+            with self._loading:
+                if self._text_tower is None:
+                    tower = build_text_tower(self.bundle.text_tower, self.device)
+                    self.runtimes["text"] = tower.use_runtime(self.runtime)
+                    self._text_tower = tower
         return self._text_tower
 
     # -- tower features (cached) -------------------------------------------------------------

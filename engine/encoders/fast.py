@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def _state_hash(module) -> str:
     return h.hexdigest()[:12]
 
 
+_EXPORTING = threading.Lock()
+
+
 class OnnxModule:
     """An exported torch module run by ONNX Runtime: ``run(**numpy inputs) -> first output``."""
 
@@ -66,8 +70,9 @@ class OnnxModule:
         import onnxruntime as ort
 
         path = cache_dir() / f"{name}-{_state_hash(module)}.onnx"
-        if not path.exists():
-            _export(module, example, dynamic, path)
+        with _EXPORTING:  # torch's exporter keeps global state: two threads exporting at once abort the process
+            if not path.exists():
+                _export(module, example, dynamic, path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
