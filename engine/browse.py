@@ -1,11 +1,13 @@
-"""Browsing: a query with filters and neither words nor a photo ("Women/Tops", "everything under 30").
+"""Browsing: a query with filters or a price order and neither words nor a photo ("Women/Tops", "under 30",
+"cheapest").
 
 A shop's category page and its price bands are searches with nothing to rank by relevance. The matching
 products come in the catalogue's order (the index's rows: the order they were first stored in) or by price
 (``price_asc`` / ``price_desc``: every match, products without a price last, ties in the catalogue's order),
 and pages go as deep as the matches (a relevance ranking stops at ``validation.MAX_K``). The response is a
-search response with plan "browse", scores 0 and no parts; its refine counts cover every match. Words that
-were only a price ("under 30") browse too: the price phrase became the filter, no word is left to rank by.
+search response with plan "browse", scores 0 and no parts; its refine counts cover the first ``REFINE_ROWS``
+matches in that order. Words that were only a price ("under 30") or an order ("cheapest") browse too: no word is
+left to rank by (a price sort alone lists the whole catalogue by price).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ REFINE_ROWS = 20_000  # the matches the refine counts read (the first in the pag
 
 
 def wanted(query: Query, understood=None) -> bool:
-    """A query to browse: filters, and neither a photo nor words (``understood``, ``query_text.understand``'s
-    reading of the words: none left besides a price phrase)."""
+    """A query to browse: filters or a price order, and neither a photo nor words (``understood``,
+    ``query_text.understand``'s reading of the words: none left besides a price phrase or "cheapest")."""
     only_price = understood is not None and not understood.text.strip()
-    return (query.image is None and not query.filters.is_empty()
+    return (query.image is None and (not query.filters.is_empty() or query.sort != "relevance")
             and (only_price or not (query.text and query.text.strip())))
 
 
@@ -39,7 +41,7 @@ def browse(engine, query: Query) -> SearchResponse:
     engine.sync(defer_large=True)
     with engine.index.lock:
         table = engine.index.table
-        mask = table.mask(query.filters)
+        mask = table.mask(query.filters)  # (no filters: every live product)
         mask[[table.row_of[pid] for pid in query.exclude_ids if pid in table.row_of]] = False
         rows = ordered_rows(np.flatnonzero(mask), table.price, query.sort)
         page = rows[query.offset:query.offset + query.k]

@@ -352,9 +352,10 @@ def main(argv=None) -> int:
     if args.command == "search" and any("=" not in p for p in args.prefer):
         print("shopsight search: write --prefer as attribute=value", file=sys.stderr)
         return EXIT_USAGE
-    filters = args.command == "search" and (args.category or args.min_price is not None or args.max_price is not None)
+    filters = args.command == "search" and (args.category or args.min_price is not None or args.max_price is not None
+                                            or args.sort != "relevance")
     if args.command == "search" and not (args.image or args.text or args.like or filters):
-        print("shopsight search: give --image, --text, or both (or filters alone, to browse)", file=sys.stderr)
+        print("shopsight search: give --image, --text, or both (or filters or a price --sort alone, to browse)", file=sys.stderr)
         return EXIT_USAGE
     try:
         return args.fn(args)

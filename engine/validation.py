@@ -15,7 +15,7 @@ def validate_query(query: Query, browsing: bool = False) -> None:
     """``browsing`` (``engine/browse.py``): neither photo nor words are needed, and pages go as deep as the
     matches (the caller checks ``offset``)."""
     if not browsing and query.image is None and not (query.text and query.text.strip()):
-        raise BadInputError("query", "give a photo, a text, or both (or filters alone, to browse)")
+        raise BadInputError("query", "give a photo, a text, or both (or filters or a price sort alone, to browse)")
     if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
         raise BadInputError("k", f"{query.k!r} must be an integer from 1 to {MAX_K}")
     if query.sort not in SORTS:

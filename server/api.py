@@ -163,7 +163,7 @@ def _float_arg(name: str, default: float, low: float, high: float) -> float:
     except ValueError:
         raise BadInputError(name, f"{raw!r} is not a number") from None
     if not low <= value <= high:  # also rejects NaN
-        raise BadInputError(name, f"{value} is outside {low}..{high}")
+        raise BadInputError(name, f"{raw} is outside {low}..{high}")
     return value
 
 
@@ -171,7 +171,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     """A whole-number query argument within ``low``..``high`` (``_float_arg``'s checks, then wholeness)."""
     value = _float_arg(name, default, low, high)
     if value != int(value):
-        raise BadInputError(name, f"{value} is not a whole number")
+        raise BadInputError(name, f"{request.args.get(name)} is not a whole number")
     return int(value)
 
 

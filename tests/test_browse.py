@@ -52,8 +52,16 @@ def test_words_that_are_only_a_price_browse_under_it(engine):
     assert engine.search(Query(text="red under 30", k=5)).plan != "browse"  # a word left: searched
 
 
+def test_cheapest_alone_lists_the_whole_catalogue_by_price(engine):
+    for query in (Query(text="cheapest", k=30), Query(k=30, sort="price_asc"), Query(text="最便宜的", k=30)):
+        found = engine.search(query)
+        prices = [r.product.price for r in found.results]
+        assert found.plan == "browse" and found.matching == engine.index.table.n_alive and prices == sorted(prices)
+        assert prices[0] == float(np.nanmin(engine.index.table.price[engine.index.table.alive]))
+
+
 def test_nothing_to_search_or_browse_and_bad_pages_are_refused(engine):
-    with pytest.raises(BadInputError, match="filters alone"):
+    with pytest.raises(BadInputError, match="filters or a price sort alone"):
         engine.search(Query(k=5))
     with pytest.raises(BadInputError):
         engine.search(Query(filters=Filters(category="Accessories"), offset=-1))

@@ -76,7 +76,7 @@ def test_duplicates_keeps_listings_priced_apart_out_of_a_group_unless_told(confi
 
 def test_search_without_words_or_photo_is_a_usage_error(config_file, capsys):
     assert main(["--config", config_file, "search"]) == 2
-    assert "give --image, --text, or both (or filters alone, to browse)" in capsys.readouterr().err
+    assert "give --image, --text, or both (or filters or a price --sort alone, to browse)" in capsys.readouterr().err
 
 
 def test_engine_errors_exit_1_with_a_message(tmp_path, capsys):
