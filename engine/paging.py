@@ -38,27 +38,42 @@ def in_order(results: tuple[SearchResult, ...], sort: str, floor: float) -> tupl
         return results
     lexical = [r.why.get("lexical") for r in results]
     kept = [r for r, keep in zip(results, relevant([r.score for r in results], floor,
-                                                   None if None in lexical else lexical)) if keep]
+                                                   None if None in lexical else lexical, category_fit(r.why for r in results)))
+            if keep]
     sign = -1.0 if sort == "price_desc" else 1.0
     return tuple(sorted(kept, key=lambda r: (r.product.price is None, sign * (r.product.price or 0.0))))
 
 
-WHOLE = 1.0 - 1e-6  # a lexical part this high: the product holds every word of the query
+WHOLE = 1.0 - 1e-6  # a part this high: the product holds every word of the query, is in the category named
+# the category a query prefers or its words name (engine/fusion.py); not the one predicted from its photo, which is
+# wrong often enough where the shared space fits the catalogue poorly (luma top-1 0.56) to list the wrong kind
+CATEGORY_PARTS = ("category_fit", "category_words_fit")
 
 
-def relevant(scores: Sequence[float] | np.ndarray, floor: float, lexical: Sequence[float] | None = None) -> np.ndarray:
+def category_fit(parts) -> list[float] | None:
+    """Per result (its parts, ``why``), how far it is in the category the query prefers or its words name (the
+    best of ``CATEGORY_PARTS``); None when the query has none of them."""
+    fits = [max((p[k] for k in CATEGORY_PARTS if k in p), default=None) for p in parts]
+    return None if not fits or None in fits else fits
+
+
+def relevant(scores: Sequence[float] | np.ndarray, floor: float, lexical: Sequence[float] | None = None,
+             category: Sequence[float] | None = None) -> np.ndarray:
     """Which of a ranking's ``scores`` are relevant matches: those at least ``floor`` of the best one's
-    (every one when the best is not positive) and, when some of those hold every word of the query
-    (``lexical``, the lexical part, 1), only those: "red striped mug" by price lists red striped mugs, not every
-    mug, bag and hat scoring within the floor (on the demo shop 1.6 % of such a list were what the words said
-    before, ``docs/figures.md``). A price order keeps them, ``engine/refine.py`` counts them."""
+    (every one when the best is not positive); of those, when some are in the category the query prefers or
+    its words name (``category``, ``category_fit``: 1), only those, and then, when some of those hold every word
+    of the query (``lexical``, the lexical part, 1), only those: "red striped mug" by price lists red striped
+    mugs, not every mug, bag and hat scoring within the floor (on the demo shop 1.6 %
+    of such a list were what the words said before, ``docs/figures.md``). A price order keeps them,
+    ``engine/refine.py`` counts them."""
     scores = np.asarray(scores, np.float64)
     best = scores.max() if len(scores) else 0.0
     keep = scores >= floor * best if best > 0 else np.ones(len(scores), bool)
-    if lexical is not None and len(scores):
-        whole = keep & (np.asarray(lexical, np.float64) >= WHOLE)
-        if whole.any():
-            keep = whole
+    for held in (category, lexical):
+        if held is not None and len(scores):
+            whole = keep & (np.asarray(held, np.float64) >= WHOLE)
+            if whole.any():
+                keep = whole
     return keep
 
 

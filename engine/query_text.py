@@ -133,7 +133,7 @@ def parse_price(text: str, orders: bool = True) -> Understood:
             phrases.append(m.group(0).strip())
             rest = rest[: m.start()] + " " + rest[m.end():]
     rest = re.sub(r"\s+", " ", re.sub(r"\s+([,.;!?，。])", r"\1", rest)).strip(" ,;，")
-    rest = re.sub(r"\b(?:and|for|at|priced|costing)$", "", rest, flags=re.I).strip(" ,;，")
+    rest = re.sub(r"\b(?:and|for|at|priced|costing|but)$", "", rest, flags=re.I).strip(" ,;，")  # "this but cheaper"
     return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases), sort=sort)
 
 

@@ -252,6 +252,13 @@ def test_words_asking_for_a_price_order_set_the_sort(text, rest, sort):
     assert (u.as_dict().get("sort") if u else None) == (None if sort == "relevance" else sort)
 
 
+def test_this_but_cheaper_beside_a_photo_is_the_photo_by_price():
+    from PIL import Image
+
+    q, u = understand(Query(image=Image.new("RGB", (8, 8)), text="this, but cheaper"))
+    assert q.text is None and q.sort == "price_asc" and u.photo_words == "this"
+
+
 def test_the_callers_order_wins_and_the_reading_can_be_off():
     q, u = understand(Query(text="cheapest bag", sort="price_desc"))
     assert q.sort == "price_desc" and "sort" not in u.as_dict() and q.text == "bag"
