@@ -140,6 +140,8 @@ def cmd_search(args) -> int:
         read += [f"category words {', '.join(u['category_words'])}"] if u.get("category_words") else []
         read += [f"colours {', '.join(u['colours'])}"] if u.get("colours") else []
         read += [f"kind of product {u['head_word']!r}"] if u.get("head_word") else []
+        read += [{"price_asc": "cheapest first", "price_desc": "dearest first"}[u["sort"]]] if u.get("sort") else []
+        read += [f"no {', '.join(u['not_within_filters'])} within the filters"] if u.get("not_within_filters") else []
         read += [f"kinds the type reader knows {', '.join(u['kinds'])}"] if u.get("kinds") else []
         searched = repr(u["text"] or args.text) + (f" as {u['embedded_as']!r}" if u.get("embedded_as") else "")
         searched = "nothing: browsed the filters' matches" if response.plan == "browse" else searched
