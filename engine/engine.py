@@ -2,7 +2,7 @@
 
     query -> price words read as filters, category words found (query_text) -> encoders + heads -> query vector
           -> filter mask -> planner (candidates, exact parts) -> late fusion -> near-duplicate collapse
-          -> results with "why"; filters alone (no words, no photo) browse (browse.py)
+          -> results with "why"; filters or a price order alone (no words, no photo) browse (browse.py)
 
 Data folder: ``catalog.db`` (SQLite), ``features.db`` (tower feature cache), ``bundle/``, ``index/`` (snapshots).
 The catalogue is the source of truth: the index catches up with its changes, any process's, before searching.
@@ -323,7 +323,7 @@ class SearchEngine:
 
         def fused(cands):
             return fusion.fuse(cands, table, query.preferences, self.config.fusion, predicted, word_fit, trusted,
-                               self.config.boosts, pictured(self.index, cands.rows))
+                               self.config.boosts, None if qv.photo is not None else pictured(self.index, cands.rows))
         cands = found.candidates
         if terms is not None:  # the words' part for the best candidates without it and those the words found
             keep = np.union1d(fused(cands).top(n_cand).rows, term_rows)

@@ -60,8 +60,9 @@
   hold (title, category path, attribute values; a term in the description alone at half), in [0, 1]
   (engine/lexicon.py): the exact words a shopper types, a model name, a brand, "striped", which the towers
   blur; weight ``w_lexical`` (eval.lexical_bench).
-A product without photos has none of the photo parts (``PHOTO_PARTS``); it takes, for each, the median of the
-candidates that have photos (neither rewarded nor punished for what it cannot show), so its words decide.
+A product without photos has none of the photo parts (``PHOTO_PARTS``); for a query of words alone it takes, for
+each, the median of the candidates that have photos (neither rewarded nor punished for what it cannot show), so its
+words decide; a query with a photo asks for looks it cannot have, and it keeps -1 there.
 Weights live in ``FusionConfig``. Every part goes into the result's "why". The re-ranking stage then adds
 ``w_local * local`` (``w_local_text`` for photo + text queries) to the best fused candidates of a query
 with a photo (rerank.local_rerank): the photo's cells matched with each candidate photo's, which finds

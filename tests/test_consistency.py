@@ -379,3 +379,14 @@ def test_photo_parts_of_products_without_photos_are_the_pictured_median():
     assert got["text"] is parts["text"] and got["lexical"] is parts["lexical"]  # not photo parts: as they were
     assert without_photos_neutral(parts, np.ones(5, bool)) is parts
     assert without_photos_neutral(parts, np.zeros(5, bool))["visual"].tolist() == [0.0] * 5
+
+
+def test_a_photo_query_does_not_lift_a_product_without_photos(shop_copy, sample_folder):
+    """Its photo parts stay -1 for a query with a photo (it cannot look like anything), even when its title
+    is the query photo's product's."""
+    engine = SearchEngine.open(shop_copy)
+    photo_of = engine.catalog.get("S0041")
+    engine.add_products([photo_of.with_(id="BARE", images=())])
+    found = engine.search(Query(image=Image.open(photo_of.images[0]), text=photo_of.title, k=400)).results
+    bare = next((r for r in found if r.product.id == "BARE"), None)
+    assert bare is None or (bare.why["visual"] == -1 and found.index(bare) > 10)
