@@ -242,6 +242,22 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
                                     "([...document.querySelectorAll('#suggestions option')])")  # (not an earlier word's)
             offered = phone.locator("#suggestions option").evaluate_all("options => options.map(o => o.value)")
             assert offered and all("red striped" in title.lower() for title in offered)
+            linked = browser.new_page()  # a link to a search (the shop's own search box sends shoppers so)
+            linked.goto(live_server + "/?q=hoodie&max=40&sort=price_asc")
+            linked.wait_for_selector(".card")
+            prices = [float(t.split()[0]) for t in linked.locator(".card .price").all_inner_texts()]
+            assert prices and prices == sorted(prices) and max(prices) <= 40
+            assert linked.input_value("#text") == "hoodie" and linked.input_value("#sort") == "price_asc"
+            linked.fill("#text", "red mug")
+            linked.fill("#max", "")
+            linked.click("#go")
+            linked.wait_for_function("location.search.includes('q=red+mug')")
+            linked.wait_for_function("[...document.querySelectorAll('.card .title')].some(t => /mug/i.test(t.textContent))")
+            linked.go_back()  # the earlier search, as it was
+            linked.wait_for_function("document.querySelector('#text').value === 'hoodie'")
+            linked.wait_for_function("(c => c.length > 0 && c.every(t => /hoodie/i.test(t.textContent)))"
+                                     "([...document.querySelectorAll('.card .title')])")
+            assert linked.input_value("#max") == "40"
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")

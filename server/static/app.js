@@ -62,6 +62,7 @@ async function search(asTyped = false, more = false) {
   if (!body.text && !body.image && !Object.keys(body.filters).length) {  // filters alone browse them
     $("status").textContent = "Add a photo or some words, or pick a category."; return;
   }
+  if (!more) remember(body);
   $("status").textContent = "Searching…";
   const res = await fetch("/api/search", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await res.json();
@@ -165,6 +166,29 @@ async function moreLikeThis(p) {
   reader.onload = () => { setPhoto(reader.result); $("text").value = ""; state.exclude = [p.id]; search(); };
   reader.readAsDataURL(blob);
 }
+
+// The search in the address (?q=&category=&min=&max=&sort=): a link to it, the shop's own search box sending
+// shoppers here, and the back button all give the same results. A photo is not put in the address.
+const PARAMS = { q: "text", min: "min", max: "max", sort: "sort" };
+function remember(body) {
+  const params = new URLSearchParams();
+  for (const [name, id] of Object.entries(PARAMS)) {
+    const value = $(id).value.trim();
+    if (value && !(name === "sort" && value === "relevance") && !(name === "q" && body.image)) params.set(name, value);
+  }
+  if (state.category) params.set("category", state.category);
+  const url = params.toString() ? `?${params}` : location.pathname;
+  if (url !== location.search && !(url === location.pathname && !location.search)) history.pushState(null, "", url);
+}
+function restore() {
+  const params = new URLSearchParams(location.search);
+  for (const [name, id] of Object.entries(PARAMS)) $(id).value = params.get(name) || (name === "sort" ? "relevance" : "");
+  state.category = params.get("category");
+  state.attrs = Object.create(null);
+  if ([...params.keys()].length) search();
+}
+window.addEventListener("popstate", restore);
+restore();
 
 $("search").addEventListener("submit", (e) => { e.preventDefault(); search(); });
 $("sort").addEventListener("change", () => { if ($("text").value.trim() || state.photo) search(state.asTyped); });
