@@ -302,6 +302,22 @@ def test_bad_search_requests_get_a_4xx_json_error(client, name, kwargs):
     assert client.post("/api/search", json={"text": "red"}).status_code == 200
 
 
+def test_a_product_with_photo_files_from_a_multipart_form(client):
+    """A shop's admin form: the product's fields as form fields, its photos as files; found by that photo."""
+    data = {"id": "FORM1", "title": "Form-made teal mug", "price": "12.5", "category": "Home/Kitchen/Mugs",
+            "photos": [(io.BytesIO(_png("teal", (64, 64))), "a.png"), (io.BytesIO(_png("navy", (64, 64))), "b.png")]}
+    res = client.post("/api/products", data=data, content_type="multipart/form-data", headers={"X-API-Key": KEY})
+    assert res.status_code == 201, res.get_json()
+    stored = client.get("/api/products/FORM1").get_json()
+    assert stored["price"] == 12.5 and len(stored["images"]) == 2
+    found = client.post("/api/search", data={"image": (io.BytesIO(_png("teal", (64, 64))), "q.png"), "k": "3"},
+                        content_type="multipart/form-data").get_json()
+    assert "FORM1" in [r["product"]["id"] for r in found["results"]]
+    bad = client.post("/api/products", data={**data, "photos": [(io.BytesIO(b"<svg/>"), "x.png")], "colour": "teal"},
+                      content_type="multipart/form-data", headers={"X-API-Key": KEY})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "products[0].colour"
+
+
 def test_a_misspelt_field_is_named_not_ignored(client):
     """A filter under a wrong name would otherwise be dropped and the shopper shown unfiltered results; a
     product's photos under "images" would be stored without them. Both are refused naming the field, and the
