@@ -11,7 +11,7 @@ come last; ties keep their relevance order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -36,10 +36,8 @@ def in_order(results: tuple[SearchResult, ...], sort: str, floor: float) -> tupl
     """``results`` (ranked by relevance) in the ``sort`` order; a price order keeps the relevant ones."""
     if sort == "relevance" or not results:
         return results
-    lexical = [r.why.get("lexical") for r in results]
-    kept = [r for r, keep in zip(results, relevant([r.score for r in results], floor,
-                                                   None if None in lexical else lexical, category_fit(r.why for r in results)))
-            if keep]
+    columns = {k: [r.why[k] for r in results] for k in (*CATEGORY_PARTS, "lexical") if all(k in r.why for r in results)}
+    kept = [r for r, keep in zip(results, relevant([r.score for r in results], floor, columns)) if keep]
     sign = -1.0 if sort == "price_desc" else 1.0
     return tuple(sorted(kept, key=lambda r: (r.product.price is None, sign * (r.product.price or 0.0))))
 
@@ -50,30 +48,30 @@ WHOLE = 1.0 - 1e-6  # a part this high: the product holds every word of the quer
 CATEGORY_PARTS = ("category_fit", "category_words_fit")
 
 
-def category_fit(parts) -> list[float] | None:
-    """Per result (its parts, ``why``), how far it is in the category the query prefers or its words name (the
-    best of ``CATEGORY_PARTS``); None when the query has none of them."""
-    fits = [max((p[k] for k in CATEGORY_PARTS if k in p), default=None) for p in parts]
-    return None if not fits or None in fits else fits
+def held_parts(parts: Mapping[str, Sequence[float]]) -> list[np.ndarray]:
+    """Of a ranking's ``parts`` (name -> one value per result), those a price order narrows the floor's matches
+    by, in turn: how far each result is in the category the query prefers or its words name (the best of
+    ``CATEGORY_PARTS``), then its share of the query's words (``lexical``); the ones the query has."""
+    category = [np.asarray(parts[k], np.float64) for k in CATEGORY_PARTS if k in parts]
+    return ([np.max(category, axis=0)] if category else []) + (
+        [np.asarray(parts["lexical"], np.float64)] if "lexical" in parts else [])
 
 
-def relevant(scores: Sequence[float] | np.ndarray, floor: float, lexical: Sequence[float] | None = None,
-             category: Sequence[float] | None = None) -> np.ndarray:
+def relevant(scores: Sequence[float] | np.ndarray, floor: float, parts: Mapping[str, Sequence[float]] | None = None
+             ) -> np.ndarray:
     """Which of a ranking's ``scores`` are relevant matches: those at least ``floor`` of the best one's
     (every one when the best is not positive); of those, when some are in the category the query prefers or
-    its words name (``category``, ``category_fit``: 1), only those, and then, when some of those hold every word
-    of the query (``lexical``, the lexical part, 1), only those: "red striped mug" by price lists red striped
-    mugs, not every mug, bag and hat scoring within the floor (on the demo shop 1.6 %
-    of such a list were what the words said before, ``docs/figures.md``). A price order keeps them,
-    ``engine/refine.py`` counts them."""
+    its words name (``held_parts`` of ``parts``: 1), only those, and then, when some of those hold every word
+    of the query (the lexical part: 1), only those: "red striped mug" by price lists red striped mugs, not every
+    mug, bag and hat scoring within the floor (on the demo shop 1.6 % of such a list were what the words said
+    before, ``docs/figures.md``). A price order keeps them, ``engine/refine.py`` counts them."""
     scores = np.asarray(scores, np.float64)
     best = scores.max() if len(scores) else 0.0
     keep = scores >= floor * best if best > 0 else np.ones(len(scores), bool)
-    for held in (category, lexical):
-        if held is not None and len(scores):
-            whole = keep & (np.asarray(held, np.float64) >= WHOLE)
-            if whole.any():
-                keep = whole
+    for held in held_parts(parts or {}) if len(scores) else ():
+        whole = keep & (held >= WHOLE)
+        if whole.any():
+            keep = whole
     return keep
 
 

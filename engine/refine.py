@@ -17,7 +17,7 @@ from collections import Counter
 import numpy as np
 
 from .attributes import COLOUR_ATTRIBUTES, AttributeTable
-from .paging import CATEGORY_PARTS, relevant
+from .paging import relevant
 from .types import Candidates
 
 VALUES = 10  # values kept per attribute
@@ -28,9 +28,7 @@ def counts(table: AttributeTable, ranked: Candidates, floor: float) -> dict | No
     (most frequent first here; JSON objects keep no order, so clients sort); None when nothing was ranked."""
     if len(ranked) == 0:
         return None
-    category = [ranked.parts[k] for k in CATEGORY_PARTS if k in ranked.parts]
-    rows = ranked.rows[relevant(ranked.scores, floor, ranked.parts.get("lexical"),
-                                np.max(category, axis=0) if category else None)]
+    rows = ranked.rows[relevant(ranked.scores, floor, ranked.parts)]
     categories = Counter(table.categories[c] for c in table.category_code[rows].tolist() if table.categories[c])
     colours, narrow = {}, {}
     for name, value, n in table.held_values(rows, {COLOUR_ATTRIBUTES[0]: None, **dict.fromkeys(table.facet_attributes(), VALUES)}):

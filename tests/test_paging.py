@@ -71,11 +71,13 @@ def test_price_order_keeps_the_products_holding_every_word_when_some_do():
     partial = tuple(held(r.product.id, r.product.price, r.score, 0.5) for r in ranked)
     assert [r.product.id for r in paging.in_order(partial, "price_asc", 0.5)] == [
         "dotted mug", "striped bag", "striped mug", "striped mug 2"]
-    assert paging.relevant([1.5, 1.3], 0.5, [1.0, 0.5]).tolist() == [True, False]
+    assert paging.relevant([1.5, 1.3], 0.5, {"lexical": [1.0, 0.5]}).tolist() == [True, False]
     # the category the words name first: a mug holding every word loses to the named category's products
-    assert paging.relevant([1.5, 1.3, 1.2], 0.5, [1.0, 0.5, 0.5], [0.0, 1.0, 1.0]).tolist() == [False, True, True]
-    assert paging.category_fit([{"category_words_fit": 0.5}, {"category_fit": 1.0, "category_words_fit": 0.0}]) == [0.5, 1.0]
-    assert paging.category_fit([{"predicted_category_fit": 1.0}]) is None  # a photo's guess is not the shopper's word
+    assert paging.relevant([1.5, 1.3, 1.2], 0.5, {"lexical": [1.0, 0.5, 0.5], "category_words_fit": [0.0, 1.0, 1.0]}
+                           ).tolist() == [False, True, True]
+    assert [h.tolist() for h in paging.held_parts({"category_words_fit": [0.5, 0.0], "category_fit": [0.0, 1.0]})] == [
+        [0.5, 1.0]]
+    assert paging.held_parts({"predicted_category_fit": [1.0]}) == []  # a photo's guess is not the shopper's word
     assert paging.relevant([1.5, 1.3], 0.5).tolist() == [True, True]
 
 
