@@ -83,27 +83,23 @@ class Embedder:
 
     @property
     def image_tower(self):
-        """The image tower, built (and moved to its runtime) on first use. Built whole before it is published:
-        a second thread asking meanwhile waits for it instead of using it half set up or building another
-        (two ONNX exports at once abort the process: torch's exporter keeps global state)."""
-        if self._image_tower is None:
-            with self._loading:
-                if self._image_tower is None:
-                    tower = build_image_tower(self.bundle.image_tower, self.device)
-                    self.runtimes["image"] = tower.use_runtime(self.runtime)
-                    self._image_tower = tower
-        return self._image_tower
+        return self._image_tower or self._built("image", build_image_tower, self.bundle.image_tower)
 
     @property
     def text_tower(self):
-        """The text tower, as ``image_tower``."""
-        if self._text_tower is None:
-            with self._loading:
-                if self._text_tower is None:
-                    tower = build_text_tower(self.bundle.text_tower, self.device)
-                    self.runtimes["text"] = tower.use_runtime(self.runtime)
-                    self._text_tower = tower
-        return self._text_tower
+        return self._text_tower or self._built("text", build_text_tower, self.bundle.text_tower)
+
+    def _built(self, kind: str, build, spec):
+        """The ``kind`` ("image" / "text") tower, built (and moved to its runtime) on first use. Built whole
+        before it is published: a second thread asking meanwhile waits for it instead of using it half set up or
+        building another (two ONNX exports at once abort the process: torch's exporter keeps global state)."""
+        with self._loading:
+            tower = getattr(self, f"_{kind}_tower")
+            if tower is None:
+                tower = build(spec, self.device)
+                self.runtimes[kind] = tower.use_runtime(self.runtime)
+                setattr(self, f"_{kind}_tower", tower)
+            return tower
 
     # -- tower features (cached) -------------------------------------------------------------
     def image_keys(self, paths: Sequence[str]) -> list[str]:
