@@ -15,21 +15,19 @@ UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|
 SINGLE_BYTE = "cp1252"
 
 
-def decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """(text, the encoding it was read in) of a file's bytes, a leading byte-order mark dropped; ``encoding``
-    given: that one (undecodable bytes kept as surrogates, so their rows are refused by line). Else UTF-8, or
-    Windows-1252 for a file with no UTF-8 in it (see the module)."""
-    if encoding is None:
-        try:
-            return raw.decode("utf-8").lstrip("\ufeff"), "utf-8"
-        except UnicodeDecodeError:
-            if UTF8_MULTIBYTE.search(raw) is None:
-                try:
-                    return raw.decode(SINGLE_BYTE), SINGLE_BYTE
-                except UnicodeDecodeError:  # one of the five bytes Windows-1252 leaves undefined
-                    pass
-        encoding = "utf-8"
-    return raw.decode(encoding, errors="surrogateescape").lstrip("\ufeff"), encoding
+def decode(raw: bytes) -> tuple[str, str]:
+    """(text, the encoding it was read in) of a file's bytes, a leading byte-order mark dropped: UTF-8, or
+    Windows-1252 for a file with no UTF-8 in it (see the module); UTF-8 with undecodable bytes kept as
+    surrogates, so their rows are refused by line."""
+    try:
+        return raw.decode("utf-8").lstrip("\ufeff"), "utf-8"
+    except UnicodeDecodeError:
+        if UTF8_MULTIBYTE.search(raw) is None:
+            try:
+                return raw.decode(SINGLE_BYTE), SINGLE_BYTE
+            except UnicodeDecodeError:  # one of the five bytes Windows-1252 leaves undefined
+                pass
+    return raw.decode("utf-8", errors="surrogateescape").lstrip("\ufeff"), "utf-8"
 
 
 def delimiter(text: str, default: str) -> str:
