@@ -1,12 +1,15 @@
-"""What the HTTP API's tests share: a test client on a copy of the built shop, its API key, and
-validation of a response against the OpenAPI description's schemas."""
+"""What the HTTP API's tests share: a test client on a copy of the built shop, its API key, validation of a
+response against the OpenAPI description's schemas, and photos to upload."""
 
+import base64
+import io
 import json
 import shutil
 from dataclasses import replace
 
 import jsonschema
 import pytest
+from PIL import Image
 
 from server import create_app
 from server.openapi import SPEC
@@ -33,3 +36,14 @@ def validate(body, name):
 def _fix_refs(schema):
     text = json.dumps(schema).replace("#/components/schemas/", "#/components/schemas/")
     return json.loads(text)
+
+
+def png(colour="red", size=(40, 40)) -> bytes:
+    """A one-colour PNG, as a client would upload it."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
