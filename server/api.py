@@ -15,7 +15,8 @@ from engine.errors import BadInputError
 from engine.images import open_image
 
 from . import openapi
-from .parsing import MAX_IMAGE_PIXELS, check_fields, decode_base64_image, parse_filters, parse_product, parse_query, request_data
+from .parsing import (MAX_IMAGE_PIXELS, check_fields, decode_base64_image, json_body, parse_filters, parse_product,
+                      parse_query, request_data)
 from .state import get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -204,7 +205,7 @@ def put_synonyms():
     worker reads it before its next search. A wrong line is a 400 naming it, and nothing is written."""
     _require_key()
     if request.mimetype == "application/json":
-        body = request.get_json(silent=True)
+        body = json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("synonyms"), str):
             raise BadInputError("synonyms", 'send the file as text/plain, or JSON {"synonyms": "<the file>"}')
         text = body["synonyms"]

@@ -157,7 +157,7 @@ SPEC = {
                     "filters": {"type": "string", "description": "JSON object"}, "k": {"type": "integer"},
                     "offset": {"type": "integer"}, "sort": {"enum": list(SORTS)}}}}}},
             "responses": {"200": {"description": "results", **_json({"$ref": "#/components/schemas/SearchResponse"})},
-                          **_errors(400, 413)}}},
+                          **_errors(400, 413, 415)}}},
         "/api/products": {
             "post": {"summary": "Add or replace products (one or a batch); a product sent again without a "
                                 "photos field keeps its stored photos (\"photos\": [] removes them)",
@@ -167,10 +167,10 @@ SPEC = {
                                                          "type": "array", "items": {"$ref": "#/components/schemas/ProductIn"}}}}]}),
                      "responses": {"201": {"description": "stored", **_json({"type": "object", "required": ["stored", "seq"], "properties": {
                          "stored": {"type": "array", "items": {"type": "string"}}, "seq": {"type": "integer"}}})},
-                         **_errors(400, 401, 403, 413)}},
+                         **_errors(400, 401, 403, 413, 415)}},
             "put": {"summary": "Replace products by id", "security": [{"apiKey": []}],
                     "requestBody": _json({"$ref": "#/components/schemas/ProductIn"}),
-                    "responses": {"200": {"description": "stored"}, **_errors(400, 401, 403)}}},
+                    "responses": {"200": {"description": "stored"}, **_errors(400, 401, 403, 415)}}},
         "/api/products/{id}": {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "get": {"summary": "One product", "responses": {
@@ -184,7 +184,7 @@ SPEC = {
                                                            if k not in ("id", "category_predicted")}}),
                       "responses": {"200": {"description": "stored", **_json({"type": "object", "required": ["stored", "seq"], "properties": {
                           "stored": {"type": "array", "items": {"type": "string"}}, "seq": {"type": "integer"}}})},
-                          **_errors(400, 401, 403, 404, 413)}},
+                          **_errors(400, 401, 403, 404, 413, 415)}},
             "delete": {"summary": "Delete a product", "security": [{"apiKey": []}], "responses": {
                 "200": {"description": "deleted", **_json({"type": "object", "required": ["deleted", "seq"], "properties": {
                     "deleted": {"type": "string"}, "seq": {"type": "integer"}}})}, **_errors(401, 403, 404)}}},

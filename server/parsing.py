@@ -8,6 +8,7 @@ import json
 import math
 
 from flask import Request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from engine.errors import BadInputError
 from engine.images import crop_box, open_image
@@ -37,17 +38,45 @@ def check_fields(data: dict, known, field: str) -> None:
                         f"expected any of {', '.join(known)}{hint}")
 
 
+def json_body(req: Request):
+    """The JSON body, or None when it does not parse (a body nested thousands deep included: the decoder's
+    RecursionError was a 500)."""
+    try:
+        return req.get_json(silent=True)
+    except RecursionError:
+        raise BadInputError("body", "JSON nested too deeply") from None
+
+
 def request_data(req: Request) -> dict:
-    """The request's fields: the JSON body, or the multipart/url-encoded form (JSON-valued fields decoded)."""
+    """The request's fields: the JSON body, or the multipart/url-encoded form (JSON-valued fields decoded).
+    A body of another type is refused naming it (415), not read as an empty request."""
     if req.is_json:
-        data = req.get_json(silent=True)
+        data = json_body(req)
         if not isinstance(data, dict):
             raise BadInputError("body", "malformed JSON: expected an object")
         return data
+    _check_media_type(req)
     data = {}
     for key, value in req.form.items():
         data[key] = _maybe_json(key, value) if key in ("filters", "preferences", "product", "box") else value
     return data
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _check_media_type(req: Request) -> None:
+    """A body that is neither JSON nor a form would be read as no fields at all ("give a photo, a text..."):
+    say what was sent instead. ``curl -d '{...}'`` sends JSON as a url-encoded form; that is named too."""
+    if req.mimetype in FORM_TYPES:
+        if req.mimetype == FORM_TYPES[1] and len(req.form) == 1 and next(iter(req.form)).lstrip().startswith("{"):
+            raise UnsupportedMediaType("the body is JSON sent as application/x-www-form-urlencoded (curl -d does "
+                                       "this): send it with Content-Type: application/json")
+        return
+    if req.content_length or req.get_data(cache=True):
+        sent = f"Content-Type {req.mimetype!r}" if req.mimetype else "a body without a Content-Type"
+        raise UnsupportedMediaType(f"{sent} is not read: send JSON with "
+                                   "Content-Type: application/json, or a multipart/form-data form")
 
 
 def _maybe_json(key: str, value: str):

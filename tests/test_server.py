@@ -202,6 +202,10 @@ BAD_SEARCHES = [
     ("json body too large", {"data": b'{"text": "' + BIG + b'"}', "content_type": "application/json"}),
     ("decompression bomb", {"data": {"image": (io.BytesIO(BOMB.getvalue()), "bomb.png")}, "content_type": "multipart/form-data"}),
     ("multipart filters malformed", {"data": {"text": "a", "filters": "{oops"}, "content_type": "multipart/form-data"}),
+    ("json nested too deeply", {"data": b'{"filters": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                "content_type": "application/json"}),
+    ("json sent as a url-encoded form", {"data": b'{"text": "a"}', "content_type": "application/x-www-form-urlencoded"}),
+    ("body of another type", {"data": b'{"text": "a"}', "content_type": "text/plain"}),
 ]
 
 
@@ -227,6 +231,17 @@ def test_a_misspelt_field_is_named_not_ignored(client):
     body = res.get_json()
     assert res.status_code == 400 and body["field"] == "products[0].images" and "'photos'" in body["error"]
     assert client.get("/api/products/NEW1").status_code == 404
+
+
+def test_a_body_of_the_wrong_type_is_named_not_read_as_empty(client):
+    """``curl -d '{"text": ...}'`` sends JSON as a url-encoded form and some clients send no Content-Type: both
+    were read as a request with no fields ("give a photo, a text, or both"); a 415 now says what to send."""
+    res = client.post("/api/search", data=b'{"text": "hoodie"}', content_type="application/x-www-form-urlencoded")
+    assert res.status_code == 415 and "curl -d" in res.get_json()["error"]
+    res = client.post("/api/search", data=b'{"text": "hoodie"}')
+    assert res.status_code == 415 and "application/json" in res.get_json()["error"]
+    res = client.post("/api/search", data={"text": "hoodie", "k": "3"}, content_type="application/x-www-form-urlencoded")
+    assert res.status_code == 200 and len(res.get_json()["results"]) == 3
 
 
 def test_the_accepted_fields_are_the_openapi_schemas():
@@ -260,6 +275,7 @@ BAD_OTHER = [
     ("get", "/api/duplicates?threshold=high", {"headers": {"X-API-Key": KEY}}),
     ("get", "/api/duplicates?same_photo_distance=nan", {"headers": {"X-API-Key": KEY}}),
     ("get", "/api/duplicates?threshold=2", {"headers": {"X-API-Key": KEY}}),
+    ("put", "/api/synonyms", {"data": b"[" * 100_000, "content_type": "application/json", "headers": {"X-API-Key": KEY}}),
 ]
 
 
