@@ -14,7 +14,7 @@ import os
 import sys
 from dataclasses import replace
 
-from .cli_args import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, positive_int, share
+from .cli_args import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, client_pace, positive_int, share
 from .cli_args import config_of as _config
 from .cli_shop import add_parsers as add_shop_parsers
 from .config import SERVING_THREADS, EngineConfig, config_to_dict
@@ -187,7 +187,7 @@ def cmd_demo(args) -> int:
     print(f"indexed {len(engine.index)} products ({engine.index.photos.n_alive} photos)")
     if args.no_serve:
         return _print_examples(engine)
-    return _serve(cfg, args.host, args.port, args.workers)
+    return _serve(cfg, args)
 
 
 def _print_examples(engine) -> int:
@@ -225,10 +225,11 @@ def _print_photo_example(engine) -> None:
 
 
 def cmd_serve(args) -> int:
-    return _serve(_config(args), args.host, args.port, args.workers)
+    return _serve(_config(args), args)
 
 
-def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
+def _serve(cfg: EngineConfig, args) -> int:
+    """Run gunicorn (``args``: host, port, workers, client_pace) on the indexed data folder."""
     from .catalog import Catalog
     from .errors import IndexMissingError
     from .index.product_index import current_snapshot
@@ -241,9 +242,11 @@ def _serve(cfg: EngineConfig, host: str, port: int, workers: int) -> int:
         Catalog(cfg.path / "catalog.db").close()  # worker at once (49 s at 1M products: past SQLite's lock wait)
     os.environ["SHOPSIGHT_DATA_DIR"] = str(cfg.path.resolve())
     os.environ["SHOPSIGHT_CONFIG_JSON"] = json.dumps(config_to_dict(cfg))  # the workers' config: --config and --set
-    argv = ["gunicorn", "--workers", str(workers), "--threads", str(SERVING_THREADS), "--worker-class", "gthread",
-            "--bind", f"{host}:{port}", "--timeout", "120", "server.wsgi:app"]
-    print(f"serving {cfg.path} on http://{host}:{port}/ (gunicorn, {workers} workers)", flush=True)
+    os.environ["SHOPSIGHT_CLIENT_PACE"] = args.client_pace  # server/worker.py: slow clients are dropped
+    argv = ["gunicorn", "--workers", str(args.workers), "--threads", str(SERVING_THREADS),
+            "--worker-class", "server.worker.PacedThreadWorker",
+            "--bind", f"{args.host}:{args.port}", "--timeout", "120", "server.wsgi:app"]
+    print(f"serving {cfg.path} on http://{args.host}:{args.port}/ (gunicorn, {args.workers} workers)", flush=True)
     os.execvp(sys.executable, [sys.executable, "-m", *argv])
     return EXIT_OK
 
@@ -342,6 +345,10 @@ def _serve_args(p) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
+    p.add_argument("--client-pace", type=client_pace, default="10,1000,120", metavar="GRACE,MIN_RATE,LIMIT",
+                   help="a request must arrive within GRACE seconds plus one a MIN_RATE bytes received, and LIMIT "
+                        "seconds in all, or its connection is dropped (a 408 while a body is read), freeing the "
+                        "thread for other shoppers (default: %(default)s)")
 
 
 def main(argv=None) -> int:

@@ -50,3 +50,16 @@ def share(value: str) -> float:
     if not 0.0 <= number <= 1.0:  # also refuses NaN
         raise argparse.ArgumentTypeError(f"{value!r} must be from 0 to 1")
     return number
+
+
+def client_pace(value: str) -> str:
+    """argparse type of ``serve --client-pace``: "GRACE,MIN_RATE,LIMIT" (seconds, bytes a second, seconds), each
+    above 0 and GRACE <= LIMIT; handed to the serving workers as it was given (``server/worker.py``)."""
+    parts = value.split(",")
+    try:
+        grace, rate, limit = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected GRACE,MIN_RATE,LIMIT, e.g. 10,1000,120") from None
+    if not (0 < grace <= limit < float("inf") and 0 < rate < float("inf")):
+        raise argparse.ArgumentTypeError(f"{value!r}: each must be above 0, and GRACE at most LIMIT")
+    return value

@@ -20,15 +20,18 @@ WORDS = ["red mug", "blue dress", "striped hoodie", "green bag", "black watch"]
 class Served:
     """``with Served(data_dir, workers, port) as served:`` the server answers ``served.call`` until the block ends."""
 
-    def __init__(self, data_dir: Path, workers: int = 2, port: int = 8765, settings: tuple[str, ...] = ()):
+    def __init__(self, data_dir: Path, workers: int = 2, port: int = 8765, settings: tuple[str, ...] = (),
+                 serve_args: tuple[str, ...] = ()):
         self.data_dir, self.workers, self.port = Path(data_dir), workers, port
         self.cli = [sys.executable, "-m", "engine.cli", "--data-dir", str(self.data_dir)]
         self.settings = [arg for setting in settings for arg in ("--set", setting)]  # the server's config only
+        self.serve_args = list(serve_args)  # more options of ``shopsight serve``
         self._server: subprocess.Popen | None = None
 
     def __enter__(self) -> "Served":
         self._server = subprocess.Popen([*self.cli, *self.settings, "serve", "--workers", str(self.workers), "--port",
-                                         str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                         str(self.port), *self.serve_args],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(600):
             try:
                 self.call("/api/health")

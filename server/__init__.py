@@ -17,6 +17,8 @@ from engine.config import EngineConfig, config_from_dict, load_config
 from engine.errors import (BadInputError, IncompatibleModelError, IndexMissingError,
                            ProductNotFoundError, ShopsightError)
 
+from .worker import SlowClientError
+
 log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -84,6 +86,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if isinstance(exc.__context__, SlowClientError):  # werkzeug reads a dropped body as a disconnect (400)
+            return _error(408, exc.__context__.strerror)
         return _error(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(Exception)

@@ -132,7 +132,7 @@ def test_an_import_by_another_process_reaches_two_gunicorn_workers_without_stall
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "SHOPSIGHT_CONFIG": str(tmp_path / "config.json"), "HF_HUB_OFFLINE": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "2",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-k", "server.worker.PacedThreadWorker", "--threads", "2",
                                "-b", f"127.0.0.1:{port}", "server.wsgi:app"], env=env, cwd=root)
 
     def search(text: str) -> tuple[float, list[str]]:

@@ -82,7 +82,7 @@ def live_server(built_shop, tmp_path, store_port):
     (tmp_path / "config.json").write_text(json.dumps(config_to_dict(cfg)))
     port = _free_port()
     env = {**os.environ, "SHOPSIGHT_CONFIG": str(tmp_path / "config.json"), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4", "-k", "gthread",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4", "-k", "server.worker.PacedThreadWorker",
                              "-b", f"127.0.0.1:{port}", "server.wsgi:app"], env=env,
                             cwd=Path(__file__).resolve().parents[1])
     url = f"http://127.0.0.1:{port}"

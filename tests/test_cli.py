@@ -211,11 +211,17 @@ def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeyp
 
     started = []
     monkeypatch.setattr(os, "execvp", lambda exe, argv: started.append(argv))
-    for name in ("SHOPSIGHT_CONFIG_JSON", "SHOPSIGHT_DATA_DIR", "SHOPSIGHT_CONFIG"):
+    for name in ("SHOPSIGHT_CONFIG_JSON", "SHOPSIGHT_DATA_DIR", "SHOPSIGHT_CONFIG", "SHOPSIGHT_CLIENT_PACE"):
         monkeypatch.setenv(name, "")  # restored (unset) after the test, whatever serve sets
     assert main(["--config", config_file, "--set", "fusion.w_text=0.8", "--set", "rerank.sort_floor=0.3",
-                 "serve", "--port", "8765"]) == 0
-    assert "server.wsgi:app" in started[0]
+                 "serve", "--port", "8765", "--client-pace", "5,500,60"]) == 0
+    assert "server.wsgi:app" in started[0] and "server.worker.PacedThreadWorker" in started[0]
+    from server.worker import pace_from_env
+    assert pace_from_env() == (5.0, 500.0, 60.0)
+    for wrong in ("5,500", "0,500,60", "70,500,60", "a,b,c", "5,nan,60"):
+        with pytest.raises(SystemExit) as usage:
+            main(["--config", config_file, "serve", "--client-pace", wrong])
+        assert usage.value.code == 2
     cfg = create_app().config["ENGINE_CONFIG"]
     assert cfg.fusion.w_text == 0.8 and cfg.rerank.sort_floor == 0.3
     given = json.loads(Path(config_file).read_text())
