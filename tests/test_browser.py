@@ -4,7 +4,9 @@ Uploads a photo, types text, sets a price range, checks the filtered results, cl
 "More like this", and saves screenshots to out/screenshots/ for a person to look at.
 """
 
+import base64
 import csv
+import io
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from engine import synonyms
 from engine.config import config_to_dict
@@ -258,6 +261,34 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             linked.wait_for_function("(c => c.length > 0 && c.every(t => /hoodie/i.test(t.textContent)))"
                                      "([...document.querySelectorAll('.card .title')])")
             assert linked.input_value("#max") == "40"
+            # a phone's camera photo (3024 px a side here) is scaled before it is sent: it was sent whole, ~10 MB with
+            # each search and page (over the 10 MB limit from an 8 MB photo); a region is dragged with a finger
+            big = Image.open(sample_folder / "images" / "S0041-0.png").convert("RGB").resize((3024, 3024))
+            big.save(tmp_path / "camera.jpg", quality=95)
+            touch = browser.new_context(viewport={"width": 390, "height": 664}, is_mobile=True, has_touch=True,
+                                        device_scale_factor=3).new_page()
+            sent = []
+            touch.on("request", lambda r: sent.append(json.loads(r.post_data)) if r.url.endswith("/api/search") else None)
+            touch.goto(live_server + "/")
+            touch.set_input_files("#file", str(tmp_path / "camera.jpg"))
+            touch.wait_for_selector("#preview-wrap:not([hidden])")
+            touch.click("#go")
+            touch.wait_for_selector(".card")
+            ids = touch.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
+            assert "S0041" in ids[:3]  # the photo's own product (tiny random towers; eval.photo_scale_check: real ones)
+            sent_photo = Image.open(io.BytesIO(base64.b64decode(sent[-1]["image"].split(",", 1)[1])))
+            assert sent_photo.size == (1280, 1280) and sent_photo.format == "JPEG"
+            assert touch.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+            r = touch.locator("#preview").bounding_box()
+            at = lambda fx, fy: {"clientX": r["x"] + fx * r["width"], "clientY": r["y"] + fy * r["height"],
+                                 "pointerType": "touch", "bubbles": True, "isPrimary": True}
+            touch.locator("#preview").dispatch_event("pointerdown", at(0.2, 0.2))
+            touch.locator("#preview").dispatch_event("pointerup", at(0.7, 0.8))
+            touch.wait_for_selector("#box:not([hidden])")
+            with touch.expect_response(lambda res: res.url.endswith("/api/search")) as answered:
+                touch.click("#go")
+            assert answered.value.status == 200
+            assert [round(x, 2) for x in sent[-1]["box"]] == [0.2, 0.2, 0.7, 0.8]
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")

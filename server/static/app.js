@@ -10,11 +10,24 @@ function setPhoto(dataUrl) {
   state.photo = dataUrl; state.box = null; $("box").hidden = true;
   $("preview").src = dataUrl; $("preview-wrap").hidden = !dataUrl; $("drop-hint").hidden = !!dataUrl;
 }
+// A phone's photo (12-48 Mpx, 3-10 MB, a third more as base64) is scaled to MAX_SIDE pixels before it is sent:
+// each search and each page sends it again, and the towers read 224-300 px. Small photos go as they are.
+const MAX_SIDE = 1280;
+async function shrink(file) {
+  const bitmap = await createImageBitmap(file);  // upright: the photo's orientation tag is applied
+  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  if (scale === 1 && file.size < 1.5e6) { bitmap.close(); return null; }
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * scale); canvas.height = Math.round(bitmap.height * scale);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+  return canvas.toDataURL("image/jpeg", 0.9);
+}
 function readFile(file) {
   if (!file) return;
-  const reader = new FileReader();
-  reader.onload = () => setPhoto(reader.result);
-  reader.readAsDataURL(file);
+  const asIs = () => { const reader = new FileReader(); reader.onload = () => setPhoto(reader.result); reader.readAsDataURL(file); };
+  // what the browser cannot decode goes as it is: the server names the problem
+  shrink(file).then((small) => small ? setPhoto(small) : asIs(), asIs);
 }
 $("pick").onclick = () => $("file").click();
 $("file").onchange = (e) => readFile(e.target.files[0]);
@@ -28,10 +41,10 @@ document.addEventListener("paste", (e) => {
   if (item) readFile(item.getAsFile());
 });
 
-// Region box: drag on the preview; stored as fractions [x0, y0, x1, y1].
+// Region box: drag on the preview (mouse, finger or pen); stored as fractions [x0, y0, x1, y1].
 let dragStart = null;
-$("preview").addEventListener("mousedown", (e) => { e.preventDefault(); dragStart = rel(e); });
-window.addEventListener("mouseup", (e) => {
+$("preview").addEventListener("pointerdown", (e) => { e.preventDefault(); dragStart = rel(e); });
+window.addEventListener("pointerup", (e) => {
   if (!dragStart) return;
   const end = rel(e), b = [Math.min(dragStart[0], end[0]), Math.min(dragStart[1], end[1]),
                            Math.max(dragStart[0], end[0]), Math.max(dragStart[1], end[1])];
