@@ -44,6 +44,7 @@ class ColumnMap:
     named_attributes: dict[str, str] = field(default_factory=dict)  # name column -> value column: the attribute is called what the name cell says ("Option1 Name": "Option1 Value")
     group_by: str | None = None  # rows with one value here, one after another, are one product (Shopify: "Handle"): each field's first value, every row's photos and attribute values, the lowest price
     withdraw_when: dict[str, list[str]] = field(default_factory=dict)  # column -> values (any case) marking a product not for sale: not imported, and removed if stored
+    attribute_lists: dict[str, str] = field(default_factory=dict)  # attribute -> the separator between a cell's values (Shopify "Tags": ","): stored as "|"-separated values, each filtered and counted on its own
 
     def collected(self) -> frozenset[str]:
         """The columns whose values a product's rows add up (``group_by``): photos, prices, attributes."""
@@ -95,6 +96,7 @@ PRESETS = {
                          category_sep=">", category_else="Type", price="Variant Price", images=["Image Src", "Variant Image"],
                          attributes={"brand": "Vendor", "type": "Type", "tags": "Tags", "sku": "Variant SKU"},
                          named_attributes={f"Option{i} Name": f"Option{i} Value" for i in (1, 2, 3)}, group_by="Handle",
+                         attribute_lists={"tags": ","},
                          withdraw_when={"Status": ["draft", "archived"], "Published": ["false"]}),
 }
 

@@ -24,7 +24,9 @@ import numpy as np
 POST_MODIFIERS = frozenset({"for", "with", "without", "in", "under", "over", "from", "of", "by", "on", "to",
                             "and", "or", "at", "made", "like", "but", "except", "near", "around"})
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_DROPPED = re.compile(r"\([^)]*\)|\[[^\]]*\]|&[A-Za-z]+;|&#\d+;|[®™©]")
+_DROPPED = re.compile(r"\([^)]*\)|\[[^\]]*\]|&[A-Za-z]+;|&#\d+;|[®™©]"
+                      # a size named after the type ("hoodie size XL", "jeans size 32": the head is not "size")
+                      r"|\bsizes?\s*:?\s*(?:x{0,3}[sml]|\d?x[sl]|\d{1,3}(?:[.,]\d)?)(?![\w.,])", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W\d_][\w'\-]*|\d[\w.,]*|\S", re.UNICODE)
 _WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*(?:[-'][^\W\d_]+)*", re.UNICODE)
 MIN_LETTERS = 3

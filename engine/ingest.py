@@ -139,6 +139,9 @@ def parse_row(row: dict, line: int, cmap: ColumnMap, root: Path | str, check_ima
         raise RowError(line, cmap.title or "title", "missing title")
     price, stated = _money(row, line, cmap)
     attributes = {k: _text(row.get(col)).strip() for k, col in cmap.attributes.items() if _text(row.get(col)).strip()}
+    for name, sep in cmap.attribute_lists.items():  # "summer, linen" -> "summer|linen": each value on its own
+        if attributes.get(name):
+            attributes[name] = "|".join(v.strip() for v in attributes[name].split(sep) if v.strip())
     category = _category(row, cmap) or (_text(row.get(cmap.category_else)).strip() if cmap.category_else else "")
     return Product(
         id=pid, title=title,
@@ -296,6 +299,7 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     named: set[str] = set()
     first_line: dict[str, int] = {}  # product id -> the line of the file's first good row for it
     batch: list[tuple[int, Product | Withdrawn, dict]] = []
+    unpriced_currency = 0  # products with a price that names no currency (a Shopify export has no currency column)
     try:
         for line, item, row, pid in tqdm(_parsed(path, cmap, check_images, fmt, report.notes), desc="rows", unit="row",
                                          disable=not progress):
@@ -307,6 +311,8 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
             if isinstance(item, Product) and first_line.setdefault(item.id, line) != line:
                 report.repeated.append(RowError(line, "id", f"{item.id!r} is also on line {first_line[item.id]}: "
                                                             "this later row replaced it"))
+            if isinstance(item, Product) and item.price is not None and not item.currency:
+                unpriced_currency += 1
             batch.append((line, item, row))
             if len(batch) >= batch_size:
                 _store(catalog, batch, photos, report)
@@ -316,6 +322,11 @@ def import_file(catalog, path: str | Path, cmap: ColumnMap | None = None, batch_
     finally:
         photos.close()
     report.errors.sort(key=lambda e: e.line)
+    if unpriced_currency:
+        many = unpriced_currency > 1
+        report.notes.append(f"{unpriced_currency} product{'s have' if many else ' has'} a price in no currency (no "
+                            "currency column, and the prices name none): shown without one; give it with --currency "
+                            "(e.g. --currency EUR)")
     if full:
         _remove_unnamed(catalog, named, max_removed, report)
     return report

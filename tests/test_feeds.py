@@ -66,7 +66,7 @@ def test_a_shopify_export_imports_one_product_per_handle(tmp_path):
     assert tee.title == "Organic Tee" and tee.description == "Soft organic cotton & hemp.\nUnisex"
     assert (tee.price, tee.category) == (19.99, "Apparel & Accessories/Clothing/Shirts & Tops")  # the cheapest variant
     assert tee.attributes == {"color": "Red|Blue", "size": "S|M", "brand": "Acme", "type": "T-Shirts",
-                              "tags": "cotton, summer", "sku": "TEE-R-S|TEE-R-M|TEE-B-S"}
+                              "tags": "cotton|summer", "sku": "TEE-R-S|TEE-R-M|TEE-B-S"}  # tags one by one
     assert [p.rsplit("/", 1)[1] for p in tee.images] == ["red.jpg", "green.jpg", "blue.jpg"]
     assert (mug.price, mug.category, mug.description) == (12.5, "Mugs", "Plain words, no markup < none here.")
     assert "color" not in mug.attributes and "title" not in mug.attributes  # Shopify's placeholder option

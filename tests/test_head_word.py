@@ -29,6 +29,9 @@ def is_colour(word: str) -> bool:
     ("Turtle Check Men Navy Blue Shirt", "Shirt"),
     ("Atlas Fitness Tank navy", "Tank"),  # a colour word last: the word before it
     ("gray hoodies & sweatshirts", "sweatshirts"),
+    ("Chaz Kangeroo hoodie size M", "hoodie"),  # a size after the type is not the head ("size" was)
+    ("red kangeroo hoodie size 2XL", "hoodie"),
+    ("plus size dress", "dress"),  # "size" before a word that is no size stays a word
 ])
 def test_the_head_is_the_last_word_before_a_post_modifier_or_number(text, head):
     assert head_word(text, is_colour) == head
@@ -41,6 +44,7 @@ def test_the_head_is_the_last_word_before_a_post_modifier_or_number(text, head):
     "navy blue",  # colours only
     "华为 HUAWEI Mate 20", "黑色T恤",  # scripts without spaces between words
     "XL 42",
+    "hoodie size XL", "jeans size 32", "shoes size 9.5 black",  # the type and a size: nothing to outweigh
 ])
 def test_no_head_where_none_can_be_told(text):
     assert head_word(text, is_colour) is None

@@ -46,9 +46,20 @@ def test_a_windows_1252_csv_is_read_as_such_and_said_so(tmp_path):
     catalog = Catalog(tmp_path / "c.db")
     path = tmp_path / "cat.csv"
     path.write_bytes("id;title;price\nW1;Café crème;12,50\nW2;Größe L;3\n".encode("cp1252"))
-    report = import_file(catalog, path)
+    report = import_file(catalog, path, ColumnMap(default_currency="EUR"))
     assert not report.errors and report.notes == ["read as cp1252 (Windows-1252): the file is not UTF-8"]
     assert (catalog.get("W1").title, catalog.get("W2").title) == ("Café crème", "Größe L")
+
+
+def test_prices_in_no_currency_are_said(tmp_path):
+    """A Shopify export has no currency column: its products were stored with prices in no currency, silently."""
+    catalog = Catalog(tmp_path / "c.db")
+    path = tmp_path / "cat.csv"
+    path.write_text("id,title,price\nA,Mug,12.50\nB,Cup,3 EUR\nC,Bowl,\n", encoding="utf-8")
+    report = import_file(catalog, path)
+    assert report.imported == 3 and len(report.notes) == 1 and report.notes[0].startswith("1 product has a price in no")
+    assert "--currency" in report.notes[0] and catalog.get("A").currency == ""
+    assert not import_file(catalog, path, ColumnMap(default_currency="EUR")).notes
 
 
 def test_text_decoding_rules():
