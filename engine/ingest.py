@@ -24,6 +24,7 @@ from .feeds import grouped, named_attributes, plain_text, withdrawn
 from .money import price_cell
 from .remote_photos import PhotoStore, is_address
 from .types import Product
+from .xml_feed import read_xml
 
 __all__ = ["PRESETS", "ColumnMap", "ImportReport", "RowError", "Withdrawn", "import_file", "parse_file", "parse_row",
            "read_rows"]
@@ -60,12 +61,12 @@ class ImportReport:
                 "notes": list(self.notes)}
 
 
-FORMATS = ("csv", "tsv", "jsonl")
+FORMATS = ("csv", "tsv", "jsonl", "xml")
 
 
 def read_rows(path: str | Path, fmt: str | None = None, notes: list[str] | None = None
               ) -> Iterator[tuple[int, dict | RowError]]:
-    """Yield (line, raw row dict) from CSV, TSV or JSONL (``fmt``, else by the file's suffix), or (line,
+    """Yield (line, raw row dict) from CSV, TSV, JSONL or an RSS/Atom feed (``engine/xml_feed.py``) (``fmt``, else by the file's suffix), or (line,
     RowError) for undecodable rows; ``notes`` gets how the file was read where it is worth saying (its
     encoding: ``engine/csv_text.py``)."""
     path = Path(path)
@@ -74,9 +75,11 @@ def read_rows(path: str | Path, fmt: str | None = None, notes: list[str] | None 
         yield from _read_jsonl(path)
     elif suffix in (".csv", ".tsv"):
         yield from _read_csv(path, "\t" if suffix == ".tsv" else ",", notes)
+    elif suffix in (".xml", ".rss", ".atom"):
+        yield from read_xml(path)
     else:
-        raise CatalogFormatError(f"{path}: unknown catalogue format {suffix!r}; use .csv, .tsv or .jsonl "
-                                 "(or name the format: --format csv|tsv|jsonl)")
+        raise CatalogFormatError(f"{path}: unknown catalogue format {suffix!r}; use .csv, .tsv, .jsonl or .xml "
+                                 "(or name the format: --format csv|tsv|jsonl|xml)")
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict | RowError]]:

@@ -107,3 +107,59 @@ def test_merge_named_attributes_and_withdrawn():
 ])
 def test_plain_text_takes_markup_out_and_leaves_plain_text_alone(text, plain):
     assert plain_text(text) == plain
+
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>Shop</title>
+<item>
+  <g:id>A1</g:id><title>Red Mug &amp; Saucer</title><description>Stoneware.</description>
+  <g:price>12.50 EUR</g:price><g:sale_price>9.99 EUR</g:sale_price>
+  <g:image_link>red.jpg</g:image_link>
+  <g:additional_image_link>blue.jpg</g:additional_image_link><g:additional_image_link>green.jpg</g:additional_image_link>
+  <g:product_type>Home &gt; Kitchen &gt; Mugs</g:product_type><g:brand>Clay Co</g:brand>
+  <g:shipping><g:country>DE</g:country><g:price>4.95 EUR</g:price></g:shipping>
+</item>
+<item>
+  <g:id>A2</g:id><title>Grey Bowl</title><g:price>20 EUR</g:price><g:image_link>grey.jpg</g:image_link>
+</item>
+<item>
+  <g:id>A3</g:id><title>No price</title><g:price>lots</g:price>
+</item>
+</channel></rss>
+"""
+
+
+def test_a_google_rss_feed_imports_with_the_google_mapping(tmp_path):
+    """Google Merchant Center feeds are most often XML (RSS 2.0 with g: elements); they were refused as an unknown
+    format. The items import as the tab-separated feed's rows do; a bad item is reported by its line."""
+    _export(tmp_path, [])
+    (tmp_path / "feed.xml").write_text(RSS, encoding="utf-8")
+    catalog = Catalog(tmp_path / "data" / "catalog.db")
+    report = import_file(catalog, tmp_path / "feed.xml", PRESETS["google"])
+    assert report.imported == 2 and [(e.line, e.field) for e in report.errors] == [(14, "price")]
+    mug = catalog.get("A1")
+    assert (mug.title, mug.price, mug.currency, mug.category) == ("Red Mug & Saucer", 9.99, "EUR", "Home/Kitchen/Mugs")
+    assert [p.rsplit("/", 1)[1] for p in mug.images] == ["red.jpg", "blue.jpg", "green.jpg"]
+    assert mug.attributes["brand"] == "Clay Co" and "country" not in mug.attributes  # nested shipping left out
+
+
+def test_an_atom_feed_and_a_broken_one(tmp_path):
+    """Atom entries give their link as an href; a feed that breaks off keeps the items before the break and names
+    the line; an entity-expansion bomb is refused by the parser, not expanded."""
+    from engine.ingest import read_rows
+
+    atom = ('<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>B1</id><title>Tee</title>'
+            '<link href="https://shop.example/tee"/></entry>\n<entry><id>B2</id><title>Cap</title></entry>\n'
+            '<entry><id>B3</id><title>Broken</title>\n</feed>')
+    (tmp_path / "f.atom").write_text(atom, encoding="utf-8")
+    rows = list(read_rows(tmp_path / "f.atom"))
+    assert [r for _, r in rows[:2]] == [{"id": "B1", "title": "Tee", "link": "https://shop.example/tee"},
+                                         {"id": "B2", "title": "Cap"}]
+    line, error = rows[2]
+    assert len(rows) == 3 and line == 4 and error.field == "xml" and "mismatched tag" in error.message
+    bomb = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+            + "".join(f'<!ENTITY {n} "{("&" + p + ";") * 10}">' for p, n in zip("abcdefgh", "bcdefghi"))
+            + ']><rss><channel><item><id>x</id><title>&i;</title></item></channel></rss>')
+    (tmp_path / "bomb.xml").write_text(bomb, encoding="utf-8")
+    rows = list(read_rows(tmp_path / "bomb.xml"))
+    assert len(rows) == 1 and isinstance(rows[0][1], Exception) and rows[0][1].field == "xml"
