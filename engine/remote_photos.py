@@ -181,11 +181,11 @@ class PhotoStore:
 
 def download_feed(address: str, folder: Path, cfg: FetchConfig, fmt: str | None = None) -> Path:
     """Download a catalogue file from ``address`` into a temporary file under ``folder`` whose suffix names its
-    format (``fmt``, else the address's own: .csv, .tsv, .jsonl, .ndjson); the caller removes it."""
+    format (``fmt``, else the address's own: .csv, .tsv, .jsonl, .ndjson, .xml, .rss, .atom); the caller removes it."""
     suffix = f".{fmt}" if fmt else PurePosixPath(urlsplit(address).path).suffix.lower()
-    if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson"):
+    if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson", ".xml", ".rss", ".atom"):
         raise FetchError(address, f"cannot tell the file's format from {suffix or 'no suffix'!r}: name it "
-                                  "(--format csv|tsv|jsonl)")
+                                  "(--format csv|tsv|jsonl|xml)")
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".feed-", suffix=suffix)
     try:

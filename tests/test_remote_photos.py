@@ -293,6 +293,11 @@ def test_a_feed_published_at_an_address_imports_with_its_photo_paths_read_beside
     assert "cannot tell the file's format from '.txt'" in capsys.readouterr().err
     assert main([*argv, f"{shop_url}/feeds/gone.csv"]) == 1
     assert "HTTP 404" in capsys.readouterr().err
+    Shop.extra["/feeds/google.xml"] = (  # a Google feed in XML (it was refused: "cannot tell the format")
+        '<rss xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>F3</g:id><g:title>Feed cap</g:title>'
+        '<g:price>9 EUR</g:price><g:image_link>/blue.jpg</g:image_link></item></channel></rss>').encode()
+    assert main([*argv, f"{shop_url}/feeds/google.xml", "--mapping", "google"]) == 0
+    assert json.loads(capsys.readouterr().out)["imported"] == 1 and Catalog(data / "catalog.db").get("F3").price == 9
 
 
 def test_the_data_folder_can_move_with_its_photos(tmp_path, shop_url):
