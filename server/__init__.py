@@ -46,6 +46,7 @@ def create_app(config: EngineConfig | dict | None = None, api_key: str | None = 
     init_app(app)
     metrics.init_app(app)
     cors.init_app(app, config.cors_origins)
+    pages.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     _register_errors(app)

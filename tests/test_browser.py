@@ -113,7 +113,9 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            # bypass_csp: Playwright's wait_for_function evaluates strings, which the page's policy refuses; the
+            # touch phone below runs under the policy and checks that nothing the page does is refused
+            page = browser.new_page(viewport={"width": 1200, "height": 900}, bypass_csp=True)
             page.goto(live_server + "/")
             page.set_input_files("#file", str(sample_folder / "images" / "S0041-0.png"))
             page.wait_for_selector("#preview-wrap:not([hidden])")
@@ -151,7 +153,7 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             ids = page.locator(".card").evaluate_all("cards => cards.map(c => c.dataset.id)")
             assert not {"S0033", "S0328"} <= set(ids), "the re-listing is folded, not shown twice"
             page.screenshot(path=str(SHOTS / "duplicates.png"), full_page=False)
-            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, bypass_csp=True)
             phone.goto(live_server + "/")
             phone.fill("#text", "红色连衣裙 100元以下")  # "red dress, 100 yuan or less": the words set the price
             phone.click("#go")
@@ -245,7 +247,7 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
                                     "([...document.querySelectorAll('#suggestions option')])")  # (not an earlier word's)
             offered = phone.locator("#suggestions option").evaluate_all("options => options.map(o => o.value)")
             assert offered and all("red striped" in title.lower() for title in offered)
-            linked = browser.new_page()  # a link to a search (the shop's own search box sends shoppers so)
+            linked = browser.new_page(bypass_csp=True)  # a link to a search (the shop's own search box sends shoppers so)
             linked.goto(live_server + "/?q=hoodie&max=40&sort=price_asc")
             linked.wait_for_selector(".card")
             prices = [float(t.split()[0]) for t in linked.locator(".card .price").all_inner_texts()]
@@ -267,8 +269,9 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             big.save(tmp_path / "camera.jpg", quality=95)
             touch = browser.new_context(viewport={"width": 390, "height": 664}, is_mobile=True, has_touch=True,
                                         device_scale_factor=3).new_page()
-            sent = []
+            sent, refused = [], []
             touch.on("request", lambda r: sent.append(json.loads(r.post_data)) if r.url.endswith("/api/search") else None)
+            touch.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
             touch.goto(live_server + "/")
             touch.set_input_files("#file", str(tmp_path / "camera.jpg"))
             touch.wait_for_selector("#preview-wrap:not([hidden])")
@@ -289,6 +292,9 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
                 touch.click("#go")
             assert answered.value.status == 200
             assert [round(x, 2) for x in sent[-1]["box"]] == [0.2, 0.2, 0.7, 0.8]
+            touch.locator(".card .more").first.click()  # "more like this" fetches the photo and searches with it
+            touch.wait_for_selector("#preview-wrap:not([hidden])")
+            assert not refused, refused  # the page ran whole under its Content-Security-Policy
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")

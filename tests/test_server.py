@@ -102,6 +102,17 @@ def test_product_health_openapi_metrics(client, built_shop):
     assert "shopsight_index_products" in metrics and "shopsight_catalogue_changes_behind{" in metrics
 
 
+def test_the_page_runs_only_its_own_script_and_nothing_is_sniffed(client):
+    """Catalogue values (a feed's titles, links) reach the page as text; its policy would refuse markup that
+    ran or loaded anything else all the same (the browser test runs the page under it)."""
+    page = client.get("/")
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy and "unsafe" not in policy
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    api = client.post("/api/search", json={"text": "mug"})
+    assert api.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" not in api.headers
+
+
 def test_duplicate_groups_over_http(client):
     """The sample shop re-lists 8 products with their photo: 8 groups, in the OpenAPI shape."""
     res = client.get("/api/duplicates", headers={"X-API-Key": KEY})
