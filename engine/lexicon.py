@@ -117,8 +117,15 @@ def document(p: Product) -> tuple[str, str]:
     return _title_terms(p), " ".join(terms_of(p.description))
 
 
+# attributes that are not words a shopper searches a product by: a feed's stock and availability (which change
+# daily, and rewrote the product's terms with each change: a stock feed's catalogue write), its links and codes
+NOT_WORDS = frozenset({"link", "url", "availability", "stock", "inventory", "quantity", "qty", "gtin", "mpn", "ean",
+                       "upc", "isbn", "image_link", "mobile_link"})
+
+
 def _title_terms(p: Product) -> str:
-    values = " ".join(str(v) for v in p.attributes.values())
+    values = " ".join(str(v) for k, v in p.attributes.items()
+                      if k.lower() not in NOT_WORDS and not str(v).lower().startswith(("http://", "https://")))
     return " ".join(terms_of(f"{p.title} {p.category.replace('/', ' ')} {values}"))
 
 

@@ -104,6 +104,19 @@ def test_a_price_update_keeps_the_row_and_leaves_the_words_as_they_are(catalog, 
     assert catalog.search_words("striped", 10) == [] and catalog.words("stripe").weights["stripe"][1] == 0
 
 
+def test_stock_links_and_codes_are_not_words(catalog):
+    """A feed's availability, stock, links and codes are no search words: "in stock" matched every product a
+    feed listed so, a link's "https shop example" words matched, and each stock change rewrote the terms."""
+    feed = HOODIES[1].with_(attributes={"brand": "Acme", "availability": "in stock", "stock": "17",
+                                        "link": "https://shop.example/p/h2", "gtin": "4006381333931",
+                                        "page": "https://shop.example/h2"})
+    catalog.upsert([feed])
+    title = catalog._conn().execute("SELECT l.title FROM lexicon l JOIN products p ON p.rowid = l.rowid "
+                                    "WHERE p.id = 'h2'").fetchone()[0].split()
+    assert "acme" in title and not {"stock", "17", "https", "shop", "example", "4006381333931"} & set(title)
+    assert catalog.search_words("acme", 10) and not catalog.search_words("example", 10)
+
+
 def test_term_counts_follow_writes(catalog):
     def df(term: str) -> int:
         return catalog.words(term).weights.get(term, (0.0, 0))[1]
