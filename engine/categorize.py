@@ -81,3 +81,21 @@ def build_category_model(index: ProductIndex, embed_texts, name_weight: float = 
     given = table.alive & (column[table.category_code] >= 0) & ~table.predicted
     names = embed_texts([category_words(p) for p in paths])
     return CategoryModel(paths, names, index, index.photos.allowed_vectors(given), column, name_weight)
+
+
+def fill_missing(engine) -> int:
+    """Predict a category for every product of ``engine`` with photos and none given; stored as predicted (a given
+    category is never overwritten); how many were filled."""
+    model = engine.category_model()
+    table, photos = engine.index.table, engine.index.photos
+    rows = [r for r in np.flatnonzero(table.alive) if not table.category_of(r) and photos.rows_of(int(r))]
+    if model is None or not rows:
+        return 0
+    vecs = photos.take([photos.rows_of(int(r))[0] for r in rows])
+    products = engine.catalog.get_many([table.ids[r] for r in rows])
+    predictions = model.predict(vecs, top=1, exclude_rows=np.asarray(rows))
+    updates = [products[table.ids[r]].with_(category=pred[0][0], category_predicted=True)
+               for r, pred in zip(rows, predictions) if table.ids[r] in products]
+    engine.catalog.upsert(updates)
+    engine.sync()
+    return len(updates)

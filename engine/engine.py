@@ -17,8 +17,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import (anchor, browse, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine, spelling,
-               synonyms)
+from . import (anchor, browse, comparative, fusion, lexicon, paging, photo_parts, product_vectors, query_rewrite, refine,
+               spelling, synonyms)
 from .backlog import Backlog
 from .catalog import Catalog
 from .config import EngineConfig
@@ -181,19 +181,9 @@ class SearchEngine:
 
     def fill_missing_categories(self) -> int:
         """Predict a category for every product with photos and none given; stored as predicted."""
-        model = self.category_model()
-        table = self.index.table
-        rows = [r for r in np.flatnonzero(table.alive) if not table.category_of(r) and self.index.photos.rows_of(int(r))]
-        if model is None or not rows:
-            return 0
-        vecs = self.index.photos.take([self.index.photos.rows_of(int(r))[0] for r in rows])
-        products = self.catalog.get_many([table.ids[r] for r in rows])
-        predictions = model.predict(vecs, top=1, exclude_rows=np.asarray(rows))
-        updates = [products[table.ids[r]].with_(category=pred[0][0], category_predicted=True)
-                   for r, pred in zip(rows, predictions) if table.ids[r] in products]
-        self.catalog.upsert(updates)
-        self.sync()
-        return len(updates)
+        from .categorize import fill_missing
+
+        return fill_missing(self)
 
     def warm(self) -> None:
         """Load both towers and run one tiny query through each (with the cells' passes when the index
@@ -251,6 +241,7 @@ class SearchEngine:
         t0 = time.perf_counter()
         shop = synonyms.load(self.config.synonyms_path)  # (read again only when the file changed)
         query, rewritten = query_rewrite.rewrite(query, self.config, self.catalog, self.embedder.bundle.colours, shop)
+        asked = query.sort
         query, understood = understand(query, self.config.read_prices, self.config.read_orders) if query.read_words else (query, None)
         if browse.wanted(query, understood):  # filters alone: a category page, a price band ("under 30")
             return replace(browse.browse(self, query), understood=understood.as_dict() if understood else None)
@@ -259,6 +250,8 @@ class SearchEngine:
         self.sync(defer_large=True)
         t_sync = time.perf_counter()
         qv = vectors if vectors is not None else self.query_vectors(query)
+        page, understood = comparative.relative(self, page, qv, understood, asked)  # "this, but cheaper"
+        query = paging.ranking_query(page)
         words = self._words(qv.tower_text or query.text, shop.groups)
         t_enc = time.perf_counter()
         for _ in range(3):
@@ -372,15 +365,20 @@ class SearchEngine:
         aside: the anchor is what the shopper holds, not what they want) stands in for it, ``rerank.anchor``
         of the way (``engine/anchor.py``); returns the query vectors and what the response's ``understood``
         says of it: the anchor's product id and title ({}: not anchored)."""
-        if not photo_parts.anchors(self.config, query) or qv.photo_look is None or len(self.index) == 0:
+        if not photo_parts.anchors(self.config, query) or qv.photo_look is None or (
+                shows := self.shown_product(query, qv)) is None:
             return qv, {}
-        found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), None, timings={})
-        if not found.results:
-            return qv, {}
-        shows = found.results[0].product
         moved = anchor.anchor_on(self.index, qv, self.index.table.row_of[shows.id], query.image_weight,
                                  query.text_weight, self.config.rerank.anchor)
         return (qv, {}) if moved is None else (moved, {"anchor": shows.id, "anchor_title": shows.title})
+
+    def shown_product(self, query: Query, qv: QueryVectors) -> Product | None:
+        """The product the query's photo shows: a photo-only search's first result, filters aside."""
+        with self.index.lock:
+            if len(self.index) == 0:
+                return None
+            found, _ = self._search_vector(Query(image=query.image, k=1), anchor.photo_only(qv), None, timings={})
+        return found.results[0].product if found.results else None
 
     def _collapse(self, ranked: list[Candidate], k: int) -> list[Candidate]:
         cfg = self.config.rerank

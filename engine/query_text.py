@@ -51,13 +51,18 @@ PRICE_WORDS = frozenset(  # the words of the price phrases above (typo correctio
 
 # words asking for a price order, not a price ("cheapest bag", "最便宜的手机"): the relevant matches by price
 _ORDERS: list[tuple[str, re.Pattern]] = [
-    ("price_asc", re.compile(r"(?<!\w)(?:the\s+)?(?:cheapest|cheaper|cheap|inexpensive|affordable|least\s+expensive|"
+    ("price_asc", re.compile(r"(?<!\w)(?:(?:the|le|la|les|el|lo|los|las)\s+)?(?:cheapest|cheaper|cheap|inexpensive|affordable|least\s+expensive|less\s+expensive|"
                              r"lowest[-\s]price[ds]?|low[-\s]cost|günstigste[n]?|günstige[nrs]?|günstig|billigste[n]?|"
                              r"billige[nrs]?|billig|pas\s+cher|moins\s+cher|barat[oa]s?|más\s+barat[oa]s?)(?!\w)"
-                             r"|最便宜的?|便宜的?|平价|低价", re.I)),
-    ("price_desc", re.compile(r"(?<!\w)(?:the\s+)?(?:most\s+expensive|priciest|highest[-\s]price[ds]?|teuerste[n]?|"
-                              r"plus\s+cher|más\s+car[oa]s?)(?!\w)|最贵的?", re.I)),
+                             r"|最便宜的?|更便宜的?|便宜的?|平价|低价", re.I)),
+    ("price_desc", re.compile(r"(?<!\w)(?:(?:the|le|la|les|el|lo|los|las)\s+)?(?:most\s+expensive|more\s+expensive|priciest|pricier|"
+                              r"highest[-\s]price[ds]?|teuerste[n]?|plus\s+cher|más\s+car[oa]s?)(?!\w)|最贵的?|更贵的?", re.I)),
 ]
+# order words that compare ("cheaper", "more expensive"; French and Spanish without an article, which makes them
+# superlatives: "le moins cher"): beside a photo, with the product the photo shows (``engine/comparative.py``). German's
+# "günstiger" is also the plain adjective ("günstiger Laptop"), so it only orders.
+COMPARATIVE = re.compile(r"^(?:cheaper|less\s+expensive|more\s+expensive|pricier|更便宜的?|更贵的?|"
+                         r"(?:moins|plus)\s+cher|más\s+(?:barat|car)[oa]s?)$", re.I)
 
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("between", re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s+(?:and|to|-)\s+{_AMOUNT}", re.I)),
@@ -88,10 +93,12 @@ class Understood:
     phrases: tuple[str, ...] = ()  # the price phrases taken out, as typed
     photo_words: str = ""  # beside a photo: the words taken out for only pointing at it ("similar"), as typed
     sort: str | None = None  # words asking for a price order ("cheapest"): "price_asc" / "price_desc"
+    compares: bool = False  # the order words compare ("cheaper"): beside a photo, with the product it shows
+    compared: dict | None = None  # {"cheaper_than": {id, title, price}} once compared (``engine/comparative.py``)
 
     def as_dict(self) -> dict:
         out = {"text": self.text, "phrases": list(self.phrases), **({"photo_words": self.photo_words} if self.photo_words else {}),
-               **({"sort": self.sort} if self.sort else {})}
+               **({"sort": self.sort} if self.sort else {}), **(self.compared or {})}
         for name in ("min_price", "max_price", "price_target"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
@@ -126,15 +133,17 @@ def parse_price(text: str, orders: bool = True) -> Understood:
                 found[kind] = values[0]
             phrases.append(m.group(0).strip())
             rest = rest[: m.start()] + " " + rest[m.end():]
-    sort = None
+    sort, compares = None, False
     for order, pattern in _ORDERS if orders else ():  # after the prices: "cheaper than 50" is one
         while (m := pattern.search(rest)) is not None:
             sort = sort or order
+            compares = compares or bool(COMPARATIVE.match(m.group(0).strip()))
             phrases.append(m.group(0).strip())
             rest = rest[: m.start()] + " " + rest[m.end():]
     rest = re.sub(r"\s+", " ", re.sub(r"\s+([,.;!?，。])", r"\1", rest)).strip(" ,;，")
     rest = re.sub(r"\b(?:and|for|at|priced|costing|but)$", "", rest, flags=re.I).strip(" ,;，")  # "this but cheaper"
-    return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases), sort=sort)
+    return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases), sort=sort,
+                      compares=compares)
 
 
 _POINTERS = frozenset({

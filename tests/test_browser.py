@@ -292,6 +292,10 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
                 touch.click("#go")
             assert answered.value.status == 200
             assert [round(x, 2) for x in sent[-1]["box"]] == [0.2, 0.2, 0.7, 0.8]
+            touch.fill("#text", "but cheaper")  # compared with the product the photo shows, and said so
+            touch.click("#go")
+            touch.wait_for_selector("#status:has-text('cheaper than')")
+            touch.fill("#text", "")
             touch.locator(".card .more").first.click()  # "more like this" fetches the photo and searches with it
             touch.wait_for_selector("#preview-wrap:not([hidden])")
             assert not refused, refused  # the page ran whole under its Content-Security-Policy

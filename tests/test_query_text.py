@@ -259,6 +259,43 @@ def test_this_but_cheaper_beside_a_photo_is_the_photo_by_price():
     assert q.text is None and q.sort == "price_asc" and u.photo_words == "this"
 
 
+@pytest.mark.parametrize("text,sort,compares", [
+    ("this, but cheaper", "price_asc", True), ("less expensive", "price_asc", True), ("更便宜", "price_asc", True),
+    ("moins cher", "price_asc", True), ("más barato", "price_asc", True), ("more expensive", "price_desc", True),
+    ("pricier", "price_desc", True), ("更贵的", "price_desc", True),
+    ("cheapest", "price_asc", False), ("le moins cher", "price_asc", False), ("el más barato", "price_asc", False),
+    ("最便宜", "price_asc", False), ("günstiger Laptop", "price_asc", False), ("cheap", "price_asc", False)])
+def test_comparatives_are_told_from_superlatives(text, sort, compares):
+    """"Cheaper" compares (beside a photo, with the product it shows: engine/comparative.py); "cheapest", "le
+    moins cher" only order; German "günstiger" is also the plain adjective, so it only orders."""
+    u = parse_price(text)
+    assert (u.sort, u.compares) == (sort, compares) and u.text in ("this,", "this", "", "Laptop")
+
+
+def test_this_but_cheaper_lists_cheaper_products_of_the_kind_the_photo_shows(engine, built_shop):
+    """A catalogue photo with "but cheaper": below that product's price, in its category, best match first (before:
+    the photo's matches by price, a red mug first for a red bag); "more expensive" above it; a bound the request
+    gives that is already below the price stands, and then the words only order."""
+    from engine.images import open_image
+
+    hoodies = [p for p in engine.catalog.get_many(engine.catalog.ids()).values() if p.category == "Apparel/Tops/Hoodies"]
+    shown = sorted(hoodies, key=lambda p: p.price)[len(hoodies) // 2]  # cheaper and dearer hoodies both exist
+    photo = open_image(built_shop.path / shown.images[0])
+    found = engine.search(Query(image=photo, text="this, but cheaper", k=10))
+    assert found.understood["cheaper_than"] == {"id": shown.id, "title": shown.title, "price": shown.price}
+    assert "sort" not in found.understood and found.results
+    assert all(r.product.price < shown.price and r.product.category == shown.category for r in found.results)
+    scores = [r.score for r in found.results]
+    assert scores == sorted(scores, reverse=True)  # relevance: the closest cheaper alternatives first
+    dearer = engine.search(Query(image=photo, text="more expensive", k=10))
+    assert dearer.understood["pricier_than"]["id"] == shown.id and dearer.results
+    assert all(r.product.price > shown.price for r in dearer.results)
+    bounded = engine.search(Query(image=photo, text="cheaper", k=10, filters=Filters(max_price=shown.price / 2)))
+    assert "cheaper_than" not in bounded.understood and bounded.understood["sort"] == "price_asc"
+    text_only = engine.search(Query(text="hoodie, but cheaper", k=5))  # no photo: nothing to compare with
+    assert "cheaper_than" not in text_only.understood and text_only.understood["sort"] == "price_asc"
+
+
 def test_the_callers_order_wins_and_the_reading_can_be_off():
     q, u = understand(Query(text="cheapest bag", sort="price_desc"))
     assert q.sort == "price_desc" and "sort" not in u.as_dict() and q.text == "bag"

@@ -246,5 +246,7 @@ function readNote(u) {
   const head = u.head_word ? ` · kind of product: ${u.head_word}` : "";  // the word weighed beside the text
   const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
   const pointed = u.photo_words ? ` · searched by your photo alone ("${u.photo_words}" points at it)` : "";
-  return fixed + price + words + none + colours + embedded + head + anchor + pointed;
+  const than = u.cheaper_than || u.pricier_than;  // "this, but cheaper": the product the photo shows bounds the price
+  const compared = than ? ` · ${u.cheaper_than ? "cheaper" : "dearer"} than ${than.title} (${than.price})` : "";
+  return fixed + price + words + none + colours + embedded + head + anchor + pointed + compared;
 }
