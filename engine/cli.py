@@ -212,16 +212,21 @@ def _print_examples(engine) -> int:
 
 
 def _print_photo_example(engine) -> None:
-    """"This, but in blue": a catalogue photo with words (the engine anchors on what the photo shows)."""
+    """"This, but in blue": a catalogue photo with words (the engine anchors on what the photo shows); "this, but
+    cheaper": the same photo compared with the product it shows."""
     from .images import open_image
     from .types import Query
 
-    product = next((p for p in engine.catalog if p.images and "hoodie" in p.title.lower()), None)
-    if product is None:
+    hoodies = sorted((p for p in engine.catalog if p.images and "hoodie" in p.title.lower() and p.price is not None),
+                     key=lambda p: p.price)
+    if not hoodies:
         return
-    response = engine.search(Query(image=open_image(product.images[0]), text="blue", k=3))
-    print(f"photo of {product.title!r} + 'blue': " + "; ".join(
-        f"{r.product.title} ({r.score:.2f}, price {r.product.price})" for r in response.results))
+    product = hoodies[len(hoodies) // 2]  # some cost less
+    for words in ("blue", "but cheaper"):
+        response = engine.search(Query(image=open_image(product.images[0]), text=words, k=3))
+        than = (response.understood or {}).get("cheaper_than")
+        print(f"photo of {product.title!r} + {words!r}" + (f" [cheaper than {than['price']:g}]" if than else "")
+              + ": " + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})" for r in response.results))
 
 
 def cmd_serve(args) -> int:

@@ -139,8 +139,11 @@ def test_the_demo_prints_a_photo_and_words_example(engine, capsys):
     from engine.cli import _print_examples
 
     assert _print_examples(engine) == 0
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("photo of "))
+    line, cheaper = [l for l in capsys.readouterr().out.splitlines() if l.startswith("photo of ")]
     assert "hoodie" in line.lower() and "+ 'blue': " in line and line.count("; ") == 2
+    bound = float(cheaper.split("[cheaper than ")[1].split("]")[0])
+    prices = [float(p.split(")")[0]) for p in cheaper.split("price ")[1:]]
+    assert "+ 'but cheaper' [cheaper than" in cheaper and prices and all(p < bound for p in prices)
 
 
 def test_the_demo_prints_a_typing_error_read_as_the_shops_words(engine, capsys):
