@@ -299,6 +299,17 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             touch.locator(".card .more").first.click()  # "more like this" fetches the photo and searches with it
             touch.wait_for_selector("#preview-wrap:not([hidden])")
             assert not refused, refused  # the page ran whole under its Content-Security-Policy
+            unnamed = touch.evaluate("""[...document.querySelectorAll('button, input:not([type=file]), select, a')]
+                .filter(e => e.offsetParent !== null)
+                .filter(e => !((e.getAttribute('aria-label') || (e.labels && [...e.labels].map(l => l.textContent).join(''))
+                               || e.textContent || e.title || '').trim()))
+                .map(e => e.outerHTML.slice(0, 80))""")
+            assert not unnamed, unnamed  # every control a screen reader reaches has a name
+            touch.click("#clear-photo")
+            with touch.expect_file_chooser() as chooser:  # the drop zone picks a photo from the keyboard too
+                touch.focus("#drop")
+                touch.keyboard.press("Enter")
+            assert chooser.value is not None
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")

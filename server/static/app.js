@@ -30,6 +30,9 @@ function readFile(file) {
   shrink(file).then((small) => small ? setPhoto(small) : asIs(), asIs);
 }
 $("pick").onclick = () => $("file").click();
+$("drop").addEventListener("keydown", (e) => {  // the drop zone is focusable: Enter or Space picks a photo
+  if (e.target === $("drop") && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); $("file").click(); }
+});
 $("file").onchange = (e) => readFile(e.target.files[0]);
 $("clear-photo").onclick = () => { setPhoto(null); state.exclude = []; };
 const drop = $("drop");
@@ -115,6 +118,7 @@ function renderResults(results, append) {
     price.textContent = p.price == null ? "" : `${p.price.toFixed(2)} ${p.currency}`;
     const meta = document.createElement("div"); meta.className = "meta"; meta.textContent = p.category;
     const more = document.createElement("button"); more.className = "more"; more.type = "button"; more.textContent = "More like this";
+    more.setAttribute("aria-label", `More like ${p.title}`);  // each card's button says which product
     more.onclick = () => moreLikeThis(p);
     card.append(img, title, price, meta);
     if (r.duplicates && r.duplicates.length) {  // near-duplicate listings folded into this one
