@@ -13,6 +13,8 @@ from collections import defaultdict
 
 from flask import Blueprint, Flask, Response, g, request
 
+from .worker import DROPPED
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 bp = Blueprint("metrics", __name__)
 _lock = threading.Lock()
@@ -71,5 +73,8 @@ def metrics():
               f'shopsight_index_photos{{pid="{pid}"}} {engine.index.photos.n_alive}',
               "# HELP shopsight_catalogue_changes_behind Catalogue sequence numbers not yet in the index.",
               "# TYPE shopsight_catalogue_changes_behind gauge",
-              f'shopsight_catalogue_changes_behind{{pid="{pid}"}} {engine.catalog.seq - engine.index.seq}']
+              f'shopsight_catalogue_changes_behind{{pid="{pid}"}} {engine.catalog.seq - engine.index.seq}',
+              "# HELP shopsight_slow_clients_dropped_total Connections dropped for sending a request too slowly.",
+              "# TYPE shopsight_slow_clients_dropped_total counter",
+              f'shopsight_slow_clients_dropped_total{{pid="{pid}"}} {DROPPED[0]}']
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

@@ -28,6 +28,9 @@ ENV = "SHOPSIGHT_CLIENT_PACE"  # "grace,min_rate,limit", set by ``shopsight serv
 DEFAULT_PACE = (10.0, 1000.0, 120.0)  # as `shopsight serve --client-pace` defaults
 
 
+DROPPED = [0]  # slow clients this worker process dropped (``/metrics``: shopsight_slow_clients_dropped_total)
+
+
 class SlowClientError(ConnectionResetError):
     """The client sent its request slower than the pace allows; the server drops the connection (a reset, so
     gunicorn closes it quietly instead of logging a traceback per slow client)."""
@@ -82,6 +85,7 @@ class PacedSocket:
         except OSError:
             peer = "?"
         log.warning("dropped a slow client %s: %d bytes of a request in %.1f s", peer, self._received, elapsed)
+        DROPPED[0] += 1  # (a lost increment between two threads would only undercount a counter)
         self._dropped = SlowClientError(errno.ECONNRESET, f"the request arrived too slowly: {self._received} bytes "
                                         f"in {elapsed:.0f} s")
         return self._dropped

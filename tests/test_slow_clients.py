@@ -125,6 +125,9 @@ def test_slow_clients_do_not_hold_every_serving_thread(built_shop, tmp_path):
         for t in tricklers:
             t.join()
         assert len(answers) == 2 and all(a.startswith(b"HTTP/1.1 408") and b"too slowly" in a for a in answers), answers
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=20).read().decode()
+        assert any(line.startswith("shopsight_slow_clients_dropped_total") and line.endswith(" 2")
+                   for line in metrics.splitlines()), metrics[-400:]
     finally:
         server.terminate()
         server.wait(timeout=30)
