@@ -310,6 +310,11 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
                 touch.focus("#drop")
                 touch.keyboard.press("Enter")
             assert chooser.value is not None
+            chinese = browser.new_page(bypass_csp=True)  # the page in the shopper's language (?lang=, or the browser's)
+            chinese.goto(live_server + "/?lang=zh&q=红色连衣裙")
+            chinese.wait_for_selector(".card")
+            assert "个匹配商品" in chinese.inner_text("#status") and chinese.inner_text("#go") == "搜索"
+            assert chinese.get_attribute("html", "lang") == "zh" and chinese.locator(".card .more").first.inner_text() == "找相似"
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")

@@ -76,24 +76,24 @@ async function search(asTyped = false, more = false) {
   if (Object.keys(state.attrs).length) body.filters.attributes = { ...state.attrs };
   if (state.exclude.length) body.exclude = state.exclude;
   if (!body.text && !body.image && !Object.keys(body.filters).length) {  // filters alone browse them
-    $("status").textContent = "Add a photo or some words, or pick a category."; return;
+    $("status").textContent = t("need"); return;
   }
   if (!more) remember(body);
-  $("status").textContent = "Searching…";
+  $("status").textContent = t("searching");
   const res = await fetch("/api/search", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const data = await res.json();
-  if (!res.ok) { $("status").textContent = "Error: " + data.error; $("results").replaceChildren(); $("more-results").hidden = true; return; }
+  if (!res.ok) { $("status").textContent = t("error", data.error); $("results").replaceChildren(); $("more-results").hidden = true; return; }
   state.shown = body.offset + data.results.length;
   // a price order orders the relevant matches (the response says how many); relevance pages go 1,000 deep
   const browsing = data.plan === "browse";  // filters alone: every match, pages as deep as they go
   const deepest = browsing || data.ordered == null ? Math.min(data.matching, browsing ? Infinity : 1000) : data.ordered;
   $("more-results").hidden = data.results.length < PAGE || state.shown >= deepest;
-  $("status").textContent = (data.ordered != null && !browsing ? `${state.shown} of ${data.ordered} relevant matches by price`
-    : `${state.shown} of ${data.matching} matching products`) + ` · ${data.timings_ms.total.toFixed(0)} ms`
+  $("status").textContent = (data.ordered != null && !browsing ? t("byPrice", state.shown, data.ordered)
+    : t("matching", state.shown, data.matching)) + ` · ${data.timings_ms.total.toFixed(0)} ms`
     + readNote(data.understood);
   if (data.understood && !state.asTyped) {  // the shopper can take the words back: search them as typed
     const undo = document.createElement("button");
-    undo.id = "as-typed"; undo.type = "button"; undo.className = "link"; undo.textContent = "search the words as typed";
+    undo.id = "as-typed"; undo.type = "button"; undo.className = "link"; undo.textContent = t("asTyped");
     undo.addEventListener("click", () => search(true));
     $("status").append(" · ", undo);
   }
@@ -117,14 +117,14 @@ function renderResults(results, append) {
     const price = document.createElement("div"); price.className = "price";
     price.textContent = p.price == null ? "" : `${p.price.toFixed(2)} ${p.currency}`;
     const meta = document.createElement("div"); meta.className = "meta"; meta.textContent = p.category;
-    const more = document.createElement("button"); more.className = "more"; more.type = "button"; more.textContent = "More like this";
-    more.setAttribute("aria-label", `More like ${p.title}`);  // each card's button says which product
+    const more = document.createElement("button"); more.className = "more"; more.type = "button"; more.textContent = t("more");
+    more.setAttribute("aria-label", t("moreLabel", p.title));  // each card's button says which product
     more.onclick = () => moreLikeThis(p);
     card.append(img, title, price, meta);
     if (r.duplicates && r.duplicates.length) {  // near-duplicate listings folded into this one
       const dups = document.createElement("div"); dups.className = "dups";
       const n = r.duplicates.length;
-      dups.textContent = `+${n} other listing${n > 1 ? "s" : ""} with this photo`;
+      dups.textContent = t("dups", n);
       dups.title = r.duplicates.join(", ");
       card.append(dups);
     }
@@ -153,8 +153,8 @@ function renderRefine(refine) {
   for (const [name, values] of useful.sort((a, b) => total(b[1]) - total(a[1])).slice(0, 3)) {
     for (const [v, n] of mostFirst(values).slice(0, 5)) chips.push(chip(`${name}: ${v} (${n})`, narrow(name, v)));
   }
-  const price = refine && refine.price ? ` prices ${refine.price.min.toFixed(2)}–${refine.price.max.toFixed(2)}` : "";
-  $("refine").replaceChildren(...(chips.length ? [document.createTextNode("Refine: "), ...chips] : []),
+  const price = refine && refine.price ? t("prices", refine.price.min.toFixed(2), refine.price.max.toFixed(2)) : "";
+  $("refine").replaceChildren(...(chips.length ? [document.createTextNode(t("refine")), ...chips] : []),
                               document.createTextNode(price));
 }
 
@@ -166,7 +166,7 @@ function chip(label, onclick, cls = "") {
 
 function renderFacets(facets) {
   const items = Object.entries(facets || {}).sort((a, b) => a[0].localeCompare(b[0]));
-  const all = [["", "All categories"]];
+  const all = [["", t("allCategories")]];
   $("facet-list").replaceChildren(...all.concat(items).map(([path, n]) => {
     const li = document.createElement("li"), a = document.createElement("a");
     a.href = "#"; a.textContent = path ? `${path} (${n})` : n;
@@ -235,22 +235,22 @@ $("text").addEventListener("input", () => {
 function readNote(u) {
   if (!u) return "";
   const parts = [];
-  if (u.min_price != null) parts.push(`from ${u.min_price}`);
-  if (u.max_price != null) parts.push(`up to ${u.max_price}`);
-  if (u.price_target != null) parts.push(`around ${u.price_target}`);
-  const why = [u.corrected ? `you typed ${Object.keys(u.corrected).join(", ")}` : "",  // typos, the shop's synonyms
-               u.synonyms ? `the shop's words: ${Object.entries(u.synonyms).map(([a, b]) => `${a} → ${b}`).join(", ")}` : ""];
-  const fixed = u.corrected || u.synonyms ? ` · showing results for "${u.text}" (${why.filter(Boolean).join("; ")})` : "";
-  if (u.sort) parts.push(u.sort === "price_asc" ? "cheapest first" : "dearest first");  // "cheapest", "最贵"
-  const price = parts.length ? ` · price ${parts.join(" ")} (from your words)` : "";
-  const words = u.category_words && u.category_words.length ? ` · looking in: ${u.category_words.join(", ")}` : "";
-  const none = u.not_within_filters ? ` · no ${u.not_within_filters.join(", ")} within these filters: the closest shown` : "";
-  const colours = u.colours && u.colours.length ? ` · colour: ${u.colours.join(", ")}` : "";
-  const embedded = u.embedded_as ? ` (read as "${u.embedded_as}")` : "";  // a colour word the shop never uses
-  const head = u.head_word ? ` · kind of product: ${u.head_word}` : "";  // the word weighed beside the text
-  const anchor = u.anchor ? ` · your photo shows: ${u.anchor_title || u.anchor}` : "";
-  const pointed = u.photo_words ? ` · searched by your photo alone ("${u.photo_words}" points at it)` : "";
+  if (u.min_price != null) parts.push(t("from", u.min_price));
+  if (u.max_price != null) parts.push(t("upTo", u.max_price));
+  if (u.price_target != null) parts.push(t("around", u.price_target));
+  const why = [u.corrected ? t("typed", Object.keys(u.corrected).join(", ")) : "",  // typos, the shop's synonyms
+               u.synonyms ? t("shopWords", Object.entries(u.synonyms).map(([a, b]) => `${a} → ${b}`).join(", ")) : ""];
+  const fixed = u.corrected || u.synonyms ? t("showing", u.text, why.filter(Boolean).join("; ")) : "";
+  if (u.sort) parts.push(t(u.sort === "price_asc" ? "cheapest" : "dearest"));  // "cheapest", "最贵"
+  const price = parts.length ? t("price", parts.join(" ")) : "";
+  const words = u.category_words && u.category_words.length ? t("looking", u.category_words.join(", ")) : "";
+  const none = u.not_within_filters ? t("none", u.not_within_filters.join(", ")) : "";
+  const colours = u.colours && u.colours.length ? t("colour", u.colours.join(", ")) : "";
+  const embedded = u.embedded_as ? t("readAs", u.embedded_as) : "";  // a colour word the shop never uses
+  const head = u.head_word ? t("kind", u.head_word) : "";  // the word weighed beside the text
+  const anchor = u.anchor ? t("shows", u.anchor_title || u.anchor) : "";
+  const pointed = u.photo_words ? t("pointed", u.photo_words) : "";
   const than = u.cheaper_than || u.pricier_than;  // "this, but cheaper": the product the photo shows bounds the price
-  const compared = than ? ` · ${u.cheaper_than ? "cheaper" : "dearer"} than ${than.title} (${than.price})` : "";
+  const compared = than ? t(u.cheaper_than ? "cheaper" : "dearer", than.title, than.price) : "";
   return fixed + price + words + none + colours + embedded + head + anchor + pointed + compared;
 }

@@ -1,0 +1,63 @@
+"use strict";
+// The page's words in the shopper's language: the first of the browser's languages held here (?lang=zh chooses
+// one; a shop links its pages with it), else English. Elements marked data-i18n (text), data-i18n-placeholder
+// and data-i18n-label (aria-label) are written at load; app.js asks t(key, ...values) for the rest.
+const STRINGS = {
+  en: {
+    tag: "search by photo, by words, or both", drop: "Drop, paste or", pick: "choose a photo",
+    dropLabel: "photo: click, drop or paste",
+    region: "drag on the photo to search a region", remove: "remove photo", words: "search words",
+    placeholder: "e.g. red striped hoodie / 红色连衣裙", min: "min", max: "max", sort: "sort",
+    relevance: "best match", price_asc: "price: low to high", price_desc: "price: high to low", go: "Search",
+    categories: "Categories", showMore: "Show more", allCategories: "All categories",
+    need: "Add a photo or some words, or pick a category.", searching: "Searching…", error: (m) => `Error: ${m}`,
+    byPrice: (shown, n) => `${shown} of ${n} relevant matches by price`,
+    matching: (shown, n) => `${shown} of ${n} matching products`, asTyped: "search the words as typed",
+    more: "More like this", moreLabel: (title) => `More like ${title}`,
+    dups: (n) => `+${n} other listing${n > 1 ? "s" : ""} with this photo`, refine: "Refine: ",
+    prices: (a, b) => ` prices ${a}–${b}`, from: (x) => `from ${x}`, upTo: (x) => `up to ${x}`,
+    around: (x) => `around ${x}`, cheapest: "cheapest first", dearest: "dearest first",
+    price: (parts) => ` · price ${parts} (from your words)`, typed: (w) => `you typed ${w}`,
+    shopWords: (w) => `the shop's words: ${w}`, showing: (text, why) => ` · showing results for "${text}" (${why})`,
+    looking: (w) => ` · looking in: ${w}`, none: (w) => ` · no ${w} within these filters: the closest shown`,
+    colour: (c) => ` · colour: ${c}`, readAs: (w) => ` (read as "${w}")`, kind: (w) => ` · kind of product: ${w}`,
+    shows: (t) => ` · your photo shows: ${t}`, pointed: (w) => ` · searched by your photo alone ("${w}" points at it)`,
+    cheaper: (t, p) => ` · cheaper than ${t} (${p})`, dearer: (t, p) => ` · dearer than ${t} (${p})`,
+  },
+  zh: {
+    tag: "以图搜、以文字搜，或二者结合", drop: "拖入、粘贴或", pick: "选择照片", dropLabel: "照片：点击、拖入或粘贴",
+    region: "在照片上拖动以搜索局部", remove: "移除照片", words: "搜索词",
+    placeholder: "例如：红色条纹连帽衫 / red striped hoodie", min: "最低价", max: "最高价", sort: "排序",
+    relevance: "最相关", price_asc: "价格从低到高", price_desc: "价格从高到低", go: "搜索",
+    categories: "类别", showMore: "显示更多", allCategories: "全部类别",
+    need: "请添加照片或文字，或选择一个类别。", searching: "搜索中…", error: (m) => `出错：${m}`,
+    byPrice: (shown, n) => `按价格排列：${n} 个相关商品中的 ${shown} 个`,
+    matching: (shown, n) => `${n} 个匹配商品中的 ${shown} 个`, asTyped: "按原文搜索",
+    more: "找相似", moreLabel: (title) => `找与「${title}」相似的商品`,
+    dups: (n) => `另有 ${n} 个商品使用此照片`, refine: "筛选：",
+    prices: (a, b) => ` 价格 ${a}–${b}`, from: (x) => `${x} 起`, upTo: (x) => `不超过 ${x}`,
+    around: (x) => `约 ${x}`, cheapest: "从低到高", dearest: "从高到低",
+    price: (parts) => ` · 价格 ${parts}（来自您的文字）`, typed: (w) => `您输入的是 ${w}`,
+    shopWords: (w) => `本店用词：${w}`, showing: (text, why) => ` · 显示「${text}」的结果（${why}）`,
+    looking: (w) => ` · 在此查找：${w}`, none: (w) => ` · 此筛选条件下没有${w}：显示最接近的`,
+    colour: (c) => ` · 颜色：${c}`, readAs: (w) => `（理解为「${w}」）`, kind: (w) => ` · 商品种类：${w}`,
+    shows: (t) => ` · 您的照片是：${t}`, pointed: (w) => ` · 仅按照片搜索（「${w}」指的是照片）`,
+    cheaper: (t, p) => ` · 比「${t}」（${p}）便宜`, dearer: (t, p) => ` · 比「${t}」（${p}）贵`,
+  },
+};
+
+const LANG = (() => {
+  const asked = new URLSearchParams(location.search).get("lang");
+  const wanted = [asked, ...(navigator.languages || [navigator.language])].filter(Boolean);
+  return wanted.map((l) => l.toLowerCase().split("-")[0]).find((l) => Object.hasOwn(STRINGS, l)) || "en";
+})();
+
+function t(key, ...values) {
+  const s = STRINGS[LANG][key] ?? STRINGS.en[key];
+  return typeof s === "function" ? s(...values) : s;
+}
+
+document.documentElement.lang = LANG;
+for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
