@@ -95,6 +95,10 @@ class Catalog:
         """Each product's share of the words' weight, its ``lexical`` part (``lexicon.held``)."""
         return lexicon.held(self._conn(), words, product_ids)
 
+    def word_parts(self, words: lexicon.Words, product_ids: Sequence[str]) -> tuple[list[float], list[float]]:
+        """Each product's ``lexical`` and ``all_words`` parts (``lexicon.held_parts``)."""
+        return lexicon.held_parts(self._conn(), words, product_ids)
+
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many products hold each term (``lexicon.counts``: those held only); {} without FTS5."""
         return lexicon.counts(self._conn(), terms) if self.lexical else {}

@@ -357,8 +357,9 @@ class SearchEngine:
         """``cands`` with part ``lexical``: each candidate's share of the words' weight (read from the
         catalogue for each: 3 µs a candidate, which is why only the likeliest get it)."""
         ids = self.index.table.ids
-        part = np.asarray(self.catalog.words_held(words, [ids[r] for r in cands.rows.tolist()]), np.float32)
-        return Candidates(cands.rows, cands.scores, {**cands.parts, "lexical": part})
+        part, whole = self.catalog.word_parts(words, [ids[r] for r in cands.rows.tolist()])
+        return Candidates(cands.rows, cands.scores, {**cands.parts, "lexical": np.asarray(part, np.float32),
+                                                     "all_words": np.asarray(whole, np.float32)})
 
     def _anchor(self, query: Query, qv: QueryVectors) -> tuple[QueryVectors, dict]:
         """Photo + text: the catalogue photo the query photo shows (a photo-only search, filters

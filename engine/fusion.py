@@ -150,6 +150,8 @@ def fuse(cands: Candidates, table: AttributeTable, prefs: Preferences, cfg: Fusi
         if name in given:
             parts[name] = given[name]
             score = score + weight * parts[name]
+    if "all_words" in given:  # no weight: whether the title holds every word, which a price order narrows by
+        parts["all_words"] = given["all_words"]
     if prefs.price_target:
         parts["price_fit"] = price_fit(table.price[cands.rows], prefs.price_target, cfg.price_scale).astype(np.float32)
         score = score + cfg.w_price * parts["price_fit"]

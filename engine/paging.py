@@ -36,7 +36,7 @@ def in_order(results: tuple[SearchResult, ...], sort: str, floor: float) -> tupl
     """``results`` (ranked by relevance) in the ``sort`` order; a price order keeps the relevant ones."""
     if sort == "relevance" or not results:
         return results
-    columns = {k: [r.why[k] for r in results] for k in (*CATEGORY_PARTS, "lexical") if all(k in r.why for r in results)}
+    columns = {k: [r.why[k] for r in results] for k in (*CATEGORY_PARTS, WORDS_PART) if all(k in r.why for r in results)}
     kept = [r for r, keep in zip(results, relevant([r.score for r in results], floor, columns)) if keep]
     sign = -1.0 if sort == "price_desc" else 1.0
     return tuple(sorted(kept, key=lambda r: (r.product.price is None, sign * (r.product.price or 0.0))))
@@ -46,15 +46,16 @@ WHOLE = 1.0 - 1e-6  # a part this high: the product holds every word of the quer
 # the category a query prefers or its words name (engine/fusion.py); not the one predicted from its photo, which is
 # wrong often enough where the shared space fits the catalogue poorly (luma top-1 0.56) to list the wrong kind
 CATEGORY_PARTS = ("category_fit", "category_words_fit")
+WORDS_PART = "all_words"  # 1: the product's title holds every word of the query (engine/lexicon.py held_parts)
 
 
 def held_parts(parts: Mapping[str, Sequence[float]]) -> list[np.ndarray]:
     """Of a ranking's ``parts`` (name -> one value per result), those a price order narrows the floor's matches
     by, in turn: how far each result is in the category the query prefers or its words name (the best of
-    ``CATEGORY_PARTS``), then its share of the query's words (``lexical``); the ones the query has."""
+    ``CATEGORY_PARTS``), then whether it holds every word of the query (``all_words``); the ones the query has."""
     category = [np.asarray(parts[k], np.float64) for k in CATEGORY_PARTS if k in parts]
     return ([np.max(category, axis=0)] if category else []) + (
-        [np.asarray(parts["lexical"], np.float64)] if "lexical" in parts else [])
+        [np.asarray(parts[WORDS_PART], np.float64)] if WORDS_PART in parts else [])
 
 
 def relevant(scores: Sequence[float] | np.ndarray, floor: float, parts: Mapping[str, Sequence[float]] | None = None
@@ -62,7 +63,7 @@ def relevant(scores: Sequence[float] | np.ndarray, floor: float, parts: Mapping[
     """Which of a ranking's ``scores`` are relevant matches: those at least ``floor`` of the best one's
     (every one when the best is not positive); of those, when some are in the category the query prefers or
     its words name (``held_parts`` of ``parts``: 1), only those, and then, when some of those hold every word
-    of the query (the lexical part: 1), only those: "red striped mug" by price lists red striped mugs, not every
+    of the query (part ``all_words``: 1), only those: "red striped mug" by price lists red striped mugs, not every
     mug, bag and hat scoring within the floor (on the demo shop 1.6 % of such a list were what the words said
     before, ``docs/figures.md``). A price order keeps them, ``engine/refine.py`` counts them."""
     scores = np.asarray(scores, np.float64)

@@ -68,6 +68,17 @@ def test_chinese_words_meet_without_spaces(catalog):
     assert max(got, key=got.get) == "h2" and got["h2"] > got.get("h3", 0.0)
 
 
+def test_a_chinese_querys_pairs_across_its_words_are_held_by_their_characters(catalog):
+    """"红色连帽衫" holds "红色" and "连帽衫" but not the pair "色连" across them, nor does any title that puts a word
+    between them ("红色波点连帽衫"): such a title holds every word (as "Red Dotted Hoodie" holds "red hoodie"), so a
+    price order and refine keep it (part ``all_words``); before, only a title with the exact phrase did."""
+    catalog.upsert([Product(id="z1", title="红色连帽衫"), Product(id="z2", title="红色波点连帽衫"),
+                    Product(id="z3", title="蓝色波点连帽衫")])
+    lexical, whole = catalog.word_parts(catalog.words("红色连帽衫"), ["z1", "z2", "z3"])
+    assert whole == [1.0, 1.0, 0.0]
+    assert lexical[0] == pytest.approx(1.0) and lexical[2] < lexical[1] < 1.0  # the exact phrase still ranks first
+
+
 def test_words_no_product_has_weigh_the_score_down(catalog):
     assert catalog.search_words("zzqx", 10) == []
     partly = scores(catalog.search_words("kangeroo zzqx", 10))

@@ -64,16 +64,17 @@ def test_price_order_keeps_the_products_holding_every_word_when_some_do():
     no product holds every word, the floor alone decides (as without the words' part)."""
     def held(pid, price, score, lexical):
         r = _result(pid, price, score)
-        return SearchResult(r.product, r.score, {"lexical": lexical})
+        return SearchResult(r.product, r.score, {"lexical": lexical, "all_words": float(lexical == 1.0)})
     ranked = (held("striped mug", 12.0, 1.5, 1.0), held("dotted mug", 3.0, 1.3, 0.5), held("striped bag", 8.0, 1.2, 0.5),
               held("striped mug 2", 20.0, 0.9, 1.0), held("hat", 1.0, 0.2, 1.0))
     assert [r.product.id for r in paging.in_order(ranked, "price_asc", 0.5)] == ["striped mug", "striped mug 2"]
     partial = tuple(held(r.product.id, r.product.price, r.score, 0.5) for r in ranked)
     assert [r.product.id for r in paging.in_order(partial, "price_asc", 0.5)] == [
         "dotted mug", "striped bag", "striped mug", "striped mug 2"]
-    assert paging.relevant([1.5, 1.3], 0.5, {"lexical": [1.0, 0.5]}).tolist() == [True, False]
+    assert paging.relevant([1.5, 1.3], 0.5, {"all_words": [1.0, 0.0]}).tolist() == [True, False]
+    assert paging.relevant([1.5, 1.3], 0.5, {"lexical": [1.0, 0.5]}).tolist() == [True, True]  # the share alone narrows nothing
     # the category the words name first: a mug holding every word loses to the named category's products
-    assert paging.relevant([1.5, 1.3, 1.2], 0.5, {"lexical": [1.0, 0.5, 0.5], "category_words_fit": [0.0, 1.0, 1.0]}
+    assert paging.relevant([1.5, 1.3, 1.2], 0.5, {"all_words": [1.0, 0.0, 0.0], "category_words_fit": [0.0, 1.0, 1.0]}
                            ).tolist() == [False, True, True]
     assert [h.tolist() for h in paging.held_parts({"category_words_fit": [0.5, 0.0], "category_fit": [0.0, 1.0]})] == [
         [0.5, 1.0]]
