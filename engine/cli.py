@@ -117,7 +117,7 @@ def cmd_search(args) -> int:
     if args.like:
         from .similar import similar
 
-        response = similar(engine, args.like, args.k, filters)
+        response = similar(engine, args.like, args.k, filters, args.than)
     else:
         liked = dict(p.split("=", 1) for p in args.prefer)
         query = Query(image=open_image(args.image, field="--image") if args.image else None, text=args.text,
@@ -332,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the response as the API returns it")
     p.add_argument("--like", metavar="ID", help="products like this stored one (its photo searched; it and its "
                    "near-duplicates left out)")
+    p.add_argument("--than", choices=("cheaper", "dearer"), help="with --like: only those cheaper (dearer) than it, "
+                   "in its category unless --category is given")
     p.add_argument("--prefer", action="append", default=[], metavar="ATTRIBUTE=VALUE",
                    help="rank products holding this value higher (soft; repeatable): --prefer brand=Acme")
     p.add_argument("--as-typed", action="store_true",
@@ -362,6 +364,9 @@ def main(argv=None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command == "search" and args.like and (args.image or args.text):
         print("shopsight search: --like searches by a stored product; give it without --image and --text", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "search" and args.than and not args.like:
+        print("shopsight search: --than compares with a stored product: give it with --like ID", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "search" and any("=" not in p for p in args.prefer):
         print("shopsight search: write --prefer as attribute=value", file=sys.stderr)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .query_text import Understood
-from .types import Query
+from .types import Filters, Product, Query
 
 
 def relative(engine, page: Query, qv, understood: Understood | None, asked: str
@@ -27,18 +27,28 @@ def relative(engine, page: Query, qv, understood: Understood | None, asked: str
     if understood is None or not understood.compares or page.image is None or understood.sort is None:
         return page, understood
     shown = engine.shown_product(page, qv)
-    if shown is None or shown.price is None:
+    if shown is None:
         return page, understood
     below = understood.sort == "price_asc"
-    f = page.filters
-    if below and not (f.max_price is None or f.max_price >= shown.price):
-        return page, understood  # "cheaper than 50" beside it already asks for less
-    if not below and not (f.min_price is None or f.min_price <= shown.price):
+    filters = bounded(page.filters, shown, below)
+    if filters is None:
         return page, understood
-    step = max(shown.price * 1e-9, 1e-6)  # strictly cheaper (dearer): not the product itself at its price
-    bound = {"max_price": shown.price - step} if below else {"min_price": shown.price + step}
     said = {"id": shown.id, "title": shown.title, "price": shown.price}
-    if shown.category and not f.category:
-        bound["category"] = shown.category
-    return (replace(page, filters=replace(f, **bound), sort=asked),
+    return (replace(page, filters=filters, sort=asked),
             replace(understood, sort=None, compared={("cheaper_than" if below else "pricier_than"): said}))
+
+
+def bounded(f: Filters, product: Product, below: bool) -> Filters | None:
+    """``f`` narrowed to what is strictly cheaper (``below``) or dearer than ``product`` and in its category
+    (unless ``f`` names one); None when the product has no price or ``f`` already bounds the price tighter."""
+    if product.price is None:
+        return None
+    if below and not (f.max_price is None or f.max_price >= product.price):
+        return None  # "cheaper than 50" beside it already asks for less
+    if not below and not (f.min_price is None or f.min_price <= product.price):
+        return None
+    step = max(product.price * 1e-9, 1e-6)  # strictly: not the product itself at its price
+    bound = {"max_price": product.price - step} if below else {"min_price": product.price + step}
+    if product.category and not f.category:
+        bound["category"] = product.category
+    return replace(f, **bound)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import photo_parts
+from . import comparative, photo_parts
 from .encoders.cells import decode
 from .errors import BadImageError, BadInputError
 from .images import open_image
@@ -28,12 +28,24 @@ log = logging.getLogger(__name__)
 MAX_K = 50
 
 
-def similar(engine, product_id: str, k: int = 8, filters: Filters | None = None) -> SearchResponse:
+PRICES = ("cheaper", "dearer")
+
+
+def similar(engine, product_id: str, k: int = 8, filters: Filters | None = None, price: str | None = None
+            ) -> SearchResponse:
     """The ``k`` products most like ``product_id`` (``ProductNotFoundError`` when there is none), with
-    ``understood`` = {"like": id, "like_title": title, "by": "photo" | "title"}."""
+    ``understood`` = {"like": id, "like_title": title, "by": "photo" | "title"}. ``price`` "cheaper" / "dearer":
+    only those strictly cheaper (dearer) than it, in its category unless ``filters`` name one (a product page's
+    "cheaper alternatives"; ``engine/comparative.py``)."""
     if not 1 <= k <= MAX_K:
         raise BadInputError("k", f"{k} is out of range; use 1 to {MAX_K}")
+    if price not in (None, *PRICES):
+        raise BadInputError("price", f"{price!r} is not one of {', '.join(PRICES)}")
     product = engine.catalog.get(product_id)
+    if price is not None:
+        if product.price is None:
+            raise BadInputError("price", f"product {product_id!r} has no price to compare with")
+        filters = comparative.bounded(filters or Filters(), product, price == "cheaper") or filters
     engine.sync(defer_large=True)
     with engine.index.lock:  # (a write in another thread moves rows)
         stored = _stored(engine, product)
@@ -48,7 +60,8 @@ def similar(engine, product_id: str, k: int = 8, filters: Filters | None = None)
         stored = (photo, None) if photo is not None else None
     results = tuple(r for r in found.results if r.product.id != product_id and product_id not in r.duplicates)[:k]
     return replace(found, results=results, understood={"like": product_id, "like_title": product.title,
-                                                       "by": "photo" if stored is not None else "title"})
+                                                       "by": "photo" if stored is not None else "title",
+                                                       **({"price": price} if price else {})})
 
 
 def _stored(engine, product) -> tuple[Image.Image, QueryVectors] | None:

@@ -42,7 +42,9 @@ def similar_products(pid: str):
     g.query_kind = "similar"
     engine = get_engine()
     t0 = time.perf_counter()
-    found = similar.similar(engine, pid, _int_arg("k", 8, 1, similar.MAX_K), parse_filters(request.args.to_dict()))
+    args = request.args.to_dict()
+    price = args.pop("price", None)
+    found = similar.similar(engine, pid, _int_arg("k", 8, 1, similar.MAX_K), parse_filters(args), price or None)
     return jsonify(_response(engine, found, t0))
 
 

@@ -196,7 +196,10 @@ SPEC = {
                            {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
                            {"name": "min_price", "in": "query", "schema": {"type": "number"}},
                            {"name": "max_price", "in": "query", "schema": {"type": "number"}},
-                           {"name": "category", "in": "query", "schema": {"type": "string"}}],
+                           {"name": "category", "in": "query", "schema": {"type": "string"}},
+                           {"name": "price", "in": "query", "schema": {"type": "string", "enum": ["cheaper", "dearer"]},
+                            "description": "only those strictly cheaper (dearer) than it, in its category unless "
+                                           "category is given: a product page's cheaper alternatives"}],
             "get": {"summary": "Products like this one (\"more like this\"): its first photo searched as a photo query, "
                                "the product and the listings folded into it as near-duplicates left out; by its title "
                                "when it has no readable photo. understood: {like, like_title, by: photo | title}",

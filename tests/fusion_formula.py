@@ -19,7 +19,9 @@ def trust_factors(fusion, fit: float | None) -> dict[str, float]:
 
 def weight_of(fusion, part: str, why: dict) -> float:
     """Part "x_fit" has weight "w_x"; the cells' part "local" weighs w_local_text when words came with
-    the photo (which the part "shape" shows)."""
+    the photo (which the part "shape" shows); "all_words" (whether the title holds every word) has none."""
+    if part == "all_words":
+        return 0.0
     name = {"local": "w_local_text" if "shape" in why else "w_local"}.get(part, f"w_{part.removesuffix('_fit')}")
     return getattr(fusion, name)
 

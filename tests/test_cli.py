@@ -305,6 +305,12 @@ def test_search_like_a_stored_product_and_with_preferred_values(config_file, cap
     assert main(["--config", config_file, "search", "--like", "S0042", "--text", "blue"]) == 2
     assert main(["--config", config_file, "search", "--text", "hoodie", "--prefer", "dotted"]) == 2
     assert main(["--config", config_file, "search", "--like", "nope"]) == 1
+    assert main(["--config", config_file, "search", "--text", "hoodie", "--than", "cheaper"]) == 2
+    capsys.readouterr()
+    assert main(["--config", config_file, "search", "--like", "S0042", "--than", "cheaper", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["understood"]["price"] == "cheaper" and all(
+        r["product"]["category"] == "Apparel/Tops/Hoodies" for r in body["results"])
 
 
 def test_search_with_filters_alone_browses(config_file, capsys):

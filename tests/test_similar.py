@@ -42,6 +42,29 @@ def test_filters_apply_and_bad_arguments_are_refused(engine):
         similar(engine, "S0042", k=0)
 
 
+def test_cheaper_alternatives_of_a_product(engine, client, monkeypatch):
+    """A product page's "cheaper alternatives": like it, strictly cheaper, of its kind (``price=cheaper``);
+    ``dearer`` the other way; a product without a price or an unknown value is a 400."""
+    hoodies = sorted((p for p in engine.catalog if p.category == "Apparel/Tops/Hoodies"), key=lambda p: p.price)
+    mid = hoodies[len(hoodies) // 2]
+    found = similar(engine, mid.id, k=8, price="cheaper")
+    assert found.results and found.understood["price"] == "cheaper"
+    assert all(r.product.price < mid.price and r.product.category == mid.category for r in found.results)
+    dearer = similar(engine, mid.id, k=8, price="dearer")
+    assert dearer.results and all(r.product.price > mid.price for r in dearer.results)
+    within = similar(engine, mid.id, k=8, price="cheaper", filters=Filters(category="Apparel"))  # theirs wins
+    assert all(r.product.price < mid.price for r in within.results)
+    assert {r.product.category for r in within.results} - {mid.category}  # other apparel too
+    res = client.get(f"/api/products/{mid.id}/similar", query_string={"k": 4, "price": "cheaper"})
+    assert res.status_code == 200 and all(r["product"]["price"] < mid.price for r in res.get_json()["results"])
+    validate(res.get_json(), "SearchResponse")
+    bad = client.get(f"/api/products/{mid.id}/similar", query_string={"price": "cheap"})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "price"
+    monkeypatch.setattr(engine.catalog, "get", lambda pid: mid.with_(price=None))  # (the shared shop stays as it is)
+    with pytest.raises(BadInputError, match="no price"):
+        similar(engine, mid.id, price="cheaper")
+
+
 def test_similar_over_http(client):
     res = client.get("/api/products/S0042/similar", query_string={"k": 3, "category": "Apparel"})
     body = res.get_json()
