@@ -40,13 +40,14 @@ def create_app(config: EngineConfig | dict | None = None, api_key: str | None = 
     app.config["API_KEY"] = api_key if api_key is not None else os.environ.get("SHOPSIGHT_API_KEY", "")
     app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.json.ensure_ascii = False
-    from . import api, cors, metrics, pages
+    from . import api, compress, cors, metrics, pages
     from .state import init_app
 
     init_app(app)
     metrics.init_app(app)
     cors.init_app(app, config.cors_origins)
     pages.init_app(app)
+    compress.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     _register_errors(app)

@@ -113,6 +113,30 @@ def test_the_page_runs_only_its_own_script_and_nothing_is_sniffed(client):
     assert api.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" not in api.headers
 
 
+def test_text_responses_are_gzipped_for_clients_that_accept_it(client):
+    """A search's JSON and the page's script go gzipped to a client that says it accepts gzip (a phone waits for
+    bytes); a photo, a small body and a client that does not accept it get the bytes as they are; a static file
+    still answers its (now weak) ETag with a 304."""
+    import gzip
+
+    plain = client.post("/api/search", json={"text": "red hoodie", "k": 24})
+    packed = client.post("/api/search", json={"text": "red hoodie", "k": 24}, headers={"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
+    assert len(packed.get_data()) < len(plain.get_data()) / 3
+    ours = json.loads(gzip.decompress(packed.get_data()))
+    assert [r["product"]["id"] for r in ours["results"]] == [r["product"]["id"] for r in plain.get_json()["results"]]
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    script = client.get("/static/app.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["Content-Encoding"] == "gzip" and b"function" in gzip.decompress(script.get_data())
+    again = client.get("/static/app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": script.headers["ETag"]})
+    assert again.status_code == 304
+    photo = client.get("/api/products/S0001/photos/0", headers={"Accept-Encoding": "gzip"})
+    small = client.get("/api/categories", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in photo.headers and "Content-Encoding" not in small.headers
+    for res in (script, again, photo):  # (file responses: the server closes them after sending)
+        res.close()
+
+
 def test_duplicate_groups_over_http(client):
     """The sample shop re-lists 8 products with their photo: 8 groups, in the OpenAPI shape."""
     res = client.get("/api/duplicates", headers={"X-API-Key": KEY})
