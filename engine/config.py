@@ -168,6 +168,7 @@ class EngineConfig:
     log_unheard: bool = True  # count query words no product holds in <data_dir>/unheard.db (engine/unheard.py)
     checkpoint_changes: int = 50_000  # a serving worker saves the caught-up index once it applied this many product changes since its snapshot (0: never; server/state.py)
     auto_compact: float = 0.0  # a serving worker runs `shopsight index --compact` in another process once this share of the index's product rows is dead, or a store's rows added since its build pass a quarter (0: never, left to the operator or a cron job; server/state.py)
+    out_of_stock: float = -0.5  # added to the score of products whose "availability" says out of stock ("out_of_stock", "out of stock", "sold out": Google's and shops' spellings), so in-stock matches come first (0: off; a shop's boosts rule for the same value wins)
     boosts: dict[str, float] = field(default_factory=dict)  # the shop's standing rules, "attribute=value" -> added to the score of every product holding it ({"availability=out of stock": -0.5, "brand=Acme": 0.1}; part "boost")
     cors_origins: tuple[str, ...] = ()  # sites whose pages may call the read API from the browser ("https://shop.example"; "*": any; server/cors.py)
     synonyms_file: str = ""  # the shop's synonyms, Solr's format (engine/synonyms.py); "" = <data_dir>/synonyms.txt

@@ -57,7 +57,7 @@ class SearchEngine:
         embedder.look_stats, embedder.look_colour_weight = index.look_stats, index.look_colour_weight
         embedder.keep_cells = index.cells is not None  # photos embedded from now on keep their cells
         embedder.keep_extras = photo_extras_of(index.photo_channels)  # ... and their signatures, palettes
-        fusion.check_boosts(config.boosts)
+        self.boosts = fusion.standing_boosts(config.boosts, config.out_of_stock)
         self.config = config
         self.catalog = catalog
         self.embedder = embedder
@@ -316,7 +316,7 @@ class SearchEngine:
 
         def fused(cands):
             return fusion.fuse(cands, table, query.preferences, self.config.fusion, predicted, word_fit, trusted,
-                               self.config.boosts, None if qv.photo is not None else pictured(self.index, cands.rows))
+                               self.boosts, None if qv.photo is not None else pictured(self.index, cands.rows))
         cands = found.candidates
         if terms is not None:  # the words' part for the best candidates without it and those the words found
             keep = np.union1d(fused(cands).top(n_cand).rows, term_rows)

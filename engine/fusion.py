@@ -120,6 +120,18 @@ def category_fit(path: str, preferred: str) -> float:
     return shared / len(want) if want else 0.0
 
 
+OUT_OF_STOCK = ("out_of_stock", "out of stock", "sold out", "sold_out")  # "availability" values (any case)
+
+
+def standing_boosts(boosts: dict[str, float], out_of_stock: float) -> dict[str, float]:
+    """The rules fused into every score: ``out_of_stock`` for each spelling of an availability that says so (a
+    Google feed writes "out_of_stock": a quarter of such a shop's top 10s were, ``docs/figures.md``), then the
+    shop's own ``boosts`` (checked), which win for the same rule."""
+    check_boosts(boosts)
+    standing = {f"availability={v}": out_of_stock for v in OUT_OF_STOCK} if out_of_stock else {}
+    return {**standing, **{rule.lower(): weight for rule, weight in boosts.items()}}  # (values match in any case)
+
+
 def check_boosts(boosts: dict[str, float]) -> None:
     """``BadSettingError`` naming a rule that is not "attribute=value" -> a number."""
     for rule, weight in boosts.items():

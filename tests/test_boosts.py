@@ -61,6 +61,31 @@ def test_standing_boosts_demote_and_promote_and_bad_rules_are_refused(shop):
         SearchEngine.open(replace(shop, boosts={"pattern=dotted": "lots"}))
 
 
+def test_out_of_stock_products_come_after_the_in_stock_ones_by_default():
+    """A Google feed writes availability "out_of_stock" (a quarter of a fashion feed's top 10s were): they rank
+    below by ``out_of_stock`` (-0.5) unless the shop sets it to 0 or writes its own rule, which wins."""
+    from engine.fusion import standing_boosts
+
+    assert standing_boosts({}, -0.5)["availability=out_of_stock"] == -0.5
+    assert standing_boosts({}, -0.5)["availability=sold out"] == -0.5
+    assert standing_boosts({}, 0.0) == {}
+    assert standing_boosts({"Availability=Out_Of_Stock": -2.0, "brand=Acme": 0.1}, -0.5)["availability=out_of_stock"] == -2.0
+    with pytest.raises(BadSettingError):
+        standing_boosts({"availability": -1.0}, -0.5)
+
+
+def test_an_out_of_stock_product_ranks_below_its_in_stock_twin(shop):
+    engine = SearchEngine.open(shop)
+    first = engine.search(Query(text="red striped hoodie", k=1)).results[0].product
+    engine.catalog.upsert([first.with_(attributes={**first.attributes, "availability": "out_of_stock"})])
+    engine.sync()
+    moved = engine.search(Query(text="red striped hoodie", k=10)).results
+    assert moved[0].product.id != first.id
+    assert next(r for r in moved if r.product.id == first.id).why["boost"] == -0.5
+    kept = SearchEngine.open(replace(shop, out_of_stock=0.0)).search(Query(text="red striped hoodie", k=1))
+    assert kept.results[0].product.id == first.id
+
+
 def test_preferred_attributes_over_http(client):
     def striped(body):
         return sum(r["product"]["attributes"]["pattern"] == "striped" for r in body["results"])
