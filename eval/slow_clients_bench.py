@@ -25,7 +25,8 @@ HEAD = b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\
 
 
 def trickle(port: int, hold: float, out: list) -> None:
-    """Send a search body a byte each 0.5 s until ``hold`` ends or the server answers; append (seconds, status)."""
+    """Send a search body a byte each 0.5 s until ``hold`` ends or the server answers; append (seconds, the
+    answer's bytes: b"" when the connection closed without one)."""
     started, got = time.time(), b""
     with socket.create_connection(("127.0.0.1", port)) as c:
         c.sendall(HEAD + b'{"text": "')
@@ -38,8 +39,17 @@ def trickle(port: int, hold: float, out: list) -> None:
                 continue
             except OSError:
                 break
-    status = got.split(b" ")[1].decode() if got.startswith(b"HTTP/") else "closed" if got == b"" else "?"
-    out.append((time.time() - started, status))
+        c.settimeout(2)
+        try:
+            while got and b"}" not in got:  # the JSON body may come in a later packet
+                got += c.recv(4096)
+        except OSError:
+            pass
+    out.append((time.time() - started, got))
+
+
+def status(answer: bytes) -> str:
+    return answer.split(b" ")[1].decode() if answer.startswith(b"HTTP/") else "closed" if not answer else "?"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         searching.report({"before": (0, t0), "while slow clients send": (t0, t1), "after": (t1, t2)})
     ends = sorted(s for s, _ in dropped)
     print(f"slow clients: {len(dropped)} ended after {ends[0]:.1f}-{ends[-1]:.1f} s, answers "
-          f"{sorted(set(code for _, code in dropped))}")
+          f"{sorted(set(status(answer) for _, answer in dropped))}")
     return 0
 
 

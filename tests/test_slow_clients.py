@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 
 from engine.config import config_to_dict
+from eval.slow_clients_bench import trickle
 from server.worker import PacedSocket, SlowClientError
-
-HEAD = b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
-
 
 def test_a_request_at_pace_is_read_whole():
     a, b = socket.socketpair()
@@ -83,28 +81,7 @@ def test_slow_clients_do_not_hold_every_serving_thread(built_shop, tmp_path):
         req = urllib.request.Request(url, b'{"text": "red hoodie", "k": 3}', {"Content-Type": "application/json"})
         return urllib.request.urlopen(req, timeout=20).status
 
-    answers: list[bytes] = []
-
-    def trickle(hold: float) -> None:
-        with socket.create_connection(("127.0.0.1", port)) as c:
-            c.sendall(HEAD + b'{"text": "')
-            c.settimeout(0.2)
-            stop, got = time.monotonic() + hold, b""
-            while time.monotonic() < stop and not got:
-                try:
-                    c.sendall(b"a")
-                    got = c.recv(4096)
-                except socket.timeout:
-                    pass
-                except OSError:
-                    break
-            c.settimeout(2)
-            try:
-                while got and b"}" not in got:  # the JSON body may come in a later packet
-                    got += c.recv(4096)
-            except OSError:
-                pass
-            answers.append(got)
+    answers: list[tuple[float, bytes]] = []
 
     try:
         for _ in range(120):
@@ -115,7 +92,7 @@ def test_slow_clients_do_not_hold_every_serving_thread(built_shop, tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("gunicorn did not start")
-        tricklers = [threading.Thread(target=trickle, args=(15,)) for _ in range(2)]
+        tricklers = [threading.Thread(target=trickle, args=(port, 15, answers)) for _ in range(2)]
         for t in tricklers:
             t.start()
         time.sleep(0.3)
@@ -124,7 +101,7 @@ def test_slow_clients_do_not_hold_every_serving_thread(built_shop, tmp_path):
         assert time.monotonic() - started < 8  # the grace (1 s) and a search; the tricklers would hold 15 s
         for t in tricklers:
             t.join()
-        assert len(answers) == 2 and all(a.startswith(b"HTTP/1.1 408") and b"too slowly" in a for a in answers), answers
+        assert len(answers) == 2 and all(a.startswith(b"HTTP/1.1 408") and b"too slowly" in a for _, a in answers), answers
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=20).read().decode()
         assert any(line.startswith("shopsight_slow_clients_dropped_total") and line.endswith(" 2")
                    for line in metrics.splitlines()), metrics[-400:]
