@@ -7,9 +7,11 @@ bag photographed (``python -m eval.cheaper_bench``). Now the product the photo s
 first result, as ``engine/anchor.py`` finds it) bounds the price: below its price for "cheaper", above for "more
 expensive", within the product's category unless the request names one ("this bag, but cheaper" means bags: as
 a soft preference the photo's red mugs still came first), and the matches come in relevance order (the closest
-cheaper alternatives first; a price order the request asks for still applies). ``understood`` says which product and price: ``"cheaper_than": {"id", "title",
-"price"}`` (``"pricier_than"``). A photo whose product has no price, or an explicit bound the comparison would
-not tighten, leaves the words a price order as before.
+cheaper alternatives first; a price order the request asks for still applies). ``understood`` says which
+product and price: ``"cheaper_than": {"id", "title", "price"}`` (``"pricier_than"``). A photo whose product has
+no price, or an explicit bound the comparison would not tighten, leaves the words a price order as before.
+``bounded`` is the bound itself, which ``engine/similar.py`` also applies to a stored product ("cheaper
+alternatives" on its page).
 """
 
 from __future__ import annotations
