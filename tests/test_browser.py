@@ -296,6 +296,12 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             touch.click("#go")
             touch.wait_for_selector("#status:has-text('cheaper than')")
             touch.fill("#text", "")
+            dearest = max(touch.locator(".card").all(), key=lambda c: float(c.locator(".price").inner_text().split()[0]))
+            bound = float(dearest.locator(".price").inner_text().split()[0])
+            dearest.locator(".cheaper").click()  # a card's "cheaper like this": /similar?price=cheaper
+            touch.wait_for_selector("#status:has-text('cheaper than')")
+            prices = [float(x.split()[0]) for x in touch.locator(".card .price").all_inner_texts()]
+            assert prices and all(p < bound for p in prices)
             touch.locator(".card .more").first.click()  # "more like this" fetches the photo and searches with it
             touch.wait_for_selector("#preview-wrap:not([hidden])")
             assert not refused, refused  # the page ran whole under its Content-Security-Policy

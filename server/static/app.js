@@ -129,6 +129,12 @@ function renderResults(results, append) {
       card.append(dups);
     }
     card.append(more);
+    if (p.price != null) {  // a product page's "cheaper alternatives": like it, cheaper, of its kind
+      const cheaper = document.createElement("button"); cheaper.className = "cheaper link"; cheaper.type = "button";
+      cheaper.textContent = t("cheaperLike"); cheaper.setAttribute("aria-label", t("cheaperLabel", p.title));
+      cheaper.onclick = () => cheaperThan(p);
+      card.append(cheaper);
+    }
     return card;
   });
   if (append) $("results").append(...cards); else $("results").replaceChildren(...cards);
@@ -174,6 +180,17 @@ function renderFacets(facets) {
     a.onclick = (e) => { e.preventDefault(); state.category = path || null; search(); };
     li.append(a); return li;
   }));
+}
+
+async function cheaperThan(p) {
+  $("status").textContent = t("searching");
+  const res = await fetch(`/api/products/${encodeURIComponent(p.id)}/similar?k=${PAGE}&price=cheaper`);
+  const data = await res.json();
+  if (!res.ok) { $("status").textContent = t("error", data.error); return; }
+  $("more-results").hidden = true;
+  $("refine").replaceChildren();
+  $("status").textContent = t("cheaperFound", data.results.length, p.title, p.price.toFixed(2));
+  renderResults(data.results, false);
 }
 
 async function moreLikeThis(p) {

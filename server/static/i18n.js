@@ -23,6 +23,8 @@ const STRINGS = {
     colour: (c) => ` · colour: ${c}`, readAs: (w) => ` (read as "${w}")`, kind: (w) => ` · kind of product: ${w}`,
     shows: (t) => ` · your photo shows: ${t}`, pointed: (w) => ` · searched by your photo alone ("${w}" points at it)`,
     cheaper: (t, p) => ` · cheaper than ${t} (${p})`, dearer: (t, p) => ` · dearer than ${t} (${p})`,
+    cheaperLike: "Cheaper like this", cheaperLabel: (title) => `Cheaper products like ${title}`,
+    cheaperFound: (n, title, price) => `${n} like ${title}, cheaper than ${price}`,
   },
   zh: {
     tag: "以图搜、以文字搜，或二者结合", drop: "拖入、粘贴或", pick: "选择照片", dropLabel: "照片：点击、拖入或粘贴",
@@ -43,6 +45,8 @@ const STRINGS = {
     colour: (c) => ` · 颜色：${c}`, readAs: (w) => `（理解为「${w}」）`, kind: (w) => ` · 商品种类：${w}`,
     shows: (t) => ` · 您的照片是：${t}`, pointed: (w) => ` · 仅按照片搜索（「${w}」指的是照片）`,
     cheaper: (t, p) => ` · 比「${t}」（${p}）便宜`, dearer: (t, p) => ` · 比「${t}」（${p}）贵`,
+    cheaperLike: "更便宜的同类", cheaperLabel: (title) => `比「${title}」更便宜的同类商品`,
+    cheaperFound: (n, title, price) => `${n} 个与「${title}」相似、比 ${price} 便宜的商品`,
   },
 };
 
