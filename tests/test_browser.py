@@ -321,6 +321,9 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             chinese.wait_for_selector(".card")
             assert "个匹配商品" in chinese.inner_text("#status") and chinese.inner_text("#go") == "搜索"
             assert chinese.get_attribute("html", "lang") == "zh" and chinese.locator(".card .more").first.inner_text() == "找相似"
+            assert chinese.evaluate("Object.values(STRINGS).every(t => Object.keys(STRINGS.en).every(k => k in t))")
+            chinese.goto(live_server + "/?lang=de")  # every language has every string; German, French, Spanish too
+            assert chinese.inner_text("#go") == "Suchen" and chinese.get_attribute("html", "lang") == "de"
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")
