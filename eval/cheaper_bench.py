@@ -7,14 +7,17 @@ each category, searched with "this but cheaper": of the products listed (k=12, t
 share cheaper than it and the share in its category. ``L`` (made on first use from ``--luma-data``, skipped when
 that is absent): luma with each product's main photos only, queried with one of its other views (a back or side,
 as a shopper's own photo is), k=10; also how often the product the engine took the photo to show is the one
-photographed. ``engine/comparative.py`` is what these measure.
+photographed. Then the demo shop's search p50 with the photo alone, with "this but cheaper" (one photo-only
+search more, for the product it shows) and by price. ``engine/comparative.py`` is what these measure.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +47,21 @@ def measure(eng: SearchEngine, cases: list[tuple[str, str]], k: int) -> str:
     return (f"{len(cases)} photos + {WORDS!r}: listed {listed}, cheaper than the photographed product "
             f"{cheaper / n:.3f}, in its category {same / n:.3f}; compared with the photographed product "
             f"{right}/{len(cases)}")
+
+
+def latency(eng: SearchEngine, cases: list[tuple[str, str]]) -> str:
+    """p50 of a search with the photo alone, with "this but cheaper", and with the photo by price ("cheapest")."""
+    photos = [open_image(photo) for photo, _ in cases]
+    out = []
+    for text in (None, WORDS, "cheapest"):
+        eng.search(Query(image=photos[0], text=text, k=12))  # (warm)
+        ms = []
+        for img in photos:
+            t = time.perf_counter()
+            eng.search(Query(image=img, text=text, k=12))
+            ms.append(1000 * (time.perf_counter() - t))
+        out.append(f"{text or 'photo alone'!r} {statistics.median(ms):.1f} ms")
+    return "p50: " + ", ".join(out)
 
 
 def demo_cases(eng: SearchEngine) -> list[tuple[str, str]]:
@@ -79,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     demo = SearchEngine.open(replace(load_config(None), data_dir=str(args.data_dir)))
     print("demo shop, catalogue photos:", measure(demo, demo_cases(demo), 12), flush=True)
+    print("demo shop, latency:", latency(demo, demo_cases(demo)), flush=True)
     if args.luma_dir and (args.luma_data / "products.csv").exists():
         cases = luma_shop(args.luma_dir, args.luma_data)
         luma = SearchEngine.open(replace(load_config(None), data_dir=str(args.luma_dir)))
