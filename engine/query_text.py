@@ -117,6 +117,9 @@ def _numbers(match: re.Match) -> list[float]:
     return [_number(groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i] is not None]
 
 
+_GONE = " \x00 "  # where a phrase was taken out (parse_price), until the connectors beside it are too
+
+
 def parse_price(text: str, orders: bool = True) -> Understood:
     """Take every price phrase out of ``text`` (see the module's list) and, with ``orders``, the words asking for
     a price order; the rest, tidied, is ``text``."""
@@ -132,14 +135,16 @@ def parse_price(text: str, orders: bool = True) -> Understood:
             elif values:
                 found[kind] = values[0]
             phrases.append(m.group(0).strip())
-            rest = rest[: m.start()] + " " + rest[m.end():]
+            rest = rest[: m.start()] + _GONE + rest[m.end():]
     sort, compares = None, False
     for order, pattern in _ORDERS if orders else ():  # after the prices: "cheaper than 50" is one
         while (m := pattern.search(rest)) is not None:
             sort = sort or order
             compares = compares or bool(COMPARATIVE.match(m.group(0).strip()))
             phrases.append(m.group(0).strip())
-            rest = rest[: m.start()] + " " + rest[m.end():]
+            rest = rest[: m.start()] + _GONE + rest[m.end():]
+    # "this, but cheaper and in blue" -> "this, in blue": the connectors beside a phrase taken out go with it
+    rest = re.sub(r"(?:\b(?:but|and|or)\s*)?\x00(?:\s*(?:and|but|or)\b)?", " ", rest, flags=re.I)
     rest = re.sub(r"\s+", " ", re.sub(r"\s+([,.;!?，。])", r"\1", rest)).strip(" ,;，")
     rest = re.sub(r"\b(?:and|for|at|priced|costing|but)$", "", rest, flags=re.I).strip(" ,;，")  # "this but cheaper"
     return Understood(rest, found.get("min"), found.get("max"), found.get("around"), tuple(phrases), sort=sort,
@@ -151,6 +156,8 @@ _POINTERS = frozenset({
     "find similar", "show similar", "more like this", "like this", "like this one", "like that", "same",
     "the same", "same as this", "same one", "this", "this one", "find this", "find this one", "lookalike",
     "lookalikes", "look alike", "look alikes", "something like this", "anything like this",
+    "one", "ones", "alternative", "alternatives", "option", "options", "version", "versions",  # "cheaper ones"
+    "alternatives to this", "options like this", "similar ones",
     "同款", "找同款", "同款商品", "相似", "相似款", "相似的", "类似", "类似款", "类似的", "一样的", "同样的", "这个", "这款"})
 
 

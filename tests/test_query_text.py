@@ -71,7 +71,8 @@ def test_a_text_that_is_only_a_price_keeps_its_words():
 
 @pytest.mark.parametrize("text,photo_words,max_price", [
     ("Similar!", "Similar!", None), ("more like this", "more like this", None), ("同款", "同款", None),
-    ("similar under 50", "similar", 50), ("under 50", "", 50)])
+    ("similar under 50", "similar", 50), ("under 50", "", 50),
+    ("cheaper ones", "ones", None), ("cheaper alternatives", "alternatives", None)])  # fillers beside the order
 def test_words_that_only_point_at_the_photo_leave_the_photo_alone(text, photo_words, max_price):
     from PIL import Image
 
@@ -257,6 +258,15 @@ def test_this_but_cheaper_beside_a_photo_is_the_photo_by_price():
 
     q, u = understand(Query(image=Image.new("RGB", (8, 8)), text="this, but cheaper"))
     assert q.text is None and q.sort == "price_asc" and u.photo_words == "this"
+
+
+@pytest.mark.parametrize("text,rest", [
+    ("this, but cheaper and in blue", "this, in blue"), ("in blue but cheaper", "in blue"),
+    ("cheap and cheerful mug", "cheerful mug"), ("black and white shirt under 50", "black and white shirt"),
+    ("red and blue bag", "red and blue bag")])
+def test_connectors_the_order_words_leave_dangling_go_with_them(text, rest):
+    """"this, but cheaper and in blue" sent "this, but and in blue" to the towers."""
+    assert parse_price(text).text == rest
 
 
 @pytest.mark.parametrize("text,sort,compares", [
