@@ -63,18 +63,29 @@ class PacedSocket:
         return allowed - (time.monotonic() - self._started)
 
     def recv(self, size: int, *flags) -> bytes:
+        data = self._paced(self._sock.recv, size, *flags)
+        self._received += len(data)
+        return data
+
+    def recv_into(self, buffer, *args) -> int:
+        n = self._paced(self._sock.recv_into, buffer, *args)
+        self._received += n
+        return n
+
+    def _paced(self, read, *args):
+        """``read(*args)`` within the time the pace leaves; a socket gunicorn set non-blocking reads as it is."""
+        if self._sock.gettimeout() is not None:
+            return read(*args)
         remaining = self._remaining()
         if remaining <= 0:
             raise self._too_slow()
         self._sock.settimeout(remaining)
         try:
-            data = self._sock.recv(size, *flags)
+            return read(*args)
         except socket.timeout:
             raise self._too_slow() from None
         finally:
             self._sock.settimeout(None)
-        self._received += len(data)
-        return data
 
     def _too_slow(self) -> SlowClientError:
         if self._dropped is not None:  # gunicorn reads on (the body's rest) after the 408: said once

@@ -50,6 +50,21 @@ def test_a_trickle_is_dropped_after_the_grace_and_once_only():
         assert again.value is caught.value
 
 
+def test_recv_into_keeps_the_pace_and_a_non_blocking_socket_reads_as_it_is():
+    a, b = socket.socketpair()
+    with a, b:
+        paced = PacedSocket(a, (0.3, 1000.0, 5.0))
+        b.sendall(b"abc")
+        buffer = bytearray(8)
+        assert paced.recv_into(buffer) == 3 and bytes(buffer[:3]) == b"abc"
+        with pytest.raises(SlowClientError):
+            paced.recv_into(buffer)  # nothing more comes within the grace
+        a.setblocking(False)  # (gunicorn's poller sets it so between requests)
+        paced.begin()
+        with pytest.raises(BlockingIOError):
+            paced.recv(10)
+
+
 def test_the_limit_caps_what_the_rate_earns():
     a, b = socket.socketpair()
     with a, b:
