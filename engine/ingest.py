@@ -66,9 +66,9 @@ FORMATS = ("csv", "tsv", "jsonl", "xml")
 
 def read_rows(path: str | Path, fmt: str | None = None, notes: list[str] | None = None
               ) -> Iterator[tuple[int, dict | RowError]]:
-    """Yield (line, raw row dict) from CSV, TSV, JSONL or an RSS/Atom feed (``engine/xml_feed.py``) (``fmt``, else by the file's suffix), or (line,
-    RowError) for undecodable rows; ``notes`` gets how the file was read where it is worth saying (its
-    encoding: ``engine/csv_text.py``)."""
+    """Yield (line, raw row dict) from CSV, TSV, JSONL or an RSS/Atom feed (``engine/xml_feed.py``), the format
+    ``fmt`` or else the file's suffix's, or (line, RowError) for undecodable rows; ``notes`` gets how the file was
+    read where it is worth saying (its encoding: ``engine/csv_text.py``)."""
     path = Path(path)
     suffix = f".{fmt}" if fmt else path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
