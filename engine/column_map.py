@@ -45,6 +45,7 @@ class ColumnMap:
     group_by: str | None = None  # rows with one value here, one after another, are one product (Shopify: "Handle"): each field's first value, every row's photos and attribute values, the lowest price
     withdraw_when: dict[str, list[str]] = field(default_factory=dict)  # column -> values (any case) marking a product not for sale: not imported, and removed if stored
     attribute_lists: dict[str, str] = field(default_factory=dict)  # attribute -> the separator between a cell's values (Shopify "Tags": ","): stored as "|"-separated values, each filtered and counted on its own
+    headers: dict[str, str] = field(default_factory=dict)  # a header the file may use instead (any case) -> the column this mapping reads: Shopify's newer exports say "URL handle" for "Handle"; with any entry, the mapping's own columns match in any case too
 
     def collected(self) -> frozenset[str]:
         """The columns whose values a product's rows add up (``group_by``): photos, prices, attributes."""
@@ -76,6 +77,15 @@ class ColumnMap:
         return ColumnMap(**{**self.__dict__, **resolved})
 
 
+# Shopify's product export since its 2025 column names (its help pages: "URL handle", "SKU", "Option1 name",
+# "Inventory quantity"...) -> the names of the export before, which the preset reads
+SHOPIFY_HEADERS = {"url handle": "Handle", "description": "Body (HTML)", "product category": "Product Category",
+                   "sku": "Variant SKU", "price": "Variant Price", "compare-at price": "Variant Compare At Price",
+                   "inventory quantity": "Variant Inventory Qty", "weight value (grams)": "Variant Grams",
+                   "product image url": "Image Src", "image position": "Image Position",
+                   "image alt text": "Image Alt Text", "variant image url": "Variant Image",
+                   "published on online store": "Published"}
+
 PRESETS = {
     "luma": ColumnMap(id="sku", title="name", attributes={"colour": "colors"}, default_currency="USD"),
     "fashion": ColumnMap(category=["master_category", "sub_category", "article_type"], images="image",
@@ -96,9 +106,20 @@ PRESETS = {
                          category_sep=">", category_else="Type", price="Variant Price", images=["Image Src", "Variant Image"],
                          attributes={"brand": "Vendor", "type": "Type", "tags": "Tags", "sku": "Variant SKU"},
                          named_attributes={f"Option{i} Name": f"Option{i} Value" for i in (1, 2, 3)}, group_by="Handle",
-                         attribute_lists={"tags": ","},
+                         attribute_lists={"tags": ","}, headers=SHOPIFY_HEADERS,
                          withdraw_when={"Status": ["draft", "archived"], "Published": ["false"]}),
 }
+
+
+def header_names(cmap: ColumnMap) -> dict[str, str]:
+    """A file header (lower case) -> the column ``cmap`` reads under that name: its ``headers``, and, when it has
+    any, each column it names in another case ("Option1 name" for "Option1 Name")."""
+    if not cmap.headers:
+        return {}
+    named = [*columns(cmap.id), *columns(cmap.title), *columns(cmap.description), *columns(cmap.category),
+             *columns(cmap.price), *columns(cmap.images), *columns(cmap.category_else), *columns(cmap.group_by),
+             *cmap.attributes.values(), *cmap.named_attributes, *cmap.named_attributes.values(), *cmap.withdraw_when]
+    return {**{c.lower(): c for c in named}, **{k.lower(): v for k, v in cmap.headers.items()}}
 
 
 def columns(spec: str | list[str] | None) -> list[str]:

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 from PIL import Image, UnidentifiedImageError
 
 from . import csv_text
-from .column_map import PRESETS, ColumnMap, columns as _columns
+from .column_map import PRESETS, ColumnMap, columns as _columns, header_names
 from .errors import CatalogFormatError, ProductNotFoundError, RowError
 from .feeds import grouped, named_attributes, plain_text, withdrawn
 from .money import price_cell
@@ -255,6 +255,9 @@ def _parsed(path: str | Path, cmap: ColumnMap | None, check_images: bool, fmt: s
         Path(cmap.image_root) if cmap.image_root else path.parent)
     maps: dict[tuple, ColumnMap] = {}  # the columns a row has -> the mapping resolved for them
     rows = read_rows(path, fmt, notes)
+    if names := header_names(cmap):  # (a newer export's headers: the columns the mapping reads)
+        rows = ((line, row if isinstance(row, RowError) else {names.get(k.lower(), k): v for k, v in row.items()})
+                for line, row in rows)
     if cmap.group_by:
         rows = grouped(rows, cmap.group_by, cmap.collected())
     for line, row in rows:

@@ -72,6 +72,31 @@ def test_a_shopify_export_imports_one_product_per_handle(tmp_path):
     assert "color" not in mug.attributes and "title" not in mug.attributes  # Shopify's placeholder option
 
 
+NEWER_HEADERS = {"Handle": "URL handle", "Body (HTML)": "Description", "Product Category": "Product category",
+                 "Option1 Name": "Option1 name", "Option1 Value": "Option1 value", "Option2 Name": "Option2 name",
+                 "Option2 Value": "Option2 value", "Variant SKU": "SKU", "Variant Price": "Price",
+                 "Variant Compare At Price": "Compare-at price", "Image Src": "Product image URL",
+                 "Image Position": "Image position", "Variant Image": "Variant image URL",
+                 "Published": "Published on online store"}
+
+
+def test_a_shopify_export_with_the_newer_headers_imports_the_same(tmp_path):
+    """Shopify's exports since 2025 name the columns differently ("URL handle", "SKU", "Option1 name"...): the
+    preset refused such a file ("no id column"); it now reads both, to the same products."""
+    old = _shop(tmp_path)
+    lines = old.read_text().splitlines(keepends=True)
+    newer = tmp_path / "products_export_2025.csv"
+    newer.write_text(",".join(NEWER_HEADERS.get(h, h) for h in HEADER) + "\n" + "".join(lines[1:]))
+    before, after = Catalog(tmp_path / "a" / "catalog.db"), Catalog(tmp_path / "b" / "catalog.db")
+    a, b = import_file(before, old, PRESETS["shopify"]), import_file(after, newer, PRESETS["shopify"])
+    assert (b.imported, b.withdrawn, [(e.line, e.field) for e in b.errors]) == (a.imported, a.withdrawn, [(9, "Handle")])
+    for pid in ("tee", "mug"):
+        x, y = before.get(pid), after.get(pid)
+        assert (x.title, x.price, x.category, x.attributes, x.description) == (y.title, y.price, y.category, y.attributes,
+                                                                              y.description)
+        assert [p.rsplit("/", 1)[1] for p in x.images] == [p.rsplit("/", 1)[1] for p in y.images]
+
+
 def test_a_product_archived_since_the_last_import_is_removed(tmp_path):
     catalog = Catalog(tmp_path / "data" / "catalog.db")
     path = _export(tmp_path, [_row(handle="old-cap", title="Old Cap", variant_price="9", status="active")])
