@@ -250,7 +250,8 @@ def _serve(cfg: EngineConfig, args) -> int:
     os.environ["SHOPSIGHT_CLIENT_PACE"] = args.client_pace  # server/worker.py: slow clients are dropped
     argv = ["gunicorn", "--workers", str(args.workers), "--threads", str(SERVING_THREADS),
             "--worker-class", "server.worker.PacedThreadWorker",
-            "--bind", f"{args.host}:{args.port}", "--timeout", "120", "server.wsgi:app"]
+            "--bind", f"{args.host}:{args.port}", "--timeout", "120",
+            *(["--access-logfile", args.access_log] if args.access_log else []), "server.wsgi:app"]
     print(f"serving {cfg.path} on http://{args.host}:{args.port}/ (gunicorn, {args.workers} workers)", flush=True)
     os.execvp(sys.executable, [sys.executable, "-m", *argv])
     return EXIT_OK
@@ -352,6 +353,8 @@ def _serve_args(p) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
+    p.add_argument("--access-log", metavar="FILE", help="log every request there, in gunicorn's access-log format "
+                   "(\"-\": standard output; default: none)")
     p.add_argument("--client-pace", type=client_pace, default="10,1000,120", metavar="GRACE,MIN_RATE,LIMIT",
                    help="a request must arrive within GRACE seconds plus one a MIN_RATE bytes received, and LIMIT "
                         "seconds in all, or its connection is dropped (a 408 while a body is read), freeing the "

@@ -219,6 +219,7 @@ def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeyp
     assert main(["--config", config_file, "--set", "fusion.w_text=0.8", "--set", "rerank.sort_floor=0.3",
                  "serve", "--port", "8765", "--client-pace", "5,500,60"]) == 0
     assert "server.wsgi:app" in started[0] and "server.worker.PacedThreadWorker" in started[0]
+    assert "--access-logfile" not in started[0]
     from server.worker import pace_from_env
     assert pace_from_env() == (5.0, 500.0, 60.0)
     for wrong in ("5,500", "0,500,60", "70,500,60", "a,b,c", "5,nan,60"):
@@ -232,6 +233,8 @@ def test_serve_hands_its_config_and_settings_to_the_workers(config_file, monkeyp
     assert Path(cfg.data_dir) == Path(given["data_dir"]).resolve()
     # an override given as None leaves the config's value, as load_config does (cluster None crashed here)
     assert create_app({"cluster": None, "read_prices": False}).config["ENGINE_CONFIG"].read_prices is False
+    assert main(["--config", config_file, "serve", "--access-log", "-"]) == 0  # an operator's request log
+    assert started[-1][started[-1].index("--access-logfile") + 1] == "-"
 
 
 @pytest.mark.parametrize("argv, want", [([], (3, 1, None, False)), (["--head-sets", "2"], (2, 2, None, False)),
