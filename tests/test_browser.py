@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from engine import synonyms
+from engine.catalog import Catalog
 from engine.config import config_to_dict
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -81,6 +82,10 @@ def storefront(store_port, tmp_path):
 @pytest.fixture()
 def live_server(built_shop, tmp_path, store_port):
     shutil.copytree(built_shop.path, tmp_path / "shop")
+    catalog = Catalog(tmp_path / "shop" / "catalog.db")  # one product sold out (a feed's availability), no new vectors
+    shoes = catalog.get("S0242")
+    catalog.upsert([shoes.with_(attributes={**shoes.attributes, "availability": "out_of_stock"})])
+    catalog.close()
     cfg = replace(built_shop, data_dir=str(tmp_path / "shop"), cors_origins=(f"http://127.0.0.1:{store_port}",))
     (tmp_path / "config.json").write_text(json.dumps(config_to_dict(cfg)))
     port = _free_port()
@@ -324,6 +329,12 @@ def test_search_page_end_to_end(live_server, storefront, sample_folder, tmp_path
             assert chinese.evaluate("Object.values(STRINGS).every(t => Object.keys(STRINGS.en).every(k => k in t))")
             chinese.goto(live_server + "/?lang=de")  # every language has every string; German, French, Spanish too
             assert chinese.inner_text("#go") == "Suchen" and chinese.get_attribute("html", "lang") == "de"
+            sold = browser.new_page(bypass_csp=True)  # a sold-out product says so on its card (and ranks lower)
+            sold.goto(live_server + "/?q=red+striped+shoes")
+            sold.wait_for_selector(".card")
+            card = sold.locator(".card[data-id='S0242']")
+            assert card.locator(".sold").inner_text() == "Out of stock"
+            assert sold.locator(".card .sold").count() == 1
             store = browser.new_page()  # the shop's own site searches across origins; it cannot write
             store.goto(f"{storefront}/store.html?api={live_server}")
             store.wait_for_function("document.querySelector('#out').textContent !== 'waiting'")

@@ -3,6 +3,7 @@
 // category facets, results with score breakdown on hover, "show more" pages and "more like this".
 const $ = (id) => document.getElementById(id);
 const PAGE = 24;
+const SOLD_OUT = new Set(["out_of_stock", "out of stock", "sold out", "sold_out"]);  // engine/fusion.py OUT_OF_STOCK
 // attrs: chosen attribute filters, a prototype-free map (attribute names come from the shop's data)
 const state = { photo: null, box: null, category: null, attrs: Object.create(null), exclude: [], shown: 0, asTyped: false };
 
@@ -121,6 +122,10 @@ function renderResults(results, append) {
     more.setAttribute("aria-label", t("moreLabel", p.title));  // each card's button says which product
     more.onclick = () => moreLikeThis(p);
     card.append(img, title, price, meta);
+    if (SOLD_OUT.has(String((p.attributes || {}).availability || "").toLowerCase())) {  // (it also ranks lower)
+      const sold = document.createElement("div"); sold.className = "sold"; sold.textContent = t("soldOut");
+      card.append(sold);
+    }
     if (r.duplicates && r.duplicates.length) {  // near-duplicate listings folded into this one
       const dups = document.createElement("div"); dups.className = "dups";
       const n = r.duplicates.length;

@@ -4,6 +4,7 @@
 // and data-i18n-label (aria-label) are written at load; app.js asks t(key, ...values) for the rest.
 const STRINGS = {
   en: {
+    soldOut: "Out of stock",
     tag: "search by photo, by words, or both", drop: "Drop, paste or", pick: "choose a photo",
     dropLabel: "photo: click, drop or paste",
     region: "drag on the photo to search a region", remove: "remove photo", words: "search words",
@@ -27,6 +28,7 @@ const STRINGS = {
     cheaperFound: (n, title, price) => `${n} like ${title}, cheaper than ${price}`,
   },
   zh: {
+    soldOut: "缺货",
     tag: "以图搜、以文字搜，或二者结合", drop: "拖入、粘贴或", pick: "选择照片", dropLabel: "照片：点击、拖入或粘贴",
     region: "在照片上拖动以搜索局部", remove: "移除照片", words: "搜索词",
     placeholder: "例如：红色条纹连帽衫 / red striped hoodie", min: "最低价", max: "最高价", sort: "排序",
@@ -49,6 +51,7 @@ const STRINGS = {
     cheaperFound: (n, title, price) => `${n} 个与「${title}」相似、比 ${price} 便宜的商品`,
   },
   de: {
+    soldOut: "Ausverkauft",
     tag: "per Foto, per Wort oder beides suchen", drop: "Ablegen, einfügen oder", pick: "Foto wählen",
     dropLabel: "Foto: klicken, ablegen oder einfügen", region: "auf dem Foto ziehen, um einen Ausschnitt zu suchen",
     remove: "Foto entfernen", words: "Suchbegriffe", placeholder: "z. B. rot gestreifter Hoodie", min: "ab",
@@ -72,6 +75,7 @@ const STRINGS = {
     cheaperFound: (n, title, price) => `${n} wie ${title}, günstiger als ${price}`,
   },
   fr: {
+    soldOut: "Épuisé",
     tag: "chercher par photo, par mots, ou les deux", drop: "Déposez, collez ou", pick: "choisissez une photo",
     dropLabel: "photo : cliquer, déposer ou coller", region: "faites glisser sur la photo pour en chercher une partie",
     remove: "retirer la photo", words: "mots de recherche", placeholder: "p. ex. sweat à capuche rouge rayé",
@@ -95,6 +99,7 @@ const STRINGS = {
     cheaperFound: (n, title, price) => `${n} comme ${title}, moins chers que ${price}`,
   },
   es: {
+    soldOut: "Agotado",
     tag: "busca por foto, por palabras o ambas", drop: "Suelta, pega o", pick: "elige una foto",
     dropLabel: "foto: haz clic, suelta o pega", region: "arrastra sobre la foto para buscar una zona",
     remove: "quitar la foto", words: "palabras de búsqueda", placeholder: "p. ej. sudadera roja a rayas",
