@@ -246,11 +246,10 @@ class SearchEngine:
         if browse.wanted(query, understood):  # filters alone: a category page, a price band ("under 30")
             return replace(browse.browse(self, query), understood=understood.as_dict() if understood else None)
         validate_query(query)
-        page, query = query, paging.ranking_query(query)
         self.sync(defer_large=True)
         t_sync = time.perf_counter()
         qv = vectors if vectors is not None else self.query_vectors(query)
-        page, understood = comparative.relative(self, page, qv, understood, asked)  # "this, but cheaper"
+        page, understood = comparative.relative(self, query, qv, understood, asked)  # "this, but cheaper"
         query = paging.ranking_query(page)
         words = self._words(qv.tower_text or query.text, shop.groups)
         t_enc = time.perf_counter()
