@@ -92,8 +92,8 @@ class Catalog:
         return lexicon.matches(self._conn(), words, limit)
 
     def words_held(self, words: lexicon.Words, product_ids: Sequence[str]) -> list[float]:
-        """Each product's share of the words' weight, its ``lexical`` part (``lexicon.held``)."""
-        return lexicon.held(self._conn(), words, product_ids)
+        """Each product's share of the words' weight, its ``lexical`` part (``lexicon.held_parts``)."""
+        return lexicon.held_parts(self._conn(), words, product_ids)[0]
 
     def word_parts(self, words: lexicon.Words, product_ids: Sequence[str]) -> tuple[list[float], list[float]]:
         """Each product's ``lexical`` and ``all_words`` parts (``lexicon.held_parts``)."""

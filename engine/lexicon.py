@@ -357,18 +357,13 @@ def suggest(conn: sqlite3.Connection, text: str, n_products: int, limit: int,
     return out[:limit]
 
 
-def held(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str]) -> list[float]:
-    """Each product's ``lexical`` part for the words (0 for an id the catalogue does not hold)."""
-    return held_parts(conn, words, product_ids)[0]
-
-
 def held_parts(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str]
                ) -> tuple[list[float], list[float]]:
-    """Each product's ``lexical`` part, and its ``all_words`` part: 1 when its title holds every word of the query,
-    a pair of CJK characters counting as held by both characters (a Chinese query's pairs cross its words:
-    "红色连衣裙" has "色连", which "红色波点连衣裙" lacks while it holds every word, as "Red Dotted Dress" holds
-    "red dress"; ``lexical`` keeps the pair, which ranks the exact phrase first: newbee_zh's category names lost
-    0.03 P@10 when it did not, ``docs/figures.md``). A price order and refine keep the products holding every word."""
+    """Each product's ``lexical`` part (0 for an id the catalogue does not hold) and ``all_words`` part: 1 when its
+    title holds every word of the query, a CJK pair counting as held by its two characters (a Chinese query's pairs
+    cross its words: "红色连衣裙" has "色连", which "红色波点连衣裙" lacks while holding every word; ``lexical`` keeps the
+    pair, which ranks the exact phrase first: newbee_zh's category names lost 0.03 P@10 when it did not,
+    ``docs/figures.md``). A price order and refine keep the products holding every word."""
     if not words or not product_ids:
         return [0.0] * len(product_ids), [0.0] * len(product_ids)
     total = words.total
@@ -376,19 +371,20 @@ def held_parts(conn: sqlite3.Connection, words: Words, product_ids: Sequence[str
     for pid, title, body in _chunked(conn, "SELECT p.id, l.title, l.body FROM products p JOIN lexicon l "
                                            "ON l.rowid = p.rowid WHERE p.id IN ({})", list(product_ids)):
         in_title, in_body = set(title.split()), set(body.split())
-        got = sum(w if _holds(in_title, words.forms(t)) else w * BODY_WEIGHT if _holds(in_body, words.forms(t))
-                  else 0.0 for t, (w, _) in words.weights.items())
-        shares[pid] = (got / total) ** POWER
-        whole[pid] = float(all(_holds(in_title, _pair_or_chars(words.forms(t))) for t in words.weights))
+        got, every = 0.0, True
+        for t, (w, _) in words.weights.items():  # each term looked up in the title once
+            forms = words.forms(t)
+            in_it = _holds(in_title, forms)
+            got += w if in_it else w * BODY_WEIGHT if _holds(in_body, forms) else 0.0
+            every = every and (in_it or _by_characters(in_title, forms))
+        shares[pid], whole[pid] = (got / total) ** POWER, float(every)
     return [shares.get(pid, 0.0) for pid in product_ids], [whole.get(pid, 0.0) for pid in product_ids]
 
 
-def _pair_or_chars(forms: tuple[str, ...]) -> tuple[str, ...]:
-    """A term's forms, a pair of CJK characters also as the phrase of its two characters."""
+def _by_characters(column: set[str], forms: tuple[str, ...]) -> bool:
+    """Whether the term is a lone pair of CJK characters whose two characters the column holds."""
     pair = forms[0]
-    if len(forms) == 1 and len(pair) == 2 and CJK_RUN.fullmatch(pair):
-        return forms + (f"{pair[0]} {pair[1]}",)  # a phrase of terms: held when the column holds them all
-    return forms
+    return len(forms) == 1 and len(pair) == 2 and bool(CJK_RUN.fullmatch(pair)) and column.issuperset(pair)
 
 
 def _holds(column: set[str], forms: tuple[str, ...]) -> bool:
