@@ -17,7 +17,6 @@ import time
 import numpy as np
 
 from . import refine
-from .errors import BadInputError
 from .types import Candidates, Query, SearchResponse, SearchResult
 from .validation import validate_query
 
@@ -36,8 +35,6 @@ def browse(engine, query: Query) -> SearchResponse:
     """The page ``query`` asks for of the products its filters match (``engine``: a ``SearchEngine``)."""
     t0 = time.perf_counter()
     validate_query(query, browsing=True)
-    if not isinstance(query.offset, int) or query.offset < 0:
-        raise BadInputError("offset", f"{query.offset!r} must be a whole number >= 0")
     engine.sync(defer_large=True)
     with engine.index.lock:
         table = engine.index.table

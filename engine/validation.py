@@ -13,7 +13,7 @@ MAX_K = 1000
 
 def validate_query(query: Query, browsing: bool = False) -> None:
     """``browsing`` (``engine/browse.py``): neither photo nor words are needed, and pages go as deep as the
-    matches (the caller checks ``offset``)."""
+    matches."""
     if not browsing and query.image is None and not (query.text and query.text.strip()):
         raise BadInputError("query", "give a photo, a text, or both (or filters or a price sort alone, to browse)")
     if not isinstance(query.k, int) or not 1 <= query.k <= MAX_K:
@@ -21,6 +21,8 @@ def validate_query(query: Query, browsing: bool = False) -> None:
     if query.sort not in SORTS:
         raise BadInputError("sort", f"{query.sort!r} is not one of {', '.join(SORTS)}")
     last = MAX_K if query.sort == "relevance" else SORT_WINDOW
+    if browsing and (not isinstance(query.offset, int) or query.offset < 0):
+        raise BadInputError("offset", f"{query.offset!r} must be a whole number >= 0")
     if not browsing and (not isinstance(query.offset, int) or not 0 <= query.offset <= last - query.k):
         raise BadInputError("offset", f"{query.offset!r}: a page ends by result {last}"
                             + ("" if query.sort == "relevance" else f" (a price order orders the relevant part of the {last} most relevant)"))
