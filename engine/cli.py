@@ -203,7 +203,7 @@ def _print_examples(engine) -> int:
         fixed = (read.get("corrected") or read.get("synonyms")) and read["text"]
         said = ([f"in {filters.category}"] if filters.category else []) + (
             [f"up to {filters.max_price:g}"] if filters.max_price else []) + (
-            ["cheapest first"] if read.get("sort") == "price_asc" or (not text and query_sorted) else [])
+            ["cheapest first"] if read.get("sort") == "price_asc" or query_sorted else [])
         label = f"{text!r}" if text else "browsing, no words"
         print(label + (f" (read as {fixed!r})" if fixed else "") + (f" [{', '.join(said)}]" if said else "") + ": "
               + "; ".join(f"{r.product.title} ({r.score:.2f}, price {r.product.price})" for r in response.results))
